@@ -1,0 +1,96 @@
+"""`oncall auth`: keep credentials in the OS keyring and check them."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from oncall_cli.cli.common import JsonOpt, output, services, settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+app = typer.Typer(no_args_is_help=True, help="Store, check and remove credentials (OS keyring).")
+
+ProviderOpt = Annotated[
+    list[str] | None,
+    typer.Option("--provider", help="opsgenie, statuspage or slack (repeatable; default all)."),
+]
+
+
+def _providers(given: list[str] | None) -> tuple[str, ...]:
+    from oncall_cli.config import PROVIDERS
+    from oncall_cli.errors import UsageError
+
+    chosen = tuple(given or PROVIDERS)
+    for name in chosen:
+        if name not in PROVIDERS:
+            raise UsageError(f"--provider: unknown provider {name!r}; expected one of {', '.join(PROVIDERS)}")
+    return chosen
+
+
+@app.command("login")
+def login(
+    ctx: typer.Context,
+    provider: ProviderOpt = None,
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the secret(s) from standard input.")] = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Save API keys/tokens in the OS keyring (hidden prompt, or --stdin for scripts).
+
+    Example: echo "$KEY" | oncall auth login --provider opsgenie --stdin
+    """
+    from oncall_cli import credentials
+
+    out = output(ctx, json_mode)
+    found = settings(ctx)
+    saved = []
+    for name in _providers(provider):
+        if stdin:
+            secret = sys.stdin.readline().strip()
+        else:
+            secret = typer.prompt(f"{name} credential", hide_input=True)
+        credentials.store(found.profile, name, secret)
+        saved.append(name)
+    out.result({"profile": found.profile, "saved": saved},
+               lambda c: c.print(f"Saved {', '.join(saved)} credential(s) for profile {found.profile}."))
+
+
+@app.command("status")
+def status(ctx: typer.Context, provider: ProviderOpt = None, json_mode: JsonOpt = False) -> None:
+    """Check each credential with one cheap call: ok, missing, rejected or unreachable.
+
+    Example: oncall auth status --json
+    """
+    from oncall_cli.errors import AuthError
+    from oncall_cli.services.auth import check_all
+
+    out = output(ctx, json_mode)
+    results = check_all(services(ctx), _providers(provider))
+    data = {"credentials": results}
+
+    def render(console: Console) -> None:
+        for r in results:
+            colour = "green" if r.status == "ok" else "red"
+            console.print(f"{r.provider:<11} [{colour}]{r.status}[/] ({r.source}) {r.detail}")
+
+    out.result(data, render)
+    if any(r.status != "ok" for r in results):
+        raise typer.Exit(int(AuthError.exit_code))
+
+
+@app.command("logout")
+def logout(ctx: typer.Context, provider: ProviderOpt = None, json_mode: JsonOpt = False) -> None:
+    """Remove credentials from the OS keyring.
+
+    Example: oncall auth logout --provider slack
+    """
+    from oncall_cli import credentials
+
+    out = output(ctx, json_mode)
+    found = settings(ctx)
+    removed = [name for name in _providers(provider) if credentials.delete(found.profile, name)]
+    out.result({"profile": found.profile, "removed": removed},
+               lambda c: c.print(f"Removed: {', '.join(removed) or 'nothing'}."))

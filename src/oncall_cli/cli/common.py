@@ -1,0 +1,69 @@
+"""What every command shares: the invocation state, option types, and getting services for a command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from oncall_cli.cli.output import Output
+
+if TYPE_CHECKING:
+    from oncall_cli.config import Settings
+    from oncall_cli.services.context import Context, Deps
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the exact changes and make none.")]
+
+
+@dataclass
+class AppState:
+    """Global options of this invocation, plus the injected effects (tests pass `Deps` as `obj`)."""
+
+    profile: str | None = None
+    config_path: Path | None = None
+    sandbox: bool = False
+    verbose: bool = False
+    debug: bool = False
+    deps: Deps | None = None
+    output: Output = field(default_factory=Output)
+    _context: Context | None = None
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState(deps=root.obj)
+    return root.obj
+
+
+def output(ctx: typer.Context, json_mode: bool = False) -> Output:
+    """The invocation's output, switched to JSON when the command got `--json`."""
+    st = state(ctx)
+    if json_mode:
+        st.output.json_mode = True
+    return st.output
+
+
+def settings(ctx: typer.Context, flags: dict[str, Any] | None = None) -> Settings:
+    from oncall_cli.config import SANDBOX_PROFILE, load_settings
+
+    st = state(ctx)
+    env = st.deps.env if st.deps is not None else None
+    profile = SANDBOX_PROFILE if st.sandbox else st.profile
+    found = load_settings(profile=profile, path=st.config_path, env=env, flags=flags)
+    st.output.sandbox = found.sandbox
+    return found
+
+
+def services(ctx: typer.Context, flags: dict[str, Any] | None = None) -> Context:
+    """The services' context for this command: settings plus lazily built clients."""
+    from oncall_cli.services.context import Context, Deps
+
+    st = state(ctx)
+    if st._context is None or flags:
+        st._context = Context(settings(ctx, flags), st.deps or Deps())
+        st.output.mark_sandbox()
+    return st._context

@@ -1,0 +1,139 @@
+"""`oncall config`: create, show and change profiles."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from oncall_cli.cli.common import JsonOpt, output, settings, state
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+app = typer.Typer(no_args_is_help=True, help="Create, show and change configuration profiles.")
+
+# (flag, setting key) pairs offered by `config init`; prompts ask for the same keys in this order.
+INIT_KEYS = (
+    ("region", "opsgenie.region"),
+    ("team", "opsgenie.team"),
+    ("schedule", "opsgenie.schedule"),
+    ("service", "opsgenie.service"),
+    ("page-id", "statuspage.page_id"),
+    ("incidents-channel", "slack.incidents_channel"),
+    ("announce-channel", "slack.announce_channel"),
+    ("alerts-channel", "slack.alerts_channel"),
+    ("me", "me"),
+    ("timezone", "timezone"),
+)
+
+
+@app.command("init")
+def init(
+    ctx: typer.Context,
+    region: Annotated[str | None, typer.Option(help="Opsgenie region: us or eu.")] = None,
+    team: Annotated[str | None, typer.Option(help="Opsgenie team name.")] = None,
+    schedule: Annotated[str | None, typer.Option(help="Opsgenie schedule name.")] = None,
+    service: Annotated[str | None, typer.Option(help="Impacted service for incidents.")] = None,
+    page_id: Annotated[str | None, typer.Option("--page-id", help="Statuspage page id.")] = None,
+    incidents_channel: Annotated[str | None, typer.Option(help="Slack incidents channel.")] = None,
+    announce_channel: Annotated[str | None, typer.Option(help="Slack announce channel.")] = None,
+    alerts_channel: Annotated[str | None, typer.Option(help="Slack alerts channel.")] = None,
+    me: Annotated[str | None, typer.Option(help="My Opsgenie username (email).")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Schedule time zone (IANA).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="No prompts: flags and defaults only.")] = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Create or update a profile, by prompts or (for scripts) by flags.
+
+    Example: oncall config init --team Engineering --page-id abc123 --me ada@example.com --yes
+    """
+    from oncall_cli.config import SETTINGS_BY_KEY, read_file, write_file
+
+    out = output(ctx, json_mode)
+    current = settings(ctx)
+    given: dict[str, Any] = {
+        "opsgenie.region": region, "opsgenie.team": team, "opsgenie.schedule": schedule,
+        "opsgenie.service": service, "statuspage.page_id": page_id,
+        "slack.incidents_channel": incidents_channel, "slack.announce_channel": announce_channel,
+        "slack.alerts_channel": alerts_channel, "me": me, "timezone": timezone,
+    }
+    interactive = not yes and not json_mode and sys.stdin.isatty()
+    chosen: dict[str, Any] = {}
+    for _flag, key in INIT_KEYS:
+        value = given[key]
+        if value is None and interactive:
+            value = typer.prompt(f"{key} ({SETTINGS_BY_KEY[key].help or 'value'})",
+                                 default=str(current.get(key)), show_default=True)
+        if value is not None:
+            chosen[key] = value
+    # Validate everything before writing anything.
+    checked = settings(ctx, flags=chosen)
+    data = read_file(current.path)
+    table = data.setdefault("profiles", {}).setdefault(current.profile, {})
+    for key in chosen:
+        node = table
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = checked.get(key)
+    write_file(current.path, data)
+    result = {"path": str(current.path), "profile": current.profile,
+              "written": {k: checked.get(k) for k in chosen}}
+    out.result(result, lambda c: c.print(f"Wrote profile [bold]{current.profile}[/] to {current.path}. "
+                                         "Next: `oncall auth login`."))
+
+
+@app.command("show")
+def show(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
+    """Show every effective setting and where it came from (default, file, env, flag); secrets redacted.
+
+    Example: oncall config show --json
+    """
+    from oncall_cli import credentials
+    from oncall_cli.config import PROVIDERS
+
+    out = output(ctx, json_mode)
+    found = settings(ctx)
+    env = state(ctx).deps.env if state(ctx).deps else None
+    rows = [{"key": k, "value": v.value, "source": v.source} for k, v in found.values.items()]
+    secrets = []
+    for provider in PROVIDERS:
+        cred = credentials.read(found.profile, provider, env)
+        secrets.append({"provider": provider, "value": "***" if cred.secret else None, "source": cred.source})
+    data = {"profile": found.profile, "path": str(found.path), "settings": rows, "credentials": secrets}
+
+    def render(console: Console) -> None:
+        from rich.table import Table
+
+        table = Table(title=f"profile {found.profile} ({found.path})")
+        for col in ("setting", "value", "source"):
+            table.add_column(col)
+        for row in rows:
+            table.add_row(row["key"], str(row["value"]), row["source"])
+        for sec in secrets:
+            table.add_row(f"{sec['provider']} credential", sec["value"] or "(missing)", sec["source"])
+        console.print(table)
+
+    out.result(data, render)
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Setting key, e.g. opsgenie.team.")],
+    value: Annotated[str, typer.Argument(help="New value.")],
+    json_mode: JsonOpt = False,
+) -> None:
+    """Set one setting of the profile in the configuration file.
+
+    Example: oncall config set statuspage.page_id abc123
+    """
+    from oncall_cli.config import set_value
+
+    out = output(ctx, json_mode)
+    found = settings(ctx)
+    checked = set_value(found.path, found.profile, key, value)
+    out.result({"profile": found.profile, "key": key, "value": checked, "path": str(found.path)},
+               lambda c: c.print(f"{key} = {checked!r} in profile {found.profile}"))

@@ -1,0 +1,112 @@
+"""Secrets from the environment or the OS keyring, never from a file.
+
+Each secret read is registered for redaction before it is returned, so no log line or error message can
+show it. With no usable keyring backend (a headless CI box) we say so and point at the environment
+variable; we never fall back to storing secrets in plain text.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import SecretStr
+
+from oncall_cli.config import PROVIDERS, SANDBOX_PROFILE, SECRET_ENV
+from oncall_cli.errors import AuthError, UsageError
+from oncall_cli.redaction import register_secret
+
+KEYRING_SERVICE = "oncall-cli"
+CredentialSource = Literal["env", "keyring", "sandbox", "missing"]
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    provider: str
+    secret: SecretStr | None
+    source: CredentialSource
+
+
+def _entry(profile: str, provider: str) -> str:
+    return f"{profile}:{provider}"
+
+
+def _check_provider(provider: str) -> None:
+    if provider not in PROVIDERS:
+        raise UsageError(f"--provider: unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}")
+
+
+def _no_keyring(provider: str, exc: Exception) -> AuthError:
+    return AuthError(
+        f"no usable OS keyring to hold the {provider} credential ({type(exc).__name__})",
+        hint=f"Set the environment variable {SECRET_ENV[provider]} instead (e.g. in your CI secrets).",
+    )
+
+
+def read(profile: str, provider: str, env: Mapping[str, str] | None = None) -> Credential:
+    """The provider's secret for this profile: environment first, then the keyring."""
+    _check_provider(provider)
+    env = os.environ if env is None else env
+    if profile == SANDBOX_PROFILE:
+        return Credential(provider, SecretStr(f"sandbox-{provider}-key"), "sandbox")
+    value = env.get(SECRET_ENV[provider])
+    if value:
+        register_secret(value)
+        return Credential(provider, SecretStr(value), "env")
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        stored = keyring.get_password(KEYRING_SERVICE, _entry(profile, provider))
+    except (KeyringError, RuntimeError):
+        # No backend: reading finds nothing; `require` explains what to do instead.
+        stored = None
+    if stored:
+        register_secret(stored)
+        return Credential(provider, SecretStr(stored), "keyring")
+    return Credential(provider, None, "missing")
+
+
+def require(profile: str, provider: str, env: Mapping[str, str] | None = None) -> SecretStr:
+    """The secret, or an AuthError that says how to provide it."""
+    credential = read(profile, provider, env)
+    if credential.secret is None:
+        raise AuthError(
+            f"no {provider} credential for profile {profile!r}",
+            hint=f"Run `oncall auth login --provider {provider}` or set {SECRET_ENV[provider]}.",
+        )
+    return credential.secret
+
+
+def store(profile: str, provider: str, secret: str) -> None:
+    """Save the secret in the OS keyring (service `oncall-cli`, entry `<profile>:<provider>`)."""
+    _check_provider(provider)
+    if profile == SANDBOX_PROFILE:
+        raise UsageError("the sandbox profile needs no credentials")
+    if not secret.strip():
+        raise UsageError(f"the {provider} credential is empty")
+    register_secret(secret)
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, _entry(profile, provider), secret.strip())
+    except (KeyringError, RuntimeError) as exc:
+        raise _no_keyring(provider, exc) from exc
+
+
+def delete(profile: str, provider: str) -> bool:
+    """Remove the secret from the keyring; False when there was none."""
+    _check_provider(provider)
+    import keyring
+    from keyring.errors import KeyringError, PasswordDeleteError
+
+    try:
+        keyring.delete_password(KEYRING_SERVICE, _entry(profile, provider))
+    except PasswordDeleteError:
+        return False
+    except (KeyringError, RuntimeError) as exc:
+        raise _no_keyring(provider, exc) from exc
+    return True

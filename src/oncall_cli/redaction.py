@@ -1,0 +1,51 @@
+"""Keep secrets out of every line we print or log.
+
+Secrets are registered once, when they are read from the keyring or environment; every log record and
+error message is passed through `redact` before it reaches a terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_MASK = "***"
+# Authorization values in headers or URLs, whatever the secret: GenieKey x, OAuth x, Bearer x, token=x.
+_AUTH_RE = re.compile(r"(?i)\b(GenieKey|OAuth|Bearer|Basic)\s+[^\s'\",}]+")
+_QUERY_RE = re.compile(r"(?i)([?&](?:token|api_key|apikey|key)=)[^&\s'\"]+")
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so that `redact` masks it wherever it appears."""
+    if value and len(value) >= 4:
+        with _lock:
+            _secrets.add(value)
+
+
+def forget_secrets() -> None:
+    """Forget registered secrets (tests run many commands in one process)."""
+    with _lock:
+        _secrets.clear()
+
+
+def redact(text: str) -> str:
+    """Mask registered secrets and anything shaped like an auth header or token parameter."""
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, _MASK)
+    text = _AUTH_RE.sub(lambda m: f"{m.group(1)} {_MASK}", text)
+    return _QUERY_RE.sub(lambda m: f"{m.group(1)}{_MASK}", text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that renders the message and masks secrets in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
