@@ -1,4 +1,4 @@
-"""How every command speaks: one JSON document on stdout with `--json`, rich text otherwise, messages on stderr.
+"""How every command speaks: one JSON document on stdout with `--json`, rich text otherwise, notes on stderr.
 
 rich is imported only when something is printed, so `oncall --help` stays fast.
 """
@@ -64,8 +64,9 @@ class Output:
         from rich.console import Console
 
         if self._console is None or self._console.file is not sys.stdout:
-            self._console = Console(file=sys.stdout, no_color=not self.color, highlight=False,
-                                    soft_wrap=not sys.stdout.isatty())
+            self._console = Console(
+                file=sys.stdout, no_color=not self.color, highlight=False, soft_wrap=not sys.stdout.isatty()
+            )
         return self._console
 
     @property
@@ -74,16 +75,21 @@ class Output:
 
         if self._err is None or self._err.file is not sys.stderr:
             tty = sys.stderr.isatty()
-            self._err = Console(file=sys.stderr, no_color=bool(os.environ.get("NO_COLOR")) or not tty,
-                                highlight=False, soft_wrap=not tty)
+            self._err = Console(
+                file=sys.stderr,
+                no_color=bool(os.environ.get("NO_COLOR")) or not tty,
+                highlight=False,
+                soft_wrap=not tty,
+            )
         return self._err
 
     def mark_sandbox(self) -> None:
         """Say visibly, once, that this is the sandbox: nobody should confuse practice with production."""
         if self.sandbox and not self._marked:
             self._marked = True
-            self.message("[bold magenta]SANDBOX[/] practice mode: nothing here touches Opsgenie, Slack or "
-                         "Statuspage")
+            self.message(
+                "[bold magenta]SANDBOX[/] practice mode: nothing here touches Opsgenie, Slack or Statuspage"
+            )
 
     def result(self, data: Any, render: Renderer | None = None) -> None:
         """Print the command's result: JSON on stdout, or the human rendering."""

@@ -236,8 +236,11 @@ class HttpService:
                 failure = exc
             else:
                 ms = (rt.clock() - t0) * 1000
-                log.info(redact(f"{self.name} {method} {response.request.url} -> {response.status_code} "
-                                f"{ms:.0f} ms"))
+                log.info(
+                    redact(
+                        f"{self.name} {method} {response.request.url} -> {response.status_code} {ms:.0f} ms"
+                    )
+                )
                 if response.is_success or response.status_code in allow_status:
                     if self._check is not None and response.is_success:
                         self._check(response)
@@ -247,8 +250,12 @@ class HttpService:
             if attempt.transport_error:
                 log.info(redact(f"{self.name} {method} {url} -> {type(failure).__name__}"))
             delay = retry_delay(
-                attempt, number, idempotent=idempotent, policy=rt.policy,
-                elapsed=rt.clock() - started, now=rt.wall(),
+                attempt,
+                number,
+                idempotent=idempotent,
+                policy=rt.policy,
+                elapsed=rt.clock() - started,
+                now=rt.wall(),
             )
             if delay is None:
                 raise self._final_error(method, path, attempt, failure, number) from failure
@@ -261,8 +268,9 @@ class HttpService:
         message = f"{where} failed with HTTP {status}" + (f": {text}" if text else "")
         details = {"service": self.name, "method": method, "path": path, "status": status}
         if status in (401, 403):
-            return AuthError(message, hint=f"Check the {self.name} credential (`oncall auth status`).",
-                             details=details)
+            return AuthError(
+                message, hint=f"Check the {self.name} credential (`oncall auth status`).", details=details
+            )
         if status == 404:
             return NotFoundError(message, details=details)
         if status in (420, 429):

@@ -1,0 +1,94 @@
+"""`oncall sandbox`: the built-in emulator of Opsgenie, Statuspage and Slack, for practice and demos."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from oncall_cli.cli.common import JsonOpt, output, services, state
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+app = typer.Typer(
+    no_args_is_help=True, help="Reset, inspect and serve the built-in sandbox (no accounts needed)."
+)
+
+
+def _sandbox_context(ctx: typer.Context) -> Any:
+    state(ctx).sandbox = True
+    return services(ctx)
+
+
+def _render_status(console: Console, data: dict[str, Any]) -> None:
+    from oncall_cli.cli.output import to_json
+
+    console.print(to_json(data))
+
+
+@app.command("reset")
+def reset(
+    ctx: typer.Context,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated world.")] = 1,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Recreate the sandbox from its seed data (a team of ~24 engineers, rotations, channels, components).
+
+    Example: oncall sandbox reset --seed 1
+    """
+    from oncall_cli.services.sandbox import reset as reset_world
+
+    out = output(ctx, json_mode)
+    data = reset_world(_sandbox_context(ctx), seed)
+    out.result(data, lambda console: _render_status(console, data))
+
+
+@app.command("status")
+def status(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
+    """Summarise the sandbox: users, rotations, incidents, channels, Statuspage components.
+
+    Example: oncall sandbox status --json
+    """
+    from oncall_cli.services.sandbox import status as world_status
+
+    out = output(ctx, json_mode)
+    data = world_status(_sandbox_context(ctx))
+    out.result(data, lambda console: _render_status(console, data))
+
+
+@app.command("serve")
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Allow a non-loopback --host.")
+    ] = False,
+    fail: Annotated[
+        list[str] | None,
+        typer.Option("--fail", help="Inject a fault, e.g. 'slack:conversations.invite#2=500' (repeatable)."),
+    ] = None,
+    latency_ms: Annotated[int, typer.Option("--latency-ms", help="Add this latency to every call.")] = 0,
+) -> None:
+    """Serve the emulator over HTTP for curl, a browser or another SDK (Ctrl-C stops it).
+
+    Point the CLI at it with ONCALL_OPSGENIE_URL=http://127.0.0.1:8765/opsgenie,
+    ONCALL_STATUSPAGE_URL=http://127.0.0.1:8765/statuspage and ONCALL_SLACK_URL=http://127.0.0.1:8765/slack.
+
+    Example: oncall sandbox serve --port 8765 --latency-ms 100
+    """
+    from oncall_cli.services.sandbox import serve as serve_world
+
+    out = output(ctx)
+    out.message(f"sandbox serving on http://{host}:{port} (/opsgenie, /statuspage, /slack); Ctrl-C to stop")
+    serve_world(
+        _sandbox_context(ctx),
+        host=host,
+        port=port,
+        allow_remote=allow_remote,
+        faults=fail or [],
+        latency_ms=latency_ms,
+    )

@@ -1,0 +1,209 @@
+"""`oncall schedule`: plan and create the next on-call round, show, check and export the schedule."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from oncall_cli.cli.common import JsonOpt, output, services
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from oncall_cli.scheduling.model import Shift
+    from oncall_cli.services.schedule import RoundInputs, RoundResult
+
+app = typer.Typer(no_args_is_help=True, help="Plan, create, show, check and export the on-call schedule.")
+
+WeeksOpt = Annotated[int, typer.Option("--weeks", help="How many weeks ahead.", min=1, max=52)]
+
+
+def _date(value: str | None, flag: str) -> date | None:
+    from oncall_cli.errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{flag}: expected a date like 2027-02-01, got {value!r}") from None
+
+
+def _new(
+    ctx: typer.Context,
+    split: Annotated[int, typer.Option("--split", help="Number of rotations (1 to 4).")] = 2,
+    roster: Annotated[
+        Path | None, typer.Option("--roster", help="Roster TOML file instead of the Opsgenie team.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="Monday the round starts (A; B on Wednesday).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for a reproducible order.")] = None,
+    randomize: Annotated[bool, typer.Option("--randomize/--no-randomize", help="Shuffle the order.")] = True,
+    apply: Annotated[bool, typer.Option("--apply", help="Create the rotations in Opsgenie.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --apply: show the changes, make none.")
+    ] = False,
+    no_announce: Annotated[bool, typer.Option("--no-announce", help="Do not announce in Slack.")] = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Plan the next on-call round; with --apply create it in Opsgenie and announce it.
+
+    Example: oncall schedule new --split 2 --seed 7 --apply
+    """
+    from oncall_cli.scheduling.planner import plan_to_json
+    from oncall_cli.services.schedule import apply_round, plan_new_round
+
+    out = output(ctx, json_mode)
+    context = services(ctx)
+    inputs = plan_new_round(
+        context, split=split, roster=roster, start=_date(start, "--start"), seed=seed, randomize=randomize
+    )
+    data: dict[str, Any] = plan_to_json(inputs.plan)
+    result = None
+    if apply or dry_run:
+        result = apply_round(context, inputs, announce=not no_announce, dry_run=dry_run or not apply)
+        assert result.diff is not None
+        data["apply"] = {
+            "dry_run": result.dry_run,
+            "actions": [a.describe() for a in result.diff.actions],
+            "applied": list(result.applied),
+            "existing": list(result.diff.existing),
+            "differences": list(result.diff.differences),
+            "announced": result.announced,
+        }
+    out.result(data, lambda console: _render_plan(console, inputs, result))
+
+
+app.command("new")(_new)
+app.command("generate", help="Alias of `schedule new`.")(_new)
+
+
+def _render_plan(console: Console, inputs: RoundInputs, result: RoundResult | None) -> None:
+    from rich.table import Table
+
+    from oncall_cli.scheduling.model import zone
+
+    plan = inputs.plan
+    tz = zone(plan.timezone)
+    people = {e.email: e for e in inputs.engineers}
+    first_shift: dict[tuple[str, str | None], Shift] = {}
+    for shift in plan.shifts:
+        first_shift.setdefault((shift.rotation, shift.user), shift)
+    for rotation in plan.rotations:
+        table = Table(
+            title=f"{rotation.name} (group {rotation.group}, weekly from "
+            f"{rotation.start.astimezone(tz):%a %Y-%m-%d %H:%M %Z})"
+        )
+        for col in ("#", "engineer", "time zone", "shift (Eastern)", "shift (local)", "new"):
+            table.add_column(col)
+        for pos, user in enumerate(rotation.participants, start=1):
+            engineer = people.get(user or "")
+            first = first_shift.get((rotation.name, user))
+            eastern = local = ""
+            if first is not None:
+                eastern = _span(first, tz)
+                if engineer is not None:
+                    local = _span(first, zone(engineer.timezone))
+            table.add_row(
+                str(pos),
+                user or "no-one",
+                engineer.timezone if engineer else "",
+                eastern,
+                local,
+                "yes" if user in inputs.new else "",
+            )
+        console.print(table)
+    if plan.pairs:
+        pairs = Table(title="who is on call together")
+        for col in ("A", "B", "from", "to"):
+            pairs.add_column(col)
+        for pair in plan.pairs:
+            pairs.add_row(
+                pair.a or "no-one",
+                pair.b or "no-one",
+                f"{pair.start.astimezone(tz):%a %m-%d %H:%M}",
+                f"{pair.end.astimezone(tz):%a %m-%d %H:%M}",
+            )
+        console.print(pairs)
+    for deferral in plan.deferred:
+        when = deferral.eligible_from.isoformat() if deferral.eligible_from else "unknown"
+        console.print(f"[cyan]deferred[/] {deferral.user}: {deferral.reason} (eligible from {when})")
+    for warning in plan.warnings:
+        console.print(f"[yellow]warning[/] {warning}")
+    if result is not None and result.diff is not None:
+        verb = "would" if result.dry_run else "did"
+        for action in result.diff.actions:
+            console.print(f"{verb}: {action.describe()}")
+        for name in result.diff.existing:
+            console.print(f"[yellow]already exists[/]: {name} (not created again)")
+        for line in result.diff.differences:
+            console.print(f"[yellow]differs[/]: {line}")
+        if result.announced:
+            console.print("announced in Slack")
+        elif not result.dry_run and not result.diff.actions and result.diff.existing:
+            console.print("The round already exists; nothing to do.")
+    elif result is None:
+        console.print("[dim]This is a plan only; run again with --apply to create it.[/]")
+
+
+@app.command("show")
+def show(ctx: typer.Context, weeks: WeeksOpt = 4, json_mode: JsonOpt = False) -> None:
+    """Show the on-call timeline per rotation (overrides applied), from Opsgenie's schedule timeline.
+
+    Example: oncall schedule show --weeks 6
+    """
+    from oncall_cli.services.schedule import show as show_schedule
+
+    out = output(ctx, json_mode)
+    view = show_schedule(services(ctx), weeks=weeks)
+    data = {
+        "timezone": view.timezone,
+        "from": view.start,
+        "to": view.end,
+        "shifts": [_shift_json(i, s) for i, s in enumerate(view.shifts, start=1)],
+    }
+    out.result(data, lambda console: _render_shifts(console, view.timezone, view.shifts))
+
+
+def _shift_json(index: int, shift: Shift) -> dict[str, Any]:
+    return {
+        "index": index,
+        "rotation": shift.rotation,
+        "user": shift.user,
+        "start": shift.start,
+        "end": shift.end,
+        "override": shift.override,
+    }
+
+
+def _render_shifts(console: Console, timezone: str, shifts: tuple[Shift, ...]) -> None:
+    from rich.table import Table
+
+    from oncall_cli.scheduling.model import zone
+
+    tz = zone(timezone)
+    table = Table(title=f"on-call timeline ({timezone})")
+    for col in ("#", "rotation", "engineer", "from", "to", ""):
+        table.add_column(col)
+    for i, shift in enumerate(shifts, start=1):
+        table.add_row(
+            str(i),
+            shift.rotation,
+            shift.user or "no-one",
+            _fmt(shift.start.astimezone(tz)),
+            _fmt(shift.end.astimezone(tz)),
+            "override" if shift.override else "",
+        )
+    console.print(table)
+
+
+def _span(shift: Shift, tz: tzinfo) -> str:
+    return f"{shift.start.astimezone(tz):%a %m-%d %H:%M} → {shift.end.astimezone(tz):%a %m-%d %H:%M}"
+
+
+def _fmt(at: datetime) -> str:
+    return f"{at:%a %Y-%m-%d %H:%M}"

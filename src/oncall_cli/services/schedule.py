@@ -1,0 +1,222 @@
+"""Schedule use cases: plan the next round, create it in Opsgenie, show, check and export the schedule.
+
+The shell gathers inputs (roster or Opsgenie team, current rotations, the clock, a seeded rng), the
+scheduling core returns a plan and a diff, and only `apply_round` writes. Re-running `--apply` is safe:
+rotations that exist are never created again, and a half-applied round finishes on the next run.
+"""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from oncall_cli.errors import OncallError, PartialError, UsageError
+from oncall_cli.scheduling import rules
+from oncall_cli.scheduling.diff import Action, RoundDiff, round_actions
+from oncall_cli.scheduling.model import Engineer, Override, Plan, Rotation, RoundSettings, Shift, zone
+from oncall_cli.scheduling.planner import plan_round
+from oncall_cli.scheduling.roster import parse_roster
+from oncall_cli.scheduling.timeline import timeline
+from oncall_cli.services.context import Context
+from oncall_cli.services.schedule_source import ScheduleBackend, backend_for, round_settings
+
+
+def load_roster(path: Path) -> list[Engineer]:
+    """Read a roster TOML file; every problem names the file (and the entry and field)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--roster: no such file {path}") from None
+    except OSError as exc:
+        raise UsageError(f"--roster: cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: invalid TOML: {exc}") from exc
+    return parse_roster(data, str(path))
+
+
+@dataclass
+class RoundInputs:
+    """Everything the planner was given, kept so `--apply` diffs against the same schedule it planned on."""
+
+    plan: Plan
+    engineers: list[Engineer] = field(default_factory=list)
+    new: frozenset[str] = frozenset()
+    current: list[Rotation] = field(default_factory=list)
+    overrides: list[Override] = field(default_factory=list)
+    settings: RoundSettings = field(default_factory=RoundSettings)
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    plan: Plan
+    diff: RoundDiff | None
+    applied: tuple[str, ...] = ()
+    announced: bool = False
+    announcement: str = ""
+    dry_run: bool = True
+
+
+def _is_next(name: str, settings: RoundSettings) -> bool:
+    return name.endswith(settings.next_suffix)
+
+
+def plan_new_round(
+    context: Context,
+    *,
+    split: int = 2,
+    roster: Path | None = None,
+    start: date | None = None,
+    seed: int | None = None,
+    randomize: bool = True,
+) -> RoundInputs:
+    """Plan the next round from a roster file or the Opsgenie team, continuing the current rotations."""
+    settings = round_settings(context.settings)
+    rules.check_split(split)
+    now = context.now()
+    today = now.astimezone(zone(settings.timezone)).date()
+    engineers = load_roster(roster) if roster is not None else None
+    offline = engineers is not None and start is not None
+    backend: ScheduleBackend | None = None if offline else backend_for(context)
+    current: list[Rotation] = []
+    overrides: list[Override] = []
+    if backend is not None:
+        current = backend.rotations()
+        overrides = backend.overrides()
+        if engineers is None:
+            engineers = backend.engineers()
+    assert engineers is not None
+    # The round continues the running rotations; an existing `-next` round is what we compare against.
+    running = [r for r in current if not _is_next(r.name, settings)]
+    if start is not None:
+        starts = rules.starts_from_date(start, settings, split)
+    elif running:
+        starts = rules.next_round_starts(running, now, settings, split)
+    else:
+        starts = rules.starts_from_date(rules.default_monday(today), settings, split)
+    previous: Sequence[Shift] = ()
+    current_participants: frozenset[str] | None = None
+    if running:
+        first = min(starts)
+        ending = [_ended_at(r, starts, settings) for r in running]
+        previous = timeline(ending, overrides, first - timedelta(days=14), first, settings.timezone)
+        current_participants = frozenset(p for r in running for p in r.participants if p)
+    rng = None
+    if randomize:
+        rng = random.Random(seed) if seed is not None else context.deps.rng
+    plan = plan_round(
+        engineers,
+        settings,
+        split=split,
+        starts=starts,
+        today=today,
+        rng=rng,
+        previous=previous,
+        current_participants=current_participants,
+    )
+    round_day = min(starts).date()
+    new = frozenset(e.email for e in engineers if rules.is_new(e, round_day, settings, current_participants))
+    return RoundInputs(
+        plan=plan, engineers=list(engineers), new=new, current=current, overrides=overrides, settings=settings
+    )
+
+
+def _ended_at(rotation: Rotation, starts: Sequence[datetime], settings: RoundSettings) -> Rotation:
+    """The running rotation as it will be once the new round starts: ended at its group's new start."""
+    from dataclasses import replace
+
+    group = rules.group_of(rotation.name, settings)
+    letters = "ABCD"
+    if group is not None and letters.index(group) < len(starts):
+        end = starts[letters.index(group)]
+        if rotation.end is None or rotation.end > end:
+            return replace(rotation, end=end)
+    return rotation
+
+
+def announcement_text(team: str, plan: Plan) -> str:
+    """The playbook's announcement, with each new rotation's first day."""
+    firsts = ", ".join(f"{r.name} from {r.start.strftime('%a %b %-d %H:%M %Z')}" for r in plan.rotations)
+    return (
+        f"The upcoming {team} On-Call rotations are up ({firsts}). "
+        "Please take some time to review the schedule and trade shifts as needed."
+    )
+
+
+def apply_round(
+    context: Context, inputs: RoundInputs, *, announce: bool = True, dry_run: bool = False
+) -> RoundResult:
+    """Create the planned rotations and end the current ones at their start; then announce it in Slack."""
+    plan = inputs.plan
+    diff = round_actions(inputs.current, plan.rotations, inputs.settings)
+    text = announcement_text(context.settings.text("opsgenie.team"), plan)
+    if dry_run:
+        return RoundResult(plan, diff, announcement=text if announce else "", dry_run=True)
+    backend = backend_for(context)
+    done: list[str] = []
+    for action in diff.actions:
+        try:
+            _perform(backend, action)
+        except OncallError as exc:
+            remaining = [a.describe() for a in diff.actions[len(done) :]]
+            raise PartialError(
+                f"creating the round stopped at: {action.describe()}: {exc.message}",
+                hint="Fix the cause and run the same `oncall schedule new --apply` again: it finishes the "
+                "remaining steps and never creates a rotation twice.",
+                details={"done": done, "not_done": remaining},
+            ) from exc
+        done.append(action.describe())
+    announced = False
+    # Announce only a round that matches the plan; a repeat run finds the message and does not post twice.
+    if announce and not diff.differences:
+        announced = _announce(context, text, done)
+    return RoundResult(plan, diff, tuple(done), announced, text if announce else "", dry_run=False)
+
+
+def _perform(backend: ScheduleBackend, action: Action) -> None:
+    if action.kind == "create_rotation":
+        assert action.start is not None
+        backend.create_rotation(
+            Rotation(action.rotation, action.start, action.participants, action.type, action.length)
+        )
+    else:
+        backend.update_rotation(action.rotation, end=action.end)
+
+
+def _announce(context: Context, text: str, done: list[str]) -> bool:
+    from oncall_cli.services.slack_lookup import already_posted, channel_id
+
+    try:
+        channel = channel_id(context.slack, context.settings.text("slack.announce_channel"))
+        if already_posted(context.slack, channel, text) is None:
+            context.slack.chat_post_message(channel=channel, text=text)
+    except OncallError as exc:
+        raise PartialError(
+            f"the round was created but the Slack announcement failed: {exc.message}",
+            hint="Run the same command again to post it (it is not posted twice), or use --no-announce.",
+            details={"done": done, "not_done": ["announce in Slack"]},
+        ) from exc
+    return True
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    timezone: str
+    start: datetime
+    end: datetime
+    shifts: tuple[Shift, ...]
+
+
+def show(context: Context, *, weeks: int = 4, user: str | None = None) -> ScheduleView:
+    """The effective on-call timeline (overrides applied) from now, as Opsgenie computes it."""
+    if weeks < 1 or weeks > 52:
+        raise UsageError("--weeks must be between 1 and 52")
+    backend = backend_for(context)
+    tz = zone(backend.timezone)
+    start = context.now().astimezone(tz)
+    end = start + timedelta(weeks=weeks)
+    shifts = [s for s in backend.timeline(start, end) if user is None or s.user == user]
+    return ScheduleView(backend.timezone, start, end, tuple(shifts))
