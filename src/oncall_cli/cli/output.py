@@ -64,9 +64,9 @@ class Output:
         from rich.console import Console
 
         if self._console is None or self._console.file is not sys.stdout:
-            self._console = Console(
-                file=sys.stdout, no_color=not self.color, highlight=False, soft_wrap=not sys.stdout.isatty()
-            )
+            # Pipes and CI logs get a wide, stable layout instead of rich's 80-column default.
+            width = None if sys.stdout.isatty() else 160
+            self._console = Console(file=sys.stdout, no_color=not self.color, highlight=False, width=width)
         return self._console
 
     @property

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True, help="Plan, create, show, check and export the on-call schedule.")
 
-WeeksOpt = Annotated[int, typer.Option("--weeks", help="How many weeks ahead.", min=1, max=52)]
+WeeksOpt = Annotated[int, typer.Option("--weeks", help="How many weeks ahead.", min=1, max=104)]
 
 
 def _date(value: str | None, flag: str) -> date | None:
@@ -142,8 +142,10 @@ def _render_plan(console: Console, inputs: RoundInputs, result: RoundResult | No
             console.print(f"[yellow]already exists[/]: {name} (not created again)")
         for line in result.diff.differences:
             console.print(f"[yellow]differs[/]: {line}")
-        if result.announced:
+        if result.announced == "posted":
             console.print("announced in Slack")
+        elif result.announced == "already_posted":
+            console.print("the announcement is already in Slack (not posted again)")
         elif not result.dry_run and not result.diff.actions and result.diff.existing:
             console.print("The round already exists; nothing to do.")
     elif result is None:
@@ -207,3 +209,85 @@ def _span(shift: Shift, tz: tzinfo) -> str:
 
 def _fmt(at: datetime) -> str:
     return f"{at:%a %Y-%m-%d %H:%M}"
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    weeks: Annotated[
+        int, typer.Option("--weeks", help="How many weeks ahead to check.", min=1, max=104)
+    ] = 12,
+    roster: Annotated[
+        Path | None, typer.Option("--roster", help="Roster TOML with PTO and new flags.")
+    ] = None,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Lint the live schedule against the playbook's rules; exit 9 when anything is wrong.
+
+    Finds new-new pairs, 60-day violations, unbalanced rotations, `none` placeholders, PTO clashes, and
+    gaps or overlaps (any moment without exactly one A and one B engineer on call).
+
+    Example: oncall schedule check --weeks 12 --json
+    """
+    from oncall_cli.errors import RulesViolatedError
+    from oncall_cli.services.schedule import check as check_schedule
+
+    out = output(ctx, json_mode)
+    result = check_schedule(services(ctx), weeks=weeks, roster=roster)
+    data = {
+        "from": result.start,
+        "to": result.end,
+        "ok": not result.violations,
+        "violations": [
+            {
+                "rule": v.rule,
+                "message": v.message,
+                "subjects": list(v.subjects),
+                "start": v.start,
+                "end": v.end,
+            }
+            for v in result.violations
+        ],
+    }
+
+    def render(console: Console) -> None:
+        if not result.violations:
+            console.print(f"[green]ok[/]: no problems from {_fmt(result.start)} to {_fmt(result.end)}")
+        for violation in result.violations:
+            console.print(f"[red]{violation.rule}[/] {violation.message}")
+
+    out.result(data, render)
+    if result.violations:
+        raise typer.Exit(int(RulesViolatedError.exit_code))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    format: Annotated[str, typer.Option("--format", help="ics or csv.")] = "ics",
+    user: Annotated[str | None, typer.Option("--user", help="Only this engineer's shifts.")] = None,
+    weeks: WeeksOpt = 12,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Export the shifts as iCalendar (one event per shift, stable UIDs) or CSV, on stdout.
+
+    Example: oncall schedule export --format ics --user ada@example.com > ada.ics
+    """
+    import sys
+
+    from oncall_cli.services.schedule import export as export_shifts
+    from oncall_cli.services.schedule import show as show_schedule
+
+    out = output(ctx, json_mode)
+    context = services(ctx)
+    if json_mode:
+        view = show_schedule(context, weeks=weeks, user=user, whole=True)
+        out.result(
+            {
+                "timezone": view.timezone,
+                "shifts": [_shift_json(i, s) for i, s in enumerate(view.shifts, start=1)],
+            }
+        )
+        return
+    out.mark_sandbox()
+    sys.stdout.write(export_shifts(context, fmt=format, user=user, weeks=weeks))

@@ -16,8 +16,19 @@ from pathlib import Path
 
 from oncall_cli.errors import OncallError, PartialError, UsageError
 from oncall_cli.scheduling import rules
+from oncall_cli.scheduling.calendar import shifts_to_csv, shifts_to_ics
+from oncall_cli.scheduling.check import check_schedule
 from oncall_cli.scheduling.diff import Action, RoundDiff, round_actions
-from oncall_cli.scheduling.model import Engineer, Override, Plan, Rotation, RoundSettings, Shift, zone
+from oncall_cli.scheduling.model import (
+    Engineer,
+    Override,
+    Plan,
+    Rotation,
+    RoundSettings,
+    Shift,
+    Violation,
+    zone,
+)
 from oncall_cli.scheduling.planner import plan_round
 from oncall_cli.scheduling.roster import parse_roster
 from oncall_cli.scheduling.timeline import timeline
@@ -55,7 +66,8 @@ class RoundResult:
     plan: Plan
     diff: RoundDiff | None
     applied: tuple[str, ...] = ()
-    announced: bool = False
+    announced: str = "skipped"
+    """"posted" now, "already_posted" by an earlier run (found in the channel), or "skipped"."""
     announcement: str = ""
     dry_run: bool = True
 
@@ -169,7 +181,7 @@ def apply_round(
                 details={"done": done, "not_done": remaining},
             ) from exc
         done.append(action.describe())
-    announced = False
+    announced = "skipped"
     # Announce only a round that matches the plan; a repeat run finds the message and does not post twice.
     if announce and not diff.differences:
         announced = _announce(context, text, done)
@@ -186,20 +198,21 @@ def _perform(backend: ScheduleBackend, action: Action) -> None:
         backend.update_rotation(action.rotation, end=action.end)
 
 
-def _announce(context: Context, text: str, done: list[str]) -> bool:
+def _announce(context: Context, text: str, done: list[str]) -> str:
     from oncall_cli.services.slack_lookup import already_posted, channel_id
 
     try:
         channel = channel_id(context.slack, context.settings.text("slack.announce_channel"))
-        if already_posted(context.slack, channel, text) is None:
-            context.slack.chat_post_message(channel=channel, text=text)
+        if already_posted(context.slack, channel, text) is not None:
+            return "already_posted"
+        context.slack.chat_post_message(channel=channel, text=text)
     except OncallError as exc:
         raise PartialError(
             f"the round was created but the Slack announcement failed: {exc.message}",
             hint="Run the same command again to post it (it is not posted twice), or use --no-announce.",
             details={"done": done, "not_done": ["announce in Slack"]},
         ) from exc
-    return True
+    return "posted"
 
 
 @dataclass(frozen=True)
@@ -210,13 +223,57 @@ class ScheduleView:
     shifts: tuple[Shift, ...]
 
 
-def show(context: Context, *, weeks: int = 4, user: str | None = None) -> ScheduleView:
-    """The effective on-call timeline (overrides applied) from now, as Opsgenie computes it."""
-    if weeks < 1 or weeks > 52:
-        raise UsageError("--weeks must be between 1 and 52")
+def show(context: Context, *, weeks: int = 4, user: str | None = None, whole: bool = False) -> ScheduleView:
+    """The effective on-call timeline (overrides applied) from now, as Opsgenie computes it.
+
+    `whole` starts the window a shift earlier so the current shift keeps its real start (exports need
+    that: a calendar event's UID is derived from it).
+    """
+    if weeks < 1 or weeks > 104:
+        raise UsageError("--weeks must be between 1 and 104")
     backend = backend_for(context)
     tz = zone(backend.timezone)
-    start = context.now().astimezone(tz)
-    end = start + timedelta(weeks=weeks)
-    shifts = [s for s in backend.timeline(start, end) if user is None or s.user == user]
-    return ScheduleView(backend.timezone, start, end, tuple(shifts))
+    now = context.now().astimezone(tz)
+    end = now + timedelta(weeks=weeks)
+    start = now - timedelta(days=8) if whole else now
+    shifts = [
+        s for s in backend.timeline(start, end) if (user is None or s.user == user) and s.end > now
+    ]
+    return ScheduleView(backend.timezone, now, end, tuple(shifts))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    start: datetime
+    end: datetime
+    violations: tuple[Violation, ...]
+
+
+def check(context: Context, *, weeks: int = 12, roster: Path | None = None) -> CheckResult:
+    """Lint the live schedule against the playbook's rules over the next `weeks`.
+
+    People's records (time zones, start dates) come from Opsgenie, or from a roster file, which can also
+    carry PTO and explicit `new` flags.
+    """
+    if weeks < 1 or weeks > 104:
+        raise UsageError("--weeks must be between 1 and 104")
+    settings = round_settings(context.settings)
+    backend = backend_for(context)
+    rotations = backend.rotations()
+    overrides = backend.overrides()
+    engineers = load_roster(roster) if roster is not None else backend.engineers()
+    now = context.now().astimezone(zone(settings.timezone))
+    horizon = timedelta(weeks=weeks)
+    found = check_schedule(rotations, overrides, engineers, settings, now, horizon)
+    return CheckResult(now, now + horizon, tuple(found))
+
+
+def export(context: Context, *, fmt: str, user: str | None = None, weeks: int = 12) -> str:
+    """The shifts as an iCalendar file or CSV, for the team calendar."""
+    if fmt not in ("ics", "csv"):
+        raise UsageError(f"--format must be ics or csv, not {fmt!r}")
+    view = show(context, weeks=weeks, user=user, whole=True)
+    if fmt == "csv":
+        return shifts_to_csv(view.shifts)
+    name = f"{context.settings.text('opsgenie.team')} on-call" + (f": {user}" if user else "")
+    return shifts_to_ics(view.shifts, calendar_name=name, tz=view.timezone).decode("utf-8")

@@ -1,0 +1,122 @@
+"""Fixtures shared by every test directory. Keep it minimal: the others live next to their tests."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner, Result
+
+from oncall_cli.cli.main import app
+from oncall_cli.clients.opsgenie import OpsgenieClient
+from oncall_cli.redaction import forget_secrets
+from oncall_cli.sandbox.emulator import SANDBOX_URLS, Emulator
+from oncall_cli.services.context import Deps
+
+
+@pytest.fixture(autouse=True)
+def _forget_registered_secrets() -> Iterator[None]:
+    """Redaction keeps a process-wide set of secrets; each test starts and ends with it empty."""
+    forget_secrets()
+    yield
+    forget_secrets()
+
+
+@pytest.fixture
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+    """Point platformdirs' config, data and state directories into tmp_path (never the real user's)."""
+    dirs = SimpleNamespace(
+        config=tmp_path / "xdg-config", data=tmp_path / "xdg-data", state=tmp_path / "xdg-state"
+    )
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(dirs.config))
+    monkeypatch.setenv("XDG_DATA_HOME", str(dirs.data))
+    monkeypatch.setenv("XDG_STATE_HOME", str(dirs.state))
+    return dirs
+
+
+# ---- the real CLI against the in-process sandbox, on a fake clock --------------------------------------
+
+SANDBOX_NOW = datetime(2027, 2, 3, 15, 0, tzinfo=UTC)
+"""Wednesday 3 February 2027, 10:00 in New York: the sandbox world is seeded relative to it."""
+
+
+class FakeClock:
+    """Wall and monotonic time that move only when something sleeps or a test advances them.
+
+    Thread-safe, because workflows run independent steps concurrently.
+    """
+
+    def __init__(self, start: datetime = SANDBOX_NOW) -> None:
+        self._lock = threading.Lock()
+        self._start = start
+        self._elapsed = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._start + timedelta(seconds=self._elapsed)
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return 1000.0 + self._elapsed
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self._elapsed += max(0.0, seconds)
+
+    def advance(self, **delta: float) -> None:
+        with self._lock:
+            self._elapsed += timedelta(**delta).total_seconds()
+
+
+@dataclass
+class SandboxCli:
+    """`oncall --sandbox --config <tmp> ARGS` through the real Typer app, with injected effects."""
+
+    emulator: Emulator
+    clock: FakeClock
+    tmp: Path
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def deps(self) -> Deps:
+        return Deps(emulator=self.emulator, now=self.clock.now, sleep=self.clock.sleep,
+                    clock=self.clock.monotonic, rng=random.Random(3), env={},
+                    state_dir=str(self.tmp / "state"), extra=dict(self.extra))
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        argv = ["--sandbox", "--config", str(self.tmp / "config.toml"), *args]
+        return CliRunner().invoke(app, argv, obj=self.deps(), input=input)
+
+    def json(self, *args: str, code: int = 0) -> Any:
+        """Run with --json; assert the exit code and that stdout is exactly one JSON document."""
+        result = self(*args, "--json")
+        assert result.exit_code == code, explain(result)
+        return json.loads(result.stdout)
+
+    def opsgenie(self) -> OpsgenieClient:
+        """A real client over the emulator, to read back what a command did."""
+        http = httpx.Client(transport=self.emulator.transport())
+        return OpsgenieClient(http, api_key="sandbox", base_url=SANDBOX_URLS["opsgenie"])
+
+
+def explain(result: Result) -> str:
+    return (f"exit {result.exit_code}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}\n"
+            f"--- exception\n{result.exception!r}")
+
+
+@pytest.fixture
+def sandbox_cli(tmp_path: Path) -> Iterator[SandboxCli]:
+    clock = FakeClock()
+    emulator = Emulator(":memory:", now=clock.now, clock=clock.monotonic, sleep=clock.sleep)
+    yield SandboxCli(emulator, clock, tmp_path)
+    emulator.close()
