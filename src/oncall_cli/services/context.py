@@ -60,7 +60,9 @@ class Context:
     @cached_property
     def runtime(self) -> Runtime:
         d = self.deps
-        return Runtime(sleep=d.sleep, clock=d.clock, wall=lambda: d.now().timestamp(), rng=d.rng, policy=d.policy)
+        return Runtime(
+            sleep=d.sleep, clock=d.clock, wall=lambda: d.now().timestamp(), rng=d.rng, policy=d.policy
+        )
 
     @cached_property
     def emulator(self) -> Emulator:
@@ -68,7 +70,8 @@ class Context:
         if self.deps.emulator is None:
             from oncall_cli.sandbox.emulator import Emulator, default_db_path
 
-            self.deps.emulator = Emulator(default_db_path(), now=self.deps.now)
+            d = self.deps
+            d.emulator = Emulator(default_db_path(), now=d.now, clock=d.clock, sleep=d.sleep)
         return self.deps.emulator
 
     @cached_property
@@ -85,23 +88,35 @@ class Context:
     def opsgenie(self) -> OpsgenieClient:
         from oncall_cli.clients.opsgenie import OpsgenieClient
 
-        return OpsgenieClient(self.http, api_key=self.secret("opsgenie"), base_url=self.settings.opsgenie_url,
-                              runtime=self.runtime)
+        return OpsgenieClient(
+            self.http,
+            api_key=self.secret("opsgenie"),
+            base_url=self.settings.opsgenie_url,
+            runtime=self.runtime,
+        )
 
     @cached_property
     def statuspage(self) -> StatuspageClient:
         from oncall_cli.clients.statuspage import StatuspageClient
 
-        return StatuspageClient(self.http, api_key=self.secret("statuspage"),
-                                page_id=self.settings.text("statuspage.page_id") or None,
-                                base_url=self.settings.text("statuspage.url"), runtime=self.runtime)
+        return StatuspageClient(
+            self.http,
+            api_key=self.secret("statuspage"),
+            page_id=self.settings.text("statuspage.page_id") or None,
+            base_url=self.settings.text("statuspage.url"),
+            runtime=self.runtime,
+        )
 
     @cached_property
     def slack(self) -> SlackClient:
         from oncall_cli.clients.slack import SlackClient
 
-        return SlackClient(self.http, token=self.secret("slack"), base_url=self.settings.text("slack.url"),
-                           runtime=self.runtime)
+        return SlackClient(
+            self.http,
+            token=self.secret("slack"),
+            base_url=self.settings.text("slack.url"),
+            runtime=self.runtime,
+        )
 
     def close(self) -> None:
         if "http" in self.__dict__:

@@ -1,0 +1,744 @@
+"""Regenerate the sandbox's vendored spec subsets from the vendors' full specs in shared/specs.
+
+    python scripts/vendor_specs.py [SPECS_DIR]    # default: ../shared/specs, else /work/shared/specs
+
+Writes src/oncall_cli/sandbox/specs/{opsgenie,slack,statuspage}.json: only the operations the CLI uses, with
+every definition / parameter / response / component they reference, descriptions and examples dropped. The
+sandbox validates every request and response against these (oncall_cli/sandbox/validation.py), and
+tests/sandbox/test_validation.py checks that the vendored files equal a fresh `extract()`.
+
+Where the vendors' specs are silent or wrong, this script adds or patches, and marks each change with an
+`x-oncall-*` key so it never passes for the vendor's word:
+- Opsgenie: the Service API comes from the unmerged PR #53 sketch; incident actions missing from the spec
+  (resolve, reopen, notes, responders, tags, details, priority) and the incident-timeline API come from the
+  official Go/Node SDKs and docs.opsgenie.com (`x-oncall-source`).
+- Slack: every answer may carry `warning` and `response_metadata` (cursors, warnings), which the 2020 spec
+  omits from some closed schemas; each method's arguments and error codes are merged with the current docs
+  (docs-slack-dev-methods: `required` flags, arguments newer than the 2020 spec, current error codes);
+  bookmarks.add is missing from the spec and is built from the docs alone.
+- Statuspage: the incident payloads' `components` map (written with one literal random key) becomes a map
+  of component id -> status; `"type": "Object"` becomes `"object"`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "src" / "oncall_cli" / "sandbox" / "specs"
+
+OPSGENIE_OPERATIONS: tuple[str, ...] = (
+    "GET /v2/account",
+    "GET /v2/users",
+    "POST /v2/users",
+    "GET /v2/users/{identifier}",
+    "PATCH /v2/users/{identifier}",
+    "DELETE /v2/users/{identifier}",
+    "GET /v2/teams",
+    "GET /v2/teams/{identifier}",
+    "POST /v2/teams/{identifier}/members",
+    "DELETE /v2/teams/{identifier}/members/{memberIdentifier}",
+    "GET /v1/services",
+    "GET /v1/services/{identifier}",
+    "GET /v2/schedules",
+    "GET /v2/schedules/{identifier}",
+    "GET /v2/schedules/{identifier}/timeline",
+    "GET /v2/schedules/on-calls",
+    "GET /v2/schedules/{identifier}/on-calls",
+    "GET /v2/schedules/{identifier}/next-on-calls",
+    "GET /v2/schedules/{identifier}/rotations",
+    "POST /v2/schedules/{identifier}/rotations",
+    "GET /v2/schedules/{identifier}/rotations/{id}",
+    "PATCH /v2/schedules/{identifier}/rotations/{id}",
+    "DELETE /v2/schedules/{identifier}/rotations/{id}",
+    "GET /v2/schedules/{identifier}/overrides",
+    "POST /v2/schedules/{identifier}/overrides",
+    "GET /v2/schedules/{identifier}/overrides/{alias}",
+    "PUT /v2/schedules/{identifier}/overrides/{alias}",
+    "DELETE /v2/schedules/{identifier}/overrides/{alias}",
+    "GET /v1/incidents/requests/{requestId}",
+    "POST /v1/incidents/create",
+    "GET /v1/incidents/{identifier}",
+    "DELETE /v1/incidents/{identifier}",
+    "GET /v1/incidents/",
+    "POST /v1/incidents/{identifier}/close",
+    "POST /v1/incidents/{identifier}/resolve",
+    "POST /v1/incidents/{identifier}/reopen",
+    "POST /v1/incidents/{identifier}/notes",
+    "GET /v1/incidents/{identifier}/notes",
+    "POST /v1/incidents/{identifier}/responders",
+    "POST /v1/incidents/{identifier}/tags",
+    "DELETE /v1/incidents/{identifier}/tags",
+    "POST /v1/incidents/{identifier}/details",
+    "DELETE /v1/incidents/{identifier}/details",
+    "PUT /v1/incidents/{identifier}/priority",
+    "POST /v2/incident-timelines/{incidentId}/entries",
+    "GET /v2/incident-timelines/{incidentId}/entries",
+    "GET /v2/alerts/requests/{requestId}",
+    "POST /v2/alerts/{identifier}/close",
+)
+
+SLACK_METHODS: tuple[str, ...] = (
+    "auth.test",
+    "bookmarks.add",
+    "chat.deleteScheduledMessage",
+    "chat.getPermalink",
+    "chat.postMessage",
+    "chat.scheduleMessage",
+    "chat.scheduledMessages.list",
+    "chat.update",
+    "conversations.archive",
+    "conversations.create",
+    "conversations.history",
+    "conversations.info",
+    "conversations.invite",
+    "conversations.join",
+    "conversations.list",
+    "conversations.members",
+    "conversations.open",
+    "conversations.rename",
+    "conversations.replies",
+    "conversations.setPurpose",
+    "conversations.setTopic",
+    "conversations.unarchive",
+    "pins.add",
+    "reminders.add",
+    "usergroups.users.list",
+    "users.info",
+    "users.list",
+    "users.lookupByEmail",
+)
+
+STATUSPAGE_OPERATIONS: tuple[str, ...] = (
+    "GET /pages",
+    "GET /pages/{page_id}",
+    "GET /pages/{page_id}/components",
+    "GET /pages/{page_id}/components/{component_id}",
+    "PATCH /pages/{page_id}/components/{component_id}",
+    "PUT /pages/{page_id}/components/{component_id}",
+    "GET /pages/{page_id}/incidents",
+    "POST /pages/{page_id}/incidents",
+    "GET /pages/{page_id}/incidents/unresolved",
+    "GET /pages/{page_id}/incidents/{incident_id}",
+    "PATCH /pages/{page_id}/incidents/{incident_id}",
+    "PUT /pages/{page_id}/incidents/{incident_id}",
+    "DELETE /pages/{page_id}/incidents/{incident_id}",
+    "PATCH /pages/{page_id}/incidents/{incident_id}/incident_updates/{incident_update_id}",
+    "PUT /pages/{page_id}/incidents/{incident_id}/incident_updates/{incident_update_id}",
+)
+
+_DROP_KEYS = {
+    "description",
+    "summary",
+    "example",
+    "examples",
+    "externalDocs",
+    "x-code-samples",
+    "tags",
+    "x-opsgenie-domain",
+    "x-collapse-params",
+    "title",
+    "headers",
+}
+
+
+def _strip(node: Any, *, in_properties: bool = False) -> Any:
+    """Drop prose and examples; keep property *names* that happen to be called "description"."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if (
+                not in_properties
+                and key in _DROP_KEYS
+                and (key != "tags" or (isinstance(value, list) and all(isinstance(v, str) for v in value)))
+            ):
+                continue
+            out[key] = _strip(value, in_properties=(key == "properties" and not in_properties))
+        return out
+    if isinstance(node, list):
+        return [_strip(v) for v in node]
+    return node
+
+
+def _refs(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _refs(value)
+    return found
+
+
+def _closure(doc: dict[str, Any], roots: Any) -> dict[str, dict[str, Any]]:
+    """Every `#/a/b` target reachable from `roots`, as {a: {b: node}} (one level of nesting: a/b or a/b/c)."""
+    out: dict[str, dict[str, Any]] = {}
+    todo = sorted(_refs(roots))
+    seen: set[str] = set()
+    while todo:
+        ref = todo.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        parts = ref.lstrip("#/").split("/")
+        node: Any = doc
+        for part in parts:
+            node = node[part]
+        target = out
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = node
+        todo.extend(sorted(_refs(node) - seen))
+    return out
+
+
+def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    for key, value in b.items():
+        if isinstance(value, dict) and isinstance(a.get(key), dict):
+            _merge(a[key], value)
+        else:
+            a[key] = value
+    return a
+
+
+def _load_yaml(path: Path) -> Any:
+    import yaml  # type: ignore[import-untyped]  # only this script needs PyYAML (for the unmerged PR #53 files)
+
+    return yaml.safe_load(path.read_text())
+
+
+# ---- Opsgenie ------------------------------------------------------------------------------------------
+
+_OG_ERRORS = {
+    "400": {"$ref": "#/responses/BadRequest"},
+    "401": {"$ref": "#/responses/Unauthorized"},
+    "402": {"$ref": "#/responses/PaymentRequired"},
+    "403": {"$ref": "#/responses/Forbidden"},
+    "404": {"$ref": "#/responses/NotFound"},
+    "422": {"$ref": "#/responses/UnprocessableEntity"},
+    "429": {"$ref": "#/responses/TooManyRequest"},
+    "default": {"$ref": "#/responses/GeneralError"},
+}
+_INCIDENT_ID = [{"$ref": "#/parameters/IncidentIdentifier"}, {"$ref": "#/parameters/IncidentIdentifierType"}]
+_GO_SDK = "opsgenie/opsgenie-go-sdk-v2 incident/request.go"
+
+
+def _og_action(
+    body: dict[str, Any] | None,
+    source: str,
+    *,
+    params: list[dict[str, Any]] | None = None,
+    status: str = "202",
+    body_required: bool = True,
+) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = list(_INCIDENT_ID) + list(params or [])
+    if body is not None:
+        parameters.append({"name": "body", "in": "body", "required": body_required, "schema": body})
+    return {
+        "parameters": parameters,
+        "responses": {status: {"$ref": "#/responses/Accepted"}, **_OG_ERRORS},
+        "x-oncall-source": source,
+    }
+
+
+def _opsgenie_supplement() -> dict[str, Any]:
+    """Operations the CLI uses that opsgenie-oas does not describe (see specs/opsgenie/SOURCE.md, "Gaps")."""
+    note = {"type": "object", "properties": {"note": {"type": "string", "maxLength": 25000}}}
+    responder = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {
+            "type": {"type": "string", "enum": ["user", "team", "escalation", "schedule"]},
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "username": {"type": "string"},
+        },
+    }
+    entry = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "group": {"type": "string"},
+            "type": {"type": "string"},
+            "eventTime": {"type": "string", "format": "date-time"},
+            "hidden": {"type": "boolean"},
+            "title": {
+                "type": "object",
+                "properties": {"type": {"type": "string"}, "content": {"type": "string"}},
+            },
+            "description": {
+                "type": "object",
+                "properties": {"type": {"type": "string"}, "content": {"type": "string"}},
+            },
+            "lastEdit": {"type": "object"},
+            "actor": {"type": "object"},
+        },
+    }
+    timeline_id = {"name": "incidentId", "in": "path", "required": True, "type": "string"}
+    tl_source = "docs.opsgenie.com/docs/incident-timeline-api"
+    return {
+        "/v1/incidents/{identifier}/resolve": {"post": _og_action(note, _GO_SDK, body_required=False)},
+        "/v1/incidents/{identifier}/reopen": {
+            "post": _og_action(note, "opsgenie-nodejs-sdk lib/incident", body_required=False)
+        },
+        "/v1/incidents/{identifier}/notes": {
+            "post": _og_action(
+                {
+                    "type": "object",
+                    "required": ["note"],
+                    "properties": {"note": {"type": "string", "minLength": 1, "maxLength": 25000}},
+                },
+                _GO_SDK,
+            ),
+            "get": {
+                "parameters": [
+                    *_INCIDENT_ID,
+                    {"name": "offset", "in": "query", "required": False, "type": "string"},
+                    {
+                        "name": "direction",
+                        "in": "query",
+                        "required": False,
+                        "type": "string",
+                        "enum": ["next", "prev"],
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 100,
+                    },
+                    {
+                        "name": "order",
+                        "in": "query",
+                        "required": False,
+                        "type": "string",
+                        "enum": ["asc", "desc"],
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "schema": {
+                            "allOf": [
+                                {"$ref": "#/definitions/BaseResponse"},
+                                {
+                                    "properties": {
+                                        "data": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "required": ["note"],
+                                                "properties": {
+                                                    "note": {"type": "string"},
+                                                    "owner": {"type": "string"},
+                                                    "createdAt": {"type": "string", "format": "date-time"},
+                                                    "offset": {"type": "string"},
+                                                },
+                                            },
+                                        },
+                                        "paging": {"$ref": "#/definitions/PageDetails"},
+                                    }
+                                },
+                            ]
+                        }
+                    },
+                    **_OG_ERRORS,
+                },
+                "x-oncall-source": _GO_SDK + " (ListNotes)",
+            },
+        },
+        "/v1/incidents/{identifier}/responders": {
+            "post": _og_action(
+                {
+                    "type": "object",
+                    "required": ["responder"],
+                    "properties": {
+                        "responder": {"type": "array", "minItems": 1, "items": responder},
+                        "note": {"type": "string"},
+                    },
+                },
+                _GO_SDK,
+            )
+        },
+        "/v1/incidents/{identifier}/tags": {
+            "post": _og_action(
+                {
+                    "type": "object",
+                    "required": ["tags"],
+                    "properties": {
+                        "tags": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                        "note": {"type": "string"},
+                    },
+                },
+                _GO_SDK,
+            ),
+            "delete": _og_action(
+                None,
+                _GO_SDK,
+                params=[
+                    {"name": "tags", "in": "query", "required": True, "type": "string"},
+                    {"name": "note", "in": "query", "required": False, "type": "string"},
+                ],
+            ),
+        },
+        "/v1/incidents/{identifier}/details": {
+            "post": _og_action(
+                {
+                    "type": "object",
+                    "required": ["details"],
+                    "properties": {
+                        "details": {
+                            "type": "object",
+                            "minProperties": 1,
+                            "additionalProperties": {"type": "string"},
+                        },
+                        "note": {"type": "string"},
+                    },
+                },
+                _GO_SDK,
+            ),
+            "delete": _og_action(
+                None,
+                _GO_SDK,
+                params=[
+                    {"name": "keys", "in": "query", "required": True, "type": "string"},
+                    {"name": "note", "in": "query", "required": False, "type": "string"},
+                ],
+            ),
+        },
+        "/v1/incidents/{identifier}/priority": {
+            "put": _og_action(
+                {
+                    "type": "object",
+                    "required": ["priority"],
+                    "properties": {"priority": {"type": "string", "enum": ["P1", "P2", "P3", "P4", "P5"]}},
+                },
+                _GO_SDK,
+            )
+        },
+        "/v2/incident-timelines/{incidentId}/entries": {
+            "post": {
+                "parameters": [
+                    timeline_id,
+                    {
+                        "name": "body",
+                        "in": "body",
+                        "required": True,
+                        "schema": {
+                            "type": "object",
+                            "required": ["description"],
+                            "properties": {
+                                "description": {
+                                    "type": "object",
+                                    "required": ["content"],
+                                    "properties": {
+                                        "content": {"type": "string", "minLength": 1, "maxLength": 10000}
+                                    },
+                                },
+                                "time": {"type": "string", "format": "date-time"},
+                                "title": {"type": "object", "properties": {"content": {"type": "string"}}},
+                            },
+                        },
+                    },
+                ],
+                "responses": {
+                    "201": {
+                        "schema": {
+                            "allOf": [{"$ref": "#/definitions/BaseResponse"}, {"properties": {"data": entry}}]
+                        }
+                    },
+                    **_OG_ERRORS,
+                },
+                "x-oncall-source": tl_source,
+            },
+            "get": {
+                "parameters": [
+                    timeline_id,
+                    {"name": "offset", "in": "query", "required": False, "type": "string"},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 100,
+                    },
+                    {
+                        "name": "order",
+                        "in": "query",
+                        "required": False,
+                        "type": "string",
+                        "enum": ["asc", "desc"],
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "schema": {
+                            "allOf": [
+                                {"$ref": "#/definitions/BaseResponse"},
+                                {
+                                    "properties": {
+                                        "data": {
+                                            "type": "object",
+                                            "properties": {
+                                                "entries": {"type": "array", "items": entry},
+                                                "nextOffset": {"type": "string"},
+                                            },
+                                        }
+                                    }
+                                },
+                            ]
+                        }
+                    },
+                    **_OG_ERRORS,
+                },
+                "x-oncall-source": tl_source,
+            },
+        },
+    }
+
+
+def extract_opsgenie(specs: Path) -> dict[str, Any]:
+    full = json.loads((specs / "opsgenie" / "swagger.json").read_text())
+    pr53 = specs / "opsgenie" / "unmerged-pr53"
+    paths: dict[str, Any] = copy.deepcopy(full["paths"])
+    service_paths = _load_yaml(pr53 / "paths" / "service.yaml")
+    for p in service_paths.values():
+        for op in p.values():
+            if isinstance(op, dict):
+                op["x-oncall-source"] = "opsgenie-oas unmerged PR #53"
+    paths.update(service_paths)
+    definitions = dict(full["definitions"])
+    definitions.update(_load_yaml(pr53 / "definitions" / "service.yaml"))
+    parameters = dict(full["parameters"])
+    parameters.update(_load_yaml(pr53 / "parameters" / "service.yaml"))
+    for path, item in _opsgenie_supplement().items():
+        paths.setdefault(path, {}).update(item)
+    doc = {**full, "paths": paths, "definitions": definitions, "parameters": parameters}
+    chosen: dict[str, Any] = {}
+    for name in OPSGENIE_OPERATIONS:
+        method, path = name.split(" ", 1)
+        item = paths[path]
+        op = copy.deepcopy(item[method.lower()])
+        if "parameters" in item:
+            op["parameters"] = list(item["parameters"]) + list(op.get("parameters", []))
+        chosen.setdefault(path, {})[method.lower()] = op
+    closure = _closure(doc, chosen)
+    out = {
+        "swagger": "2.0",
+        "info": {
+            "title": full["info"]["title"],
+            "version": full["info"]["version"],
+            "x-oncall-vendored": "subset of opsgenie/opsgenie-oas (Apache-2.0); "
+            "regenerate with scripts/vendor_specs.py",
+        },
+        "host": full["host"],
+        "paths": chosen,
+    }
+    for section in ("definitions", "parameters", "responses"):
+        out[section] = dict(sorted(closure.get(section, {}).items()))
+    return _strip(out)  # type: ignore[no-any-return]
+
+
+# ---- Slack ---------------------------------------------------------------------------------------------
+
+
+def _docs_type(t: str | None) -> str:
+    return t if t in ("string", "boolean", "integer", "number", "array", "object") else "string"
+
+
+def extract_slack(specs: Path) -> dict[str, Any]:
+    full = json.loads((specs / "slack" / "slack_web_openapi_v2.json").read_text())
+    docs_dir = specs / "slack" / "docs-slack-dev-methods"
+    common = sorted(json.loads((docs_dir / "_common_errors.json").read_text()))
+    chosen: dict[str, Any] = {}
+    for method in SLACK_METHODS:
+        docs_file = docs_dir / f"{method}.json"
+        docs = json.loads(docs_file.read_text()) if docs_file.exists() else {"args": {}, "errors": {}}
+        item = full["paths"].get(f"/{method}")
+        if item is None:
+            op: dict[str, Any] = {
+                "parameters": [],
+                "responses": {
+                    "200": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["ok"],
+                            "properties": {"ok": {"$ref": "#/definitions/defs_ok_true"}},
+                        }
+                    },
+                    "default": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["ok", "error"],
+                            "properties": {
+                                "ok": {"$ref": "#/definitions/defs_ok_false"},
+                                "error": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+                "x-oncall-source": "docs-slack-dev-methods (not in the 2020 spec)",
+            }
+            http_method = "post"
+        else:
+            http_method = next(iter(m for m in item if m in ("get", "post")))
+            op = copy.deepcopy(item[http_method])
+        params = [p for p in op.get("parameters", []) if p.get("name") != "token" and p.get("in") != "header"]
+        by_name = {p["name"]: p for p in params}
+        location = "query" if http_method == "get" else "formData"
+        for arg, spec in sorted(docs.get("args", {}).items()):
+            if arg == "token":
+                continue
+            if arg in by_name:
+                if spec.get("required") and not by_name[arg].get("required"):
+                    by_name[arg]["required"] = True
+                    by_name[arg]["x-oncall-required-from"] = "docs-slack-dev-methods"
+            else:
+                param = {
+                    "name": arg,
+                    "in": location,
+                    "type": _docs_type(spec.get("type")),
+                    "x-oncall-source": "docs-slack-dev-methods",
+                }
+                if spec.get("required"):
+                    param["required"] = True
+                params.append(param)
+                by_name[arg] = param
+        op["parameters"] = params
+        for key in ("200", "default"):
+            schema = op.get("responses", {}).get(key, {}).get("schema")
+            props = schema.get("properties") if isinstance(schema, dict) else None
+            if isinstance(props, dict) and schema.get("additionalProperties") is False:
+                # Any Web API answer may carry these (docs.slack.dev "Web API basics": warnings, cursors).
+                added = [k for k in ("response_metadata", "warning") if k not in props]
+                props.setdefault("response_metadata", {"$ref": "#/definitions/objs_response_metadata"})
+                props.setdefault("warning", {"type": "string"})
+                if added:
+                    schema["x-oncall-patched"] = f"allows {', '.join(added)} (any Slack answer may carry it)"
+            messages = props.get("messages") if isinstance(props, dict) else None
+            if isinstance(messages, dict) and messages.pop("minItems", None) is not None:
+                # A history can be empty (a new DM, `oldest` after the last message): the 2020 spec says 1+.
+                messages["x-oncall-patched"] = "may be empty (docs.slack.dev)"
+        default = op.get("responses", {}).get("default", {}).get("schema")
+        if isinstance(default, dict):
+            err = default.get("properties", {}).get("error")
+            if isinstance(err, dict) and "enum" in err:
+                err["enum"] = sorted(set(err["enum"]) | set(docs.get("errors", {})) | set(common))
+        chosen[f"/{method}"] = {http_method: op}
+    closure = _closure(full, chosen)
+    out = {
+        "swagger": "2.0",
+        "info": {
+            "title": full["info"]["title"],
+            "version": full["info"]["version"],
+            "x-oncall-vendored": "subset of slackapi/slack-api-specs (MIT) merged with "
+            "docs-slack-dev-methods; regenerate with "
+            "scripts/vendor_specs.py",
+        },
+        "host": full["host"],
+        "basePath": full["basePath"],
+        "paths": chosen,
+        "definitions": dict(sorted(closure.get("definitions", {}).items())),
+    }
+    return _strip(out)  # type: ignore[no-any-return]
+
+
+# ---- Statuspage ----------------------------------------------------------------------------------------
+
+_COMPONENT_STATUS = [
+    "operational",
+    "under_maintenance",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "",
+]
+
+
+def _fix_statuspage(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get("type") == "Object":
+            node = {**node, "type": "object"}
+        out = {k: _fix_statuspage(v) for k, v in node.items()}
+        return out
+    if isinstance(node, list):
+        return [_fix_statuspage(v) for v in node]
+    return node
+
+
+def extract_statuspage(specs: Path) -> dict[str, Any]:
+    full = json.loads((specs / "statuspage" / "statuspage-openapi3.json").read_text())
+    chosen: dict[str, Any] = {}
+    for name in STATUSPAGE_OPERATIONS:
+        method, path = name.split(" ", 1)
+        item = full["paths"][path]
+        op = copy.deepcopy(item[method.lower()])
+        chosen.setdefault(path, {})[method.lower()] = op
+    closure = _closure(full, chosen)
+    schemas = copy.deepcopy(closure.get("components", {}).get("schemas", {}))
+    for name in ("postPagesPageIdIncidents", "patchPagesPageIdIncidents", "putPagesPageIdIncidents"):
+        comps = schemas.get(name, {}).get("properties", {}).get("incident", {}).get("properties", {})
+        if isinstance(comps.get("components"), dict):
+            comps["components"] = {
+                "type": "object",
+                "additionalProperties": {"type": "string", "enum": _COMPONENT_STATUS},
+                "x-oncall-patched": "the spec writes this map with one literal random key",
+            }
+    out = {
+        "openapi": full["openapi"],
+        "info": {
+            "title": full["info"]["title"],
+            "version": full["info"]["version"],
+            "x-oncall-vendored": "subset of Atlassian's Statuspage OpenAPI 3 document; "
+            "regenerate with scripts/vendor_specs.py",
+        },
+        "servers": full["servers"],
+        "paths": chosen,
+        "components": {"schemas": dict(sorted(schemas.items()))},
+    }
+    return _fix_statuspage(_strip(out))  # type: ignore[no-any-return]
+
+
+def extract(specs: Path) -> dict[str, dict[str, Any]]:
+    """The three vendored subsets, built fresh from the full specs."""
+    return {
+        "opsgenie": extract_opsgenie(specs),
+        "slack": extract_slack(specs),
+        "statuspage": extract_statuspage(specs),
+    }
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    """The vendored file's exact text (stable: sorted keys, one-space indent)."""
+    return json.dumps(doc, indent=0, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def default_specs_dir() -> Path:
+    for candidate in (REPO.parent / "shared" / "specs", Path("/work/shared/specs")):
+        if candidate.is_dir():
+            return candidate
+    raise SystemExit("shared/specs not found; pass its path")
+
+
+def main(argv: list[str]) -> int:
+    specs = Path(argv[0]) if argv else default_specs_dir()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, doc in extract(specs).items():
+        text = dumps(doc)
+        (OUT / f"{name}.json").write_text(text)
+        print(f"{name}.json: {len(text):,} bytes, {sum(len(v) for v in doc['paths'].values())} operations")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,410 @@
+"""The sandbox: one in-process emulator of Opsgenie, Slack and Statuspage over one SQLite database.
+
+`Emulator.handle(request)` routes by the first path segment (`/opsgenie`, `/slack`, `/statuspage`), checks
+the vendor's auth header scheme, applies injected faults, validates the request against the vendor's spec,
+lets the service emulator answer under the database lock, and validates the answer. `transport()` plugs it
+into an `httpx.Client`; `server.serve` exposes the same over real HTTP.
+
+    emulator = Emulator()                         # in memory, seeded
+    client = httpx.Client(transport=emulator.transport())
+    client.get(f"{SANDBOX_URLS['opsgenie']}/v2/account", headers={"Authorization": "GenieKey any"})
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from oncall_cli.sandbox.base import (
+    AUTH_SCHEMES,
+    Ctx,
+    ServiceEmulator,
+    has_auth,
+    new_uuid,
+    next_seq,
+    vendor_error,
+)
+from oncall_cli.sandbox.faults import Decision, Fault, Faults
+from oncall_cli.sandbox.validation import (
+    RequestRejected,
+    Validator,
+    default_validator,
+    rejection_response,
+)
+
+SANDBOX_BASE = "http://sandbox.oncall.invalid"
+SANDBOX_URLS = {
+    "opsgenie": f"{SANDBOX_BASE}/opsgenie",
+    "statuspage": f"{SANDBOX_BASE}/statuspage",
+    "slack": f"{SANDBOX_BASE}/slack",
+}
+DEFAULT_SEED = 1
+
+__all__ = ["DEFAULT_SEED", "SANDBOX_BASE", "SANDBOX_URLS", "Call", "Dropped", "Emulator", "Fault",
+           "default_db_path"]
+
+
+def default_db_path() -> Path:
+    """Where `oncall --sandbox` keeps its state: the user data dir of `oncall`, `sandbox.db`."""
+    import platformdirs  # only the sandbox commands need it
+
+    return Path(platformdirs.user_data_dir("oncall")) / "sandbox.db"
+
+
+class Dropped(Exception):
+    """A "drop" fault: the connection closes without an answer (`sent`: the request reached us first)."""
+
+    def __init__(self, sent: bool):
+        super().__init__("connection dropped by an injected fault")
+        self.sent = sent
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the emulator saw, for tests: what it was and how it was answered."""
+
+    service: str
+    operation: str | None
+    method: str
+    path: str
+    status: int | None
+    """None when the connection was dropped."""
+    number: int
+    """The call number of (service, operation), counted from 1 (fault injection counts the same)."""
+
+
+def _default_services() -> list[ServiceEmulator]:
+    from oncall_cli.sandbox.opsgenie import OpsgenieEmulator
+    from oncall_cli.sandbox.slack import SlackEmulator
+    from oncall_cli.sandbox.statuspage import StatuspageEmulator
+
+    return [OpsgenieEmulator(), SlackEmulator(), StatuspageEmulator()]
+
+
+class Emulator:
+    """The three services over one SQLite database; thread-safe; state persists in `db_path`."""
+
+    def __init__(
+        self,
+        db_path: str | Path = ":memory:",
+        *,
+        now: Callable[[], datetime] | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+        validate: bool = True,
+        strict: bool = True,
+        seed: int | None = None,
+        services: Sequence[ServiceEmulator] | None = None,
+        validator: Validator | None = None,
+    ) -> None:
+        """Open (or create) the database, create the schema, and seed it when it is new or empty.
+
+        `validate`: check requests against the vendors' specs (refusing like the vendor) and responses
+        too. `strict`: a response that breaks its spec raises `ResponseInvalid` (a bug in the emulator);
+        otherwise it is only recorded in `invalid_responses`. `seed`: the seed for a new database
+        (default 1); an existing database keeps its world.
+        """
+        self.db_path = str(db_path)
+        if self.db_path != ":memory:":
+            Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
+        self._now = now or (lambda: datetime.now(UTC))
+        self._clock = clock or time.monotonic
+        self._sleep = sleep or time.sleep
+        self.validate = validate
+        self.strict = strict
+        self.validator = validator or default_validator()
+        self.faults = Faults()
+        self.calls: list[Call] = []
+        self.validated: set[tuple[str, str, str]] = set()
+        """(service, operation, "request" | "response") pairs checked against the spec so far."""
+        self.invalid_responses: list[str] = []
+        self._lock = threading.RLock()
+        self.db = sqlite3.connect(self.db_path, check_same_thread=False, timeout=30.0)
+        self.db.row_factory = sqlite3.Row
+        if self.db_path != ":memory:":
+            self.db.execute("PRAGMA journal_mode=WAL")
+        self.services: dict[str, ServiceEmulator] = {
+            s.prefix: s for s in (services if services is not None else _default_services())
+        }
+        with self._lock:
+            self._create_schema()
+            if self._meta("seed") is None:
+                self._seed(DEFAULT_SEED if seed is None else seed)
+
+    # ---- state --------------------------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for service in self.services.values():
+            service.create_schema(self.db)
+        self.db.commit()
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM sandbox_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO sandbox_meta (key, value) VALUES (?, ?)", (key, value))
+
+    def _seed(self, seed: int) -> None:
+        from oncall_cli.sandbox.seed import seed_world
+
+        now = self._now()
+        try:
+            seed_world(self.db, list(self.services.values()), seed, now)
+            self._set_meta("seed", str(seed))
+            self._set_meta("seeded_at", now.astimezone(UTC).isoformat())
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+
+    @property
+    def seed(self) -> int:
+        with self._lock:
+            return int(self._meta("seed") or DEFAULT_SEED)
+
+    @property
+    def seeded_at(self) -> datetime | None:
+        with self._lock:
+            value = self._meta("seeded_at")
+        return datetime.fromisoformat(value) if value else None
+
+    def reset(self, seed: int = DEFAULT_SEED) -> None:
+        """Drop every table and seed a fresh world (faults and call counters are cleared too)."""
+        with self._lock:
+            tables = [r[0] for r in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+            for table in tables:
+                self.db.execute(f'DROP TABLE IF EXISTS "{table}"')
+            self.db.commit()
+            self._create_schema()
+            self._seed(seed)
+            self.faults.clear()
+            self.calls.clear()
+            self.validated.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def service(self, prefix: str) -> ServiceEmulator:
+        """The service emulator for "opsgenie" | "slack" | "statuspage"."""
+        return self.services[prefix]
+
+    def status(self) -> dict[str, Any]:
+        """A summary for `oncall sandbox status`: where the state is, its seed, and each service's counts."""
+        with self._lock:
+            return {
+                "db": self.db_path,
+                "seed": self.seed,
+                "seeded_at": self._meta("seeded_at"),
+                "urls": dict(SANDBOX_URLS),
+                "faults": [f.describe() for f in self.faults.active],
+                "services": {name: svc.status(self.db) for name, svc in self.services.items()},
+            }
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run a read query on the state (for tests), rows as dicts."""
+        with self._lock:
+            return [dict(r) for r in self.db.execute(sql, tuple(params)).fetchall()]
+
+    def snapshot(self, prefix: str) -> dict[str, list[dict[str, Any]]]:
+        """Every table of one service (`{prefix}_*`) as lists of row dicts; JSON columns parsed."""
+        with self._lock:
+            tables = [r[0] for r in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '!' "
+                "ORDER BY name",
+                (f"{prefix}!_%",))]
+            out: dict[str, list[dict[str, Any]]] = {}
+            for table in tables:
+                rows = [dict(r) for r in self.db.execute(f'SELECT * FROM "{table}" ORDER BY rowid')]
+                out[table] = [{k: _maybe_json(v) for k, v in row.items()} for row in rows]
+            return out
+
+    @contextmanager
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and get the connection (tests that poke the state directly); commits on exit."""
+        with self._lock:
+            try:
+                yield self.db
+                self.db.commit()
+            except BaseException:
+                self.db.rollback()
+                raise
+
+    # ---- requests -----------------------------------------------------------------------------------
+
+    def _split(self, request: httpx.Request) -> tuple[str, str]:
+        path = request.url.path
+        parts = path.split("/", 2)
+        prefix = parts[1] if len(parts) > 1 else ""
+        rest = "/" + parts[2] if len(parts) > 2 else "/"
+        return prefix, rest
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request like the real service would; thread-safe. Raises `Dropped` for a drop fault."""
+        prefix, path = self._split(request)
+        service = self.services.get(prefix)
+        if service is None:
+            return httpx.Response(404, json={"message": f"No sandbox service at /{prefix}; use one of "
+                                                        + ", ".join(f"/{p}" for p in self.services)})
+        method = request.method.upper()
+        operation = service.operation(method, path)
+        decision = self.faults.next_call(prefix, operation or f"{method} {path}")
+        if decision.latency > 0:
+            self._sleep(decision.latency)  # outside the lock: concurrent calls overlap
+        if decision.drop is not None and not decision.drop.sent:
+            self._record(prefix, operation, method, path, None, decision)
+            raise Dropped(sent=False)
+        with self._lock:
+            # Counted in the database: ids stay unique across processes sharing the file, and repeatable.
+            number = next_seq(self.db, "sandbox_request")
+            request_id = new_uuid(random.Random(f"{self.seed}:request:{number}"))
+            response = self._answer(service, prefix, operation, method, path, request, decision, request_id)
+        if decision.drop is not None:
+            self._record(prefix, operation, method, path, None, decision)
+            raise Dropped(sent=True)
+        self._record(prefix, operation, method, path, response.status_code, decision)
+        return response
+
+    def _record(self, prefix: str, operation: str | None, method: str, path: str, status: int | None,
+                decision: Decision) -> None:
+        with self._lock:
+            self.calls.append(Call(prefix, operation, method, path, status, decision.number))
+
+    def _answer(self, service: ServiceEmulator, prefix: str, operation: str | None, method: str, path: str,
+                request: httpx.Request, decision: Decision, request_id: str) -> httpx.Response:
+        scheme = AUTH_SCHEMES.get(prefix, "Bearer")
+        if not has_auth(request, scheme):
+            return self._checked(prefix, operation, _unauthorized(prefix, scheme, request_id))
+        if operation is None:
+            return _not_found(prefix, method, path, request_id)
+        if decision.status is not None:
+            return self._checked(prefix, operation, _fault_response(prefix, decision.status, request_id))
+        if self.validate:
+            try:
+                self.validator.validate_request(prefix, operation, request)
+            except RequestRejected as exc:
+                self.validated.add((prefix, operation, "request"))
+                return self._checked(prefix, operation, rejection_response(prefix, exc, request_id))
+            self.validated.add((prefix, operation, "request"))
+        ctx = Ctx(db=self.db, now=self._now(), clock=self._clock(),
+                  rng=random.Random(f"{self.seed}:{request_id}"), service=prefix, operation=operation,
+                  request_id=request_id)
+        try:
+            response = service.handle(ctx, request, path)
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+        return self._checked(prefix, operation, response)
+
+    def _checked(self, prefix: str, operation: str | None, response: httpx.Response) -> httpx.Response:
+        if not self.validate or operation is None:
+            return response
+        content_type = response.headers.get("content-type", "")
+        if "json" not in content_type:
+            return response
+        try:
+            body = json.loads(response.content or b"null")
+        except json.JSONDecodeError as exc:
+            raise AssertionError(f"{prefix} {operation}: the emulator answered invalid JSON") from exc
+        try:
+            self.validator.validate_response(prefix, operation, response.status_code, body)
+        except AssertionError as exc:
+            if self.strict:
+                raise
+            self.invalid_responses.append(str(exc))
+        self.validated.add((prefix, operation, "response"))
+        return response
+
+    def transport(self) -> httpx.BaseTransport:
+        """An httpx transport answering from this emulator in-process (no sockets)."""
+        return EmulatorTransport(self)
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An `httpx.Client` wired to the in-process transport."""
+        return httpx.Client(transport=self.transport(), **kwargs)
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _unauthorized(prefix: str, scheme: str, request_id: str) -> httpx.Response:
+    if prefix == "slack":
+        return vendor_error("slack", 200, "not_authed", slack_error="not_authed")
+    if prefix == "opsgenie":
+        return vendor_error("opsgenie", 401, "Could not authenticate", request_id=request_id)
+    return vendor_error(prefix, 401, f"Could not authenticate (expected `Authorization: {scheme} <key>`)")
+
+
+def _not_found(prefix: str, method: str, path: str, request_id: str) -> httpx.Response:
+    if prefix == "slack":
+        return vendor_error("slack", 404, "unknown_method", slack_error="unknown_method")
+    if prefix == "opsgenie":
+        return vendor_error("opsgenie", 404, f"No API found for {method} {path}", request_id=request_id)
+    return vendor_error(prefix, 404, "The requested resource could not be found.")
+
+
+def _fault_response(prefix: str, fault: Fault, request_id: str) -> httpx.Response:
+    status = fault.status
+    headers: dict[str, str] = {}
+    if status in (420, 429):
+        headers["Retry-After"] = str(fault.retry_after)
+        if prefix == "opsgenie":
+            headers.update({"X-RateLimit-State": "THROTTLED", "X-RateLimit-Reason": "ACCOUNT",
+                            "X-RateLimit-Period-In-Sec": str(fault.retry_after)})
+        if prefix == "slack":
+            return vendor_error("slack", status, "ratelimited", slack_error="ratelimited", headers=headers)
+        message = "You are making too many requests! To avoid errors, we recommend you limit requests."
+        return vendor_error(prefix, status, message, request_id=request_id, headers=headers)
+    if prefix == "slack":
+        code = "service_unavailable" if status == 503 else "internal_error"
+        return vendor_error("slack", status, code, slack_error=code)
+    message = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+               504: "Gateway Timeout"}.get(status, f"HTTP {status}")
+    return vendor_error(prefix, status, message, request_id=request_id)
+
+
+class EmulatorTransport(httpx.BaseTransport):
+    """Like `httpx.MockTransport(emulator.handle)`, with drop faults as real httpx transport errors."""
+
+    def __init__(self, emulator: Emulator):
+        self.emulator = emulator
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        try:
+            response = self.emulator.handle(request)
+        except Dropped as exc:
+            if exc.sent:
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.",
+                                                request=request) from None
+            raise httpx.ConnectError("[sandbox] connection refused (injected fault)",
+                                     request=request) from None
+        return httpx.Response(response.status_code, headers=response.headers, content=response.content,
+                              request=request)

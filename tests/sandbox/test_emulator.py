@@ -1,0 +1,200 @@
+"""The emulator core: routing, auth, persistence, seeding, reset, thread safety, state inspection."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from oncall_cli.sandbox.emulator import SANDBOX_URLS, Emulator, default_db_path
+from oncall_cli.sandbox.faults import Fault
+from oncall_cli.sandbox.seed import seed_people
+
+from .conftest import NOW, OG, OG_AUTH, SLACK, SP
+
+
+def test_sandbox_urls_route_by_first_path_segment() -> None:
+    assert SANDBOX_URLS == {
+        "opsgenie": "http://sandbox.oncall.invalid/opsgenie",
+        "statuspage": "http://sandbox.oncall.invalid/statuspage",
+        "slack": "http://sandbox.oncall.invalid/slack",
+    }
+
+
+def test_unknown_service_prefix_is_404(http: httpx.Client) -> None:
+    assert http.get("http://sandbox.oncall.invalid/pagerduty/v2/users").status_code == 404
+
+
+def test_opsgenie_without_geniekey_is_401_in_opsgenie_shape(http: httpx.Client) -> None:
+    response = http.get(OG + "/v2/account", headers={"Authorization": "Bearer x"})
+    assert response.status_code == 401
+    assert set(response.json()) == {"message", "took", "requestId"}
+
+
+def test_slack_without_bearer_is_not_authed(http: httpx.Client, emulator: Emulator) -> None:
+    if "slack" not in emulator.services:
+        pytest.skip("sandbox/slack.py not there yet")
+    response = http.post(SLACK + "/auth.test")
+    assert response.status_code == 200
+    assert response.json() == {"ok": False, "error": "not_authed"}
+
+
+def test_statuspage_without_oauth_is_401(http: httpx.Client, emulator: Emulator) -> None:
+    if "statuspage" not in emulator.services:
+        pytest.skip("sandbox/statuspage.py not there yet")
+    response = http.get(SP + "/v1/pages", headers={"Authorization": "GenieKey x"})
+    assert response.status_code == 401
+    assert "error" in response.json() or "message" in response.json()
+
+
+def test_any_key_is_accepted(http: httpx.Client) -> None:
+    assert (
+        http.get(OG + "/v2/account", headers={"Authorization": "GenieKey anything-at-all"}).status_code == 200
+    )
+
+
+def test_state_persists_in_the_database_file(tmp_path: Path) -> None:
+    db = tmp_path / "sub" / "sandbox.db"
+    with Emulator(db, now=lambda: NOW) as first, first.client() as http:
+        created = http.post(
+            OG + "/v2/users",
+            json={"username": "kept@example.com", "fullName": "Kept", "role": {"name": "user"}},
+            headers=OG_AUTH,
+        )
+        assert created.status_code == 201
+    with Emulator(db, now=lambda: NOW + timedelta(days=3), seed=99) as second, second.client() as http:
+        assert http.get(OG + "/v2/users/kept@example.com", headers=OG_AUTH).status_code == 200
+        assert second.seed == 1  # an existing world is not re-seeded
+        assert second.seeded_at == NOW
+
+
+def test_same_seed_and_now_give_the_same_world() -> None:
+    with (
+        Emulator(now=lambda: NOW, seed=7) as a,
+        Emulator(now=lambda: NOW, seed=7) as b,
+        Emulator(now=lambda: NOW, seed=8) as c,
+    ):
+        for prefix in a.services:
+            assert a.snapshot(prefix) == b.snapshot(prefix)
+        assert a.snapshot("opsgenie") != c.snapshot("opsgenie")
+
+
+def test_reset_reseeds_and_forgets_changes_and_faults(emulator: Emulator, http: httpx.Client) -> None:
+    before = emulator.snapshot("opsgenie")
+    http.post(
+        OG + "/v2/users",
+        json={"username": "gone@example.com", "fullName": "Gone", "role": {"name": "user"}},
+        headers=OG_AUTH,
+    )
+    emulator.faults.add(Fault(kind="latency", latency_ms=5))
+    emulator.reset(seed=1)
+    assert emulator.snapshot("opsgenie") == before
+    assert emulator.faults.active == [] and emulator.calls == []
+    emulator.reset(seed=2)
+    assert emulator.seed == 2 and emulator.snapshot("opsgenie") != before
+
+
+def test_status_summarises_every_service(emulator: Emulator) -> None:
+    status = emulator.status()
+    assert status["seed"] == 1 and status["db"] == ":memory:"
+    assert status["services"]["opsgenie"]["users"] == 24
+    assert set(status["services"]) == set(emulator.services)
+
+
+def test_calls_are_recorded_for_tests(emulator: Emulator, http: httpx.Client) -> None:
+    http.get(OG + "/v2/account", headers=OG_AUTH)
+    http.get(OG + "/v2/account", headers=OG_AUTH)
+    assert [(c.operation, c.status, c.number) for c in emulator.calls] == [
+        ("GET /v2/account", 200, 1),
+        ("GET /v2/account", 200, 2),
+    ]
+
+
+def test_concurrent_writes_are_serialised(emulator: Emulator) -> None:
+    artsy = emulator.query("SELECT id FROM opsgenie_services WHERE name = 'Artsy'")[0]["id"]
+    errors: list[BaseException] = []
+
+    def create(i: int) -> None:
+        try:
+            with emulator.client() as http:
+                r = http.post(
+                    OG + "/v1/incidents/create",
+                    json={"message": f"m{i}", "serviceId": artsy},
+                    headers=OG_AUTH,
+                )
+                assert r.status_code == 202
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert not errors
+    tiny = sorted(r["tiny_id"] for r in emulator.query("SELECT tiny_id FROM opsgenie_incidents"))
+    assert tiny == list(range(1, 17))
+
+
+def test_latency_is_slept_outside_the_lock_so_calls_overlap() -> None:
+    """The one real-sleep test: 10 concurrent calls with 50 ms latency take about 50 ms, not 500 ms."""
+    with Emulator(now=lambda: NOW) as em:
+        em.faults.add(Fault(kind="latency", latency_ms=50))
+        results: list[int] = []
+
+        def call() -> None:
+            with em.client() as http:
+                results.append(http.get(OG + "/v2/account", headers=OG_AUTH).status_code)
+
+        threads = [threading.Thread(target=call) for _ in range(10)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=10)
+        elapsed = time.perf_counter() - started
+    assert results == [200] * 10
+    assert elapsed < 0.4
+
+
+def test_seed_people_cover_the_playbook_cases() -> None:
+    import random
+
+    today = NOW.date()
+    people = seed_people(random.Random("people:1"), today)
+    assert len(people) == 24
+    assert len({p.email for p in people}) == 24 and all(p.email.endswith("@example.com") for p in people)
+    assert all(p.manager for p in people)
+    zones = {p.timezone for p in people}
+    assert "America/New_York" in zones and len(zones) >= 6
+    recent = [p for p in people if 0 <= (today - p.start_date).days <= 90]
+    future = [p for p in people if p.start_date > today]
+    assert len(recent) >= 3 and len(future) == 1
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    assert (future[0].start_date.year, future[0].start_date.month) == (next_month.year, next_month.month)
+    assert len({p.slack_id for p in people}) == 24
+
+
+def test_recent_and_future_hires_are_not_in_the_rotations(emulator: Emulator) -> None:
+    today = NOW.astimezone(UTC).date()
+    users = {r["username"]: r for r in emulator.snapshot("opsgenie")["opsgenie_users"]}
+    rotating = {
+        p["username"]
+        for r in emulator.snapshot("opsgenie")["opsgenie_rotations"]
+        for p in r["data"]["participants"]
+        if p["type"] == "user"
+    }
+    for username, row in users.items():
+        start = date.fromisoformat(row["data"]["details"]["start_date"][0])
+        if (today - start).days <= 90:
+            assert username not in rotating
+    assert len(rotating) == 17
+
+
+def test_default_db_path_is_in_the_user_data_dir(isolated_dirs: object) -> None:
+    path = default_db_path()
+    assert path.name == "sandbox.db" and "oncall" in str(path)
