@@ -67,12 +67,12 @@ class Context:
     @cached_property
     def emulator(self) -> Emulator:
         """The sandbox emulator: injected by tests, else the persistent one in the user data dir."""
-        if self.deps.emulator is None:
+        d = self.deps
+        if d.emulator is None:
             from oncall_cli.sandbox.emulator import Emulator, default_db_path
 
-            d = self.deps
             d.emulator = Emulator(default_db_path(), now=d.now, clock=d.clock, sleep=d.sleep)
-        return self.deps.emulator
+        return d.emulator
 
     @cached_property
     def http(self) -> httpx.Client:
