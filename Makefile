@@ -43,4 +43,4 @@ clean:
 	rm -rf $(VENV) build src/*.egg-info
 
 help-text: $(STAMP)
-	$(BIN)/python -m oncall_cli.cli.main --write-help
+	$(BIN)/python -m oncall_cli.cli.reference

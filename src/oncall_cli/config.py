@@ -131,7 +131,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("holiday_end", "01-03", help="MM-DD the holiday rotations end (at handoff_time)"),
     Setting("new_hire_days", 60, _as_int, help="a first shift starts more than this many days after start"),
     Setting("new_engineer_days", 90, _as_int, help="started within this many days before a round = new"),
-    Setting("public_priorities", "P1,P2,P3", _as_priorities, help="priorities that get a Statuspage incident"),
+    Setting(
+        "public_priorities", "P1,P2,P3", _as_priorities, help="priorities that get a Statuspage incident"
+    ),
     Setting("holidays", "", _as_date_list, help="non-work days for the SLO report (YYYY-MM-DD,...)"),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
@@ -203,8 +205,9 @@ def read_file(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}",
-                          hint=f"Fix the line it names in {path}, or move the file away.") from exc
+        raise ConfigError(
+            f"{path}: invalid TOML: {exc}", hint=f"Fix the line it names in {path}, or move the file away."
+        ) from exc
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -245,8 +248,12 @@ def load_settings(
     path: Path | None = None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
+    new_profile: bool = False,
 ) -> Settings:
-    """Resolve every setting for `profile` from defaults, the file, the environment and flags."""
+    """Resolve every setting for `profile` from defaults, the file, the environment and flags.
+
+    `new_profile` allows a profile the file does not have yet (`config init` creates it).
+    """
     env = os.environ if env is None else env
     profile = profile or env.get("ONCALL_PROFILE") or "default"
     path = path or default_config_path(env)
@@ -259,10 +266,12 @@ def load_settings(
         for key, raw in _sandbox_values().items():
             values[key] = Value(raw, "sandbox")
     table = profiles.get(profile)
-    if table is None and profile not in ("default", SANDBOX_PROFILE):
+    if table is None and not new_profile and profile not in ("default", SANDBOX_PROFILE):
         names = ", ".join(sorted(profiles)) or "none"
-        raise ConfigError(f"{path}: no profile {profile!r} (profiles: {names})",
-                          hint="Create it with `oncall config init --profile NAME`.")
+        raise ConfigError(
+            f"{path}: no profile {profile!r} (profiles: {names})",
+            hint=f"Create it with `oncall --profile {profile} config init`.",
+        )
     for key, raw in _flatten(table or {}).items():
         values[key] = Value(_checked(key, raw, f"{path} [profiles.{profile}]"), "file")
     if profile != SANDBOX_PROFILE:

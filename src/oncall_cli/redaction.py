@@ -14,7 +14,8 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 _MASK = "***"
 # Authorization values in headers or URLs, whatever the secret: GenieKey x, OAuth x, Bearer x, token=x.
-_AUTH_RE = re.compile(r"(?i)\b(GenieKey|OAuth|Bearer|Basic)\s+[^\s'\",}]+")
+# After "Basic" only a token-shaped value (8+ characters), so prose such as "the basic plan" is kept.
+_AUTH_RE = re.compile(r"(?i)\b(GenieKey|OAuth|Bearer)\s+[^\s'\",}]+|\b(Basic)\s+[A-Za-z0-9+/=]{8,}")
 _QUERY_RE = re.compile(r"(?i)([?&](?:token|api_key|apikey|key)=)[^&\s'\"]+")
 
 
@@ -38,7 +39,7 @@ def redact(text: str) -> str:
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, _MASK)
-    text = _AUTH_RE.sub(lambda m: f"{m.group(1)} {_MASK}", text)
+    text = _AUTH_RE.sub(lambda m: f"{m.group(1) or m.group(2)} {_MASK}", text)
     return _QUERY_RE.sub(lambda m: f"{m.group(1)}{_MASK}", text)
 
 

@@ -51,11 +51,13 @@ def login(
         if stdin:
             secret = sys.stdin.readline().strip()
         else:
-            secret = typer.prompt(f"{name} credential", hide_input=True)
+            secret = typer.prompt(f"{name} credential", hide_input=True, err=True)
         credentials.store(found.profile, name, secret)
         saved.append(name)
-    out.result({"profile": found.profile, "saved": saved},
-               lambda c: c.print(f"Saved {', '.join(saved)} credential(s) for profile {found.profile}."))
+    out.result(
+        {"profile": found.profile, "saved": saved},
+        lambda c: c.print(f"Saved {', '.join(saved)} credential(s) for profile {found.profile}."),
+    )
 
 
 @app.command("status")
@@ -92,5 +94,7 @@ def logout(ctx: typer.Context, provider: ProviderOpt = None, json_mode: JsonOpt 
     out = output(ctx, json_mode)
     found = settings(ctx)
     removed = [name for name in _providers(provider) if credentials.delete(found.profile, name)]
-    out.result({"profile": found.profile, "removed": removed},
-               lambda c: c.print(f"Removed: {', '.join(removed) or 'nothing'}."))
+    out.result(
+        {"profile": found.profile, "removed": removed},
+        lambda c: c.print(f"Removed: {', '.join(removed) or 'nothing'}."),
+    )

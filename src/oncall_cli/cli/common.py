@@ -47,13 +47,15 @@ def output(ctx: typer.Context, json_mode: bool = False) -> Output:
     return st.output
 
 
-def settings(ctx: typer.Context, flags: dict[str, Any] | None = None) -> Settings:
+def settings(
+    ctx: typer.Context, flags: dict[str, Any] | None = None, *, new_profile: bool = False
+) -> Settings:
     from oncall_cli.config import SANDBOX_PROFILE, load_settings
 
     st = state(ctx)
     env = st.deps.env if st.deps is not None else None
     profile = SANDBOX_PROFILE if st.sandbox else st.profile
-    found = load_settings(profile=profile, path=st.config_path, env=env, flags=flags)
+    found = load_settings(profile=profile, path=st.config_path, env=env, flags=flags, new_profile=new_profile)
     st.output.sandbox = found.sandbox
     return found
 

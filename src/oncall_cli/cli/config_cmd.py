@@ -52,24 +52,33 @@ def init(
     from oncall_cli.config import SETTINGS_BY_KEY, read_file, write_file
 
     out = output(ctx, json_mode)
-    current = settings(ctx)
+    current = settings(ctx, new_profile=True)
     given: dict[str, Any] = {
-        "opsgenie.region": region, "opsgenie.team": team, "opsgenie.schedule": schedule,
-        "opsgenie.service": service, "statuspage.page_id": page_id,
-        "slack.incidents_channel": incidents_channel, "slack.announce_channel": announce_channel,
-        "slack.alerts_channel": alerts_channel, "me": me, "timezone": timezone,
+        "opsgenie.region": region,
+        "opsgenie.team": team,
+        "opsgenie.schedule": schedule,
+        "opsgenie.service": service,
+        "statuspage.page_id": page_id,
+        "slack.incidents_channel": incidents_channel,
+        "slack.announce_channel": announce_channel,
+        "slack.alerts_channel": alerts_channel,
+        "me": me,
+        "timezone": timezone,
     }
     interactive = not yes and not json_mode and sys.stdin.isatty()
     chosen: dict[str, Any] = {}
     for _flag, key in INIT_KEYS:
         value = given[key]
         if value is None and interactive:
-            value = typer.prompt(f"{key} ({SETTINGS_BY_KEY[key].help or 'value'})",
-                                 default=str(current.get(key)), show_default=True)
+            value = typer.prompt(
+                f"{key} ({SETTINGS_BY_KEY[key].help or 'value'})",
+                default=str(current.get(key)),
+                show_default=True,
+            )
         if value is not None:
             chosen[key] = value
     # Validate everything before writing anything.
-    checked = settings(ctx, flags=chosen)
+    checked = settings(ctx, flags=chosen, new_profile=True)
     data = read_file(current.path)
     table = data.setdefault("profiles", {}).setdefault(current.profile, {})
     for key in chosen:
@@ -79,10 +88,17 @@ def init(
             node = node.setdefault(part, {})
         node[leaf] = checked.get(key)
     write_file(current.path, data)
-    result = {"path": str(current.path), "profile": current.profile,
-              "written": {k: checked.get(k) for k in chosen}}
-    out.result(result, lambda c: c.print(f"Wrote profile [bold]{current.profile}[/] to {current.path}. "
-                                         "Next: `oncall auth login`."))
+    result = {
+        "path": str(current.path),
+        "profile": current.profile,
+        "written": {k: checked.get(k) for k in chosen},
+    }
+    out.result(
+        result,
+        lambda c: c.print(
+            f"Wrote profile [bold]{current.profile}[/] to {current.path}. Next: `oncall auth login`."
+        ),
+    )
 
 
 @app.command("show")
@@ -96,7 +112,8 @@ def show(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
 
     out = output(ctx, json_mode)
     found = settings(ctx)
-    env = state(ctx).deps.env if state(ctx).deps else None
+    deps = state(ctx).deps
+    env = deps.env if deps is not None else None
     rows = [{"key": k, "value": v.value, "source": v.source} for k, v in found.values.items()]
     secrets = []
     for provider in PROVIDERS:
@@ -135,5 +152,7 @@ def set_(
     out = output(ctx, json_mode)
     found = settings(ctx)
     checked = set_value(found.path, found.profile, key, value)
-    out.result({"profile": found.profile, "key": key, "value": checked, "path": str(found.path)},
-               lambda c: c.print(f"{key} = {checked!r} in profile {found.profile}"))
+    out.result(
+        {"profile": found.profile, "key": key, "value": checked, "path": str(found.path)},
+        lambda c: c.print(f"{key} = {checked!r} in profile {found.profile}"),
+    )

@@ -15,12 +15,15 @@ from typer.core import TyperGroup
 from oncall_cli import __version__
 from oncall_cli.cli.common import AppState, state
 from oncall_cli.errors import ExitCode, OncallError, UnexpectedError, UsageError
-from oncall_cli.redaction import RedactingFilter, redact
+from oncall_cli.redaction import RedactingFilter
 
 # Plain help at a fixed width: the same text on every terminal, so `oncall --help` can be served
-# pre-rendered without importing Typer (see cli/fast.py and tests/cli/test_help.py).
-CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "terminal_width": 100,
-                                    "max_content_width": 100}
+# pre-rendered without importing Typer (see cli/fast.py and cli/reference.py).
+CONTEXT_SETTINGS: dict[str, Any] = {
+    "help_option_names": ["-h", "--help"],
+    "terminal_width": 100,
+    "max_content_width": 100,
+}
 
 
 def _fail(ctx: typer.Context, exc: OncallError) -> None:
@@ -32,13 +35,18 @@ def _fail(ctx: typer.Context, exc: OncallError) -> None:
 class OncallGroup(TyperGroup):
     """Runs a command and turns every failure into our message and exit code (no traceback unless --debug)."""
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        # Click empties ctx.args before a subcommand parses; keep the words to see a subcommand's --json.
+        ctx.meta["oncall.argv"] = list(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except OncallError as exc:
             _fail(ctx, exc)
         except ClickUsageError as exc:
-            if "--json" in sys.argv or "--json" in [*ctx.protected_args, *ctx.args]:
+            if "--json" in ctx.meta.get("oncall.argv", ()):
                 state(ctx).output.json_mode = True
                 _fail(ctx, UsageError(exc.format_message()))
             raise
@@ -50,7 +58,7 @@ class OncallGroup(TyperGroup):
         except Exception as exc:
             st = state(ctx)
             if st.debug:
-                st.output.message(redact(traceback.format_exc()))
+                st.output.trace(traceback.format_exc())
             _fail(ctx, UnexpectedError(f"unexpected {type(exc).__name__}: {exc}"))
         return None
 
@@ -92,16 +100,20 @@ def _configure_logging(verbose: bool, debug: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    profile: Annotated[str | None, typer.Option("--profile", envvar="ONCALL_PROFILE",
-                                                help="Configuration profile.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", envvar="ONCALL_CONFIG",
-                                                help="Configuration file.")] = None,
-    sandbox: Annotated[bool, typer.Option("--sandbox", help="Use the built-in emulator, not the real services.")]
-    = False,
+    profile: Annotated[
+        str | None, typer.Option("--profile", envvar="ONCALL_PROFILE", help="Configuration profile.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar="ONCALL_CONFIG", help="Configuration file.")
+    ] = None,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Use the built-in emulator, not the real services.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log each HTTP call on stderr.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (secrets redacted).")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """Run the team's on-call from the terminal."""
     st = state(ctx)
@@ -122,10 +134,30 @@ def _close(st: AppState) -> None:
 
 def _register() -> None:
     """Join the command groups; each module imports only typer at import time."""
-    from oncall_cli.cli import auth, config_cmd
+    from oncall_cli.cli import auth, config_cmd, sandbox, schedule
 
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(auth.app, name="auth")
+    app.add_typer(schedule.app, name="schedule")
+    app.add_typer(sandbox.app, name="sandbox")
+
+    from oncall_cli.cli import oncall, reports
+
+    app.command("whoisoncall")(oncall.whoisoncall)
+    app.command("shifts")(oncall.shifts)
+    app.command("handoff")(reports.handoff)
+    app.add_typer(reports.app, name="slo")
+
+    from oncall_cli.cli import incident, status
+
+    app.add_typer(incident.app, name="incident")
+    app.add_typer(status.app, name="status")
+
+    from oncall_cli.cli import holiday, override, rotation
+
+    app.add_typer(rotation.app, name="rotation")
+    app.add_typer(override.app, name="override")
+    app.add_typer(holiday.app, name="holiday")
 
 
 _register()
@@ -139,15 +171,3 @@ def run() -> None:
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     sys.exit(code if code in {int(c) for c in ExitCode} | {130} else ExitCode.UNEXPECTED)
-
-
-def render_help() -> str:
-    """The top-level help exactly as Typer prints it; `make help-text` stores it for the fast path."""
-    from typer.testing import CliRunner
-
-    return CliRunner().invoke(app, ["--help"], prog_name="oncall").output
-
-
-if __name__ == "__main__":  # python -m oncall_cli.cli.main --write-help
-    if sys.argv[1:] == ["--write-help"]:
-        Path(__file__).with_name("help.txt").write_text(render_help(), encoding="utf-8")

@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from oncall_cli.errors import OncallError
 from oncall_cli.redaction import redact
@@ -58,6 +58,11 @@ class Output:
     def color(self) -> bool:
         return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
+    @staticmethod
+    def _color_system() -> Literal["auto"] | None:
+        """NO_COLOR means no styles at all, not only no colours (https://no-color.org)."""
+        return None if os.environ.get("NO_COLOR") else "auto"
+
     @property
     def console(self) -> Console:
         """rich console on stdout (recreated per call so test runners' stream swaps are honoured)."""
@@ -66,7 +71,13 @@ class Output:
         if self._console is None or self._console.file is not sys.stdout:
             # Pipes and CI logs get a wide, stable layout instead of rich's 80-column default.
             width = None if sys.stdout.isatty() else 160
-            self._console = Console(file=sys.stdout, no_color=not self.color, highlight=False, width=width)
+            self._console = Console(
+                file=sys.stdout,
+                no_color=not self.color,
+                highlight=False,
+                width=width,
+                color_system=self._color_system(),
+            )
         return self._console
 
     @property
@@ -78,6 +89,7 @@ class Output:
             self._err = Console(
                 file=sys.stderr,
                 no_color=bool(os.environ.get("NO_COLOR")) or not tty,
+                color_system=self._color_system(),
                 highlight=False,
                 soft_wrap=not tty,
             )
@@ -105,6 +117,10 @@ class Output:
     def message(self, text: str) -> None:
         """A message for the person at the terminal (stderr, so stdout stays clean for scripts)."""
         self.err.print(redact(text))
+
+    def trace(self, text: str) -> None:
+        """A traceback (--debug): printed verbatim, never read as markup, secrets masked."""
+        self.err.print(redact(text), markup=False, highlight=False)
 
     def warn(self, text: str) -> None:
         self.message(f"[yellow]warning:[/] {text}")

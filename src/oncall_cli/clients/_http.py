@@ -234,6 +234,12 @@ class HttpService:
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 attempt = Attempt(transport_error=True, sent=True)
                 failure = exc
+            except httpx.HTTPError as exc:
+                # A bad URL scheme, a proxy or decoding failure: retrying cannot help.
+                raise UnavailableError(
+                    redact(f"{self.name} {method} {path}: {type(exc).__name__}: {exc}"),
+                    details={"service": self.name, "method": method, "path": path},
+                ) from exc
             else:
                 ms = (rt.clock() - t0) * 1000
                 log.info(
@@ -264,7 +270,7 @@ class HttpService:
     def _status_error(self, method: str, path: str, response: httpx.Response) -> OncallError:
         status = response.status_code
         text = redact(self._error_text(response))
-        where = f"{self.name} {method} {path}"
+        where = redact(f"{self.name} {method} {path}")
         message = f"{where} failed with HTTP {status}" + (f": {text}" if text else "")
         details = {"service": self.name, "method": method, "path": path, "status": status}
         if status in (401, 403):
@@ -289,8 +295,10 @@ class HttpService:
             return failure
         reached = "may have reached" if attempt.sent else "did not reach"
         return UnavailableError(
-            f"{self.name} {method} {path}: {type(failure).__name__} after {attempts} attempt(s); "
-            f"the request {reached} the server",
+            redact(
+                f"{self.name} {method} {path}: {type(failure).__name__} after {attempts} attempt(s); "
+                f"the request {reached} the server"
+            ),
             details={"service": self.name, "method": method, "path": path, "sent": attempt.sent},
         )
 
