@@ -1,0 +1,178 @@
+"""Lint a live schedule against the playbook (`oncall schedule check`): rotations + overrides -> Violations.
+
+Everything is judged on the timeline Opsgenie would show (overrides applied) between `now` and
+`now + horizon`; rotations are grouped into seats by name (`rules.group_of`: rot-a*, Holiday-a -> A).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from oncall_cli.scheduling import rules
+from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, Violation, zone
+from oncall_cli.scheduling.timeline import timeline
+
+DEFAULT_HORIZON = timedelta(weeks=12)
+
+
+def check_schedule(rotations: Sequence[Rotation], overrides: Sequence[Override],
+                   engineers: Sequence[Engineer] | None, settings: RoundSettings, now: datetime,
+                   horizon: timedelta = DEFAULT_HORIZON,
+                   groups: Sequence[str] | None = None) -> list[Violation]:
+    """Every rule the schedule breaks in the window, sorted by time then rule id.
+
+    Without `engineers`, the rules that need people's records (R3 Eastern coverage, R6, R7, R9) are
+    skipped. `groups` are the seats that must always be held; default: A, B and any other group present.
+    """
+    end = now + horizon
+    tz = settings.timezone
+    shifts = timeline(rotations, overrides, now, end, tz)
+    grouped = [(rules.group_of(s.rotation, settings), s) for s in shifts]
+    present = {g for g in (rules.group_of(r.name, settings) for r in rotations) if g is not None}
+    seats = sorted(set(groups) if groups is not None else present | {"A", "B"})
+    people = {e.email: e for e in engineers} if engineers is not None else None
+
+    out: list[Violation] = []
+    for seat in seats:
+        out.extend(_coverage(seat, [s for g, s in grouped if g == seat], now, end))
+    out.extend(_placeholders(shifts))
+    out.extend(_balance(rotations, settings, now, end, people))
+    if people is not None:
+        out.extend(_new_hires(shifts, people, settings))
+        out.extend(_new_pairs(grouped, people, settings))
+        out.extend(_pto(shifts, people))
+    out.sort(key=lambda v: (v.start or now, v.rule, v.message))
+    return out
+
+
+def _fmt(at: datetime) -> str:
+    return at.isoformat(timespec="minutes")
+
+
+def _coverage(seat: str, shifts: Sequence[Shift], start: datetime, end: datetime) -> list[Violation]:
+    """[R1] Each seat held by exactly one engineer at every moment: report gaps and double cover."""
+    edges = sorted({start, end, *(s.start for s in shifts), *(s.end for s in shifts)})
+    runs: list[tuple[str, tuple[str, ...], datetime, datetime]] = []
+    for lo, hi in itertools.pairwise(edges):
+        active = [s for s in shifts if s.start <= lo and hi <= s.end]
+        users = tuple(sorted({s.user for s in active if s.user is not None}))
+        kind = "gap" if not active else ("overlap" if len(users) > 1 else "")
+        if not kind:
+            continue
+        if runs and runs[-1][0] == kind and runs[-1][1] == users and runs[-1][3] == lo:
+            runs[-1] = (kind, users, runs[-1][2], hi)
+        else:
+            runs.append((kind, users, lo, hi))
+    out = []
+    for kind, users, lo, hi in runs:
+        if kind == "gap":
+            message = f"no {seat} rotation covers {_fmt(lo)} to {_fmt(hi)}"
+        else:
+            message = f"{len(users)} {seat} engineers are on call at once ({', '.join(users)}) " \
+                      f"from {_fmt(lo)} to {_fmt(hi)}"
+        out.append(Violation("R1", message, users, lo, hi))
+    return out
+
+
+def _placeholders(shifts: Sequence[Shift]) -> list[Violation]:
+    """[R10] A `none` participant (or an override to nobody) leaves its rotation uncovered."""
+    return [Violation("R10", f"{s.rotation}: nobody is on call (a `none` placeholder) from "
+                      f"{_fmt(s.start)} to {_fmt(s.end)}", (), s.start, s.end)
+            for s in shifts if s.user is None]
+
+
+def _balance(rotations: Sequence[Rotation], settings: RoundSettings, start: datetime, end: datetime,
+             people: dict[str, Engineer] | None) -> list[Violation]:
+    """[R3] Rotations on call together differ in size by at most one; A keeps the Eastern engineers."""
+    holidays = {h.lower() for h in settings.holiday_rotation_names}
+    main = [(g, r) for r in rotations
+            if (g := rules.group_of(r.name, settings)) is not None and r.name.lower() not in holidays]
+    moments = sorted({start, *(r.start for _, r in main if start <= r.start < end),
+                      *(r.end for _, r in main if r.end is not None and start <= r.end < end)})
+    out: list[Violation] = []
+    seen: set[tuple[str, ...]] = set()
+    for at in moments:
+        active = [(g, r) for g, r in main if r.start <= at and (r.end is None or at < r.end)]
+        key = tuple(sorted(r.name for _, r in active))
+        if len(active) < 2 or key in seen:
+            continue
+        seen.add(key)
+        sizes = {r.name: len({p for p in r.participants if p is not None}) for _, r in active}
+        if max(sizes.values()) - min(sizes.values()) > 1:
+            listing = ", ".join(f"{name} has {n}" for name, n in sorted(sizes.items()))
+            out.append(Violation("R3", f"rotations differ in size by more than one: {listing}",
+                                 tuple(sorted(sizes)), at, None))
+        if people is not None:
+            out.extend(_eastern(active, people, at))
+    return out
+
+
+def _eastern(active: Sequence[tuple[str, Rotation]], people: dict[str, Engineer],
+             at: datetime) -> list[Violation]:
+    a_side = [p for g, r in active if g == "A" for p in r.participants if p in people]
+    others = [p for g, r in active if g != "A" for p in r.participants if p in people]
+    outside = [p for p in a_side if p is not None and not rules.is_eastern(people[p].timezone)]
+    eastern_elsewhere = [p for p in others if p is not None and rules.is_eastern(people[p].timezone)]
+    if outside and eastern_elsewhere:
+        return [Violation("R3", f"A holds engineers outside Eastern time ({', '.join(sorted(outside))}) "
+                          "while Eastern engineers sit in other rotations "
+                          f"({', '.join(sorted(eastern_elsewhere))})",
+                          tuple(sorted(outside + eastern_elsewhere)), at, None)]
+    return []
+
+
+def _new_hires(shifts: Sequence[Shift], people: dict[str, Engineer],
+               settings: RoundSettings) -> list[Violation]:
+    """[R6] No shift may start within the first 60 days after the engineer's start date."""
+    out = []
+    for s in shifts:
+        e = people.get(s.user or "")
+        if e is not None and not rules.may_take(e, s.start, settings):
+            days = (s.start.astimezone(zone(settings.timezone)).date() - e.start_date).days
+            out.append(Violation("R6", f"{e.email} is on call in {s.rotation} from {_fmt(s.start)}, "
+                                 f"{days} days after starting on {e.start_date.isoformat()} "
+                                 f"(must be more than {settings.new_hire_days})", (e.email,), s.start, s.end))
+    return out
+
+
+def _new_pairs(grouped: Sequence[tuple[str | None, Shift]], people: dict[str, Engineer],
+               settings: RoundSettings) -> list[Violation]:
+    """[R7] Two engineers who are both new (at the time they overlap) on call together in different seats."""
+    tz = zone(settings.timezone)
+    new_shifts = []
+    for g, s in grouped:
+        e = people.get(s.user or "")
+        if g is not None and e is not None and rules.is_new(e, s.end.astimezone(tz).date(), settings):
+            new_shifts.append((g, s))
+    new_shifts.sort(key=lambda x: x[1].start)
+    out = []
+    for i, (g, s) in enumerate(new_shifts):
+        for h, t in new_shifts[i + 1:]:
+            if t.start >= s.end:
+                break
+            if g == h or s.user == t.user:
+                continue
+            lo, hi = max(s.start, t.start), min(s.end, t.end)
+            first, second = sorted([(g, s), (h, t)], key=lambda x: x[0])
+            if not (rules.is_new(people[first[1].user or ""], lo.astimezone(tz).date(), settings)
+                    and rules.is_new(people[second[1].user or ""], lo.astimezone(tz).date(), settings)):
+                continue
+            out.append(Violation("R7", f"new engineers {first[1].user} ({first[1].rotation}) and "
+                                 f"{second[1].user} ({second[1].rotation}) are on call together from "
+                                 f"{_fmt(lo)} to {_fmt(hi)}",
+                                 (first[1].user or "", second[1].user or ""), lo, hi))
+    return out
+
+
+def _pto(shifts: Sequence[Shift], people: dict[str, Engineer]) -> list[Violation]:
+    """[R9] Nobody on call during their own listed unavailability."""
+    out = []
+    for s in shifts:
+        e = people.get(s.user or "")
+        if e is not None and (away := rules.unavailable_during(e, s.start, s.end)):
+            out.append(Violation("R9", f"{e.email} is on call in {s.rotation} from {_fmt(s.start)} to "
+                                 f"{_fmt(s.end)} during their unavailability {away[0].isoformat()} to "
+                                 f"{away[1].isoformat()}", (e.email,), s.start, s.end))
+    return out

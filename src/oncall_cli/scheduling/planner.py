@@ -1,0 +1,638 @@
+"""Split, order, place: roster + settings + today + rng -> Plan.
+
+The round is planned in three steps (docs/scheduling.md, "Placement"):
+
+1. candidates, split and deferrals (R2, R3, R4, R6): who is in which rotation, who waits;
+2. the *pattern*: which positions of each rotation hold a new engineer. This is the only place R7 can be
+   broken, and it is searched exactly by dynamic programming over the time-ordered shifts (`solve_pattern`);
+3. the assignment: which new engineer takes which "new" position, which other engineer which remaining one,
+   honouring R6 thresholds (hard) and minimising R9 PTO clashes exactly (a small min-cost flow).
+
+The rng only shuffles the roster before step 1, so a seed fixes the plan byte for byte.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from oncall_cli.errors import RulesViolatedError, UsageError
+from oncall_cli.scheduling import rules
+from oncall_cli.scheduling.model import (
+    GROUP_LETTERS,
+    Deferral,
+    Engineer,
+    Pair,
+    Plan,
+    PlannedRotation,
+    RoundSettings,
+    Shift,
+    Violation,
+    require_aware,
+    zone,
+)
+
+DP_BUDGET = 1_500_000
+"""State transitions the exact pattern search may spend before falling back to the greedy pattern."""
+FLOW_BUDGET = 3_000_000
+"""Edge relaxations the exact PTO assignment may spend before keeping the greedy assignment."""
+
+Slot = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementProblem:
+    """The order search reduced to positions; every tuple is indexed by group, then position.
+
+    `new_thresholds[g]` (sorted) holds, per new engineer of group g, the first position they may take (R6);
+    `old_thresholds[g]` the same for the others. `fixed_new` counts new engineers of the previous round
+    overlapping a position from another group (R7); `pto_new`/`pto_old` count the group's new/other
+    engineers unavailable at a position (a hint for R9; the exact R9 work happens in the assignment).
+    """
+
+    slots: tuple[tuple[Slot, ...], ...]
+    new_thresholds: tuple[tuple[int, ...], ...]
+    old_thresholds: tuple[tuple[int, ...], ...]
+    fixed_new: tuple[tuple[int, ...], ...] = ()
+    pto_new: tuple[tuple[int, ...], ...] = ()
+    pto_old: tuple[tuple[int, ...], ...] = ()
+
+    def fixed(self, g: int, p: int) -> int:
+        return self.fixed_new[g][p] if self.fixed_new else 0
+
+    def pto(self, g: int, p: int, new: bool) -> int:
+        table = self.pto_new if new else self.pto_old
+        return table[g][p] if table else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """Which positions of each group hold new engineers, and how many new-new overlaps that leaves."""
+
+    new_slots: tuple[tuple[int, ...], ...]
+    pairs: int
+    exhaustive: bool
+
+
+# Step 2: the pattern -----------------------------------------------------------------------------------
+
+
+def time_order(slots: Sequence[Sequence[Slot]]) -> list[tuple[int, int]]:
+    """Every (group, position), by start time then group: the order the DP walks the round in."""
+    order = [(s[0], g, p) for g, group in enumerate(slots) for p, s in enumerate(group)]
+    order.sort(key=lambda x: (x[0], x[1]))
+    return [(g, p) for _, g, p in order]
+
+
+def overlap_edges(slots: Sequence[Sequence[Slot]]) -> list[tuple[int, int, int, int]]:
+    """Every (g, p, h, q) with g < h whose shifts overlap; shifts of one group are disjoint and sorted,
+    so a two-pointer merge per pair of groups finds them in linear time."""
+    out: list[tuple[int, int, int, int]] = []
+    for g in range(len(slots)):
+        for h in range(g + 1, len(slots)):
+            a, b = slots[g], slots[h]
+            i = j = 0
+            while i < len(a) and j < len(b):
+                if a[i][0] < b[j][1] and b[j][0] < a[i][1]:
+                    out.append((g, i, h, j))
+                if a[i][1] <= b[j][1]:
+                    i += 1
+                else:
+                    j += 1
+    return out
+
+
+def count_pairs(problem: PlacementProblem, new_slots: Sequence[Sequence[int]]) -> int:
+    """[R7] New-new overlaps a pattern leaves: between rotations, and with the previous round."""
+    chosen = [set(s) for s in new_slots]
+    pairs = sum(1 for g, p, h, q in overlap_edges(problem.slots) if p in chosen[g] and q in chosen[h])
+    return pairs + sum(problem.fixed(g, p) for g, group in enumerate(chosen) for p in group)
+
+
+def pattern_feasible(problem: PlacementProblem, new_slots: Sequence[Sequence[int]]) -> bool:
+    """[R6] Sizes match and both classes meet their thresholds (Hall's condition for suffix choices)."""
+    for g, group in enumerate(problem.slots):
+        news = sorted(new_slots[g])
+        olds = sorted(set(range(len(group))) - set(news))
+        if len(news) != len(problem.new_thresholds[g]) or len(olds) != len(problem.old_thresholds[g]):
+            return False
+        if any(p < t for p, t in zip(news, problem.new_thresholds[g], strict=True)):
+            return False
+        if any(p < t for p, t in zip(olds, problem.old_thresholds[g], strict=True)):
+            return False
+    return True
+
+
+def _dp_size(problem: PlacementProblem) -> int:
+    states: int = 1 << len(problem.slots)
+    for news in problem.new_thresholds:
+        states *= len(news) + 1
+    return states * sum(len(g) for g in problem.slots)
+
+
+def solve_pattern(problem: PlacementProblem, budget: int = DP_BUDGET) -> Pattern:
+    """[R7] The pattern with the fewest new-new overlaps, then fewest PTO hints, then new engineers latest.
+
+    Exact within `budget`: a DP over the shifts in time order whose state is, per group, how many new
+    engineers were placed so far and whether the group's latest shift holds one. A shift overlaps, among
+    earlier shifts of another group, only that group's latest one, so the state sees every overlap (see
+    docs/scheduling.md). Beyond the budget a greedy pattern is used; its count is still reported exactly.
+    """
+    if _dp_size(problem) <= budget and all(len(t) < 4096 for t in problem.new_thresholds):
+        return _solve_dp(problem)
+    return _solve_greedy(problem)
+
+
+def _solve_dp(problem: PlacementProblem) -> Pattern:
+    groups = len(problem.slots)
+    sizes = [len(s) for s in problem.slots]
+    tn, to = problem.new_thresholds, problem.old_thresholds
+    offset = [groups + 12 * g for g in range(groups)]
+    courtesy_total = sum(len(tn[g]) * sizes[g] for g in range(groups)) + 1
+    pto_total = sum(max(problem.pto(g, p, True), problem.pto(g, p, False))
+                    for g in range(groups) for p in range(sizes[g])) + 1
+    w_pto, w_pair = courtesy_total, courtesy_total * pto_total
+
+    # Which groups' latest shift overlaps each shift when the walk reaches it.
+    order = time_order(problem.slots)
+    latest: list[Slot | None] = [None] * groups
+    conflicts: list[tuple[int, ...]] = []
+    for g, p in order:
+        begin = problem.slots[g][p][0]
+        conflicts.append(tuple(h for h in range(groups)
+                               if h != g and (last := latest[h]) is not None and last[1] > begin))
+        latest[g] = problem.slots[g][p]
+
+    frontier: dict[int, int] = {0: 0}
+    back: list[dict[int, tuple[int, bool]]] = []
+    for (g, p), conflict in zip(order, conflicts, strict=True):
+        nxt: dict[int, int] = {}
+        step: dict[int, tuple[int, bool]] = {}
+        bit, off, k, n_old = 1 << g, offset[g], len(tn[g]), len(to[g])
+        cost_old = problem.pto(g, p, False) * w_pto
+        cost_new = problem.pto(g, p, True) * w_pto + (sizes[g] - 1 - p) + problem.fixed(g, p) * w_pair
+        for state, cost in frontier.items():
+            c = (state >> off) & 0xFFF
+            m = p - c
+            if m < n_old and p >= to[g][m]:
+                ns, nc = state & ~bit, cost + cost_old
+                if nc < nxt.get(ns, nc + 1):
+                    nxt[ns], step[ns] = nc, (state, False)
+            if c < k and p >= tn[g][c]:
+                pairs = sum((state >> h) & 1 for h in conflict)
+                ns, nc = (state | bit) + (1 << off), cost + cost_new + pairs * w_pair
+                if nc < nxt.get(ns, nc + 1):
+                    nxt[ns], step[ns] = nc, (state, True)
+        back.append(step)
+        frontier = nxt
+    if not frontier:
+        raise RulesViolatedError("[R6] no order of the round meets every new hire's 60-day threshold")
+    state = min(frontier, key=lambda s: (frontier[s], s))
+    chosen: list[list[int]] = [[] for _ in range(groups)]
+    for (g, p), step in zip(reversed(order), reversed(back), strict=True):
+        state, is_new = step[state]
+        if is_new:
+            chosen[g].append(p)
+    new_slots = tuple(tuple(sorted(c)) for c in chosen)
+    return Pattern(new_slots, count_pairs(problem, new_slots), exhaustive=True)
+
+
+def _solve_greedy(problem: PlacementProblem) -> Pattern:
+    """Latest-first greedy: walk the round backwards, give a new engineer every shift that overlaps no
+    chosen one, take conflicting shifts only when a group runs out. Zero pairs is optimal whatever the
+    method; otherwise the result is valid but may not be minimal (the plan says so)."""
+    groups = len(problem.slots)
+    neighbours: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for g, p, h, q in overlap_edges(problem.slots):
+        neighbours.setdefault((g, p), []).append((h, q))
+        neighbours.setdefault((h, q), []).append((g, p))
+    need = [len(t) for t in problem.new_thresholds]
+    chosen: list[list[int]] = [[] for _ in range(groups)]
+    taken: set[tuple[int, int]] = set()
+    for g, p in reversed(time_order(problem.slots)):
+        if need[g] == 0 or p < problem.new_thresholds[g][need[g] - 1]:
+            continue
+        clash = problem.fixed(g, p) > 0 or any(n in taken for n in neighbours.get((g, p), ()))
+        if not clash or need[g] == p + 1:
+            chosen[g].append(p)
+            taken.add((g, p))
+            need[g] -= 1
+    new_slots = tuple(tuple(sorted(c)) for c in chosen)
+    if any(need) or not pattern_feasible(problem, new_slots):
+        new_slots = _threshold_pattern(problem)
+    return Pattern(new_slots, count_pairs(problem, new_slots), exhaustive=False)
+
+
+def _threshold_pattern(problem: PlacementProblem) -> tuple[tuple[int, ...], ...]:
+    """A pattern that surely meets R6: everyone in threshold order (exists once deferrals are done)."""
+    out = []
+    for g in range(len(problem.slots)):
+        merged = sorted([(t, True) for t in problem.new_thresholds[g]] + [(t, False) for t in
+                                                                        problem.old_thresholds[g]])
+        if any(t > p for p, (t, _) in enumerate(merged)):
+            raise RulesViolatedError("[R6] no order of the round meets every new hire's 60-day threshold")
+        out.append(tuple(p for p, (_, new) in enumerate(merged) if new))
+    return tuple(out)
+
+
+# Step 3: who takes which position ------------------------------------------------------------------------
+
+
+def assign_class(positions: Sequence[int], members: Sequence[Engineer], thresholds: Mapping[str, int],
+                 holes: Mapping[str, frozenset[int]], budget: int = FLOW_BUDGET) -> dict[int, Engineer]:
+    """[R6][R9] Put `members` on `positions`: thresholds are hard, PTO clashes are minimised exactly when
+    the min-cost flow fits the budget; unconstrained members keep their (shuffled) order."""
+    positions = sorted(positions)
+    if not positions:
+        return {}
+    first, where = positions[0], frozenset(positions)
+    mine = {e.email: holes[e.email] & where for e in members if e.email in holes}
+    special = [i for i, e in enumerate(members) if thresholds.get(e.email, 0) > first or mine.get(e.email)]
+    placed: dict[int, Engineer] = {}
+    if special:
+        spec = [(thresholds.get(members[i].email, 0), mine.get(members[i].email, frozenset()), positions[i])
+                for i in special]
+        picks = _greedy_positions(spec, positions)
+        if sum(1 for (_, h, _), p in zip(spec, picks, strict=True) if p in h) and (
+                len(spec) ** 2 * (len(spec) + len({p for _, h, _ in spec for p in h}) + 2) <= budget):
+            picks = _flow_positions(spec, positions) or picks
+        placed = {p: members[i] for i, p in zip(special, picks, strict=True)}
+    rest = iter(p for p in positions if p not in placed)
+    specials = set(special)
+    for i, engineer in enumerate(members):
+        if i not in specials:
+            placed[next(rest)] = engineer
+    return placed
+
+
+def _greedy_positions(spec: Sequence[tuple[int, frozenset[int], int]], positions: Sequence[int]) -> list[int]:
+    """Most constrained first (highest threshold), each to a free allowed position without PTO, nearest
+    after its home; with suffix-shaped allowed sets this never strands a later engineer."""
+    free = list(positions)
+    picks = [0] * len(spec)
+    for i in sorted(range(len(spec)), key=lambda i: (-spec[i][0], i)):
+        t, hole, home = spec[i]
+        lo = bisect.bisect_left(free, t)
+        at = bisect.bisect_left(free, max(t, home))
+        choice = next((j for j in range(at, len(free)) if free[j] not in hole), None)
+        if choice is None:
+            choice = next((j for j in range(lo, at) if free[j] not in hole), lo)
+        picks[i] = free.pop(choice)
+    return picks
+
+
+def _flow_positions(spec: Sequence[tuple[int, frozenset[int], int]],
+                    positions: Sequence[int]) -> list[int] | None:
+    """Exact minimum of PTO clashes: min-cost flow from engineers to classes of interchangeable positions
+    (intervals between thresholds, and each PTO position alone), by successive shortest paths."""
+    thresholds = sorted({t for t, _, _ in spec})
+    hole_positions = sorted({p for _, h, _ in spec for p in h})
+    hole_set = set(hole_positions)
+    classes: list[list[int]] = [[p] for p in hole_positions]
+    by_key: dict[int, list[int]] = {}
+    for p in positions:
+        if p not in hole_set:
+            by_key.setdefault(bisect.bisect_right(thresholds, p), []).append(p)
+    classes.extend(by_key[k] for k in sorted(by_key))
+    s_count, c_count = len(spec), len(classes)
+    source, sink = s_count + c_count, s_count + c_count + 1
+    to: list[int] = []
+    cap: list[int] = []
+    cost: list[int] = []
+    adj: list[list[int]] = [[] for _ in range(sink + 1)]
+
+    def add(u: int, v: int, capacity: int, weight: int) -> None:
+        adj[u].append(len(to))
+        to.append(v)
+        cap.append(capacity)
+        cost.append(weight)
+        adj[v].append(len(to))
+        to.append(u)
+        cap.append(0)
+        cost.append(-weight)
+
+    for i, (t, hole, _) in enumerate(spec):
+        add(source, i, 1, 0)
+        for c, members in enumerate(classes):
+            if members[0] >= t:
+                add(i, s_count + c, 1, 1 if len(members) == 1 and members[0] in hole else 0)
+    for c, members in enumerate(classes):
+        add(s_count + c, sink, len(members), 0)
+    for _ in range(s_count):
+        dist = [1 << 30] * (sink + 1)
+        via = [-1] * (sink + 1)
+        dist[source] = 0
+        queue, queued = [source], [False] * (sink + 1)
+        head = 0
+        while head < len(queue):
+            u = queue[head]
+            head += 1
+            queued[u] = False
+            for e in adj[u]:
+                if cap[e] and dist[u] + cost[e] < dist[to[e]]:
+                    dist[to[e]], via[to[e]] = dist[u] + cost[e], e
+                    if not queued[to[e]]:
+                        queued[to[e]] = True
+                        queue.append(to[e])
+        if via[sink] < 0:
+            return None
+        v = sink
+        while v != source:
+            e = via[v]
+            cap[e] -= 1
+            cap[e ^ 1] += 1
+            v = to[e ^ 1]
+    # Hand each class's positions to its engineers, nearest their home first.
+    pools = [list(members) for members in classes]
+    picks = [0] * s_count
+    for i in sorted(range(s_count), key=lambda i: spec[i][2]):
+        for e in adj[i]:
+            if to[e] != source and cost[e] >= 0 and s_count <= to[e] < source and cap[e] == 0:
+                pool = pools[to[e] - s_count]
+                j = min(range(len(pool)), key=lambda j: (abs(pool[j] - spec[i][2]), pool[j]))
+                picks[i] = pool.pop(j)
+                break
+    return picks
+
+
+# Step 1 and the whole round --------------------------------------------------------------------------------
+
+
+def plan_round(engineers: Sequence[Engineer], settings: RoundSettings = RoundSettings(), *, split: int = 2,
+               starts: Sequence[datetime] | None = None, today: date, rng: random.Random | None = None,
+               previous: Sequence[Shift] = (), current_participants: frozenset[str] | None = None) -> Plan:
+    """Plan one round (R1-R9). `starts` are the rotations' starts (default: `--start`-style from the
+    first Monday after `today`); `rng` None keeps roster order; `previous` are the previous round's last
+    shifts and `current_participants` the emails in the current rotations (both only when reading
+    Opsgenie, for R7)."""
+    rules.check_split(split)
+    _check_unique(engineers)
+    tz = settings.timezone
+    z = zone(tz)
+    if starts is None:
+        starts = rules.starts_from_date(rules.default_monday(today), settings, split)
+    if len(starts) != split:
+        raise UsageError(f"--split {split} needs {split} rotation starts, got {len(starts)}")
+    starts = [require_aware(s, "rotation start").astimezone(z) for s in starts]
+    round_day = min(starts).date()
+
+    ordered = list(engineers)
+    if rng is not None:
+        rng.shuffle(ordered)
+    by_email = {e.email: e for e in engineers}
+    newness = {e.email: rules.is_new(e, round_day, settings, current_participants) for e in engineers}
+
+    deferred: list[Deferral] = []
+    candidates = []
+    for e in ordered:
+        if rules.has_started(e, round_day):  # [R2]
+            candidates.append(e)
+        else:
+            deferred.append(Deferral(e.email, f"[R2] starts on {e.start_date.isoformat()}, not before the "
+                                     f"round begins on {round_day.isoformat()}",
+                                     rules.eligible_from(e, settings), "R2"))
+
+    groups, slots, thresholds = _split_with_deferrals(candidates, starts, settings, deferred)
+    holes = _pto_positions(candidates, groups, slots)
+    base = _problem(groups, slots, thresholds, holes, newness, previous, by_email, settings, round_day,
+                    current_participants)
+    pattern, participants = _place(base, groups, newness, thresholds, holes)
+    return _build_plan(settings, starts, slots, participants, deferred, newness, by_email, previous, pattern,
+                       len(candidates))
+
+
+def _place(problem: PlacementProblem, groups: Sequence[Sequence[Engineer]], newness: Mapping[str, bool],
+           thresholds: Mapping[str, int], holes: Mapping[str, frozenset[int]],
+           passes: int = 3) -> tuple[Pattern, list[tuple[str, ...]]]:
+    """[R7][R9] Pattern, then assignment. If PTO clashes remain, the engineers who clashed mark their PTO
+    positions in the problem and the pattern is searched again (pairs still come first); the best of the
+    passes wins. The first pass has no hints, so courtesy is never traded away for nothing."""
+    hinted: set[str] = set()
+    best: tuple[tuple[int, int], Pattern, list[tuple[str, ...]]] | None = None
+    for _ in range(passes):
+        pattern = solve_pattern(problem)
+        participants = _assign(pattern, groups, newness, thresholds, holes)
+        clashed = {participants[g][p] for g in range(len(groups)) for p in range(len(participants[g]))
+                   if p in holes.get(participants[g][p], ())}
+        score = (pattern.pairs, len(clashed))
+        if best is None or score < best[0]:
+            best = (score, pattern, participants)
+        if not clashed or clashed <= hinted or not pattern.exhaustive:
+            break
+        hinted |= clashed
+        problem = _with_hints(problem, groups, newness, holes, frozenset(hinted))
+    assert best is not None
+    return best[1], best[2]
+
+
+def _assign(pattern: Pattern, groups: Sequence[Sequence[Engineer]], newness: Mapping[str, bool],
+            thresholds: Mapping[str, int], holes: Mapping[str, frozenset[int]]) -> list[tuple[str, ...]]:
+    participants: list[tuple[str, ...]] = []
+    for g, members in enumerate(groups):
+        news = [e for e in members if newness[e.email]]
+        olds = [e for e in members if not newness[e.email]]
+        new_set = set(pattern.new_slots[g])
+        placed = assign_class(pattern.new_slots[g], news, thresholds, holes)
+        placed.update(assign_class([p for p in range(len(members)) if p not in new_set], olds, thresholds,
+                                   holes))
+        participants.append(tuple(placed[p].email for p in range(len(members))))
+    return participants
+
+
+def _check_unique(engineers: Sequence[Engineer]) -> None:
+    seen: set[str] = set()
+    for e in engineers:
+        if e.email in seen:
+            raise UsageError(f"engineer {e.email!r} is listed twice")
+        seen.add(e.email)
+
+
+def _split_with_deferrals(candidates: list[Engineer], starts: Sequence[datetime], settings: RoundSettings,
+                          deferred: list[Deferral]) -> tuple[list[list[Engineer]], list[list[Slot]],
+                                                            dict[str, int]]:
+    """[R3][R4][R6] Split, then defer whoever no slot can take, and split again until everyone fits.
+
+    A deferral shortens its rotation by a week, which can strand another new hire, hence the loop.
+    """
+    tz = settings.timezone
+    while True:
+        groups = rules.split_engineers(candidates, len(starts))
+        if any(not g for g in groups):
+            raise RulesViolatedError(f"[R4] {len(candidates)} engineer(s) cannot fill {len(starts)} "
+                                     "rotations", hint="Use a smaller --split, or add engineers.")
+        slots: list[list[Slot]] = []
+        thresholds: dict[str, int] = {}
+        stranded: list[Engineer] = []
+        for g, members in enumerate(groups):
+            shifts = [(a.astimezone(UTC), b.astimezone(UTC))
+                      for a, b in rules.weekly_shifts(starts[g], len(members), tz)]
+            slots.append(shifts)
+            days = [s.astimezone(zone(tz)).date() for s, _ in shifts]
+            for e in members:
+                thresholds[e.email] = bisect.bisect_left(days, rules.eligible_from(e, settings))  # [R6]
+            ranked = sorted(range(len(members)), key=lambda i: thresholds[members[i].email])
+            if any(thresholds[members[i].email] > j for j, i in enumerate(ranked)):
+                rank = {e.email: i for i, e in enumerate(candidates)}
+                worst = max(members, key=lambda e: (thresholds[e.email], e.start_date, rank[e.email]))
+                stranded.append(worst)
+        if not stranded:
+            return groups, slots, thresholds
+        for e in stranded:
+            candidates.remove(e)
+            deferred.append(Deferral(e.email, f"[R6] no slot of this round starts more than "
+                                     f"{settings.new_hire_days} days after their start date "
+                                     f"{e.start_date.isoformat()}", rules.eligible_from(e, settings), "R6"))
+
+
+def _pto_positions(candidates: Sequence[Engineer], groups: Sequence[Sequence[Engineer]],
+                   slots: Sequence[Sequence[Slot]]) -> dict[str, frozenset[int]]:
+    """[R9] Positions of their own rotation that each engineer's PTO touches (found by bisection)."""
+    out: dict[str, frozenset[int]] = {}
+    for g, members in enumerate(groups):
+        begins = [s for s, _ in slots[g]]
+        for e in members:
+            if not e.unavailable:
+                continue
+            hit: set[int] = set()
+            for lo, hi, _ in rules.unavailable_windows(e):
+                p = max(0, bisect.bisect_right(begins, lo) - 1)
+                while p < len(begins) and begins[p] < hi:
+                    if slots[g][p][1] > lo:
+                        hit.add(p)
+                    p += 1
+            if hit:
+                out[e.email] = frozenset(hit)
+    return out
+
+
+def _problem(groups: Sequence[Sequence[Engineer]], slots: Sequence[Sequence[Slot]],
+             thresholds: Mapping[str, int], holes: Mapping[str, frozenset[int]], newness: Mapping[str, bool],
+             previous: Sequence[Shift],
+             by_email: Mapping[str, Engineer], settings: RoundSettings, round_day: date,
+             current_participants: frozenset[str] | None) -> PlacementProblem:
+    fixed = [[0] * len(s) for s in slots]
+    for shift in _previous_new(previous, newness, by_email, settings, round_day, current_participants):
+        group = rules.group_of(shift.rotation, settings)
+        for g, group_slots in enumerate(slots):
+            if group == GROUP_LETTERS[g]:
+                continue
+            for p, (a, b) in enumerate(group_slots):
+                if a < shift.end and shift.start < b:
+                    fixed[g][p] += 1
+    return PlacementProblem(
+        slots=tuple(tuple(s) for s in slots),
+        new_thresholds=tuple(tuple(sorted(thresholds[e.email] for e in m if newness[e.email]))
+                             for m in groups),
+        old_thresholds=tuple(tuple(sorted(thresholds[e.email] for e in m if not newness[e.email]))
+                             for m in groups),
+        fixed_new=tuple(tuple(f) for f in fixed),
+    )
+
+
+def _with_hints(problem: PlacementProblem, groups: Sequence[Sequence[Engineer]], newness: Mapping[str, bool],
+                holes: Mapping[str, frozenset[int]], hinted: frozenset[str]) -> PlacementProblem:
+    """[R9] Count, per position, the hinted new (resp. other) engineers of the group away then."""
+    pto_new = [[0] * len(s) for s in problem.slots]
+    pto_old = [[0] * len(s) for s in problem.slots]
+    for g, members in enumerate(groups):
+        for e in members:
+            if e.email in hinted:
+                table = pto_new if newness[e.email] else pto_old
+                for p in holes.get(e.email, ()):
+                    table[g][p] += 1
+    return replace(problem, pto_new=tuple(tuple(t) for t in pto_new),
+                   pto_old=tuple(tuple(t) for t in pto_old))
+
+
+def _previous_new(previous: Sequence[Shift], newness: Mapping[str, bool], by_email: Mapping[str, Engineer],
+                  settings: RoundSettings, round_day: date,
+                  current_participants: frozenset[str] | None) -> list[Shift]:
+    """[R7] Previous-round shifts held by a new engineer (unknown users are not new: we cannot tell)."""
+    out = []
+    for shift in previous:
+        if shift.user is None:
+            continue
+        if shift.user in newness:
+            new = newness[shift.user]
+        elif shift.user in by_email:
+            new = rules.is_new(by_email[shift.user], round_day, settings, current_participants)
+        else:
+            new = False
+        if new:
+            out.append(shift)
+    return out
+
+
+def _fmt(at: datetime) -> str:
+    return at.isoformat(timespec="minutes")
+
+
+def _build_plan(settings: RoundSettings, starts: Sequence[datetime], slots: Sequence[Sequence[Slot]],
+                participants: Sequence[tuple[str, ...]], deferred: Sequence[Deferral],
+                newness: Mapping[str, bool], by_email: Mapping[str, Engineer], previous: Sequence[Shift],
+                pattern: Pattern, candidates: int) -> Plan:
+    z = zone(settings.timezone)
+    rotations = tuple(PlannedRotation(rules.rotation_name(g, settings), GROUP_LETTERS[g], starts[g],
+                                      participants[g]) for g in range(len(starts)))
+    per_group = [[Shift(rotations[g].name, user, a.astimezone(z), b.astimezone(z), index=p)
+                  for p, ((a, b), user) in enumerate(zip(slots[g], participants[g], strict=True))]
+                 for g in range(len(starts))]
+    shifts = tuple(sorted((s for group in per_group for s in group), key=lambda s: (s.start, s.rotation)))
+    pairs = tuple(sorted((Pair(per_group[g][p].user, per_group[h][q].user,
+                               max(per_group[g][p].start, per_group[h][q].start),
+                               min(per_group[g][p].end, per_group[h][q].end),
+                               per_group[g][p].rotation, per_group[h][q].rotation)
+                          for g, p, h, q in overlap_edges(slots)), key=lambda x: (x.start, x.rotation_a)))
+    caveat = "" if pattern.exhaustive else (
+        f"; the search was not exhaustive for {candidates} engineers, so a better order may exist")
+    issues: list[Violation] = []
+    for pair in pairs:  # [R7]
+        if pair.a and pair.b and newness.get(pair.a) and newness.get(pair.b):
+            issues.append(Violation("R7", f"new engineers {pair.a} ({pair.rotation_a}) and {pair.b} "
+                                    f"({pair.rotation_b}) are on call together from {_fmt(pair.start)} to "
+                                    f"{_fmt(pair.end)}; no order of the round avoids it{caveat}",
+                                    (pair.a, pair.b), pair.start, pair.end))
+    for old in _previous_new(previous, newness, by_email, settings, min(starts).date(), None):
+        for s in shifts:
+            if s.user and newness.get(s.user) and s.start < old.end and old.start < s.end and (
+                    rules.group_of(old.rotation, settings) != rules.group_of(s.rotation, settings)):
+                lo, hi = max(s.start, old.start), min(s.end, old.end)
+                other = ("their own shift" if old.user == s.user else f"new engineer {old.user}'s shift") + \
+                    f" in {old.rotation} (previous round)"
+                issues.append(Violation("R7", f"new engineer {s.user} ({s.rotation}) overlaps {other} from "
+                                        f"{_fmt(lo)} to {_fmt(hi)}; no order of the round avoids it{caveat}",
+                                        (s.user, old.user or ""), lo, hi))
+    for s in shifts:  # [R9]
+        engineer = by_email.get(s.user or "")
+        if engineer is not None and (away := rules.unavailable_during(engineer, s.start, s.end)):
+            issues.append(Violation("R9", f"{s.user} is on call in {s.rotation} from {_fmt(s.start)} to "
+                                    f"{_fmt(s.end)} during their unavailability {away[0].isoformat()} to "
+                                    f"{away[1].isoformat()}; no order of the round avoids it",
+                                    (s.user or "",), s.start, s.end))
+    return Plan(settings.timezone, rotations, shifts, pairs, tuple(deferred), tuple(str(v) for v in issues),
+                tuple(issues))
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The `--json` contract scripts rely on (keys documented in docs/scheduling.md)."""
+    z = zone(plan.timezone)
+
+    def iso(at: datetime) -> str:
+        return at.astimezone(z).isoformat()
+
+    return {
+        "timezone": plan.timezone,
+        "rotations": [{"name": r.name, "group": r.group, "type": r.type, "start": iso(r.start),
+                       "participants": list(r.participants)} for r in plan.rotations],
+        "shifts": [{"rotation": s.rotation, "user": s.user, "start": iso(s.start), "end": iso(s.end)}
+                   for s in plan.shifts],
+        "pairs": [{"a": p.a, "b": p.b, "start": iso(p.start), "end": iso(p.end)} for p in plan.pairs],
+        "deferred": [{"user": d.user, "reason": d.reason,
+                      "eligible_from": d.eligible_from.isoformat() if d.eligible_from else None}
+                     for d in plan.deferred],
+        "warnings": list(plan.warnings),
+    }

@@ -1,0 +1,245 @@
+"""One small pure function per playbook rule; ids R1..R10 are explained in docs/scheduling.md.
+
+The planner and the checker both call these, so a rule is decided in exactly one place.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+
+from oncall_cli.errors import UsageError
+from oncall_cli.scheduling.model import GROUP_LETTERS, Engineer, Rotation, RoundSettings, zone
+from oncall_cli.scheduling.timeline import shift_start
+
+EASTERN_REFERENCE = "America/New_York"
+SPLIT_RANGE = range(1, 5)
+
+
+# [R1] ---------------------------------------------------------------------------------------------------
+
+
+def weekly_shifts(start: datetime, count: int, tz: str) -> list[tuple[datetime, datetime]]:
+    """[R1] The `count` one-week shifts of a round from `start`, handoffs at wall-clock time in `tz`."""
+    rotation = Rotation("_", start, ("_",))
+    z = zone(tz)
+    edges = [shift_start(rotation, k, tz).astimezone(z) for k in range(count + 1)]
+    return list(itertools.pairwise(edges))
+
+
+def group_of(rotation_name: str, settings: RoundSettings = RoundSettings()) -> str | None:
+    """[R1] Which on-call seat a rotation fills: "A" for rot-a, rot-a-next, Holiday-a; None if unknown.
+
+    Names are matched against the configured base names (with any suffix) and the holiday names, case
+    insensitively, so `rot-a-next-2` is still A but `rot-ab` is not.
+    """
+    lowered = rotation_name.lower()
+    for i, base in enumerate(settings.rotation_names):
+        if i < len(GROUP_LETTERS) and re.fullmatch(re.escape(base.lower()) + r"(-.*)?", lowered):
+            return GROUP_LETTERS[i]
+    for i, holiday in enumerate(settings.holiday_rotation_names):
+        if lowered == holiday.lower():
+            return GROUP_LETTERS[i]
+    # The playbook's fixed names, in case the configured ones differ.
+    match = re.fullmatch(r"(?:rot|holiday)-([a-d])(?:-.*)?", lowered)
+    return match.group(1).upper() if match else None
+
+
+# [R2] ---------------------------------------------------------------------------------------------------
+
+
+def has_started(engineer: Engineer, round_start: date) -> bool:
+    """[R2] Only engineers who started before the round begins are candidates."""
+    return engineer.start_date < round_start
+
+
+# [R3] ---------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1024)
+def is_eastern(tz: str) -> bool:
+    """[R3] True when `tz` keeps New York's UTC offset at every hour of 2024-2027.
+
+    Comparing offsets, never names, is what makes America/Detroit Eastern and America/Panama (EST, no DST)
+    or America/Havana (DST switches at other hours) not. Hourly samples catch transitions that differ by
+    hours; the result is cached per zone name.
+    """
+    here, ny = zone(tz), zone(EASTERN_REFERENCE)
+    at = datetime(2024, 1, 1, tzinfo=UTC)
+    stop = datetime(2028, 1, 1, tzinfo=UTC)
+    step = timedelta(hours=1)
+    while at < stop:
+        if at.astimezone(here).utcoffset() != at.astimezone(ny).utcoffset():
+            return False
+        at += step
+    return True
+
+
+def group_sizes(count: int, groups: int) -> list[int]:
+    """[R3][R4] Sizes differing by at most one; the earlier groups (A first) take the remainder."""
+    base, extra = divmod(count, groups)
+    return [base + (1 if i < extra else 0) for i in range(groups)]
+
+
+def split_engineers(ordered: Sequence[Engineer], groups: int) -> list[list[Engineer]]:
+    """[R3][R4] Balanced groups, A filled with Eastern engineers first; each group keeps `ordered` order.
+
+    Eastern engineers come first in the fill order, so A gets as many as its size allows, the surplus
+    spills into B, and when they are fewer A is topped up with the others.
+    """
+    eastern = [e for e in ordered if is_eastern(e.timezone)]
+    others = [e for e in ordered if not is_eastern(e.timezone)]
+    fill = eastern + others
+    group_index: dict[str, int] = {}
+    at = 0
+    for g, size in enumerate(group_sizes(len(fill), groups)):
+        for engineer in fill[at : at + size]:
+            group_index[engineer.email] = g
+        at += size
+    result: list[list[Engineer]] = [[] for _ in range(groups)]
+    for engineer in ordered:
+        result[group_index[engineer.email]].append(engineer)
+    return result
+
+
+# [R4] ---------------------------------------------------------------------------------------------------
+
+
+def check_split(split: int) -> int:
+    """[R4] Between one and four rotations; anything else is a usage error naming the flag."""
+    if isinstance(split, bool) or not isinstance(split, int) or split not in SPLIT_RANGE:
+        raise UsageError(f"--split must be between 1 and 4, got {split!r}",
+                         hint="Use --split 2 (the playbook's A/B) or 1, 3, 4.")
+    return split
+
+
+def rotation_name(index: int, settings: RoundSettings) -> str:
+    """[R4] rot-a-next, rot-b-next, ...: configured base names, then the playbook's letters."""
+    base = settings.rotation_names[index] if index < len(settings.rotation_names) else (
+        f"rot-{GROUP_LETTERS[index].lower()}")
+    return base + settings.next_suffix
+
+
+# [R6] ---------------------------------------------------------------------------------------------------
+
+
+def eligible_from(engineer: Engineer, settings: RoundSettings) -> date:
+    """[R6] First date on which the engineer's first shift may start (more than 60 days after start)."""
+    return engineer.start_date + timedelta(days=settings.new_hire_days + 1)
+
+
+def may_take(engineer: Engineer, shift_begin: datetime, settings: RoundSettings) -> bool:
+    """[R6] A shift may start only on or after `eligible_from`, judged by its date in the schedule zone."""
+    return shift_begin.astimezone(zone(settings.timezone)).date() >= eligible_from(engineer, settings)
+
+
+# [R7] ---------------------------------------------------------------------------------------------------
+
+
+def is_new(engineer: Engineer, reference: date, settings: RoundSettings,
+           current_participants: frozenset[str] | None = None) -> bool:
+    """[R7] New: the roster's explicit flag if given; else absent from the current rotations (when known)
+    or started within `new_engineer_days` before `reference` (the round's start)."""
+    if engineer.new is not None:
+        return engineer.new
+    if current_participants is not None and engineer.email not in current_participants:
+        return True
+    return (reference - engineer.start_date).days <= settings.new_engineer_days
+
+
+# [R8] ---------------------------------------------------------------------------------------------------
+
+
+def round_end_after(rotation: Rotation, now: datetime, tz: str) -> datetime:
+    """[R8] The first end of a whole round (start + m * participants shifts, m >= 1) after `now`.
+
+    A round is every participant once; counting in shifts keeps the wall-clock handoff across DST.
+    """
+    n = len(rotation.participants)
+    if n == 0:
+        raise UsageError(f"rotation {rotation.name!r} has no participants, so it has no round to end")
+    at = now.astimezone(UTC)
+    # Jump close by arithmetic (a round is n shifts of nominal length), then step: DST drift is hours.
+    first = shift_start(rotation, n, tz)
+    m = 1
+    if at >= first:
+        nominal = shift_start(rotation, 2 * n, tz) - first
+        m = max(1, int((at - first) / nominal))
+    while shift_start(rotation, m * n, tz) <= at:
+        m += 1
+    while m > 1 and shift_start(rotation, (m - 1) * n, tz) > at:
+        m -= 1
+    return shift_start(rotation, m * n, tz).astimezone(zone(tz))
+
+
+def starts_from_date(monday: date, settings: RoundSettings, split: int = 2) -> tuple[datetime, ...]:
+    """[R8] Explicit `--start`: A starts that Monday at the handoff, B on the Wednesday of that week, ..."""
+    check_split(split)
+    if monday.weekday() != 0:
+        raise UsageError(f"--start must be a Monday, got {monday.isoformat()} ({monday.strftime('%A')})",
+                         hint="Pick the Monday of the week the round should begin.")
+    z = zone(settings.timezone)
+    starts = []
+    for i in range(split):
+        day = monday + timedelta(days=settings.weekdays[i % len(settings.weekdays)])
+        starts.append(datetime.combine(day, settings.handoff).replace(tzinfo=z))
+    return tuple(starts)
+
+
+def default_monday(today: date) -> date:
+    """[R8] Without current rotations or --start: the first Monday strictly after today."""
+    return today + timedelta(days=7 - today.weekday())
+
+
+def next_round_starts(current: Sequence[Rotation], now: datetime, settings: RoundSettings,
+                      split: int = 2) -> tuple[datetime, ...]:
+    """[R8] Each new rotation starts when the current rotation of its group ends its round.
+
+    Current rotations are matched to groups by name (`group_of`); the latest-starting one per group wins.
+    """
+    check_split(split)
+    latest: dict[str, Rotation] = {}
+    holidays = {h.lower() for h in settings.holiday_rotation_names}
+    for rotation in current:
+        group = group_of(rotation.name, settings)
+        if group is None or rotation.name.lower() in holidays or rotation.name.lower().startswith("holiday"):
+            continue
+        if group not in latest or rotation.start > latest[group].start:
+            latest[group] = rotation
+    starts = []
+    for letter in GROUP_LETTERS[:split]:
+        if letter not in latest:
+            raise UsageError(f"no current rotation for group {letter} to continue from",
+                             hint="Pass --start with the Monday the round should begin.")
+        starts.append(round_end_after(latest[letter], now, settings.timezone))
+    return tuple(starts)
+
+
+# [R9] ---------------------------------------------------------------------------------------------------
+
+
+def unavailable_windows(engineer: Engineer) -> list[tuple[datetime, datetime, tuple[date, date]]]:
+    """[R9] Each inclusive PTO date range as a UTC [begin, end) window, midnight to midnight in the
+    engineer's own zone: their calendar, not the schedule's, says which days they are away."""
+    z = zone(engineer.timezone)
+    out = []
+    for lo, hi in engineer.unavailable:
+        begin = datetime.combine(lo, time(0)).replace(tzinfo=z).astimezone(UTC)
+        end = datetime.combine(hi + timedelta(days=1), time(0)).replace(tzinfo=z).astimezone(UTC)
+        out.append((begin, end, (lo, hi)))
+    return out
+
+
+def unavailable_during(engineer: Engineer, begin: datetime, end: datetime) -> tuple[date, date] | None:
+    """[R9] The first PTO range touching the shift [begin, end), or None."""
+    for lo, hi, dates in unavailable_windows(engineer):
+        if lo < end and hi > begin:
+            return dates
+    return None
+
+
+def emails(engineers: Iterable[Engineer]) -> list[str]:
+    return [e.email for e in engineers]
