@@ -1,0 +1,52 @@
+"""`oncall status`: public updates on the Statuspage incident linked to an Opsgenie incident."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from oncall_cli.cli.common import DryRunOpt, JsonOpt, output, services
+
+app = typer.Typer(no_args_is_help=True, help="Post public Statuspage updates for an incident.")
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    ref: Annotated[
+        str, typer.Argument(metavar="ID", help="The incident number (e.g. 42) or its Opsgenie id.")
+    ],
+    status: Annotated[
+        str, typer.Option("--status", help="investigating, identified, monitoring or resolved.")
+    ],
+    message: Annotated[str, typer.Option("--message", help="The public text (short, non-technical).")],
+    component: Annotated[
+        list[str] | None,
+        typer.Option("--component", help="NAME=STATUS, e.g. API=degraded_performance (repeatable)."),
+    ] = None,
+    notify: Annotated[
+        bool, typer.Option("--notify/--no-notify", help="Notify the page's subscribers.")
+    ] = True,
+    dry_run: DryRunOpt = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Post a public update; opens the Statuspage incident if a public-priority incident has none.
+
+    Example: oncall status update 42 --status identified --message "Cause found." --component API=major_outage
+    """
+    from oncall_cli.cli.incident import show_action
+    from oncall_cli.services.incident import status_update
+    from oncall_cli.services.incident_text import parse_component_statuses, parse_public_status
+
+    out = output(ctx, json_mode)
+    result = status_update(
+        services(ctx),
+        ref,
+        status=parse_public_status(status),
+        message=message,
+        components=parse_component_statuses(component or ()),
+        notify=notify,
+        dry_run=dry_run,
+    )
+    show_action(out, result, "public update posted")

@@ -1,0 +1,524 @@
+"""The incident workflow's pure logic: priorities, links, channel names and every text we post or print.
+
+No I/O, no clock, no clients: each function takes plain data (and `now` when it needs the time), so the
+wording and the rules are unit-tested without fakes. `services/incident.py` does the I/O around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal, cast
+from urllib.parse import urlsplit
+
+from oncall_cli.errors import UsageError
+
+Priority = Literal["P1", "P2", "P3", "P4", "P5"]
+Impact = Literal["none", "minor", "major", "critical"]
+ComponentStatus = Literal[
+    "operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"
+]
+PublicStatus = Literal["investigating", "identified", "monitoring", "resolved"]
+
+PRIORITIES: tuple[Priority, ...] = ("P1", "P2", "P3", "P4", "P5")
+PRIORITY_NAMES: dict[Priority, str] = {
+    "P1": "Critical",
+    "P2": "High",
+    "P3": "Moderate",
+    "P4": "Low",
+    "P5": "Informational",
+}
+# Statuspage impact and component status for each public priority (issue 6, step 4).
+IMPACT: dict[Priority, Impact] = {"P1": "critical", "P2": "major", "P3": "minor", "P4": "none", "P5": "none"}
+COMPONENT_STATUS: dict[Priority, ComponentStatus] = {
+    "P1": "major_outage",
+    "P2": "partial_outage",
+    "P3": "degraded_performance",
+}
+COMPONENT_STATUSES: tuple[ComponentStatus, ...] = (
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
+)
+PUBLIC_STATUSES: tuple[PublicStatus, ...] = ("investigating", "identified", "monitoring", "resolved")
+NEVER_PUBLIC: frozenset[str] = frozenset({"P4", "P5"})  # P5 is for practice; P4 is internal
+
+# Keys of the Opsgenie incident's details (extraProperties): the links between the three services live on
+# the incident itself, so any later command on any machine finds them.
+D_RUN = "oncall_run"
+D_THREAD = "slack_thread"
+D_CHANNEL_ID = "slack_channel_id"
+D_CHANNEL = "slack_channel"
+D_STATUSPAGE = "statuspage_incident_id"
+D_COMPONENTS = "statuspage_components"
+D_COMMANDER = "commander"
+D_COMMS = "comms"
+D_STAKEHOLDERS = "stakeholders"
+
+DUPLICATE_WINDOW = timedelta(minutes=10)
+CLOSE_WORDING = (
+    "This falls outside the scope of immediate support, so I've opened a ticket for you. "
+    "You can talk to the team PM about prioritization."
+)
+
+
+# ---- priorities ----------------------------------------------------------------------------------------
+
+
+def parse_priority(text: str, *, flag: str = "--priority") -> Priority:
+    """`P1`..`P5`, `1`..`5`, or the names Critical, High, Moderate, Low, Informational (any case)."""
+    value = text.strip()
+    upper = value.upper()
+    if upper in PRIORITIES:
+        return upper
+    if value.isdigit() and f"P{value}" in PRIORITIES:
+        return cast(Priority, f"P{value}")
+    for priority, name in PRIORITY_NAMES.items():
+        if name.casefold() == value.casefold():
+            return priority
+    raise UsageError(
+        f"{flag}: {text!r} is not a priority; use P1..P5 or Critical, High, Moderate, Low, Informational"
+    )
+
+
+def priority_label(priority: str) -> str:
+    """`P1 (Critical)`."""
+    name = PRIORITY_NAMES.get(cast(Priority, priority))
+    return f"{priority} ({name})" if name else priority
+
+
+def public_priorities(setting: str) -> frozenset[str]:
+    """The `public_priorities` setting as a set; P4 and P5 are never public, whatever it says."""
+    names = {p.strip().upper() for p in setting.split(",") if p.strip()}
+    return frozenset(names - NEVER_PUBLIC)
+
+
+def is_public(priority: str, setting: str) -> bool:
+    return priority in public_priorities(setting)
+
+
+# ---- links ---------------------------------------------------------------------------------------------
+
+
+def opsgenie_web_url(api_url: str, incident_id: str) -> str:
+    """The incident's page for people, from the API base URL: the ONE place this mapping lives.
+
+    `api.opsgenie.com` -> `app.opsgenie.com`, `api.eu.opsgenie.com` -> `app.eu.opsgenie.com` (any
+    `api.<x>.opsgenie.com` -> `app.<x>.opsgenie.com`); another host (the sandbox) keeps its own base.
+    """
+    parts = urlsplit(api_url)
+    host = (parts.hostname or "").lower()
+    if host.startswith("api.") and (host == "api.opsgenie.com" or host.endswith(".opsgenie.com")):
+        base = f"https://app.{host[4:]}"
+    else:
+        base = api_url.rstrip("/")
+    return f"{base}/incident/detail/{incident_id}"
+
+
+def slack_channel_url(channel_id: str) -> str:
+    return f"https://slack.com/app_redirect?channel={channel_id}"
+
+
+def statuspage_url(page_id: str, incident_id: str, shortlink: str | None = None) -> str:
+    """The public shortlink when Statuspage gave one, else the manage page of the incident."""
+    return shortlink or f"https://manage.statuspage.io/pages/{page_id}/incidents/{incident_id}"
+
+
+def channel_link(channel_id: str) -> str:
+    """A Slack mrkdwn channel mention (renders as #name for members)."""
+    return f"<#{channel_id}>"
+
+
+# ---- channel names -------------------------------------------------------------------------------------
+
+
+def channel_name(number: str, message: str) -> str:
+    """`inc-<number>-<slug of the message>`, valid for Slack (lowercase, digits, `-`/`_`, ≤ 80)."""
+    from oncall_cli.clients.slack import channel_slug
+
+    return channel_slug(message, prefix=f"inc-{number}-")
+
+
+def channel_name_pattern(message: str) -> str:
+    """The channel name before the incident number is known: `inc-<number>-<slug>` (for --dry-run)."""
+    return "inc-<number>" + channel_name("0", message)[len("inc-0") :]
+
+
+def channel_candidates(base: str, count: int = 10) -> list[str]:
+    """The name, then `-2`, `-3`, ... (each within 80 characters) for when the name is taken."""
+    from oncall_cli.clients.slack import with_suffix
+
+    return [base] + [with_suffix(base, n) for n in range(2, count + 1)]
+
+
+# ---- Opsgenie texts ------------------------------------------------------------------------------------
+
+
+def description(text: str | None, thread_url: str | None) -> str | None:
+    """The Opsgenie description: the given text, plus the #incidents thread link when there is one."""
+    parts = [text.strip()] if text and text.strip() else []
+    if thread_url:
+        parts.append(f"#incidents thread: {thread_url}")
+    return "\n\n".join(parts) or None
+
+
+def roles_entry(commander: str | None, comms: str | None) -> str:
+    bits = []
+    if commander:
+        bits.append(f"incident commander {commander}")
+    if comms:
+        bits.append(f"communications {comms}")
+    return "Roles assigned: " + ", ".join(bits) + "."
+
+
+def resolution_entry(note: str) -> str:
+    return f"Resolved: {note.strip()}"
+
+
+# ---- public (Statuspage) texts -------------------------------------------------------------------------
+
+
+def _join_names(names: Sequence[str]) -> str:
+    if not names:
+        return ""
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def public_title(priority: str, components: Sequence[str]) -> str:
+    """A short, non-technical incident name: never the internal message."""
+    what = _join_names(list(components))
+    if priority == "P1":
+        return f"Outage affecting {what}" if what else "Service outage"
+    if priority == "P2":
+        return f"Disruption affecting {what}" if what else "Service disruption"
+    return f"Degraded performance of {what}" if what else "Degraded performance"
+
+
+def public_body(priority: str, components: Sequence[str], public_message: str | None = None) -> str:
+    """The first public update: `--public-message` verbatim, else a generic acknowledgement."""
+    if public_message and public_message.strip():
+        return public_message.strip()
+    what = _join_names(list(components))
+    kind = {"P1": "an outage", "P2": "a disruption"}.get(priority, "degraded performance")
+    target = f" affecting {what}" if what else " affecting some of our services"
+    return (
+        f"We are investigating {kind}{target}. We apologize for the inconvenience and will post an "
+        "update as soon as we know more."
+    )
+
+
+def public_resolved_body(message: str | None) -> str:
+    if message and message.strip():
+        return message.strip()
+    return "This incident has been resolved. Thank you for your patience."
+
+
+# ---- Slack texts ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpeningInfo:
+    """What the opening message of an incident channel says."""
+
+    number: str
+    message: str
+    priority: str
+    opsgenie_url: str
+    thread_url: str | None = None
+    statuspage_url: str | None = None
+    public: bool = False
+    on_call: Sequence[str] = ()
+    responders: Sequence[str] = ()
+    not_in_slack: Sequence[str] = ()
+    commander: str | None = None
+    comms: str | None = None
+
+
+def opening_marker(number: str) -> str:
+    """The first line of the opening message; a re-run looks for it before posting again."""
+    return f":rotating_light: Incident #{number}"
+
+
+def opening_message(info: OpeningInfo) -> str:
+    lines = [
+        f"{opening_marker(info.number)}: *{info.message}*",
+        f"*Priority:* {priority_label(info.priority)}",
+        f"*Opsgenie:* {info.opsgenie_url}",
+    ]
+    if info.public:
+        lines.append(f"*Statuspage:* {info.statuspage_url or 'being opened (link follows here)'}")
+    else:
+        lines.append("*Statuspage:* not public at this priority")
+    if info.thread_url:
+        lines.append(f"*#incidents thread:* {info.thread_url}")
+    cmd = f"`oncall incident assign {info.number} --commander EMAIL --comms EMAIL`"
+    lines.append(
+        f"*Incident commander:* {info.commander or 'unassigned'}  "
+        f"*Communications:* {info.comms or 'unassigned'}"
+        + ("" if info.commander else f" (assign with {cmd})")
+    )
+    if info.on_call:
+        lines.append(f"*On call:* {', '.join(info.on_call)}")
+    if info.responders:
+        lines.append(f"*Responders:* {', '.join(info.responders)}")
+    if info.not_in_slack:
+        lines.append(f"*Not found in Slack (invite by hand):* {', '.join(info.not_in_slack)}")
+    lines.append("Please keep the discussion of this incident in this channel.")
+    return "\n".join(lines)
+
+
+def statuspage_note(url: str) -> str:
+    return f":mega: Public Statuspage incident opened: {url}"
+
+
+def thread_reply(channel_id: str, number: str) -> str:
+    """The reply in the #incidents thread sending people to the incident channel."""
+    return (
+        f"Incident #{number} is open; the response happens in {channel_link(channel_id)} "
+        f"({slack_channel_url(channel_id)}). Please continue the discussion there."
+    )
+
+
+def roles_message(commander: str | None, comms: str | None) -> str:
+    bits = []
+    if commander:
+        bits.append(f"*Incident commander:* {commander}")
+    if comms:
+        bits.append(f"*Communications:* {comms}")
+    return ":busts_in_silhouette: Roles: " + "  ".join(bits)
+
+
+def member_entry(kind: str, who: str, note: str | None = None) -> str:
+    """`Subject-matter expert added: x (note)` / `Stakeholder added: x`."""
+    label = {"responder": "Subject-matter expert", "stakeholder": "Stakeholder"}.get(kind, kind)
+    return f"{label} added: {who}" + (f" ({note.strip()})" if note and note.strip() else "")
+
+
+def note_message(text: str, at: datetime | None) -> str:
+    stamp = f" (at {at.strftime('%Y-%m-%d %H:%M %Z').strip()})" if at else ""
+    return f":memo: Timeline note{stamp}: {text.strip()}"
+
+
+def priority_message(old: str, new: str) -> str:
+    return f":arrows_counterclockwise: Priority changed from {priority_label(old)} to {priority_label(new)}."
+
+
+def resolve_marker(number: str) -> str:
+    return f":white_check_mark: Incident #{number} is resolved"
+
+
+def resolved_message(number: str, note: str) -> str:
+    return f"{resolve_marker(number)}: {note.strip()}"
+
+
+def thread_resolved_message(number: str, note: str) -> str:
+    return f"{resolve_marker(number)}: {note.strip()}"
+
+
+def close_reply(reason: str, ticket: str | None) -> str:
+    """The playbook's friendly wording for reports that are not incidents."""
+    text = CLOSE_WORDING
+    if ticket:
+        text += f" Ticket: {ticket}"
+    return text + (f"\n(Reason: {reason.strip()})" if reason.strip() else "")
+
+
+# ---- follow-up checklist -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    text: str
+    due: date | None = None
+    required: bool = True
+
+
+def follow_up_checklist(number: str, priority: str, resolved_at: datetime) -> list[ChecklistItem]:
+    """The playbook's follow-ups after an incident is resolved."""
+    items: list[ChecklistItem] = []
+    if priority == "P1":
+        items.append(
+            ChecklistItem(
+                "postmortem",
+                f"Write the postmortem (Critical incident): `oncall incident postmortem {number}`",
+                due=(resolved_at + timedelta(days=2)).date(),
+            )
+        )
+    else:
+        items.append(
+            ChecklistItem(
+                "postmortem",
+                f"Postmortem optional below Critical: `oncall incident postmortem {number}`",
+                required=False,
+            )
+        )
+    items.append(ChecklistItem("review", "Schedule the incident review with the responders"))
+    items.append(ChecklistItem("playbooks", "Update the playbooks and runbooks with what you learned"))
+    items.append(
+        ChecklistItem(
+            "reclaim", "Reclaim off-hours time: log the hours worked outside working hours and take them back"
+        )
+    )
+    return items
+
+
+# ---- parsing -------------------------------------------------------------------------------------------
+
+
+def parse_component_statuses(
+    values: Iterable[str], *, flag: str = "--component"
+) -> dict[str, ComponentStatus]:
+    """`NAME=STATUS` pairs; STATUS among Statuspage's component statuses (also accepts `-` for `_`)."""
+    out: dict[str, ComponentStatus] = {}
+    for raw in values:
+        name, eq, status = raw.rpartition("=")
+        name, status = name.strip(), status.strip().lower().replace("-", "_").replace(" ", "_")
+        if not eq or not name:
+            raise UsageError(f"{flag}: {raw!r} is not NAME=STATUS (e.g. API=degraded_performance)")
+        if status not in COMPONENT_STATUSES:
+            raise UsageError(
+                f"{flag}: {status!r} is not a component status; use one of " + ", ".join(COMPONENT_STATUSES)
+            )
+        out[name] = status
+    return out
+
+
+def parse_public_status(text: str, *, flag: str = "--status") -> PublicStatus:
+    value = text.strip().lower()
+    if value not in PUBLIC_STATUSES:
+        raise UsageError(f"{flag}: {text!r} is not one of {', '.join(PUBLIC_STATUSES)}")
+    return value
+
+
+# ---- postmortem ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    at: datetime | None
+    text: str
+
+
+@dataclass(frozen=True)
+class PostmortemInput:
+    number: str
+    message: str
+    priority: str
+    status: str
+    created_at: datetime | None
+    resolved_at: datetime | None
+    opsgenie_url: str
+    description: str | None = None
+    channel: str | None = None
+    statuspage_url: str | None = None
+    components: Sequence[str] = ()
+    commander: str | None = None
+    comms: str | None = None
+    responders: Sequence[str] = ()
+    timeline: Sequence[TimelineLine] = field(default_factory=tuple)
+    generated_at: datetime | None = None
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _utc(at: datetime | None) -> str:
+    from datetime import UTC
+
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if at else "_unknown_"
+
+
+def duration_text(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return "_TODO_ (not resolved yet)"
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} d"] if days else []
+    if hours or days:
+        parts.append(f"{hours} h")
+    parts.append(f"{mins} min")
+    return " ".join(parts)
+
+
+def postmortem_markdown(data: PostmortemInput) -> str:
+    """A Markdown draft: summary, impact and duration, timeline, root cause and follow-ups to fill in."""
+    todo = "_TODO_"
+    out = [f"# Postmortem: {data.message} (incident #{data.number})", ""]
+    if data.generated_at is not None:
+        out += [
+            f"_Draft generated by `oncall incident postmortem` on {_utc(data.generated_at)}. "
+            "Replace every TODO; keep it blameless._",
+            "",
+        ]
+    out += [
+        "## Summary",
+        "",
+        (data.description or "").strip() or f"{todo}: what happened, in two sentences.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Priority | {priority_label(data.priority)} |",
+        f"| Status | {data.status} |",
+        f"| Opsgenie | {data.opsgenie_url} |",
+    ]
+    if data.channel:
+        out.append(f"| Slack | {_cell(data.channel)} |")
+    if data.statuspage_url:
+        out.append(f"| Statuspage | {data.statuspage_url} |")
+    out += [
+        f"| Incident commander | {_cell(data.commander or 'unassigned')} |",
+        f"| Communications | {_cell(data.comms or 'unassigned')} |",
+        f"| Responders | {_cell(', '.join(data.responders) or 'none recorded')} |",
+        "",
+    ]
+    out += [
+        "## Impact and duration",
+        "",
+        f"- Started: {_utc(data.created_at)}",
+        f"- Resolved: {_utc(data.resolved_at) if data.resolved_at else todo}",
+        f"- Duration: {duration_text(data.created_at, data.resolved_at)}",
+        f"- Public components affected: {', '.join(data.components) or 'none'}",
+        f"- Customer impact: {todo} (who was affected, how many, what they saw)",
+        "",
+    ]
+    out += ["## Timeline", "", "| Time (UTC) | Event |", "|---|---|"]
+    entries = sorted(data.timeline, key=lambda e: (e.at is None, e.at or datetime.min))
+    for entry in entries:
+        out.append(f"| {_utc(entry.at)} | {_cell(entry.text)} |")
+    if not entries:
+        out.append(f"| {todo} | {todo} |")
+    out += [
+        "",
+        "## Root cause",
+        "",
+        f'{todo}: the causes (ask "why" until it is about the system, not a person).',
+        "",
+        "## What went well",
+        "",
+        f"- {todo}",
+        "",
+        "## What went wrong",
+        "",
+        f"- {todo}",
+        "",
+        "## Follow-ups",
+        "",
+        "| Action | Owner | Ticket | Due |",
+        "|---|---|---|---|",
+        f"| {todo} | | | |",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def details_changes(current: Mapping[str, str], wanted: Mapping[str, str | None]) -> dict[str, str]:
+    """The details to (re)write: wanted keys whose value is set and differs from the incident's."""
+    return {k: v for k, v in wanted.items() if v and current.get(k) != v}
