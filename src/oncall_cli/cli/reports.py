@@ -1,0 +1,156 @@
+"""`oncall handoff` and `oncall slo report`: the handoff after stand-up and the acknowledgement SLO."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from oncall_cli.cli.common import DryRunOpt, JsonOpt, output, services
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from oncall_cli.services.reports import HandoffReport, SloReport
+
+app = typer.Typer(no_args_is_help=True, help="Acknowledgement SLO of incidents, per the playbook's tiers.")
+
+
+def handoff(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="TIME",
+            help="Start of the ending shift (default: the last handoff); e.g. '-2d'.",
+        ),
+    ] = None,
+    post: Annotated[
+        str | None,
+        typer.Option(
+            "--post", metavar="CHANNEL", help="Also post the report to this Slack channel (#name or id)."
+        ),
+    ] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the report as Markdown.")] = False,
+    dry_run: DryRunOpt = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Report the ending shift for the handoff: incidents opened, resolved, still active; follow-ups;
+    who hands over to whom.
+
+    Example: oncall handoff --post '#dev' --dry-run
+    """
+    from oncall_cli.errors import UsageError
+    from oncall_cli.services.reports import handoff as handoff_report
+    from oncall_cli.services.reports import handoff_text
+    from oncall_cli.services.timeparse import parse_time
+
+    out = output(ctx, json_mode)
+    if markdown and json_mode:
+        raise UsageError("--json and --markdown cannot be used together")
+    if dry_run and post is None:
+        raise UsageError("--dry-run only applies to --post")
+    context = services(ctx)
+    start = None
+    if since is not None:
+        start = parse_time(
+            since, flag="--since", tz=context.settings.text("timezone"), now=context.now(), clock="past"
+        )
+    with out.step("Reading incidents and the schedule"):
+        report = handoff_report(context, since=start, post=post, dry_run=dry_run)
+    for warning in report.warnings:
+        out.warn(warning)
+    if report.post is not None:
+        p = report.post
+        if p.already_posted:
+            out.message(f"#{p.channel} already has this shift's report (ts {p.ts}); not posted again")
+        elif p.dry_run:
+            out.message(f"--dry-run: would post this report to #{p.channel}:")
+            if not json_mode:
+                out.message(handoff_text(report, "slack"))
+        else:
+            out.message(f"posted to #{p.channel} (ts {p.ts})")
+    if markdown:
+        out.mark_sandbox()
+        sys.stdout.write(handoff_text(report, "markdown") + "\n")
+        return
+    out.result(report.to_dict(), lambda console: _render_handoff(console, report))
+
+
+@app.command("report")
+def slo_report(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="DATE", help="First day (YYYY-MM-DD, local); default: 30 days ago."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="DATE", help="Last day, inclusive; default: today.")
+    ] = None,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Show each tier's attainment of the acknowledgement objective, and the misses.
+
+    Example: oncall slo report --since 2027-01-01 --until 2027-01-31
+    """
+    from oncall_cli.services.reports import slo_report as build
+    from oncall_cli.services.timeparse import parse_date
+
+    out = output(ctx, json_mode)
+    context = services(ctx)
+    tz, now = context.settings.text("timezone"), context.now()
+    first = parse_date(since, flag="--since", tz=tz, now=now) if since is not None else None
+    last = parse_date(until, flag="--until", tz=tz, now=now) if until is not None else None
+    with out.step("Reading incidents and their timelines"):
+        report = build(context, since=first, until=last)
+    for warning in report.warnings:
+        out.warn(warning)
+    out.result(report.to_dict(), lambda console: _render_slo(console, report))
+
+
+# ---- rendering ------------------------------------------------------------------------------------------
+
+
+def _render_handoff(console: Console, report: HandoffReport) -> None:
+    from rich.markup import escape
+
+    from oncall_cli.services.reports import handoff_text
+
+    console.print(escape(handoff_text(report, "markdown")))
+
+
+def _render_slo(console: Console, report: SloReport) -> None:
+    from rich.table import Table
+
+    from oncall_cli.scheduling.model import zone
+
+    tz = zone(report.timezone)
+
+    console.print(f"Acknowledgement SLO, {report.since} to {report.until} ({report.timezone})")
+    table = Table()
+    for col in ("tier", "objective", "incidents", "met", "missed", "pending", "attainment"):
+        table.add_column(col)
+    for t in report.tiers:
+        objective = f"{int(t.objective.total_seconds() // 60)} min" if t.objective else "none"
+        rate = f"{t.attainment:.0%}" if t.attainment is not None else "-"
+        table.add_row(
+            str(t.tier), objective, str(t.incidents), str(t.met), str(t.missed), str(t.pending), rate
+        )
+    console.print(table)
+    misses = report.misses
+    if not misses:
+        console.print("No misses.")
+        return
+    listing = Table(title=f"Misses ({len(misses)})", title_justify="left")
+    for col in ("#", "created", "acknowledged", "took", "tier", "objective", "message"):
+        listing.add_column(col)
+    for m in misses:
+        j = m.judgement
+        took = f"{j.response_time.total_seconds() / 60:.0f} min" if j.response_time else "never"
+        ack = j.response.acknowledged.astimezone(tz).strftime("%H:%M %Z") if j.response.acknowledged else "-"
+        objective = f"{int(j.objective.total_seconds() // 60)} min" if j.objective else "none"
+        created = j.response.created.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z")
+        listing.add_row(m.number, created, ack, took, str(j.tier), objective, m.message)
+    console.print(listing)

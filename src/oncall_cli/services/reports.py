@@ -1,0 +1,694 @@
+"""The two reports: the handoff after stand-up, and the acknowledgement SLO.
+
+Both read Opsgenie (incidents, their notes and timeline entries, the schedule timeline and users) with the
+reads that do not depend on each other run concurrently; the judging and sorting is done by the pure core
+in `scheduling/slo.py`. Only `handoff --post` writes, and it is safe to repeat: a report already posted for
+the same shift (same first line) is not posted again.
+
+Links between services are read from the incident's details, as the incident workflow writes them
+(`services/incident_text.py`): `slack_channel_id`, `statuspage_incident_id`, `commander`, `comms`,
+`resolved_at`. A postmortem counts as done when the incident has a `postmortem` detail (its URL) or a
+`postmortem` tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
+
+from oncall_cli.config import weekday_index
+from oncall_cli.errors import OncallError, UsageError
+from oncall_cli.scheduling import slo
+from oncall_cli.scheduling.model import Engineer, Shift, zone
+from oncall_cli.services.context import Context
+from oncall_cli.services.incident_text import (
+    D_CHANNEL,
+    D_CHANNEL_ID,
+    D_COMMANDER,
+    D_COMMS,
+    D_STATUSPAGE,
+    opsgenie_web_url,
+    resolution_entry,
+    statuspage_url,
+)
+from oncall_cli.services.oncall import pool_map, read_people, read_timelines
+from oncall_cli.services.timeparse import day_start
+
+if TYPE_CHECKING:
+    from oncall_cli.clients.opsgenie_models import Incident
+
+D_POSTMORTEM = "postmortem"
+"""Incident detail holding the postmortem's URL; its presence (or a `postmortem` tag) closes the follow-up."""
+T_POSTMORTEM = "postmortem"
+FOLLOW_UP_LOOKBACK = timedelta(days=30)
+"""How far back resolved incidents are searched for open follow-ups (and for ones resolved in the shift)."""
+SLO_DEFAULT_DAYS = 30
+MAX_SLO_DAYS = 366
+RESOLUTION_PREFIX = resolution_entry("").strip()
+"""How the incident workflow's resolution timeline entry starts ("Resolved: <note>")."""
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def _query_since(at: datetime) -> str:
+    # Opsgenie's incident search: createdAt against epoch milliseconds (no spaces around the operator).
+    return f"createdAt>={_ms(at)}"
+
+
+def has_postmortem(incident: Incident) -> bool:
+    """A postmortem is recorded: a `postmortem` detail (its URL) or a `postmortem` tag."""
+    tags = {t.lower() for t in incident.tags}
+    return bool(incident.extra_properties.get(D_POSTMORTEM)) or T_POSTMORTEM in tags
+
+
+def _settle(fn: Callable[[], Any], warnings: list[str], what: str) -> Any:
+    """Run an optional read; a failure becomes a warning (the report still comes out)."""
+    try:
+        return fn()
+    except OncallError as exc:
+        warnings.append(f"{what}: {exc.message}")
+        return None
+
+
+# ---- handoff --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandoffPerson:
+    user: str
+    name: str
+    timezone: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"user": self.user, "name": self.name, "timezone": self.timezone}
+
+
+@dataclass(frozen=True)
+class Handover:
+    """One rotation at the handoff: who hands over to whom (the same person when it does not change)."""
+
+    rotation: str
+    outgoing: HandoffPerson | None
+    incoming: HandoffPerson | None
+
+    @property
+    def changes(self) -> bool:
+        before = self.outgoing.user if self.outgoing else None
+        return before != (self.incoming.user if self.incoming else None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rotation": self.rotation,
+            "outgoing": self.outgoing.to_dict() if self.outgoing else None,
+            "incoming": self.incoming.to_dict() if self.incoming else None,
+            "changes": self.changes,
+        }
+
+
+@dataclass(frozen=True)
+class ReportIncident:
+    id: str
+    number: str
+    message: str
+    priority: str | None
+    status: str
+    created: datetime | None
+    resolved: datetime | None
+    url: str
+    commander: str | None
+    comms: str | None
+    slack_channel_id: str | None
+    slack_channel: str | None
+    statuspage_id: str | None
+    statuspage_status: str | None
+    statuspage_url: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "message": self.message,
+            "priority": self.priority,
+            "status": self.status,
+            "created": _iso(self.created),
+            "resolved": _iso(self.resolved),
+            "url": self.url,
+            "commander": self.commander,
+            "comms": self.comms,
+            "slack_channel": (
+                {"id": self.slack_channel_id, "name": self.slack_channel} if self.slack_channel_id else None
+            ),
+            "statuspage": (
+                {"id": self.statuspage_id, "status": self.statuspage_status, "url": self.statuspage_url}
+                if self.statuspage_id
+                else None
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class FollowUpItem:
+    incident: ReportIncident
+    kind: str
+    required: bool
+    due: datetime | None
+    overdue: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.incident.number,
+            "id": self.incident.id,
+            "message": self.incident.message,
+            "priority": self.incident.priority,
+            "kind": self.kind,
+            "required": self.required,
+            "due": _iso(self.due),
+            "overdue": self.overdue,
+            "url": self.incident.url,
+        }
+
+
+@dataclass(frozen=True)
+class PostResult:
+    channel: str
+    channel_id: str
+    posted: bool
+    already_posted: bool
+    ts: str | None
+    dry_run: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "channel_id": self.channel_id,
+            "posted": self.posted,
+            "already_posted": self.already_posted,
+            "ts": self.ts,
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass(frozen=True)
+class HandoffReport:
+    since: datetime
+    until: datetime
+    handoff_at: datetime
+    timezone: str
+    handovers: tuple[Handover, ...]
+    opened: tuple[ReportIncident, ...]
+    resolved: tuple[ReportIncident, ...]
+    active: tuple[ReportIncident, ...]
+    follow_ups: tuple[FollowUpItem, ...]
+    post: PostResult | None = None
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "handoff_at": self.handoff_at.isoformat(),
+            "timezone": self.timezone,
+            "handovers": [h.to_dict() for h in self.handovers],
+            "opened": [i.to_dict() for i in self.opened],
+            "resolved": [i.to_dict() for i in self.resolved],
+            "active": [i.to_dict() for i in self.active],
+            "follow_ups": [f.to_dict() for f in self.follow_ups],
+            "post": self.post.to_dict() if self.post else None,
+            "warnings": list(self.warnings),
+        }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def handoff_weekdays(context: Context) -> tuple[list[int], time]:
+    s = context.settings
+    days = sorted({weekday_index(s.text("weekday_a")), weekday_index(s.text("weekday_b"))})
+    return days, time.fromisoformat(s.text("handoff_time"))
+
+
+def _covering(shifts: Sequence[Shift], rotation: str, at: datetime) -> Shift | None:
+    return next((s for s in shifts if s.rotation == rotation and s.start <= at < s.end), None)
+
+
+def _handovers(shifts: Sequence[Shift], at: datetime, people: dict[str, Engineer]) -> tuple[Handover, ...]:
+    def person(shift: Shift | None) -> HandoffPerson | None:
+        if shift is None or shift.user is None:
+            return None
+        e = people[shift.user]
+        return HandoffPerson(e.email, e.name, e.timezone)
+
+    out = []
+    for rotation in dict.fromkeys(s.rotation for s in shifts):
+        before = _covering(shifts, rotation, at - timedelta(microseconds=1))
+        after = _covering(shifts, rotation, at)
+        if before is None and after is None:
+            continue
+        out.append(Handover(rotation, person(before), person(after)))
+    return tuple(out)
+
+
+def _may_show(incident: Incident, start: datetime, now: datetime) -> bool:
+    """Whether an incident can appear in the report: opened or touched in the shift, open, or a resolved
+    P1/P2 (a possible follow-up)."""
+    status = incident.status or "open"
+    created = incident.created_at
+    touched = incident.updated_at or created
+    return (
+        (created is not None and start <= created < now)
+        or slo.is_open(status)
+        or (touched is not None and touched >= start)
+        or (incident.priority or "").upper() in slo.POSTMORTEM_PRIORITIES
+    )
+
+
+def _complete(context: Context, incident: Incident, start: datetime) -> tuple[Incident, datetime | None]:
+    """The incident with its details (the list may leave them out), and when it was resolved: the time of
+    the workflow's "Resolved: ..." timeline entry, else its last update (Opsgenie has no resolution time).
+    Only incidents touched since `start` need their timeline read."""
+    og = context.opsgenie
+    full = incident if incident.extra_properties else og.get_incident(identifier=incident.id)
+    if slo.is_open(full.status or "open"):
+        return full, None
+    resolved = full.updated_at
+    if resolved is not None and resolved >= start:
+        entries = og.list_incident_timeline_entries(incident_id=full.id)
+        marks = [
+            e.event_time
+            for e in entries
+            if e.event_time is not None
+            and e.description is not None
+            and (e.description.content or "").startswith(RESOLUTION_PREFIX)
+        ]
+        if marks:
+            resolved = max(marks)
+    return full, resolved
+
+
+def handoff(
+    context: Context, *, since: datetime | None = None, post: str | None = None, dry_run: bool = False
+) -> HandoffReport:
+    """The handoff report for the shift ending now: from `since` (default: the last handoff) to now."""
+    tz = context.settings.text("timezone")
+    now = context.now().astimezone(zone(tz))
+    weekdays, at = handoff_weekdays(context)
+    start = (since or slo.last_handoff(now, weekdays, at, tz)).astimezone(zone(tz))
+    if start >= now:
+        raise UsageError(f"--since must be in the past, got {start.isoformat()}")
+    handoff_at = slo.next_handoff(now, weekdays, at, tz)
+    og = context.opsgenie
+    schedule = context.settings.schedule_name
+    lookback = min(start, now - FOLLOW_UP_LOOKBACK)
+
+    # Round trip 1: recent incidents, open incidents and the schedule timeline, concurrently.
+    tasks: list[Callable[[], Any]] = [
+        partial(og.list_incidents, query=_query_since(lookback), sort="createdAt", order="asc"),
+        partial(og.list_incidents, query="status:open", sort="createdAt", order="asc"),
+        partial(read_timelines, context, [schedule], now - timedelta(days=1), handoff_at + timedelta(days=1)),
+    ]
+    recent, still_open, timelines = pool_map(_call, tasks)
+    listed = {i.id: i for i in [*recent, *still_open] if _may_show(i, start, now)}
+    shifts = timelines[schedule]
+    users = [s.user for s in shifts if s.user and s.start <= handoff_at <= s.end]
+
+    # Round trip 2: details and resolution times of the incidents that may show, and the people.
+    jobs: list[Callable[[], Any]] = [partial(read_people, context, users)]
+    jobs += [partial(_complete, context, i, start) for i in listed.values()]
+    results = pool_map(_call, jobs)
+    people, people_warnings = results[0]
+    complete: dict[str, tuple[Incident, datetime | None]] = {r[0].id: r for r in results[1:]}
+    facts = [
+        slo.ShiftIncident(
+            id=i.id,
+            created=i.created_at or start,
+            status=i.status or "open",
+            resolved=resolved,
+            priority=i.priority,
+            postmortem=has_postmortem(i),
+        )
+        for i, resolved in complete.values()
+    ]
+    classes = slo.classify(facts, start, now)
+    follow = slo.follow_ups(facts, now=now)
+    wanted = list(
+        dict.fromkeys([*classes.opened, *classes.resolved, *classes.active, *(f.incident for f in follow)])
+    )
+    shown = [complete[i][0] for i in wanted]
+
+    # Round trip 3 (optional reads: a failure is a warning): Slack channel names, Statuspage states.
+    warnings: list[str] = list(people_warnings)
+    channel_ids = sorted({c for i in shown if (c := i.extra_properties.get(D_CHANNEL_ID))})
+    page_ids = sorted({p for i in shown if (p := i.extra_properties.get(D_STATUSPAGE))})
+    optional: list[Callable[[], Any]] = [
+        partial(_settle, partial(_channel_names, context, channel_ids), warnings, "Slack channel names"),
+        partial(_settle, partial(_statuspage_states, context, page_ids), warnings, "Statuspage"),
+    ]
+    names, states = pool_map(_call, optional) if (channel_ids or page_ids) else ({}, {})
+    page_id = context.settings.text("statuspage.page_id")
+    rows = {
+        i.id: _report_incident(context, i, complete[i.id][1], names or {}, states or {}, page_id)
+        for i in shown
+    }
+    report = HandoffReport(
+        since=start,
+        until=now,
+        handoff_at=handoff_at,
+        timezone=tz,
+        handovers=_handovers(shifts, handoff_at, people),
+        opened=tuple(rows[i] for i in classes.opened),
+        resolved=tuple(rows[i] for i in classes.resolved),
+        active=tuple(rows[i] for i in classes.active),
+        follow_ups=tuple(
+            FollowUpItem(rows[f.incident], f.kind, f.required, f.due, f.overdue) for f in follow
+        ),
+        warnings=tuple(sorted(warnings)),
+    )
+    if post is not None:
+        report = replace(report, post=post_handoff(context, report, post, dry_run=dry_run))
+    return report
+
+
+def _call(task: Callable[[], Any]) -> Any:
+    return task()
+
+
+def _channel_names(context: Context, ids: Sequence[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    slack = context.slack
+
+    def name(cid: str) -> tuple[str, str | None]:
+        try:
+            return cid, slack.conversations_info(channel=cid).name
+        except OncallError:
+            return cid, None
+
+    return {cid: n for cid, n in pool_map(name, list(ids)) if n}
+
+
+def _statuspage_states(context: Context, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+    """Status and shortlink of each linked Statuspage incident: one list call (newest 100), then single
+    reads for any older ones (Statuspage allows one request per second)."""
+    if not ids:
+        return {}
+    sp = context.statuspage
+    found = {i.id: (str(i.status), i.shortlink) for i in sp.list_incidents(page=1, limit=100) if i.id in ids}
+    for missing in [i for i in ids if i not in found]:
+        try:
+            incident = sp.get_incident(incident_id=missing)
+        except OncallError:
+            continue
+        found[missing] = (str(incident.status), incident.shortlink)
+    return found
+
+
+def _report_incident(
+    context: Context,
+    incident: Incident,
+    resolved: datetime | None,
+    names: dict[str, str],
+    states: dict[str, tuple[str, str | None]],
+    page_id: str,
+) -> ReportIncident:
+    d = incident.extra_properties
+    cid = d.get(D_CHANNEL_ID) or None
+    sid = d.get(D_STATUSPAGE) or None
+    state = states.get(sid) if sid else None
+    return ReportIncident(
+        id=incident.id,
+        number=incident.tiny_id or incident.id,
+        message=incident.message or "",
+        priority=incident.priority,
+        status=incident.status or "open",
+        created=incident.created_at,
+        resolved=resolved,
+        url=opsgenie_web_url(context.settings.opsgenie_url, incident.id),
+        commander=d.get(D_COMMANDER) or None,
+        comms=d.get(D_COMMS) or None,
+        slack_channel_id=cid,
+        slack_channel=(names.get(cid) or d.get(D_CHANNEL) or None) if cid else None,
+        statuspage_id=sid,
+        statuspage_status=state[0] if state else None,
+        statuspage_url=(
+            statuspage_url(page_id, sid, state[1] if state else None) if sid and page_id else None
+        ),
+    )
+
+
+Flavour = Literal["markdown", "slack"]
+
+
+def _fmt(at: datetime | None, tz: str) -> str:
+    return at.astimezone(zone(tz)).strftime("%a %Y-%m-%d %H:%M %Z") if at else "?"
+
+
+def handoff_header(report: HandoffReport) -> str:
+    """The first line of the report: it names the shift, so a second `--post` of the same shift is spotted."""
+    return (
+        f"Handoff report: shift since {_fmt(report.since, report.timezone)}, "
+        f"handoff {_fmt(report.handoff_at, report.timezone)}"
+    )
+
+
+def handoff_text(report: HandoffReport, flavour: Flavour = "markdown") -> str:
+    """The report as Markdown (`--markdown`) or Slack mrkdwn (`--post`); pure."""
+    slack = flavour == "slack"
+
+    def bold(text: str) -> str:
+        return f"*{text}*" if slack else f"**{text}**"
+
+    tz = report.timezone
+    lines = [bold(handoff_header(report)), ""]
+
+    def text(value: str) -> str:
+        # Slack mrkdwn reads &, < and > as markup: escape them in free text (incident messages, names).
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if slack else value
+
+    def who(p: HandoffPerson | None) -> str:
+        return f"{text(p.name)} ({p.user})" if p else "nobody"
+
+    lines.append(bold("On call"))
+    for h in report.handovers:
+        if h.changes:
+            lines.append(f"- {h.rotation}: {who(h.outgoing)} hands over to {who(h.incoming)}")
+        else:
+            lines.append(f"- {h.rotation}: {who(h.outgoing)} (continues)")
+    if not report.handovers:
+        lines.append("- no rotation has a shift at the handoff")
+
+    def link(text: str, url: str) -> str:
+        return f"<{url}|{text}>" if slack else f"[{text}]({url})"
+
+    def item(i: ReportIncident) -> str:
+        bits = [f"{link('#' + i.number, i.url)} {i.priority or '?'} {text(i.message)}", f"status {i.status}"]
+        bits.append(f"commander {text(i.commander)}" if i.commander else "no commander")
+        if i.comms:
+            bits.append(f"comms {text(i.comms)}")
+        if i.slack_channel_id:
+            bits.append(f"<#{i.slack_channel_id}>" if slack else f"#{i.slack_channel or i.slack_channel_id}")
+        if i.statuspage_id:
+            state = i.statuspage_status or "unknown"
+            bits.append(f"Statuspage {link(state, i.statuspage_url) if i.statuspage_url else state}")
+        else:
+            bits.append("no Statuspage incident")
+        return "- " + "; ".join(bits)
+
+    for title, items in (
+        ("Opened", report.opened),
+        ("Resolved", report.resolved),
+        ("Still active", report.active),
+    ):
+        lines += ["", bold(f"{title} ({len(items)})")]
+        lines += [item(i) for i in items] or ["- none"]
+    lines += ["", bold(f"Open follow-ups ({len(report.follow_ups)})")]
+    for f in report.follow_ups:
+        need = "required" if f.required else "recommended"
+        due = f", due {_fmt(f.due, tz)}" + (" (OVERDUE)" if f.overdue else "") if f.due else ""
+        lines.append(
+            f"- {link('#' + f.incident.number, f.incident.url)} {f.incident.priority} "
+            f"{text(f.incident.message)}: postmortem {need}{due}"
+        )
+    if not report.follow_ups:
+        lines.append("- none")
+    return "\n".join(lines)
+
+
+def post_handoff(context: Context, report: HandoffReport, channel: str, *, dry_run: bool) -> PostResult:
+    """Post the report to `channel` unless a report for the same shift is already there."""
+    from oncall_cli.services.slack_lookup import channel_id
+
+    slack = context.slack
+    cid = channel_id(slack, channel)
+    header = f"*{handoff_header(report)}*"
+    # The latest 200 messages: a report of this shift is posted after the shift started, so it is among them
+    # unless the channel is very busy.
+    history = slack.conversations_history(channel=cid, limit=200)
+    for message in history.messages:
+        if (message.text or "").split("\n", 1)[0].strip() == header:
+            return PostResult(channel.lstrip("#"), cid, False, True, message.ts, dry_run)
+    if dry_run:
+        return PostResult(channel.lstrip("#"), cid, False, False, None, True)
+    answer = slack.chat_post_message(channel=cid, text=handoff_text(report, "slack"))
+    return PostResult(channel.lstrip("#"), cid, True, False, answer.ts, False)
+
+
+# ---- SLO ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SloIncident:
+    judgement: slo.Judgement
+    id: str
+    number: str
+    message: str
+    url: str
+
+    def to_dict(self) -> dict[str, Any]:
+        j = self.judgement
+        r = j.response
+        return {
+            "number": self.number,
+            "id": self.id,
+            "message": self.message,
+            "priority": r.priority,
+            "created": r.created.isoformat(),
+            "acknowledged": _iso(r.acknowledged),
+            "response_minutes": _minutes(j.response_time),
+            "tier": str(j.tier),
+            "objective_minutes": _minutes(j.objective),
+            "outcome": j.outcome,
+            "on_call": list(r.on_call),
+            "zones": list(r.zones),
+            "url": self.url,
+        }
+
+
+def _minutes(delta: timedelta | None) -> float | None:
+    return round(delta.total_seconds() / 60, 1) if delta is not None else None
+
+
+@dataclass(frozen=True)
+class SloReport:
+    since: date
+    until: date
+    timezone: str
+    holidays: tuple[date, ...]
+    tiers: tuple[slo.Attainment, ...]
+    incidents: tuple[SloIncident, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def misses(self) -> tuple[SloIncident, ...]:
+        return tuple(i for i in self.incidents if i.judgement.outcome == "missed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "timezone": self.timezone,
+            "holidays": [d.isoformat() for d in self.holidays],
+            "tiers": [
+                {
+                    "tier": str(t.tier),
+                    "objective_minutes": _minutes(t.objective),
+                    "incidents": t.incidents,
+                    "met": t.met,
+                    "missed": t.missed,
+                    "pending": t.pending,
+                    "attainment": None if t.attainment is None else round(t.attainment, 4),
+                }
+                for t in self.tiers
+            ],
+            "incidents": [i.to_dict() for i in self.incidents],
+            "misses": [i.to_dict() for i in self.misses],
+            "warnings": list(self.warnings),
+        }
+
+
+def holidays(context: Context) -> tuple[date, ...]:
+    raw = context.settings.text("holidays")
+    return tuple(sorted(date.fromisoformat(d.strip()) for d in raw.split(",") if d.strip()))
+
+
+def _actions(context: Context, incident: Incident) -> list[datetime | None]:
+    """Responder actions on an incident: its notes and its timeline entries (times only)."""
+    og = context.opsgenie
+    notes = [n.created_at for n in og.list_incident_notes(identifier=incident.id)]
+    entries = [e.event_time for e in og.list_incident_timeline_entries(incident_id=incident.id)]
+    return [*notes, *entries]
+
+
+def acknowledged_at(created: datetime, actions: Iterable[datetime | None]) -> datetime | None:
+    """The first acknowledgement: the earliest note or timeline entry strictly after creation (one stamped
+    with the creation instant, such as the note of the create request, is part of the creation)."""
+    return slo.first_acknowledgement(created, [a for a in actions if a is not None and a > created])
+
+
+def slo_report(context: Context, *, since: date | None = None, until: date | None = None) -> SloReport:
+    """Acknowledgement times of the incidents created from `since` to `until` (local dates, inclusive)."""
+    tz = context.settings.text("timezone")
+    now = context.now().astimezone(zone(tz))
+    last = until or now.date()
+    first = since or (last - timedelta(days=SLO_DEFAULT_DAYS - 1))
+    if first > last:
+        raise UsageError(f"--since {first} is after --until {last}")
+    if (last - first).days >= MAX_SLO_DAYS:
+        raise UsageError(f"--since/--until span {(last - first).days + 1} days; the most is {MAX_SLO_DAYS}")
+    start, end = day_start(first, tz), day_start(last + timedelta(days=1), tz)
+    off_days = holidays(context)
+    og = context.opsgenie
+    schedule = context.settings.schedule_name
+    query = f"{_query_since(start)} AND createdAt<{_ms(end)}"
+
+    # Round trip 1: the incidents and the schedule timeline over the whole period.
+    tasks: list[Callable[[], Any]] = [
+        partial(og.list_incidents, query=query, sort="createdAt", order="asc"),
+        partial(read_timelines, context, [schedule], start, end),
+    ]
+    found, timelines = pool_map(_call, tasks)
+    shifts = timelines[schedule]
+    incidents = [i for i in found if i.created_at is not None and start <= i.created_at < end]
+    on_call = {
+        i.id: sorted({s.user for s in shifts if s.user and s.start <= i.created_at < s.end})
+        for i in incidents
+        if i.created_at is not None
+    }
+    users = sorted({u for names in on_call.values() for u in names})
+
+    # Round trip 2: every incident's notes and timeline, and the on-call people's time zones.
+    jobs: list[Callable[[], Any]] = [partial(read_people, context, users)]
+    jobs += [partial(_actions, context, i) for i in incidents]
+    results = pool_map(_call, jobs)
+    people, warnings = results[0]
+    warnings = list(warnings)
+    rows = []
+    for incident, actions in zip(incidents, results[1:], strict=True):
+        names = on_call[incident.id]
+        zones = tuple(dict.fromkeys(people[u].timezone for u in names)) or (tz,)
+        if not names:
+            warnings.append(
+                f"nobody was on call when incident #{incident.tiny_id} was created; judged in {tz}"
+            )
+        assert incident.created_at is not None
+        response = slo.Response(
+            incident=incident.tiny_id or incident.id,
+            created=incident.created_at,
+            acknowledged=acknowledged_at(incident.created_at, actions),
+            zones=zones,
+            on_call=tuple(names),
+            priority=incident.priority,
+            message=incident.message,
+        )
+        judgement = slo.judge(response, now=now, holidays=off_days)
+        url = opsgenie_web_url(context.settings.opsgenie_url, incident.id)
+        rows.append(
+            SloIncident(judgement, incident.id, incident.tiny_id or incident.id, incident.message or "", url)
+        )
+    tiers = tuple(slo.attainment(r.judgement for r in rows))
+    return SloReport(first, last, tz, off_days, tiers, tuple(rows), tuple(warnings))
