@@ -1,0 +1,656 @@
+"""Rotation use cases: add a new engineer, remove a leaver, list and show the schedule's rotations.
+
+The shell reads the schedule (rotations, overrides, people) and the clock, the scheduling core
+(`scheduling/changes.py`) decides the placement and says whose dates move, and only `--apply` writes.
+Every write is listed before it happens; a failure part-way raises PartialError saying what was done and
+what was not, and running the same command again finishes the job without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from oncall_cli.errors import NotFoundError, OncallError, PartialError, RejectedError, UsageError
+from oncall_cli.scheduling import changes, rules
+from oncall_cli.scheduling.changes import Move, Placement, Removal
+from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, zone
+from oncall_cli.services.context import Context
+from oncall_cli.services.schedule_source import OpsgenieSchedule, backend_for, round_settings
+
+SLACK_SCHEDULE_LIMIT = timedelta(days=120)
+"""chat.scheduleMessage refuses a `post_at` more than 120 days ahead (`time_too_far`)."""
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_email(value: str, what: str) -> str:
+    text = value.strip()
+    if not _EMAIL.match(text):
+        raise UsageError(f"{what}: expected an email address (the Opsgenie username), got {value!r}")
+    return text
+
+
+# --- JSON helpers (the --json contract, documented in docs/rotation.md) ---------------------------------
+
+
+def shift_json(shift: Shift | None, tz: str) -> dict[str, Any] | None:
+    if shift is None:
+        return None
+    z = zone(tz)
+    return {
+        "rotation": shift.rotation,
+        "user": shift.user,
+        "start": shift.start.astimezone(z).isoformat(),
+        "end": shift.end.astimezone(z).isoformat(),
+    }
+
+
+def move_json(move: Move, tz: str) -> dict[str, Any]:
+    return {"user": move.user, "old": shift_json(move.old, tz), "new": shift_json(move.new, tz)}
+
+
+def _participants(rotation: Rotation | None) -> list[str | None] | None:
+    return None if rotation is None else list(rotation.participants)
+
+
+# --- reading the schedule -------------------------------------------------------------------------------
+
+
+@dataclass
+class Schedule:
+    """What the rotation use cases read once per run."""
+
+    backend: OpsgenieSchedule
+    settings: RoundSettings
+    now: datetime
+    rotations: list[Rotation]
+    overrides: list[Override]
+    people: dict[str, Engineer]
+
+    @property
+    def tz(self) -> str:
+        return self.settings.timezone
+
+
+def read_schedule(context: Context, *, people: bool = True) -> Schedule:
+    """Rotations, overrides and (optionally) the records of the team and of every participant."""
+    backend = backend_for(context)
+    settings = round_settings(context.settings)
+    rotations = backend.rotations()
+    overrides = backend.overrides()
+    records: dict[str, Engineer] = {}
+    if people:
+        records = {e.email: e for e in backend.engineers()}
+        for email in sorted({p for r in rotations for p in r.participants if p is not None} - set(records)):
+            found = backend.find_user(email)
+            if found is not None:
+                records[email] = found
+    settings = replace(settings, timezone=backend.timezone)
+    return Schedule(backend, settings, context.now(), rotations, overrides, records)
+
+
+# --- add-engineer ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reminder:
+    to: str
+    post_at: datetime
+    text: str
+    scheduled: bool = False
+    skipped: str = ""
+
+
+@dataclass
+class AddEngineerResult:
+    engineer: Engineer
+    team: str
+    user_exists: bool
+    in_team: bool
+    reason: str
+    placement: Placement
+    timezone: str
+    eligible_from: date
+    dry_run: bool
+    actions: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    notify: bool = False
+    notified: list[str] = field(default_factory=list)
+    not_in_slack: list[str] = field(default_factory=list)
+    reminder: Reminder | None = None
+    warnings: list[str] = field(default_factory=list)
+    user_created: bool = False
+    team_added: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        p, tz, e = self.placement, self.timezone, self.engineer
+        start_change = None
+        if p.reanchored and p.after is not None:
+            start_change = {"old": p.before.start.isoformat(), "new": p.after.start.isoformat()}
+        trade = None
+        if p.trade is not None:
+            t = p.trade
+            trade = {
+                "partner": t.partner,
+                "new_engineer": t.new_engineer,
+                "partner_new_shift": shift_json(t.partner_new_shift, tz),
+                "new_engineer_new_shift": shift_json(t.new_engineer_new_shift, tz),
+                "message": t.message,
+                "command": f"oncall override swap {t.new_engineer} {t.partner}",
+            }
+        reminder = None
+        if self.reminder is not None:
+            r = self.reminder
+            reminder = {
+                "to": r.to,
+                "post_at": r.post_at.isoformat(),
+                "text": r.text,
+                "scheduled": r.scheduled,
+                "skipped": r.skipped or None,
+            }
+        return {
+            "dry_run": self.dry_run,
+            "engineer": {
+                "email": e.email,
+                "name": e.name,
+                "timezone": e.timezone,
+                "start_date": e.start_date.isoformat(),
+                "eastern": rules.is_eastern(e.timezone),
+                "eligible_from": self.eligible_from.isoformat(),
+            },
+            "user": {"exists": self.user_exists, "created": self.user_created, "role": "user"},
+            "team": {"name": self.team, "member": self.in_team, "added": self.team_added},
+            "rotation": p.rotation,
+            "reason": self.reason,
+            "outcome": p.outcome,
+            "position": p.slot.position + 1 if p.slot is not None else None,
+            "first_shift": shift_json(p.first_shift, tz),
+            "reanchored": p.reanchored,
+            "start": start_change,
+            "participants": {"before": _participants(p.before), "after": _participants(p.after)},
+            "add_from": p.add_from.isoformat() if p.add_from is not None else None,
+            "tried": [
+                {
+                    "kind": s.kind,
+                    "position": s.position + 1,
+                    "first_shift": shift_json(s.first_shift, tz),
+                    "reason": s.rejected,
+                    "conflicts": list(s.conflicts),
+                }
+                for s in p.tried
+            ],
+            "trade": trade,
+            "moves": [move_json(m, tz) for m in p.moves],
+            "actions": self.actions,
+            "applied": self.applied,
+            "notified": self.notified,
+            "not_in_slack": self.not_in_slack,
+            "reminder": reminder,
+            "notes": list(p.notes),
+            "warnings": self.warnings,
+        }
+
+
+def _derived_name(email: str) -> str:
+    local = email.split("@", 1)[0]
+    return " ".join(part.capitalize() for part in re.split(r"[._-]+", local) if part) or email
+
+
+def add_engineer(
+    context: Context,
+    email: str,
+    *,
+    start_date: date,
+    rotation: str | None = None,
+    name: str | None = None,
+    timezone: str | None = None,
+    apply: bool = False,
+    notify: bool = False,
+    remind: bool = False,
+) -> AddEngineerResult:
+    """Place a new engineer by the playbook; with `apply`, create the user, join the team, edit the rotation,
+    tell whose dates moved (`notify`) or schedule the reminder to add them later (`remind`)."""
+    email = check_email(email, "EMAIL")
+    if timezone is not None:
+        zone(timezone)  # a typo must not become the schedule's zone
+    me = context.settings.text("me").strip()
+    if remind and not me:
+        raise UsageError(
+            "--remind sends the reminder to `me`, which is not set",
+            hint="Set it with `oncall config set me you@example.com`.",
+        )
+    schedule = read_schedule(context)
+    backend, settings, now = schedule.backend, schedule.settings, schedule.now
+    existing = backend.find_user(email)
+    warnings: list[str] = []
+    if existing is not None:
+        if timezone is not None and timezone != existing.timezone:
+            warnings.append(f"--timezone {timezone} ignored: Opsgenie has {email} in {existing.timezone}")
+        engineer = replace(existing, start_date=start_date)
+    else:
+        engineer = Engineer(email, name or _derived_name(email), timezone or settings.timezone, start_date)
+    members = backend.team_members()
+    in_team = email in members
+    choice = changes.choose_rotation(engineer, schedule.rotations, now, settings, rotation)
+    placement = changes.place_engineer(
+        engineer, choice.rotation, schedule.rotations, schedule.overrides, schedule.people, now, settings
+    )
+    team = context.settings.text("opsgenie.team")
+    reason = choice.reason
+    if placement.outcome == "already_placed":
+        reason = f"already a participant of {placement.rotation}"
+    actions: list[str] = []
+    if existing is None:
+        how = "" if name else f" (name {engineer.name!r} from the email; use --name to set it)"
+        actions.append(
+            f"create Opsgenie user {email} ({engineer.name}, {engineer.timezone}), role user "
+            f"(the Responder seat){how}"
+        )
+    if not in_team:
+        actions.append(f"add {email} to team {team} (role user)")
+    if placement.after is not None and placement.outcome in ("placeholder", "append"):
+        actions.append(_describe_update(placement))
+    if notify and placement.moves:
+        actions.append(f"DM {len(placement.moves)} engineer(s) whose next shift moves")
+    reminder = None
+    if remind and placement.outcome == "deferred" and placement.add_from is not None:
+        reminder = Reminder(me, placement.add_from, changes.reminder_message(email))
+        if placement.add_from - now > SLACK_SCHEDULE_LIMIT:
+            reminder.skipped = "Slack schedules messages at most 120 days ahead"
+        else:
+            actions.append(
+                f"schedule a Slack message to {me} at {placement.add_from.isoformat()}: {reminder.text!r}"
+            )
+    if remind and placement.outcome != "deferred":
+        warnings.append("--remind is for an engineer who cannot be added yet; no reminder needed")
+    warnings.extend(placement.warnings)
+    result = AddEngineerResult(
+        engineer,
+        team,
+        existing is not None,
+        in_team,
+        reason,
+        placement,
+        settings.timezone,
+        rules.eligible_from(engineer, settings),
+        dry_run=not apply,
+        actions=actions,
+        notify=notify,
+        reminder=reminder,
+        warnings=warnings,
+    )
+    if apply:
+        _apply_add(context, backend, result)
+    return result
+
+
+def _describe_update(placement: Placement) -> str:
+    assert placement.after is not None
+    people = ", ".join(p or "no-one" for p in placement.after.participants)
+    text = f"set {placement.rotation} participants to: {people}"
+    if placement.reanchored:
+        text += f"; start date {placement.before.start.isoformat()} -> {placement.after.start.isoformat()}"
+    return text
+
+
+def _apply_add(context: Context, backend: OpsgenieSchedule, result: AddEngineerResult) -> None:
+    placement, email = result.placement, result.engineer.email
+    done = result.applied
+
+    def fail(step: str, exc: OncallError) -> PartialError:
+        remaining = [a for a in result.actions if a not in done]
+        return PartialError(
+            f"add-engineer stopped at: {step}: {exc.message}",
+            hint="Fix the cause and run the same command again: it skips what is done.",
+            details={
+                "done": list(done),
+                "not_done": remaining,
+                "notified": list(result.notified),
+                "not_notified": [m.user for m in placement.moves if m.user not in result.notified],
+            },
+        )
+
+    if not result.user_exists:
+        step = result.actions[0]
+        try:
+            backend.create_user(result.engineer)
+        except RejectedError as exc:
+            if exc.details.get("reason") == "user_limit":
+                # Nothing was changed yet: say it plainly and stop.
+                raise RejectedError(
+                    f"cannot add {email}: the Opsgenie account has no free user license; an "
+                    f"account Owner must add one. Nothing was changed.",
+                    hint=exc.hint,
+                    details=exc.details,
+                ) from exc
+            raise
+        done.append(step)
+        result.user_created = True
+    if not result.in_team:
+        step = f"add {email} to team {result.team} (role user)"
+        try:
+            backend.add_team_member(email)
+        except OncallError as exc:
+            raise fail(step, exc) from exc
+        done.append(step)
+        result.team_added = True
+    if placement.after is not None and placement.outcome in ("placeholder", "append"):
+        step = _describe_update(placement)
+        try:
+            backend.update_rotation(
+                placement.rotation,
+                participants=placement.after.participants,
+                start=placement.after.start if placement.reanchored else None,
+            )
+        except OncallError as exc:
+            raise fail(step, exc) from exc
+        done.append(step)
+    if result.notify and placement.moves:
+        step = f"DM {len(placement.moves)} engineer(s) whose next shift moves"
+        try:
+            _notify(context, result)
+        except OncallError as exc:
+            raise fail(step, exc) from exc
+        done.append(step)
+    reminder = result.reminder
+    if reminder is not None and not reminder.skipped:
+        step = next(a for a in result.actions if a.startswith("schedule a Slack message"))
+        try:
+            _schedule_reminder(context, reminder, email)
+        except OncallError as exc:
+            raise fail(step, exc) from exc
+        done.append(step)
+
+
+def _dm(context: Context, user_id: str, text: str) -> None:
+    channel = context.slack.conversations_open(users=user_id).id
+    context.slack.chat_post_message(channel=channel, text=text)
+
+
+def _notify(context: Context, result: AddEngineerResult) -> None:
+    """The playbook's message to each engineer whose next shift moved, as a Slack DM."""
+    from oncall_cli.services.slack_lookup import users_by_email
+
+    found = users_by_email(context.slack, [m.user for m in result.placement.moves])
+    result.not_in_slack = sorted(found.missing)
+    for move in result.placement.moves:
+        user_id = found.ids.get(move.user)
+        if user_id is None:
+            continue
+        _dm(context, user_id, changes.impacted_message(f"<@{user_id}>"))
+        result.notified.append(move.user)
+
+
+def _schedule_reminder(context: Context, reminder: Reminder, email: str) -> None:
+    from oncall_cli.services.slack_lookup import users_by_email
+
+    found = users_by_email(context.slack, [reminder.to, email])
+    me = found.ids.get(reminder.to)
+    if me is None:
+        raise NotFoundError(f"Slack has no user with the email {reminder.to} (`me` in the config)")
+    mention = f"<@{found.ids[email]}>" if email in found.ids else email
+    reminder.text = changes.reminder_message(mention)
+    channel = context.slack.conversations_open(users=me).id
+    context.slack.chat_schedule_message(
+        channel=channel, text=reminder.text, post_at=int(reminder.post_at.astimezone(UTC).timestamp())
+    )
+    reminder.scheduled = True
+
+
+# --- remove-engineer -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RemoveEngineerResult:
+    removal: Removal
+    timezone: str
+    dry_run: bool
+    manager_source: str
+    delete_user: bool
+    actions: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    user_deleted: bool = False
+    user_kept: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        r, tz = self.removal, self.timezone
+        return {
+            "dry_run": self.dry_run,
+            "engineer": r.engineer,
+            "manager": r.manager,
+            "manager_source": self.manager_source,
+            "rotations": [
+                {
+                    "name": c.name,
+                    "before": list(c.before.participants),
+                    "after": list(c.after.participants),
+                    "positions": [i + 1 for i, p in enumerate(c.before.participants) if p == r.engineer],
+                }
+                for c in r.changes
+            ],
+            "overrides": [
+                {
+                    "user": o.user,
+                    "rotation": o.rotations[0] if o.rotations else None,
+                    "start": o.start.astimezone(zone(tz)).isoformat(),
+                    "end": o.end.astimezone(zone(tz)).isoformat(),
+                }
+                for o in r.cover
+            ],
+            "existing_overrides": self.existing,
+            "moves": [move_json(m, tz) for m in r.moves],
+            "delete_user": {
+                "requested": self.delete_user,
+                "deleted": self.user_deleted,
+                "kept": self.user_kept or None,
+            },
+            "actions": self.actions,
+            "applied": self.applied,
+            "warnings": list(r.warnings),
+        }
+
+
+def _describe_cover(override: Override) -> str:
+    rotation = override.rotations[0] if override.rotations else "every rotation"
+    return (
+        f"override {rotation} from {override.start.isoformat()} to {override.end.isoformat()} with "
+        f"{override.user}"
+    )
+
+
+def remove_engineer(
+    context: Context,
+    email: str,
+    *,
+    manager: str | None = None,
+    apply: bool = False,
+    delete_user: bool = False,
+    confirm: Callable[[str], bool] | None = None,
+) -> RemoveEngineerResult:
+    """Replace the leaver with `none` in every running rotation, put their manager on their upcoming shifts,
+    and (with `delete_user`, after `confirm`) delete their Opsgenie account."""
+    email = check_email(email, "EMAIL")
+    schedule = read_schedule(context, people=False)
+    backend = schedule.backend
+    source = "--manager"
+    record = backend.find_user(email)
+    if manager is not None:
+        manager = check_email(manager, "--manager")
+    elif not changes.still_scheduled(
+        email, schedule.rotations, schedule.overrides, schedule.now, schedule.settings
+    ):
+        source = "none needed"  # a repeat run, or never scheduled: nothing to cover
+    elif record is not None and record.manager:
+        manager, source = record.manager, "Opsgenie user details"
+    else:
+        raise UsageError(
+            f"--manager: no manager known for {email} (none in their Opsgenie details); "
+            "name one with --manager"
+        )
+    if manager is not None and manager != email and backend.find_user(manager) is None:
+        raise UsageError(f"--manager: Opsgenie has no user {manager} to put on the leaver's shifts")
+    removal = changes.plan_removal(
+        email, manager, schedule.rotations, schedule.overrides, schedule.now, schedule.settings
+    )
+    tz = schedule.tz
+    actions: list[str] = []
+    existing: list[str] = []
+    to_create: list[Override] = []
+    for override in removal.cover:
+        if changes.find_same(override, schedule.overrides) is not None:
+            existing.append(_describe_cover(override))
+        else:
+            to_create.append(override)
+            actions.append(_describe_cover(override))
+    for change in removal.changes:
+        actions.append(
+            f"set {change.name} participants to: "
+            f"{', '.join(p or 'no-one' for p in change.after.participants)}"
+        )
+    if delete_user and record is not None:
+        actions.append(f"delete Opsgenie user {email} (after confirmation)")
+    result = RemoveEngineerResult(removal, tz, not apply, source, delete_user, actions, existing=existing)
+    if not apply:
+        return result
+    done = result.applied
+
+    def fail(step: str, exc: OncallError) -> PartialError:
+        remaining = [a for a in actions if a not in done]
+        return PartialError(
+            f"remove-engineer stopped at: {step}: {exc.message}",
+            hint="Fix the cause and run the same command again: it skips what is done.",
+            details={"done": list(done), "not_done": remaining},
+        )
+
+    # Overrides first: at every step someone holds the leaver's shifts.
+    for override in to_create:
+        step = _describe_cover(override)
+        try:
+            backend.create_override(override)
+        except OncallError as exc:
+            raise fail(step, exc) from exc
+        done.append(step)
+    for change in removal.changes:
+        step = (
+            f"set {change.name} participants to: "
+            f"{', '.join(p or 'no-one' for p in change.after.participants)}"
+        )
+        try:
+            backend.update_rotation(change.name, participants=change.after.participants)
+        except OncallError as exc:
+            raise fail(step, exc) from exc
+        done.append(step)
+    if delete_user and record is not None:
+        step = f"delete Opsgenie user {email} (after confirmation)"
+        if confirm is not None and not confirm(f"Delete the Opsgenie user {email}? This cannot be undone."):
+            result.user_kept = "not confirmed"
+        else:
+            try:
+                backend.delete_user(email)
+            except OncallError as exc:
+                raise fail(step, exc) from exc
+            done.append(step)
+            result.user_deleted = True
+    elif delete_user:
+        result.user_kept = "no such Opsgenie user (already deleted)"
+    return result
+
+
+# --- list / show -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Participant:
+    position: int
+    user: str | None
+    name: str | None
+    timezone: str | None
+    new: bool | None
+    next_shift: Shift | None
+
+
+@dataclass(frozen=True)
+class RotationView:
+    rotation: Rotation
+    group: str | None
+    participants: tuple[Participant, ...]
+
+
+@dataclass(frozen=True)
+class RotationsView:
+    timezone: str
+    now: datetime
+    rotations: tuple[RotationView, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        z = zone(self.timezone)
+        return {
+            "timezone": self.timezone,
+            "now": self.now.astimezone(z).isoformat(),
+            "rotations": [_rotation_json(v, self.timezone) for v in self.rotations],
+        }
+
+
+def _rotation_json(view: RotationView, tz: str) -> dict[str, Any]:
+    r = view.rotation
+    z = zone(tz)
+    return {
+        "name": r.name,
+        "group": view.group,
+        "type": r.type,
+        "length": r.length,
+        "start": r.start.astimezone(z).isoformat(),
+        "end": r.end.astimezone(z).isoformat() if r.end is not None else None,
+        "size": changes.size(r),
+        "participants": [
+            {
+                "position": p.position,
+                "user": p.user,
+                "name": p.name,
+                "timezone": p.timezone,
+                "new": p.new,
+                "next_shift": shift_json(p.next_shift, tz),
+            }
+            for p in view.participants
+        ],
+    }
+
+
+def _view(rotation: Rotation, schedule: Schedule) -> RotationView:
+    tz, now, settings = schedule.tz, schedule.now, schedule.settings
+    today = now.astimezone(zone(tz)).date()
+    rows = []
+    for position, user in enumerate(rotation.participants):
+        engineer = schedule.people.get(user or "")
+        new = rules.is_new(engineer, today, settings) if engineer is not None else None
+        nxt = changes.next_slot_shift(rotation, position, now, tz) if rotation.participants else None
+        rows.append(
+            Participant(
+                position + 1,
+                user,
+                engineer.name if engineer else None,
+                engineer.timezone if engineer else None,
+                new,
+                nxt,
+            )
+        )
+    return RotationView(rotation, rules.group_of(rotation.name, settings), tuple(rows))
+
+
+def list_rotations(context: Context, name: str | None = None) -> RotationsView:
+    """Every rotation (or the one named) with its participants in order and each slot's next shift."""
+    schedule = read_schedule(context)
+    rotations: Sequence[Rotation] = schedule.rotations
+    if name is not None:
+        rotations = [r for r in schedule.rotations if r.name == name]
+        if not rotations:
+            known = ", ".join(r.name for r in schedule.rotations) or "none"
+            raise NotFoundError(
+                f"no rotation named {name!r} in the schedule (rotations: {known})",
+                hint="List them with `oncall rotation list`.",
+            )
+    return RotationsView(schedule.tz, schedule.now, tuple(_view(r, schedule) for r in rotations))

@@ -1,0 +1,159 @@
+"""`oncall override ...` end to end against the sandbox, the resulting timeline read back from Opsgenie."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from oncall_cli.sandbox.faults import Fault
+
+from .conftest import NOW, World, explain, ny, on_call_pairs
+
+HORIZON = (NOW, NOW + timedelta(weeks=8))
+OVERRIDES = "POST /v2/schedules/{identifier}/overrides"
+
+
+def build(world: World) -> tuple[list[str], list[str]]:
+    a = [e.email for e in world.veterans[:4]]
+    b = [e.email for e in world.veterans[4:8]]
+    world.build(a, b)
+    return a, b
+
+
+def holder(world: World, rotation: str, at_year: int, *at: int) -> str | None:
+    start = ny(at_year, *at)
+    shifts = world.timeline(start, start + timedelta(minutes=30))
+    return next(s.user for s in shifts if s.rotation == rotation)
+
+
+def test_override_add_covers_part_of_a_shift_in_eastern_and_local_time(world: World) -> None:
+    a, _ = build(world)
+    args = (
+        "override",
+        "add",
+        "--start",
+        "2027-02-09 11:00",
+        "--end",
+        "2027-02-09 15:30",
+        "--rotation",
+        "rot-a",
+    )
+    dry = world.json(*args, "--dry-run")
+    assert dry["dry_run"] is True and world.writes() == 0
+    data = world.json(*args)
+    o = data["override"]
+    assert data["created"] is True and o["user"] == world.me and o["rotations"] == ["rot-a"] and o["alias"]
+    assert o["eastern"] == {"start": "2027-02-09T11:00:00-05:00", "end": "2027-02-09T15:30:00-05:00"}
+    assert o["local"]["timezone"] == world.veterans[-1].timezone
+    assert [r["user"] for r in data["replaces"]] == [a[1]]
+    assert holder(world, "rot-a", 2027, 2, 9, 12) == world.me
+    assert holder(world, "rot-a", 2027, 2, 9, 16) == a[1]
+    assert on_call_pairs(world.timeline(*HORIZON), *HORIZON) == []
+
+    world.emulator.calls.clear()
+    again = world.json(*args)
+    assert again["already_exists"] is True and again["override"]["alias"] == o["alias"]
+    assert world.writes() == 0
+
+
+def test_override_times_must_fall_on_the_hour_or_half_hour(world: World) -> None:
+    build(world)
+    result = world(
+        "override",
+        "add",
+        "--start",
+        "2027-02-09T11:00:00-05:00",
+        "--end",
+        "2027-02-09 15:15",
+        "--rotation",
+        "rot-a",
+    )
+    assert result.exit_code == 2 and "--end" in result.stderr and ":00 or :30" in result.stderr
+    assert world.writes() == 0
+    unknown = world(
+        "override",
+        "add",
+        "--start",
+        "2027-02-09 11:00",
+        "--end",
+        "2027-02-09 12:00",
+        "--user",
+        "a@example.com",
+    )
+    assert unknown.exit_code == 2 and "--rotation" in unknown.stderr
+
+
+def test_override_take_a_shift_by_date_and_by_its_number_in_schedule_show(world: World) -> None:
+    a, b = build(world)
+    by_date = world.json("override", "take", "2027-02-08")
+    assert by_date["override"]["rotations"] == ["rot-a"]
+    assert (by_date["override"]["start"], by_date["override"]["end"]) == (
+        "2027-02-08T11:00:00-05:00",
+        "2027-02-15T11:00:00-05:00",
+    )
+    listed = world.json("schedule", "show")["shifts"]
+    number = next(
+        s["index"] for s in listed if s["rotation"] == "rot-b" and s["start"].startswith("2027-02-10")
+    )
+    by_number = world.json("override", "take", str(number))
+    assert by_number["override"]["start"] == "2027-02-10T11:00:00-05:00"
+    assert holder(world, "rot-a", 2027, 2, 10) == world.me and holder(world, "rot-b", 2027, 2, 12) == world.me
+    # Under way: covered from the current half hour, not back to its start.
+    current = world.json("override", "take", "1")
+    assert current["override"]["start"] == "2027-02-03T12:00:00-05:00"
+    assert holder(world, "rot-a", 2027, 2, 4) == world.me
+    assert a[1] not in {s.user for s in world.timeline(ny(2027, 2, 8, 12), ny(2027, 2, 9))}
+    assert b
+
+
+def test_override_swap_trades_the_next_shifts_and_running_it_again_changes_nothing(world: World) -> None:
+    a, b = build(world)
+    data = world.json("override", "swap", a[1], b[2])
+    # a[1]: rot-a Feb 8 - 15; b[2]: rot-b Feb 17 - 24.
+    assert data["a"]["shift"]["start"] == "2027-02-08T11:00:00-05:00"
+    assert data["b"]["shift"]["start"] == "2027-02-17T11:00:00-05:00"
+    assert len(data["created"]) == 2 and data["warnings"] == []
+    assert holder(world, "rot-a", 2027, 2, 9) == b[2] and holder(world, "rot-b", 2027, 2, 18) == a[1]
+    assert on_call_pairs(world.timeline(*HORIZON), *HORIZON) == []
+    world.emulator.calls.clear()
+    again = world.json("override", "swap", a[1], b[2])
+    assert again["already_swapped"] is True and world.writes() == 0
+
+
+def test_override_swap_is_all_or_nothing(world: World) -> None:
+    a, b = build(world)
+    world.emulator.faults.add(Fault(service="opsgenie", operation=OVERRIDES, status=422, calls=[2]))
+    result = world("override", "swap", a[1], b[2], "--json")
+    assert result.exit_code == 6, explain(result)
+    assert "the first override was removed again" in json.loads(result.stdout)["error"]["message"]
+    assert world.overrides() == []
+    world.emulator.faults.clear()
+    assert world.json("override", "swap", a[1], b[2])["created"]
+    assert len(world.overrides()) == 2
+
+
+def test_override_list_and_delete_twice(world: World) -> None:
+    build(world)
+    made = world.json(
+        "override",
+        "add",
+        "--start",
+        "2027-02-09 11:00",
+        "--end",
+        "2027-02-10 11:00",
+        "--rotation",
+        "rot-b",
+        "--user",
+        world.veterans[9].email,
+    )
+    alias = made["override"]["alias"]
+    listed = world.json("override", "list")["overrides"]
+    assert [(o["alias"], o["user"], o["rotations"]) for o in listed] == [
+        (alias, world.veterans[9].email, ["rot-b"])
+    ]
+    assert world.json("override", "delete", alias, "--dry-run")["deleted"] is False
+    assert len(world.overrides()) == 1
+    gone = world.json("override", "delete", alias)
+    assert gone["found"] is True and gone["deleted"] is True and world.overrides() == []
+    again = world.json("override", "delete", alias)
+    assert again["found"] is False and again["deleted"] is False

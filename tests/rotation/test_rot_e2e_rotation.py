@@ -1,0 +1,303 @@
+"""`oncall rotation ...` end to end: the real CLI against the sandbox, then the emulated schedule read back
+through the real Opsgenie client and its timeline checked (see conftest.py for the hand-built schedule)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from oncall_cli.scheduling.model import Shift
+
+from .conftest import NOW, World, explain, ny, on_call_pairs
+
+HORIZON = (NOW, NOW + timedelta(weeks=12))
+
+
+def cells(shifts: list[Shift]) -> dict[tuple[str, datetime], str | None]:
+    """Who holds each rotation shift, keyed by (rotation, start in UTC)."""
+    return {(s.rotation, s.start.astimezone(UTC)): s.user for s in shifts}
+
+
+def emails(world: World, n: int, offset: int = 0) -> list[str]:
+    return [e.email for e in world.veterans[offset : offset + n]]
+
+
+def test_rotation_list_and_show_give_positions_placeholders_and_next_shifts(world: World) -> None:
+    a, b = emails(world, 4), emails(world, 4, 4)
+    world.build(a, [b[0], None, b[2], b[3]])
+    data = world.json("rotation", "list")
+    assert [r["name"] for r in data["rotations"]] == ["rot-a", "rot-b"]
+    rot_b = data["rotations"][1]
+    assert rot_b["group"] == "B" and rot_b["size"] == 3
+    slot = rot_b["participants"][1]
+    assert slot == {
+        "position": 2,
+        "user": None,
+        "name": None,
+        "timezone": None,
+        "new": None,
+        "next_shift": {
+            "rotation": "rot-b",
+            "user": None,
+            "start": "2027-02-10T11:00:00-05:00",
+            "end": "2027-02-17T11:00:00-05:00",
+        },
+    }
+    first = data["rotations"][0]["participants"][0]
+    assert first["user"] == a[0] and first["new"] is False and first["timezone"]
+    assert first["next_shift"]["start"] == "2027-03-01T11:00:00-05:00"  # Feb 1's is under way
+    shown = world.json("rotation", "show", "rot-b")
+    assert shown["name"] == "rot-b" and shown["participants"] == rot_b["participants"]
+    text = world("rotation", "show", "rot-b")
+    assert "no-one" in text.stdout
+    missing = world("rotation", "show", "rot-z")
+    assert missing.exit_code == 5, explain(missing)
+
+
+def test_add_engineer_fills_a_placeholder_moves_nobody_and_is_safe_to_run_again(world: World) -> None:
+    a, b = emails(world, 4), emails(world, 4, 4)
+    world.build(a, [b[0], None, b[2], b[3]])
+    before = world.timeline(*HORIZON)
+    args = (
+        "rotation",
+        "add-engineer",
+        "new.hire@example.com",
+        "--start-date",
+        "2026-12-01",
+        "--name",
+        "New Hire",
+        "--timezone",
+        "Europe/London",
+    )
+    plan = world.json(*args)
+    assert plan["dry_run"] is True and world.writes() == 0
+    assert (plan["rotation"], plan["outcome"], plan["position"]) == ("rot-b", "placeholder", 2)
+    assert plan["reason"].startswith("B: Europe/London is outside US Eastern time")
+
+    done = world.json(*args, "--apply")
+    assert done["moves"] == [] and done["first_shift"]["start"] == "2027-02-10T11:00:00-05:00"
+    assert done["user"] == {"exists": False, "created": True, "role": "user"}
+    assert done["team"]["added"] is True
+    assert len(done["applied"]) == 3
+    user = world.backend().client.get_user(identifier="new.hire@example.com")
+    assert (user.full_name, user.time_zone, user.detail("start_date")) == (
+        "New Hire",
+        "Europe/London",
+        "2026-12-01",
+    )
+    assert user.role is not None and (user.role.name or "").lower() == "user"
+    assert "new.hire@example.com" in world.backend().team_members()
+    assert world.rotations()["rot-b"].participants == (b[0], "new.hire@example.com", b[2], b[3])
+    after = world.timeline(*HORIZON)
+    changed = {k: (v, cells(after).get(k)) for k, v in cells(before).items() if cells(after).get(k) != v}
+    assert changed and all(old is None and new == "new.hire@example.com" for old, new in changed.values())
+    assert on_call_pairs(after, *HORIZON) == []  # two people on call at every moment
+
+    world.emulator.calls.clear()
+    again = world.json(*args, "--apply")
+    assert again["outcome"] == "already_placed" and again["applied"] == []
+    assert world.writes() == 0
+
+
+def test_add_engineer_appends_reanchors_and_notifies_only_whose_next_shift_moves(world: World) -> None:
+    a, b = emails(world, 4), emails(world, 4, 4)
+    world.build(a, b)
+    before = world.timeline(*HORIZON)
+    data = world.json(
+        "rotation",
+        "add-engineer",
+        "east.hire@example.com",
+        "--start-date",
+        "2026-12-01",
+        "--timezone",
+        "America/New_York",
+        "--apply",
+        "--notify",
+    )
+    assert (data["rotation"], data["outcome"], data["reanchored"]) == ("rot-a", "append", True)
+    assert data["start"] == {"old": "2027-01-04T11:00:00-05:00", "new": "2027-02-01T11:00:00-05:00"}
+    assert data["first_shift"]["start"] == "2027-03-01T11:00:00-05:00"
+    assert [m["user"] for m in data["moves"]] == [a[0]]
+    assert data["moves"][0]["new"] == {
+        "rotation": "rot-a",
+        "user": a[0],
+        "start": "2027-03-08T11:00:00-05:00",
+        "end": "2027-03-15T11:00:00-04:00",
+    }
+    assert any("one week longer" in n for n in data["notes"])
+    rot_a = world.rotations()["rot-a"]
+    assert rot_a.start == ny(2027, 2, 1, 11) and rot_a.participants == (*a, "east.hire@example.com")
+    after = world.timeline(*HORIZON)
+    cut = ny(2027, 3, 1, 11)
+    assert [(s.rotation, s.user, s.start, s.end) for s in after if s.start < cut] == [
+        (s.rotation, s.user, s.start, s.end) for s in before if s.start < cut
+    ]  # current round intact
+    assert on_call_pairs(after, *HORIZON) == []
+    # Only a[0] was told, with the playbook's message.
+    assert data["notified"] == [a[0]]
+    message = world.dms(a[0])
+    assert len(message) == 1 and message[0].startswith(
+        f"Hi <@{world.slack_id(a[0])}>! We've added a new engineer to the on-call schedule"
+    )
+    assert all(world.dms(x) == [] for x in a[1:] + b)
+
+
+def test_add_engineer_defers_and_schedules_a_reminder_to_me(world: World) -> None:
+    world.build(emails(world, 4), emails(world, 4, 4))
+    data = world.json(
+        "rotation",
+        "add-engineer",
+        "late.hire@example.com",
+        "--start-date",
+        "2027-01-15",
+        "--apply",
+        "--remind",
+    )
+    assert data["outcome"] == "deferred" and data["participants"]["after"] is None
+    assert data["add_from"] == "2027-03-01T11:00:00-05:00"
+    assert data["reminder"]["scheduled"] is True
+    [scheduled] = world.scheduled()
+    assert scheduled["post_at"] == int(ny(2027, 3, 1, 11).timestamp())
+    assert scheduled["text"] == "add late.hire@example.com to on-call rotations"
+    ims = world.emulator.query(
+        "SELECT id FROM slack_channels WHERE kind = 'im' AND im_user = ?", (world.slack_id(world.me),)
+    )
+    assert scheduled["channel_id"] == ims[0]["id"]
+    assert world.rotations()["rot-a"].participants == tuple(emails(world, 4))
+
+
+def test_add_engineer_stops_without_changes_when_the_account_has_no_free_license(world: World) -> None:
+    world.build(emails(world, 4), emails(world, 4, 4))
+    client = world.backend().client
+    count = len(client.list_users())
+    for i in range(40 - count):
+        client.create_user(username=f"filler{i}@example.com", full_name=f"Filler {i}")
+    world.emulator.calls.clear()
+    result = world(
+        "rotation", "add-engineer", "one.more@example.com", "--start-date", "2026-11-01", "--apply", "--json"
+    )
+    assert result.exit_code == 6, explain(result)
+    error: dict[str, Any] = json.loads(result.stdout)["error"]
+    assert "no free user license" in error["message"] and "Owner" in error["message"]
+    assert "Nothing was changed" in error["message"]
+    assert world.backend().find_user("one.more@example.com") is None
+    assert "one.more@example.com" not in world.backend().team_members()
+    assert world.rotations()["rot-a"].participants == tuple(emails(world, 4))
+
+
+def test_add_engineer_skips_a_slot_next_to_another_new_engineer(world: World) -> None:
+    a, b = emails(world, 4), emails(world, 4, 4)
+    hire = world.hires[-1].email  # started within 90 days: new [R7]
+    world.build([a[0], None, a[2], None], [b[0], hire, b[2], b[3]])  # hire holds rot-b Feb 10 - 17
+    data = world.json(
+        "rotation",
+        "add-engineer",
+        "pair.hire@example.com",
+        "--start-date",
+        "2026-11-01",
+        "--rotation",
+        "rot-a",
+        "--apply",
+    )
+    assert data["outcome"] == "placeholder" and data["position"] == 4
+    assert data["tried"][0]["position"] == 2 and data["tried"][0]["conflicts"] == [hire]
+    assert world.rotations()["rot-a"].participants == (a[0], None, a[2], "pair.hire@example.com")
+
+
+def test_add_engineer_proposes_a_trade_when_every_slot_meets_a_new_engineer(world: World) -> None:
+    a, b = emails(world, 4), emails(world, 4, 4)
+    hire = world.hires[-1].email
+    world.build([a[0], None, a[2], a[3]], [b[0], hire, b[2], b[3]])
+    data = world.json(
+        "rotation",
+        "add-engineer",
+        "pair.hire@example.com",
+        "--start-date",
+        "2026-11-01",
+        "--rotation",
+        "rot-a",
+        "--apply",
+    )
+    trade = data["trade"]
+    assert trade["partner"] == a[3]
+    assert trade["partner_new_shift"]["start"] == "2027-02-08T11:00:00-05:00"
+    assert trade["new_engineer_new_shift"]["start"] == "2027-02-22T11:00:00-05:00"
+    assert trade["message"].startswith(f"Hi @{a[3].split('@')[0]}! We've added @pair.hire to the schedule")
+    assert trade["command"] == f"oncall override swap pair.hire@example.com {a[3]}"
+    assert world.overrides() == []  # proposed, not performed
+
+
+def test_remove_engineer_leaves_a_placeholder_and_the_manager_covers_the_leavers_shifts(world: World) -> None:
+    a, b = emails(world, 4), emails(world, 4, 4)
+    boss = world.veterans[8].email
+    world.build(a, b)
+    before = world.timeline(*HORIZON)
+    dry = world.json("rotation", "remove-engineer", a[1], "--manager", boss)
+    assert dry["dry_run"] is True and world.writes() == 0
+    data = world.json(
+        "rotation", "remove-engineer", a[1], "--manager", boss, "--apply", "--delete-user", "--yes"
+    )
+    assert data["rotations"][0]["after"] == [a[0], None, a[2], a[3]] and data["moves"] == []
+    assert [o["start"][:10] for o in data["overrides"]] == ["2027-02-08", "2027-03-08", "2027-04-05"]
+    assert data["delete_user"] == {"requested": True, "deleted": True, "kept": None}
+    assert world.rotations()["rot-a"].participants == (a[0], None, a[2], a[3])
+    assert world.backend().find_user(a[1]) is None
+    after = world.timeline(*HORIZON)
+    old, new = cells(before), cells(after)
+    assert set(old) == set(new)
+    for key, user in old.items():
+        assert new[key] == (boss if user == a[1] else user), key  # nobody else moved
+    assert on_call_pairs(after, *HORIZON) == []
+
+    world.emulator.calls.clear()
+    again = world.json("rotation", "remove-engineer", a[1], "--apply")
+    assert again["actions"] == [] and world.writes() == 0
+
+
+def test_remove_engineer_asks_before_deleting_the_user(world: World) -> None:
+    a = emails(world, 4)
+    world.build(a, emails(world, 4, 4))
+    result = world("rotation", "remove-engineer", a[2], "--apply", "--delete-user", input="n\n")
+    assert result.exit_code == 0, explain(result)
+    assert f"Delete the Opsgenie user {a[2]}?" in result.stderr
+    assert "(Opsgenie user details)" in result.stdout  # the manager came from the user's details
+    assert "Opsgenie user kept: not confirmed" in result.stdout
+    assert world.backend().find_user(a[2]) is not None
+    assert None in world.rotations()["rot-a"].participants
+
+
+def test_bad_input_is_a_one_line_usage_error_naming_the_flag(world: World) -> None:
+    world.build(emails(world, 4), emails(world, 4, 4))
+    bad_date = world("rotation", "add-engineer", "x@example.com", "--start-date", "soon")
+    assert bad_date.exit_code == 2 and "--start-date" in bad_date.stderr
+    bad_zone = world(
+        "rotation", "add-engineer", "x@example.com", "--start-date", "2027-01-01", "--timezone", "Mars/Base"
+    )
+    assert bad_zone.exit_code == 2 and "Mars/Base" in bad_zone.stderr
+    bad_email = world("rotation", "remove-engineer", "nobody", "--json")
+    assert bad_email.exit_code == 2 and "EMAIL" in bad_email.stdout
+
+
+def test_add_engineer_half_done_says_what_was_done_and_a_rerun_finishes(world: World) -> None:
+    from oncall_cli.sandbox.faults import Fault
+
+    a, b = emails(world, 4), emails(world, 4, 4)
+    world.build(a, [b[0], None, b[2], b[3]])
+    world.emulator.faults.add(
+        Fault(service="opsgenie", operation="PATCH /v2/schedules/{identifier}/rotations/{id}", status=422)
+    )
+    args = ("rotation", "add-engineer", "half.done@example.com", "--start-date", "2026-12-01", "--apply")
+    result = world(*args, "--json")
+    assert result.exit_code == 10, explain(result)
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "partial"
+    assert [d.split(" ")[0] for d in error["details"]["done"]] == ["create", "add"]
+    assert error["details"]["not_done"][0].startswith("set rot-b participants")
+    assert world.backend().find_user("half.done@example.com") is not None
+    assert world.rotations()["rot-b"].participants == (b[0], None, b[2], b[3])
+    world.emulator.faults.clear()
+    done = world.json(*args)
+    assert done["user"]["exists"] is True and done["team"]["member"] is True
+    assert done["applied"] == [done["actions"][0]] and done["applied"][0].startswith("set rot-b")
+    assert world.rotations()["rot-b"].participants == (b[0], "half.done@example.com", b[2], b[3])
