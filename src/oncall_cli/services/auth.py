@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from oncall_cli import credentials
-from oncall_cli.config import PROVIDERS
+from oncall_cli.config import PROVIDERS, SECRET_ENV
 from oncall_cli.errors import AuthError, ConfigError, OncallError, RateLimitedError, UnavailableError
 from oncall_cli.services.context import Context
 
@@ -33,8 +33,9 @@ def _probe(context: Context, provider: str) -> Callable[[], object]:
 def check(context: Context, provider: str) -> CredentialStatus:
     cred = credentials.read(context.settings.profile, provider, context.deps.env)
     if cred.secret is None:
-        return CredentialStatus(provider, "missing", cred.source, f"set {credentials.SECRET_ENV[provider]} "
-                                "or run `oncall auth login`")
+        return CredentialStatus(
+            provider, "missing", cred.source, f"set {SECRET_ENV[provider]} or run `oncall auth login`"
+        )
     try:
         _probe(context, provider)()
     except AuthError as exc:

@@ -20,7 +20,7 @@ from oncall_cli.services.context import Context
 
 if TYPE_CHECKING:
     from oncall_cli.clients.opsgenie import OpsgenieClient
-    from oncall_cli.clients.opsgenie_models import Recipient, RotationType, User
+    from oncall_cli.clients.opsgenie_models import Recipient, RotationType, ScheduleTimeline, User
 
 # User details keys where we keep what Opsgenie has no field for (documented in the README).
 START_DATE_DETAIL = "start_date"
@@ -156,24 +156,21 @@ class OpsgenieSchedule:
         timeline = self.client.get_schedule_timeline(
             identifier=self.schedule_id, interval=days, interval_unit="days", date=start
         )
-        tz = ZoneInfo(self.timezone)
-        shifts = []
-        for rotation in timeline.final_timeline.rotations:
-            for index, period in enumerate(rotation.periods):
-                if period.end_date <= start or period.start_date >= end:
-                    continue
-                user = period.recipient.name if period.recipient and period.recipient.type == "user" else None
-                shifts.append(
-                    Shift(
-                        rotation=rotation.name or "",
-                        user=user,
-                        start=period.start_date.astimezone(tz),
-                        end=period.end_date.astimezone(tz),
-                        index=index,
-                        override=(period.type == "override"),
-                    )
-                )
-        return sorted(shifts, key=lambda s: (s.start, s.rotation))
+        return _timeline_shifts(timeline, start, end, self.timezone)
+
+    def timeline_by_name(self, start: datetime, end: datetime) -> list[Shift]:
+        """Like `timeline`, in ONE round trip: the schedule is addressed by name (no schedule look-up) and
+        shifts are given in the fallback zone (the profile's `timezone`). For latency-bound reads such as
+        `whoisoncall`, which query several schedules at once."""
+        days = max(1, -(-int((end - start).total_seconds()) // 86400))
+        timeline = self.client.get_schedule_timeline(
+            identifier=self.schedule_name,
+            identifier_type="name",
+            interval=days,
+            interval_unit="days",
+            date=start,
+        )
+        return _timeline_shifts(timeline, start, end, self.fallback_tz)
 
     def _rotation_id(self, name: str) -> str:
         if self._rotation_ids is None or name not in self._rotation_ids:
@@ -236,6 +233,66 @@ class OpsgenieSchedule:
     def delete_override(self, alias: str) -> None:
         self.client.delete_schedule_override(schedule=self.schedule_id, alias=alias)
 
+    # --- people (rotation add-engineer / remove-engineer) ------------------------------------------------
+
+    def find_user(self, username: str) -> Engineer | None:
+        """The user's record, or None when Opsgenie has no such user."""
+        try:
+            return self.user(username)
+        except NotFoundError:
+            return None
+
+    def create_user(self, engineer: Engineer) -> None:
+        """Add the user with the API role `user` (the UI's Responder seat); the start date and manager go
+        into the user's details, where `engineers()` reads them back. A full account raises RejectedError
+        with `details["reason"] == "user_limit"`."""
+        details = {START_DATE_DETAIL: engineer.start_date.isoformat()}
+        if engineer.manager:
+            details[MANAGER_DETAIL] = engineer.manager
+        self.client.create_user(
+            username=engineer.email,
+            full_name=engineer.name,
+            role="user",
+            time_zone=engineer.timezone,
+            details=details,
+        )
+
+    def team_members(self) -> list[str]:
+        """Usernames of the team's members, in team order."""
+        team = self.client.get_team(identifier=self.team, identifier_type="name")
+        return [m.user.username for m in team.members if m.user.username]
+
+    def add_team_member(self, username: str) -> None:
+        """Make the user a member of the team with the team role `user`."""
+        self.client.add_team_member(
+            team=self.team, team_identifier_type="name", username=username, role="user"
+        )
+
+    def delete_user(self, username: str) -> None:
+        self.client.delete_user(identifier=username)
+
+
+def _timeline_shifts(timeline: ScheduleTimeline, start: datetime, end: datetime, tz_name: str) -> list[Shift]:
+    """The final timeline's periods that meet [start, end), as core shifts in the zone `tz_name`."""
+    tz = ZoneInfo(tz_name)
+    shifts = []
+    for rotation in timeline.final_timeline.rotations:
+        for index, period in enumerate(rotation.periods):
+            if period.end_date <= start or period.start_date >= end:
+                continue
+            user = period.recipient.name if period.recipient and period.recipient.type == "user" else None
+            shifts.append(
+                Shift(
+                    rotation=rotation.name or "",
+                    user=user,
+                    start=period.start_date.astimezone(tz),
+                    end=period.end_date.astimezone(tz),
+                    index=index,
+                    override=(period.type == "override"),
+                )
+            )
+    return sorted(shifts, key=lambda s: (s.start, s.rotation))
+
 
 def _participant(recipient: Recipient) -> str | None:
     """A rotation participant as the core sees it: a username, or None for `none` (and non-users)."""
@@ -258,12 +315,13 @@ def _rotation_type(value: str) -> RotationType:
     return value  # type: ignore[return-value]
 
 
-def backend_for(context: Context) -> OpsgenieSchedule:
-    """The schedule backend for a services `Context` (one place to choose Opsgenie or, later, JSM)."""
+def backend_for(context: Context, schedule: str | None = None) -> OpsgenieSchedule:
+    """The schedule backend for a services `Context` (one place to choose Opsgenie or, later, JSM);
+    `schedule` names another schedule than the profile's."""
     settings = context.settings
     return OpsgenieSchedule(
         context.opsgenie,
         team=settings.text("opsgenie.team"),
-        schedule=settings.schedule_name,
+        schedule=schedule or settings.schedule_name,
         fallback_tz=settings.text("timezone"),
     )
