@@ -25,7 +25,11 @@ def _commands(group: Any, prefix: str) -> Iterator[tuple[str, Any]]:
 def test_every_incident_and_status_command_and_option_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
     root: Any = typer.main.get_command(app)
-    groups = [(root.commands["incident"], "oncall incident"), (root.commands["status"], "oncall status")]
+    ctx = typer.Context(root)
+    groups = [
+        (root.get_command(ctx, "incident"), "oncall incident"),
+        (root.get_command(ctx, "status"), "oncall status"),
+    ]
     missing: list[str] = []
     for group, prefix in groups:
         for path, command in _commands(group, prefix):

@@ -17,7 +17,7 @@ def test_every_rotation_override_and_holiday_command_and_option_is_documented() 
     root: Any = typer.main.get_command(app)
     missing: list[str] = []
     for group in ("rotation", "override", "holiday"):
-        for name, command in root.commands[group].commands.items():
+        for name, command in root.get_command(typer.Context(root), group).commands.items():
             path = f"oncall {group} {name}"
             if f"`{path}" not in text:
                 missing.append(path)

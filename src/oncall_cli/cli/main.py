@@ -33,7 +33,18 @@ def _fail(ctx: typer.Context, exc: OncallError) -> None:
 
 
 class OncallGroup(TyperGroup):
-    """Runs a command and turns every failure into our message and exit code (no traceback unless --debug)."""
+    """Runs a command and turns every failure into our message and exit code (no traceback unless --debug).
+
+    Subcommands are loaded lazily from `COMMANDS`.
+    """
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        return list(COMMANDS)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:  # type: ignore[override]
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands.get(cmd_name)
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         # Click empties ctx.args before a subcommand parses; keep the words to see a subcommand's --json.
@@ -132,35 +143,43 @@ def _close(st: AppState) -> None:
         st._context.close()
 
 
-def _register() -> None:
-    """Join the command groups; each module imports only typer at import time."""
-    from oncall_cli.cli import auth, config_cmd, sandbox, schedule
-
-    app.add_typer(config_cmd.app, name="config")
-    app.add_typer(auth.app, name="auth")
-    app.add_typer(schedule.app, name="schedule")
-    app.add_typer(sandbox.app, name="sandbox")
-
-    from oncall_cli.cli import oncall, reports
-
-    app.command("whoisoncall")(oncall.whoisoncall)
-    app.command("shifts")(oncall.shifts)
-    app.command("handoff")(reports.handoff)
-    app.add_typer(reports.app, name="slo")
-
-    from oncall_cli.cli import incident, status
-
-    app.add_typer(incident.app, name="incident")
-    app.add_typer(status.app, name="status")
-
-    from oncall_cli.cli import holiday, override, rotation
-
-    app.add_typer(rotation.app, name="rotation")
-    app.add_typer(override.app, name="override")
-    app.add_typer(holiday.app, name="holiday")
+# Every command, in help order: name -> (module under oncall_cli.cli, attribute). A Typer app is a group,
+# a function a single command. Modules are imported only when their command runs (or for help): building
+# every group on every run would cost more than the command itself for quick ones.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "config": ("config_cmd", "app"),
+    "auth": ("auth", "app"),
+    "schedule": ("schedule", "app"),
+    "rotation": ("rotation", "app"),
+    "override": ("override", "app"),
+    "holiday": ("holiday", "app"),
+    "whoisoncall": ("oncall", "whoisoncall"),
+    "shifts": ("oncall", "shifts"),
+    "handoff": ("reports", "handoff"),
+    "slo": ("reports", "app"),
+    "incident": ("incident", "app"),
+    "status": ("status", "app"),
+    "sandbox": ("sandbox", "app"),
+}
 
 
-_register()
+def load_command(name: str) -> Any:
+    """The Click command for one entry of COMMANDS, built from its module."""
+    import importlib
+
+    import typer.main
+
+    module_name, attribute = COMMANDS[name]
+    target = getattr(importlib.import_module(f"oncall_cli.cli.{module_name}"), attribute)
+    command: Any
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)  # a group even when it has one command (`slo report`)
+    else:
+        single = typer.Typer(rich_markup_mode=None)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
 
 
 def run() -> None:

@@ -27,15 +27,19 @@ def render_help() -> str:
 
 
 def command_paths() -> list[list[str]]:
-    """Every command and group, as argument lists (e.g. ["incident", "raise"])."""
+    """Every command and group, as argument lists (e.g. ["incident", "raise"]), in help order."""
     import typer.main
 
     root: Any = typer.main.get_command(app)
     paths: list[list[str]] = []
 
     def walk(command: Any, prefix: list[str]) -> None:
-        for name, sub in sorted(getattr(command, "commands", {}).items()):
-            if getattr(sub, "hidden", False):
+        if not hasattr(command, "list_commands"):
+            return
+        ctx = typer.Context(command)
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is None or getattr(sub, "hidden", False):
                 continue
             paths.append([*prefix, name])
             walk(sub, [*prefix, name])
@@ -45,8 +49,14 @@ def command_paths() -> list[list[str]]:
 
 
 def render_reference() -> str:
-    parts = ["# CLI reference\n", "Generated from `--help` by `make help-text`; do not edit by hand.\n",
-             "## oncall\n", "```text", render_help().rstrip(), "```\n"]
+    parts = [
+        "# CLI reference\n",
+        "Generated from `--help` by `make help-text`; do not edit by hand.\n",
+        "## oncall\n",
+        "```text",
+        render_help().rstrip(),
+        "```\n",
+    ]
     for path in command_paths():
         parts += [f"## oncall {' '.join(path)}\n", "```text", _help(path).rstrip(), "```\n"]
     return "\n".join(parts)
