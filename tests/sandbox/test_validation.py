@@ -111,16 +111,12 @@ def test_invalid_json_is_400(http: httpx.Client) -> None:
 
 
 def test_slack_missing_argument_is_invalid_arguments(emulator: Emulator, http: httpx.Client) -> None:
-    if "slack" not in emulator.services:
-        pytest.skip("sandbox/slack.py not there yet")
     response = http.post(SLACK + "/conversations.invite", json={"channel": "C123"}, headers=SLACK_AUTH)
     assert response.status_code == 200
     assert response.json() == {"ok": False, "error": "invalid_arguments"}
 
 
 def test_statuspage_bad_component_status_is_422(emulator: Emulator, http: httpx.Client) -> None:
-    if "statuspage" not in emulator.services:
-        pytest.skip("sandbox/statuspage.py not there yet")
     body = {"incident": {"name": "x", "status": "investigating", "components": {"abc": "on_fire"}}}
     response = http.post(SP + "/v1/pages/any/incidents", json=body, headers=SP_AUTH)
     assert response.status_code == 422
