@@ -66,7 +66,7 @@ def status(ctx: typer.Context, provider: ProviderOpt = None, json_mode: JsonOpt 
 
     Example: oncall auth status --json
     """
-    from oncall_cli.errors import AuthError
+    from oncall_cli.errors import AuthError, UnavailableError
     from oncall_cli.services.auth import check_all
 
     out = output(ctx, json_mode)
@@ -79,8 +79,11 @@ def status(ctx: typer.Context, provider: ProviderOpt = None, json_mode: JsonOpt 
             console.print(f"{r.provider:<11} [{colour}]{r.status}[/] ({r.source}) {r.detail}")
 
     out.result(data, render)
-    if any(r.status != "ok" for r in results):
+    statuses = {r.status for r in results}
+    if statuses & {"missing", "rejected", "error"}:
         raise typer.Exit(int(AuthError.exit_code))
+    if "unreachable" in statuses:
+        raise typer.Exit(int(UnavailableError.exit_code))
 
 
 @app.command("logout")

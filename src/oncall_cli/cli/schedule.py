@@ -59,13 +59,15 @@ def _new(
 
     out = output(ctx, json_mode)
     context = services(ctx)
-    inputs = plan_new_round(
-        context, split=split, roster=roster, start=_date(start, "--start"), seed=seed, randomize=randomize
-    )
+    with out.step("Planning the next round"):
+        inputs = plan_new_round(
+            context, split=split, roster=roster, start=_date(start, "--start"), seed=seed, randomize=randomize
+        )
     data: dict[str, Any] = plan_to_json(inputs.plan)
     result = None
     if apply or dry_run:
-        result = apply_round(context, inputs, announce=not no_announce, dry_run=dry_run or not apply)
+        with out.step("Creating the round in Opsgenie"):
+            result = apply_round(context, inputs, announce=not no_announce, dry_run=dry_run or not apply)
         assert result.diff is not None
         data["apply"] = {
             "dry_run": result.dry_run,
