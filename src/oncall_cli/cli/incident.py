@@ -1,6 +1,6 @@
 """`oncall incident`: raise, coordinate and close incidents across Opsgenie, Slack and Statuspage.
 
-Each command parses its flags, calls one function of `services/incident.py` and prints the result. The
+Each command parses its flags, calls one function of `services/incident/` and prints the result. The
 JSON keys are documented in docs/incident.md.
 """
 

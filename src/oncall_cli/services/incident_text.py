@@ -1,7 +1,7 @@
 """The incident workflow's pure logic: priorities, links, channel names and every text we post or print.
 
 No I/O, no clock, no clients: each function takes plain data (and `now` when it needs the time), so the
-wording and the rules are unit-tested without fakes. `services/incident.py` does the I/O around them.
+wording and the rules are unit-tested without fakes. `services/incident/` does the I/O around them.
 """
 
 from __future__ import annotations

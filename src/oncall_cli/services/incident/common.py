@@ -1,0 +1,470 @@
+"""What the incident commands share: the clients and the journal, input checks, finding an incident and
+the links kept in its details, posting to Slack and writing the Opsgenie timeline once (a re-run finds
+what an earlier run did), the checks made before a raise creates anything, and the errors that say what
+was done when a command stops half-way."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from oncall_cli.errors import ConfigError, NotFoundError, OncallError, PartialError, UsageError
+from oncall_cli.services import incident_text as text
+from oncall_cli.services.context import Context
+from oncall_cli.services.incident.models import IncidentRef, SlackLinks, StatuspageLinks, StepView
+from oncall_cli.services.incident_text import D_CHANNEL, D_CHANNEL_ID, D_THREAD
+from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, journal_path
+
+if TYPE_CHECKING:
+    from oncall_cli.clients.opsgenie import OpsgenieClient
+    from oncall_cli.clients.opsgenie_models import Incident
+    from oncall_cli.clients.slack import SlackClient
+    from oncall_cli.clients.statuspage import StatuspageClient
+    from oncall_cli.clients.statuspage_models import Incident as SpIncident
+
+_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+# Slack errors meaning "we cannot read the history here": then a re-run posts rather than fail.
+_NO_HISTORY = frozenset(
+    {"unknown_method", "missing_scope", "not_in_channel", "channel_not_found", "thread_not_found"}
+)
+
+# ---- clients and journal ------------------------------------------------------------------------------
+
+_CLIENTS = threading.Lock()
+
+
+def _og(ctx: Context) -> OpsgenieClient:
+    with _CLIENTS:  # Context builds clients lazily; concurrent steps must not build two
+        return ctx.opsgenie
+
+
+def _slack(ctx: Context) -> SlackClient:
+    with _CLIENTS:
+        return ctx.slack
+
+
+def _sp(ctx: Context) -> StatuspageClient:
+    with _CLIENTS:
+        return ctx.statuspage
+
+
+def open_journal(ctx: Context) -> Journal:
+    return Journal(journal_path(ctx.deps.state_dir), now=ctx.now)
+
+
+def _crash_hook(ctx: Context) -> frozenset[str]:
+    value = ctx.deps.extra.get("crash_after_step")
+    if not value:
+        return frozenset()
+    return frozenset([value]) if isinstance(value, str) else frozenset(value)
+
+
+# ---- input checks -------------------------------------------------------------------------------------
+
+
+def _check_email(value: str, flag: str) -> str:
+    email = value.strip()
+    if not _EMAIL.match(email):
+        raise UsageError(f"{flag}: {value!r} is not an email address")
+    return email
+
+
+def _check_text(value: str | None, flag: str) -> str:
+    if value is None or not value.strip():
+        raise UsageError(f"{flag}: must not be empty")
+    return value.strip()
+
+
+def _check_url(value: str, flag: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"{flag}: {value!r} is not an http(s) URL")
+    return value.strip()
+
+
+def _check_thread(value: str) -> tuple[str, str]:
+    from oncall_cli.clients.slack import parse_thread_url
+
+    try:
+        return parse_thread_url(value)
+    except UsageError as exc:
+        raise UsageError(f"--thread: {exc.message}", hint=exc.hint) from None
+
+
+# ---- incidents and their links ------------------------------------------------------------------------
+
+
+def _created_since(since: datetime | None, status: str | None = None) -> str:
+    """An Opsgenie search query: created at or after `since` (epoch ms; `0` = every incident), by status."""
+    millis = int(since.timestamp() * 1000) if since is not None else 0
+    return f"createdAt>={millis}" + (f" AND status:{status}" if status else "")
+
+
+def _incidents_since(ctx: Context, since: datetime | None, status: str | None = None) -> Iterator[Incident]:
+    """Opsgenie incidents created at or after `since` (None: every incident), by status, newest first."""
+    for inc in _og(ctx).iter_incidents(query=_created_since(since, status), sort="createdAt", order="desc"):
+        if since is not None and inc.created_at is not None and inc.created_at < since:
+            return
+        yield inc
+
+
+def _web_url(ctx: Context, incident_id: str) -> str:
+    return text.opsgenie_web_url(ctx.settings.opsgenie_url, incident_id)
+
+
+def _ref(ctx: Context, inc: Incident) -> IncidentRef:
+    return IncidentRef(
+        id=inc.id,
+        number=inc.tiny_id or inc.id,
+        message=inc.message or "",
+        priority=inc.priority or "",
+        status=inc.status or "",
+        url=_web_url(ctx, inc.id),
+    )
+
+
+def find_incident(ctx: Context, ref: str) -> Incident:
+    """The Opsgenie incident for `ID`: its number (tinyId, `42` or `#42`) or its id."""
+    key = ref.strip().lstrip("#")
+    if not key:
+        raise UsageError("ID: give the incident number (e.g. 42) or its Opsgenie id")
+    og = _og(ctx)
+    try:
+        if key.isdigit():
+            return og.get_incident(identifier=key, identifier_type="tiny")
+        return og.get_incident(identifier=key)
+    except NotFoundError:
+        raise NotFoundError(
+            f"No Opsgenie incident {ref!r}",
+            hint="Use the incident number from `oncall incident list`, or its id.",
+        ) from None
+
+
+def _details(inc: Incident) -> dict[str, str]:
+    return dict(inc.extra_properties or {})
+
+
+def _split_list(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _slack_links(ctx: Context, details: Mapping[str, str]) -> SlackLinks:
+    channel_id = details.get(D_CHANNEL_ID)
+    return SlackLinks(
+        channel_id=channel_id,
+        channel_name=details.get(D_CHANNEL),
+        channel_url=text.slack_channel_url(channel_id) if channel_id else None,
+        thread_url=details.get(D_THREAD),
+    )
+
+
+def _page_id(ctx: Context) -> str:
+    return ctx.settings.text("statuspage.page_id")
+
+
+def _sp_links(ctx: Context, sp_inc: SpIncident, names: Mapping[str, str] | None = None) -> StatuspageLinks:
+    by_id = dict(names or {})
+    components = {by_id.get(c.id, c.name): str(c.status or "") for c in sp_inc.components}
+    return StatuspageLinks(
+        incident_id=sp_inc.id,
+        url=text.statuspage_url(_page_id(ctx), sp_inc.id, sp_inc.shortlink),
+        status=sp_inc.status,
+        impact=sp_inc.impact_override or sp_inc.impact,
+        components=components,
+    )
+
+
+def _step_sp_links(result: Mapping[str, Any]) -> StatuspageLinks | None:
+    """The Statuspage links a workflow step recorded (None: the step made no Statuspage incident)."""
+    if not result.get("id"):
+        return None
+    return StatuspageLinks(
+        incident_id=result["id"],
+        url=result["url"],
+        status=result.get("status"),
+        impact=result.get("impact"),
+        components=dict(result.get("components", {})),
+    )
+
+
+def _find_statuspage(
+    ctx: Context, opsgenie_id: str, title: str | None = None, since: datetime | None = None
+) -> SpIncident | None:
+    """An unresolved Statuspage incident opened for this Opsgenie incident: by our metadata, else (when
+    `title` is given) one with that name and no metadata opened since `since` (the run's start)."""
+    for sp_inc in _sp(ctx).iter_unresolved_incidents():
+        meta = (sp_inc.metadata or {}).get("oncall") or {}
+        if isinstance(meta, dict) and meta.get("opsgenie_incident_id") == opsgenie_id:
+            return sp_inc
+        recent = since is None or sp_inc.created_at is None or sp_inc.created_at >= since
+        if title is not None and not meta and sp_inc.name == title and recent:
+            return sp_inc
+    return None
+
+
+def _channel_label(details: Mapping[str, str]) -> str:
+    name = details.get(D_CHANNEL)
+    return f"#{name}" if name else details.get(D_CHANNEL_ID, "")
+
+
+def _wait(og: OpsgenieClient, request_id: str) -> None:
+    og.wait_request(request_id=request_id)
+
+
+# ---- done once: Slack messages and timeline entries ---------------------------------------------------
+
+
+def _messages(slack: SlackClient, channel: str, thread_ts: str | None = None) -> list[str] | None:
+    """Recent message texts of a channel (or a thread), or None when Slack will not show them to us."""
+    from oncall_cli.clients.slack import SlackApiError
+
+    try:
+        if thread_ts:
+            answer = slack.conversations_replies(channel=channel, ts=thread_ts, limit=200)
+        else:
+            answer = slack.conversations_history(channel=channel, limit=200)
+    except SlackApiError as exc:
+        if exc.error in _NO_HISTORY:
+            return None
+        raise
+    return [m.text or "" for m in answer.messages]
+
+
+def _posted(slack: SlackClient, channel: str, needle: str, thread_ts: str | None = None) -> bool:
+    """Whether a message containing `needle` is already there (so a re-run does not post twice)."""
+    texts = _messages(slack, channel, thread_ts)
+    return bool(texts) and any(needle in t for t in texts or [])
+
+
+def _post(slack: SlackClient, channel: str, message: str, thread_ts: str | None = None) -> str:
+    """Post; when the bot is not in a public channel (e.g. #incidents), join it and post again."""
+    from oncall_cli.clients.slack import SlackApiError
+
+    try:
+        return slack.chat_post_message(channel=channel, text=message, thread_ts=thread_ts).ts
+    except SlackApiError as exc:
+        if exc.error != "not_in_channel":
+            raise
+    slack.conversations_join(channel=channel)
+    return slack.chat_post_message(channel=channel, text=message, thread_ts=thread_ts).ts
+
+
+def _post_once(
+    ctx: Context,
+    channel_id: str,
+    message: str,
+    thread_ts: str | None = None,
+    *,
+    needle: str | None = None,
+    check: bool = True,
+) -> dict[str, Any]:
+    """Post `message` in a channel (or a thread) unless a message containing `needle` (by default the
+    message itself) is already there, so that a re-run does not post twice. `check=False` posts without
+    looking: a first attempt has nothing to find. Returns `{"reused": True}` when the message was there,
+    else `{"ts": ..., "reused": False}` (a journaled step's result)."""
+    slack = _slack(ctx)
+    if check and _posted(slack, channel_id, message if needle is None else needle, thread_ts):
+        return {"reused": True}
+    return {"ts": _post(slack, channel_id, message, thread_ts), "reused": False}
+
+
+def _mentions(emails: Iterable[str], ids: Mapping[str, str]) -> list[str]:
+    return [f"<@{ids[e]}>" if e in ids else e for e in emails]
+
+
+def _has_timeline_entry(
+    og: OpsgenieClient,
+    incident_id: str,
+    content: str,
+    at: datetime | None = None,
+    since: datetime | None = None,
+) -> bool:
+    for entry in og.list_incident_timeline_entries(incident_id=incident_id):
+        said = entry.description.content if entry.description is not None else None
+        if (said or "").strip() != content.strip():
+            continue
+        when = entry.event_time
+        if at is not None and when is not None and abs((when - at).total_seconds()) > 60:
+            continue
+        if since is not None and when is not None and when < since:
+            continue
+        return True
+    return False
+
+
+def _add_entry_once(
+    ctx: Context,
+    incident_id: str,
+    content: str,
+    *,
+    time: datetime | None = None,
+    at: datetime | None = None,
+    since: datetime | None = None,
+) -> bool:
+    """Add a timeline entry (at `time`, by default now) unless the same text is already there (at about
+    `at`, or since `since`); False when it was."""
+    og = _og(ctx)
+    if _has_timeline_entry(og, incident_id, content, at=at, since=since):
+        return False
+    og.add_incident_timeline_entry(
+        incident_id=incident_id, content=content, time=ctx.now() if time is None else time
+    )
+    return True
+
+
+# ---- what was done ------------------------------------------------------------------------------------
+
+
+def _step_views(journal: Journal, run_id: str) -> list[StepView]:
+    return [
+        StepView(
+            name=s.name,
+            status=s.status,
+            attempts=s.attempts,
+            started_at=s.started_at,
+            ended_at=s.ended_at,
+            result=s.result,
+            error=s.error,
+        )
+        for s in journal.steps(run_id)
+    ]
+
+
+def _partial(
+    journal: Journal,
+    run: Run,
+    plan: Sequence[str],
+    failures: Sequence[StepFailed],
+    incident: IncidentRef | None,
+) -> PartialError:
+    """Mark the run partial and build the exit-10 error listing what was done and what was not."""
+    steps = {s.name: s for s in journal.steps(run.id)}
+    done = [n for n in plan if n in steps and steps[n].status in ("done", "skipped")]
+    not_done = [n for n in plan if n not in done]
+    failed = [{"step": f.step, "error": f.error.to_dict()} for f in failures]
+    ref = (incident.number if incident else None) or run.id
+    resume = f"oncall incident resume {ref}"
+    error = {"failed": failed}
+    journal.set_status(run.id, "partial", error)
+    what = f"incident #{incident.number}" if incident else "the incident"
+    first = failures[0]
+    message = (
+        f"{run.workflow} of {what} stopped: {len(failures)} step(s) failed "
+        f"({', '.join(f.step for f in failures)}): {first.error.message}. "
+        f"Done: {', '.join(done) or 'nothing'}. Not done: {', '.join(not_done)}."
+    )
+    details = {
+        "run_id": run.id,
+        "workflow": run.workflow,
+        "incident": asdict(incident) if incident else None,
+        "done": done,
+        "not_done": not_done,
+        "failed": failed,
+        "resume": resume,
+    }
+    cause = (first.error.hint or "Fix the cause").rstrip(". ")
+    return PartialError(
+        message,
+        hint=f"{cause}; then run `{resume}` to finish.",
+        details=details,
+    )
+
+
+class _Effects:
+    """Track the remote changes of a non-journaled command, to say what was done when one fails."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.done: list[str] = []
+        self.skipped: list[str] = []
+
+    def run(self, name: str, fn: Callable[[], bool], planned: Sequence[str]) -> None:
+        """`fn()` returns False when there was nothing to do (already done by an earlier run)."""
+        try:
+            changed = fn()
+        except OncallError as exc:
+            if not self.done:
+                raise
+            rest = [p for p in planned if p not in self.done and p not in self.skipped]
+            raise PartialError(
+                f"{self.command} stopped at {name}: {exc.message}. Done: {', '.join(self.done)}. "
+                f"Not done: {', '.join(rest)}.",
+                hint="Fix the cause, then run the same command again: finished changes are detected and "
+                "not repeated.",
+                details={
+                    "done": list(self.done),
+                    "not_done": rest,
+                    "failed": [{"step": name, "error": exc.to_dict()}],
+                },
+            ) from exc
+        (self.done if changed else self.skipped).append(name)
+
+
+# ---- checks before a raise creates anything -----------------------------------------------------------
+
+
+def _service(ctx: Context, name: str | None) -> tuple[str, str]:
+    wanted = (name or ctx.settings.text("opsgenie.service")).strip()
+    if not wanted:
+        raise ConfigError(
+            "No impacted service: pass --service NAME or set `opsgenie.service`.",
+            hint="oncall config set opsgenie.service NAME",
+        )
+    og = _og(ctx)
+    found = og.find_service(name=wanted)
+    if found is None:
+        known = sorted(s.name for s in og.list_services())
+        raise NotFoundError(
+            f"--service: no Opsgenie service named {wanted!r}. Known: {', '.join(known) or '(none)'}"
+        )
+    return found.id, found.name
+
+
+def _opsgenie_user_id(ctx: Context, email: str, flag: str) -> str | None:
+    """The Opsgenie user with this email (a responder must be one), checked before anything is created."""
+    try:
+        return _og(ctx).get_user(identifier=email).id
+    except NotFoundError:
+        raise NotFoundError(
+            f"{flag}: no Opsgenie user {email}", hint="Responders must be Opsgenie users; check the address."
+        ) from None
+
+
+def _components(ctx: Context, names: Sequence[str], warnings: list[str]) -> dict[str, str]:
+    """Statuspage component ids by name; unknown names are an error before anything is created. When
+    Statuspage cannot be reached now, the check moves into the Statuspage step (Opsgenie goes first)."""
+    from oncall_cli.errors import RateLimitedError, UnavailableError
+
+    if not names:
+        return {}
+    try:
+        return {name: c.id for name, c in _sp(ctx).find_components(names).items()}
+    except NotFoundError as exc:
+        raise NotFoundError(f"--component: {exc.message}", hint=exc.hint, details=exc.details) from None
+    except (UnavailableError, RateLimitedError) as exc:
+        warnings.append(
+            f"could not check the Statuspage components now ({exc.message}); the Statuspage "
+            "step will look them up"
+        )
+        return {}
+
+
+def _duplicates(ctx: Context, journal: Journal | None, message: str) -> list[str]:
+    """Incidents (any status), or unfinished raises, with the same message within the last 10 minutes."""
+    since = ctx.now() - text.DUPLICATE_WINDOW
+    wanted = message.strip().casefold()
+    found: list[str] = []
+    for inc in _incidents_since(ctx, since):
+        if (inc.message or "").strip().casefold() == wanted:
+            found.append(f"incident #{inc.tiny_id or inc.id} ({inc.status}) {_web_url(ctx, inc.id)}")
+    if journal is not None:
+        for run in journal.runs(profile=ctx.settings.profile, workflow="raise", statuses=UNFINISHED):
+            if run.created >= since and run.message.strip().casefold() == wanted and not run.incident_id:
+                found.append(f"an unfinished raise in the journal: `oncall incident resume {run.id}`")
+    return found

@@ -1,0 +1,666 @@
+"""`oncall incident raise`, and `resume` and `journal` for the journaled workflows (raise and resolve).
+
+A raise is a journaled workflow (`services/journal.py`): every step is recorded before it starts and after
+it ends. The Opsgenie incident comes first; then the Slack branch (channel, purpose, invitations, opening
+message, #incidents thread reply) and the Statuspage branch run concurrently (Statuspage never waits for
+Slack); last, the links are recorded in the Opsgenie incident's details. A step that fails after the
+clients' retries stops the run with `PartialError` (exit 10) and `oncall incident resume` continues from
+there. Before creating anything, a step whose earlier attempt was interrupted looks for what that attempt
+may already have created (the incident by its `oncall_run` detail, the channel by name, the Statuspage
+incident by its metadata, messages by their first line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from oncall_cli.errors import NotFoundError, OncallError, RejectedError, UsageError
+from oncall_cli.services import incident_text as text
+from oncall_cli.services.context import Context
+from oncall_cli.services.incident.common import (
+    _check_email,
+    _check_text,
+    _check_thread,
+    _components,
+    _crash_hook,
+    _details,
+    _duplicates,
+    _find_statuspage,
+    _incidents_since,
+    _mentions,
+    _og,
+    _opsgenie_user_id,
+    _page_id,
+    _partial,
+    _post_once,
+    _service,
+    _slack,
+    _sp,
+    _step_sp_links,
+    _step_views,
+    _wait,
+    _web_url,
+    open_journal,
+)
+from oncall_cli.services.incident.models import (
+    Change,
+    DryRun,
+    IncidentRef,
+    JournalRun,
+    JournalView,
+    RaiseParams,
+    RaiseRequest,
+    ResolveParams,
+    SlackLinks,
+    WorkflowResult,
+)
+from oncall_cli.services.incident.resolving import _resolve_result, _run_resolve
+from oncall_cli.services.incident_text import (
+    D_CHANNEL,
+    D_CHANNEL_ID,
+    D_COMPONENTS,
+    D_RUN,
+    D_STATUSPAGE,
+    D_THREAD,
+)
+from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, StepRunner
+
+if TYPE_CHECKING:
+    from oncall_cli.clients.opsgenie_models import Incident
+    from oncall_cli.clients.slack import SlackClient
+
+# How far back an interrupted attempt's creations are looked for (clock skew between us and the vendor).
+_LOOKBACK = timedelta(minutes=5)
+
+
+def raise_incident(
+    ctx: Context, req: RaiseRequest, *, dry_run: bool = False, confirm: Callable[[str], bool] | None = None
+) -> WorkflowResult | DryRun:
+    """`oncall incident raise`: validate, look up ids, then run the journaled workflow."""
+    message = _check_text(req.message, "MESSAGE")
+    priority = req.priority
+    warnings: list[str] = []
+    if req.thread:
+        _check_thread(req.thread)
+    responders = tuple(dict.fromkeys(_check_email(r, "--responder") for r in req.responders))
+    by_priority = text.is_public(priority, ctx.settings.text("public_priorities"))
+    if req.statuspage and priority in text.NEVER_PUBLIC:
+        raise UsageError(f"--statuspage: {priority} incidents are never public (P4 is internal, P5 practice)")
+    public = by_priority if req.statuspage is None else bool(req.statuspage)
+    components = tuple(dict.fromkeys(c.strip() for c in req.components if c.strip()))
+    if components and not public:
+        warnings.append(f"--component ignored: a {priority} incident gets no Statuspage incident")
+        components = ()
+    if req.public_message is not None and not req.public_message.strip():
+        raise UsageError("--public-message: must not be empty")
+    if req.public_message and not public:
+        warnings.append(f"--public-message ignored: a {priority} incident gets no Statuspage incident")
+    service_id, service_name = _service(ctx, req.service)
+    for email in responders:
+        _opsgenie_user_id(ctx, email, "--responder")
+    component_ids = _components(ctx, components, warnings) if public else {}
+    params = RaiseParams(
+        message=message,
+        priority=priority,
+        description=req.description,
+        thread=req.thread,
+        service_id=service_id,
+        service_name=service_name,
+        responders=responders,
+        public=public,
+        components=components,
+        component_ids=component_ids,
+        public_message=req.public_message,
+        notify_subscribers=req.notify_subscribers,
+    )
+    journal = None if dry_run else open_journal(ctx)
+    duplicates = _duplicates(ctx, journal, message)
+    if duplicates and not req.force:
+        said = "; ".join(duplicates)
+        if dry_run:
+            warnings.append(f"likely duplicate of {said} (the real run will ask, or pass --force)")
+        elif confirm is None or not confirm(f"Likely duplicate: {said}. Raise another incident anyway?"):
+            raise UsageError(
+                f"Not raised: the same message was raised within the last 10 minutes ({said})",
+                hint="Pass --force to raise another incident anyway.",
+            )
+    if dry_run:
+        return DryRun(_raise_changes(ctx, params), warnings)
+    assert journal is not None
+    run = journal.start_run(
+        workflow="raise", profile=ctx.settings.profile, message=message, params=params.to_json()
+    )
+    try:
+        return _run_raise(ctx, journal, run, params, warnings)
+    finally:
+        journal.close()
+
+
+def _raise_changes(ctx: Context, p: RaiseParams) -> list[Change]:
+    """The exact changes of a raise (reads only: who is on call, who is in Slack)."""
+    changes = [
+        Change(
+            "opsgenie",
+            "create incident",
+            p.message,
+            {
+                "message": p.message,
+                "priority": p.priority,
+                "service": p.service_name,
+                "serviceId": p.service_id,
+                "description": text.description(p.description, p.thread),
+                "responders": list(p.responders),
+            },
+        )
+    ]
+    name = text.channel_name_pattern(p.message)
+    me = ctx.settings.text("me").strip()
+    emails = [*p.responders, *([me] if me else [])]
+    try:
+        emails = _on_call(ctx) + emails
+    except OncallError as exc:
+        emails.append(f"(on-call engineers: unknown, {exc.message})")
+    changes += [
+        Change("slack", "create channel", name),
+        Change("slack", "set purpose", name, {"purpose": "Opsgenie incident #<number>: <link>"}),
+        Change("slack", "invite", name, {"users": list(dict.fromkeys(emails))}),
+        Change("slack", "post opening message", name),
+    ]
+    if p.thread:
+        changes.append(Change("slack", "reply in thread", p.thread))
+    if p.public:
+        status = text.COMPONENT_STATUS.get(p.priority)
+        changes.append(
+            Change(
+                "statuspage",
+                "create incident",
+                text.public_title(p.priority, p.components),
+                {
+                    "status": "investigating",
+                    "impact_override": text.IMPACT[p.priority],
+                    "body": text.public_body(p.priority, p.components, p.public_message),
+                    "components": {c: status for c in p.components},
+                    "deliver_notifications": p.notify_subscribers,
+                },
+            )
+        )
+    changes.append(
+        Change(
+            "opsgenie",
+            "add details",
+            "<incident>",
+            {"keys": [D_CHANNEL_ID, D_CHANNEL] + ([D_STATUSPAGE, D_COMPONENTS] if p.public else [])},
+        )
+    )
+    return changes
+
+
+def _raise_plan(p: RaiseParams) -> list[str]:
+    plan = [
+        "opsgenie.create_incident",
+        "slack.create_channel",
+        "slack.set_purpose",
+        "slack.invite",
+        "slack.post_opening",
+    ]
+    if p.thread:
+        plan.append("slack.reply_thread")
+    if p.public:
+        plan.append("statuspage.create_incident")
+    plan.append("opsgenie.record_links")
+    return plan
+
+
+def _run_raise(
+    ctx: Context, journal: Journal, run: Run, p: RaiseParams, warnings: list[str]
+) -> WorkflowResult:
+    runner = StepRunner(journal, run, crash_after=_crash_hook(ctx))
+    plan = _raise_plan(p)
+    journal.set_status(run.id, "running")
+    try:
+        created = runner.step("opsgenie.create_incident", lambda again: _create_incident(ctx, run, p, again))
+    except StepFailed as failure:
+        raise _partial(journal, run, plan, [failure], None) from None
+    journal.set_incident(run.id, created["id"], created["number"])
+    ref = IncidentRef(
+        id=created["id"],
+        number=created["number"],
+        message=p.message,
+        priority=p.priority,
+        status="open",
+        url=created["url"],
+    )
+    failures: list[StepFailed] = []
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="oncall-raise") as pool:
+        sp_future: Future[dict[str, Any] | None] = pool.submit(_statuspage_branch, ctx, runner, run, p, ref)
+        slack_future = pool.submit(_slack_branch, ctx, runner, p, ref, sp_future)
+        for future in (sp_future, slack_future):
+            try:
+                future.result()
+            except StepFailed as failure:
+                failures.append(failure)
+    try:
+        _record_links(ctx, runner, p, ref)
+    except StepFailed as failure:
+        failures.append(failure)
+    if failures:
+        raise _partial(journal, run, plan, failures, ref)
+    journal.set_status(run.id, "done")
+    return _raise_result(ctx, journal, run, runner, ref, warnings)
+
+
+def _raise_result(
+    ctx: Context, journal: Journal, run: Run, runner: StepRunner, ref: IncidentRef, warnings: list[str]
+) -> WorkflowResult:
+    channel = runner.result("slack.create_channel") or {}
+    invite = runner.result("slack.invite") or {}
+    p = RaiseParams.from_json(run.params)
+    slack = SlackLinks(
+        channel_id=channel.get("id"),
+        channel_name=channel.get("name"),
+        channel_url=channel.get("url"),
+        thread_url=p.thread,
+        invited=list(invite.get("invited", [])),
+        already_in_channel=list(invite.get("already_in_channel", [])),
+        not_found=list(invite.get("not_found", [])),
+        failed=dict(invite.get("failed", {})),
+    )
+    notes = list(warnings)
+    if slack.not_found:
+        notes.append(f"not found in Slack, invite by hand: {', '.join(slack.not_found)}")
+    if slack.failed:
+        notes.append("Slack refused to invite: " + ", ".join(f"{k} ({v})" for k, v in slack.failed.items()))
+    notes += [str(w) for w in invite.get("warnings", [])]
+    return WorkflowResult(
+        run_id=run.id,
+        workflow="raise",
+        status="done",
+        incident=ref,
+        slack=slack,
+        statuspage=_step_sp_links(runner.result("statuspage.create_incident") or {}),
+        steps=_step_views(journal, run.id),
+        warnings=notes,
+    )
+
+
+# -- raise steps
+
+
+def _create_incident(ctx: Context, run: Run, p: RaiseParams, interrupted: bool) -> dict[str, Any]:
+    from oncall_cli.clients.opsgenie_models import Recipient
+
+    og = _og(ctx)
+    found = _find_run_incident(ctx, run, p) if interrupted else None
+    if found is None:
+        details = {D_RUN: run.id}
+        if p.thread:
+            details[D_THREAD] = p.thread
+        found = og.create_incident_and_wait(
+            message=p.message,
+            service_id=p.service_id,
+            description=text.description(p.description, p.thread),
+            priority=p.priority,
+            responders=[Recipient.user(r) for r in p.responders],
+            details=details,
+        )
+        reused = False
+    else:
+        reused = True
+    return {
+        "id": found.id,
+        "number": found.tiny_id or found.id,
+        "url": _web_url(ctx, found.id),
+        "reused": reused,
+    }
+
+
+def _find_run_incident(ctx: Context, run: Run, p: RaiseParams) -> Incident | None:
+    """The incident an interrupted attempt of this run created: its `oncall_run` detail says so (or, when
+    the list leaves details out, the same message created since the run started)."""
+    og = _og(ctx)
+    for inc in _incidents_since(ctx, run.created - _LOOKBACK):
+        marked = (inc.extra_properties or {}).get(D_RUN)
+        if marked == run.id:
+            return inc
+        if marked is None and (inc.message or "") == p.message:
+            full = og.get_incident(identifier=inc.id)
+            if (full.extra_properties or {}).get(D_RUN) in (None, run.id):
+                return full
+    return None
+
+
+def _on_call(ctx: Context) -> list[str]:
+    answer = _og(ctx).get_on_calls(identifier=ctx.settings.schedule_name, identifier_type="name", flat=True)
+    return list(answer.usernames)
+
+
+def _slack_branch(
+    ctx: Context,
+    runner: StepRunner,
+    p: RaiseParams,
+    ref: IncidentRef,
+    sp_future: Future[dict[str, Any] | None],
+) -> None:
+    channel = runner.step(
+        "slack.create_channel", lambda again: _create_channel(ctx, runner.run, p, ref, again)
+    )
+    channel_id = str(channel["id"])
+    runner.step("slack.set_purpose", lambda again: _set_purpose(ctx, channel_id, ref))
+    invite = runner.step("slack.invite", lambda again: _invite(ctx, channel_id, p))
+
+    def statuspage_url() -> str | None:
+        if not p.public:
+            return None
+        # The opening message carries the Statuspage link when it exists: wait for that branch (it never
+        # waits for us), whatever its outcome.
+        if sp_future.exception() is not None:
+            return None
+        result = sp_future.result()
+        return str(result["url"]) if result and result.get("url") else None
+
+    opening = runner.step(
+        "slack.post_opening",
+        lambda again: _post_opening(ctx, channel_id, p, ref, invite, statuspage_url(), again),
+    )
+    if p.thread:
+        runner.step("slack.reply_thread", lambda again: _reply_thread(ctx, p, ref, channel_id, again))
+    if p.public and not opening.get("statuspage_linked"):
+        url = statuspage_url()
+        if url:
+            runner.step(
+                "slack.post_statuspage_link",
+                lambda again: _post_once(ctx, channel_id, text.statuspage_note(url), needle=url, check=again),
+            )
+
+
+def _create_channel(
+    ctx: Context, run: Run, p: RaiseParams, ref: IncidentRef, interrupted: bool
+) -> dict[str, Any]:
+    """`inc-<number>-<slug>`; when the name is taken by a channel of an interrupted attempt (or one whose
+    purpose names this incident) reuse it, else add a suffix."""
+    from oncall_cli.clients.slack import SlackApiError
+
+    slack = _slack(ctx)
+    base = text.channel_name(ref.number, p.message)
+    for name in text.channel_candidates(base):
+        try:
+            created = slack.conversations_create(name=name)
+        except SlackApiError as exc:
+            if exc.error != "name_taken":
+                raise
+            existing = _channel_by_name(slack, name)
+            if existing is not None and _is_ours(existing, ref, run, interrupted):
+                return {
+                    "id": existing.id,
+                    "name": existing.name or name,
+                    "url": text.slack_channel_url(existing.id),
+                    "reused": True,
+                }
+            continue
+        return {
+            "id": created.id,
+            "name": created.name or name,
+            "url": text.slack_channel_url(created.id),
+            "reused": False,
+        }
+    raise RejectedError(
+        f"Slack: every channel name from {base} to {text.channel_candidates(base)[-1]} is taken",
+        hint="Archive or rename old incident channels, then resume.",
+    )
+
+
+def _channel_by_name(slack: SlackClient, name: str) -> Any:
+    for conversation in slack.iter_conversations(types=("public_channel",), exclude_archived=False):
+        if conversation.name == name or conversation.name_normalized == name:
+            return conversation
+    return None
+
+
+def _is_ours(channel: Any, ref: IncidentRef, run: Run, interrupted: bool) -> bool:
+    purpose = channel.purpose.value if channel.purpose is not None else ""
+    if ref.id in purpose:
+        return True
+    if not interrupted or channel.is_archived:
+        return False
+    created = channel.created
+    return created is None or created >= (run.created - _LOOKBACK).timestamp()
+
+
+def _set_purpose(ctx: Context, channel_id: str, ref: IncidentRef) -> dict[str, Any]:
+    purpose = f"Opsgenie incident #{ref.number}: {ref.url}"
+    _slack(ctx).conversations_set_purpose(channel=channel_id, purpose=purpose)
+    return {"purpose": purpose}
+
+
+def _invite(ctx: Context, channel_id: str, p: RaiseParams) -> dict[str, Any]:
+    from oncall_cli.services.slack_lookup import users_by_email
+
+    warnings: list[str] = []
+    try:
+        on_call = _on_call(ctx)
+    except NotFoundError as exc:
+        on_call = []
+        warnings.append(f"no on-call engineers invited: {exc.message}")
+    me = ctx.settings.text("me").strip()
+    emails = list(dict.fromkeys([*on_call, *p.responders, *([me] if me else [])]))
+    slack = _slack(ctx)
+    users = users_by_email(slack, emails)
+    by_id = {v: k for k, v in users.ids.items()}
+    invited: list[str] = []
+    already: list[str] = []
+    failed: dict[str, str] = {}
+    if users.ids:
+        answer = slack.conversations_invite(channel=channel_id, users=list(users.ids.values()))
+        invited = [by_id.get(u, u) for u in answer.invited]
+        already = [by_id.get(u, u) for u in answer.already_in_channel]
+        failed = {by_id.get(u, u): e for u, e in answer.failed.items()}
+    return {
+        "on_call": on_call,
+        "responders": list(p.responders),
+        "user_ids": users.ids,
+        "invited": invited,
+        "already_in_channel": already,
+        "not_found": users.missing,
+        "failed": failed,
+        "warnings": warnings,
+    }
+
+
+def _post_opening(
+    ctx: Context,
+    channel_id: str,
+    p: RaiseParams,
+    ref: IncidentRef,
+    invite: Mapping[str, Any],
+    statuspage_url: str | None,
+    interrupted: bool,
+) -> dict[str, Any]:
+    ids = dict(invite.get("user_ids", {}))
+    info = text.OpeningInfo(
+        number=ref.number,
+        message=p.message,
+        priority=p.priority,
+        opsgenie_url=ref.url,
+        thread_url=p.thread,
+        statuspage_url=statuspage_url,
+        public=p.public,
+        on_call=_mentions(invite.get("on_call", []), ids),
+        responders=_mentions(p.responders, ids),
+        not_in_slack=list(invite.get("not_found", [])),
+    )
+    marker = text.opening_marker(ref.number)
+    posted = _post_once(ctx, channel_id, text.opening_message(info), needle=marker, check=interrupted)
+    if posted["reused"]:
+        return {"reused": True, "statuspage_linked": bool(statuspage_url)}
+    return {"ts": posted["ts"], "statuspage_linked": bool(statuspage_url) or not p.public, "reused": False}
+
+
+def _reply_thread(
+    ctx: Context, p: RaiseParams, ref: IncidentRef, channel_id: str, interrupted: bool
+) -> dict[str, Any]:
+    assert p.thread
+    thread_channel, thread_ts = _check_thread(p.thread)
+    return _post_once(
+        ctx,
+        thread_channel,
+        text.thread_reply(channel_id, ref.number),
+        thread_ts,
+        needle=text.channel_link(channel_id),
+        check=interrupted,
+    )
+
+
+def _statuspage_branch(
+    ctx: Context, runner: StepRunner, run: Run, p: RaiseParams, ref: IncidentRef
+) -> dict[str, Any] | None:
+    if not p.public:
+        runner.skip("statuspage.create_incident", f"{p.priority} is not public")
+        return None
+    return runner.step(
+        "statuspage.create_incident", lambda again: _create_statuspage(ctx, run, p, ref, again)
+    )
+
+
+def _create_statuspage(
+    ctx: Context, run: Run, p: RaiseParams, ref: IncidentRef, interrupted: bool
+) -> dict[str, Any]:
+    sp = _sp(ctx)
+    ids = dict(p.component_ids)
+    missing = [c for c in p.components if c not in ids]
+    if missing:
+        ids.update({name: c.id for name, c in sp.find_components(missing).items()})
+    title = text.public_title(p.priority, p.components)
+    found = _find_statuspage(ctx, ref.id, title, run.created - _LOOKBACK) if interrupted else None
+    status = text.COMPONENT_STATUS[p.priority]
+    if found is None:
+        found = sp.create_incident(
+            name=title,
+            status="investigating",
+            body=text.public_body(p.priority, p.components, p.public_message),
+            impact_override=text.IMPACT[p.priority],
+            components={ids[c]: status for c in p.components},
+            deliver_notifications=p.notify_subscribers,
+            metadata={"oncall": {"opsgenie_incident_id": ref.id, "run": run.id}},
+        )
+        reused = False
+    else:
+        reused = True
+    return {
+        "id": found.id,
+        "url": text.statuspage_url(_page_id(ctx), found.id, found.shortlink),
+        "status": found.status,
+        "impact": text.IMPACT[p.priority],
+        "components": {c: status for c in p.components},
+        "component_ids": ids,
+        "reused": reused,
+    }
+
+
+def _record_links(ctx: Context, runner: StepRunner, p: RaiseParams, ref: IncidentRef) -> None:
+    """Write the links that exist on the Opsgenie incident (even when a branch failed: another machine can
+    then find what was created). Runs again on resume when there is something new to record."""
+    channel = runner.result("slack.create_channel") or {}
+    sp = runner.result("statuspage.create_incident") or {}
+    wanted: dict[str, str | None] = {
+        D_CHANNEL_ID: channel.get("id"),
+        D_CHANNEL: channel.get("name"),
+        D_STATUSPAGE: sp.get("id"),
+        D_COMPONENTS: ",".join(p.components) if sp.get("id") else None,
+    }
+    wanted = {k: v for k, v in wanted.items() if v}
+    if not wanted:
+        return
+    previous = runner.result("opsgenie.record_links") or {}
+    if previous and all(previous.get("details", {}).get(k) == v for k, v in wanted.items()):
+        return
+
+    def record(_again: bool) -> dict[str, Any]:
+        og = _og(ctx)
+        current = _details(og.get_incident(identifier=ref.id))
+        changes = text.details_changes(current, wanted)
+        if changes:
+            _wait(og, og.add_incident_details(identifier=ref.id, details=changes))
+        return {"details": wanted, "written": sorted(changes)}
+
+    runner.step("opsgenie.record_links", record, rerun=True)
+
+
+# ---- resume and journal -------------------------------------------------------------------------------
+
+
+def resume(ctx: Context, ref: str | None = None) -> WorkflowResult:
+    """`oncall incident resume [ID]`: continue the latest unfinished raise or resolve (of this incident)."""
+    journal = open_journal(ctx)
+    try:
+        runs = journal.runs(profile=ctx.settings.profile, ref=ref, statuses=UNFINISHED, limit=1)
+        if not runs:
+            finished = journal.runs(profile=ctx.settings.profile, ref=ref, limit=1) if ref else []
+            if finished and finished[0].status == "done":
+                return _finished_result(ctx, journal, finished[0])
+            what = f"for {ref!r}" if ref else "in the journal"
+            raise NotFoundError(
+                f"Nothing to resume {what}: no unfinished raise or resolve.",
+                hint="See `oncall incident journal` for the recorded runs.",
+            )
+        run = runs[0]
+        if run.workflow == "raise":
+            params = RaiseParams.from_json(run.params)
+            return _run_raise(ctx, journal, run, params, [])
+        return _run_resolve(ctx, journal, run, ResolveParams.from_json(run.params))
+    finally:
+        journal.close()
+
+
+def _finished_result(ctx: Context, journal: Journal, run: Run) -> WorkflowResult:
+    runner = StepRunner(journal, run)
+    if run.workflow == "raise":
+        p = RaiseParams.from_json(run.params)
+        created = runner.result("opsgenie.create_incident") or {}
+        ref = IncidentRef(
+            id=created.get("id", run.incident_id or ""),
+            number=run.incident_number or "",
+            message=run.message,
+            priority=p.priority,
+            status="open",
+            url=created.get("url", ""),
+        )
+        return _raise_result(ctx, journal, run, runner, ref, ["already finished; nothing to resume"])
+    inc = _og(ctx).get_incident(identifier=run.incident_id or "")
+    result = _resolve_result(ctx, journal, run, runner, inc, ResolveParams.from_json(run.params))
+    result.warnings.insert(0, "already finished; nothing to resume")
+    return result
+
+
+def journal_view(ctx: Context, ref: str | None = None, *, limit: int = 10) -> JournalView:
+    """`oncall incident journal [ID]`: the recorded runs (of this incident) with their steps."""
+    journal = open_journal(ctx)
+    try:
+        runs = journal.runs(profile=ctx.settings.profile, ref=ref, limit=limit)
+        if ref and not runs:
+            raise NotFoundError(
+                f"No journaled run for {ref!r}",
+                hint="Run `oncall incident journal` without an ID to see every run.",
+            )
+        return JournalView(
+            path=str(journal.path),
+            runs=[
+                JournalRun(
+                    run_id=r.id,
+                    workflow=r.workflow,
+                    status=r.status,
+                    incident_id=r.incident_id,
+                    incident_number=r.incident_number,
+                    message=r.message,
+                    created_at=r.created_at,
+                    updated_at=r.updated_at,
+                    error=r.error,
+                    steps=_step_views(journal, r.id),
+                )
+                for r in runs
+            ],
+        )
+    finally:
+        journal.close()

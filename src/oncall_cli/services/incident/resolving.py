@@ -1,0 +1,300 @@
+"""`oncall incident resolve`: a journaled workflow (`services/journal.py`) like raise.
+
+Three branches run concurrently once the incident is read: Opsgenie (a resolution timeline entry, resolve,
+optionally close the associated alerts), Statuspage (resolve the linked incident, components back to
+operational) and Slack (a message in the incident channel and a reply in the #incidents thread). Every
+step is safe to repeat (it checks what an earlier attempt did), so `resume` may run any of them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from oncall_cli.errors import OncallError
+from oncall_cli.services import incident_text as text
+from oncall_cli.services.context import Context
+from oncall_cli.services.incident.common import (
+    _add_entry_once,
+    _check_text,
+    _check_thread,
+    _crash_hook,
+    _details,
+    _og,
+    _page_id,
+    _partial,
+    _post_once,
+    _ref,
+    _slack_links,
+    _sp,
+    _split_list,
+    _step_sp_links,
+    _step_views,
+    _wait,
+    find_incident,
+    open_journal,
+)
+from oncall_cli.services.incident.models import Change, DryRun, IncidentRef, ResolveParams, WorkflowResult
+from oncall_cli.services.incident_text import D_CHANNEL, D_CHANNEL_ID, D_STATUSPAGE, D_THREAD, ComponentStatus
+from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, StepRunner
+
+if TYPE_CHECKING:
+    from oncall_cli.clients.opsgenie_models import Incident
+
+
+def resolve_incident(
+    ctx: Context,
+    ref: str,
+    *,
+    note: str,
+    close_alerts: bool = False,
+    statuspage_message: str | None = None,
+    dry_run: bool = False,
+) -> WorkflowResult | DryRun:
+    """`oncall incident resolve`: timeline entry, resolve, (alerts), Statuspage, channel and thread."""
+    note = _check_text(note, "--note")
+    if statuspage_message is not None:
+        statuspage_message = _check_text(statuspage_message, "--statuspage-message")
+    inc = find_incident(ctx, ref)
+    params = ResolveParams(
+        incident_id=inc.id, note=note, close_alerts=close_alerts, statuspage_message=statuspage_message
+    )
+    if dry_run:
+        return _resolve_changes(ctx, inc, params)
+    journal = open_journal(ctx)
+    try:
+        for old in journal.runs(
+            profile=ctx.settings.profile, ref=inc.id, workflow="resolve", statuses=UNFINISHED
+        ):
+            journal.set_status(old.id, "superseded")
+        run = journal.start_run(
+            workflow="resolve",
+            profile=ctx.settings.profile,
+            message=inc.message or "",
+            params=asdict(params),
+            incident_id=inc.id,
+            incident_number=inc.tiny_id,
+        )
+        return _run_resolve(ctx, journal, run, params)
+    finally:
+        journal.close()
+
+
+def _resolve_changes(ctx: Context, inc: Incident, p: ResolveParams) -> DryRun:
+    details = _details(inc)
+    number = inc.tiny_id or inc.id
+    changes = [Change("opsgenie", "add timeline entry", number, {"content": text.resolution_entry(p.note)})]
+    warnings: list[str] = []
+    if inc.status in ("resolved", "closed"):
+        warnings.append(f"incident #{number} is already {inc.status}")
+    else:
+        changes.append(Change("opsgenie", "resolve incident", number, {"note": p.note}))
+    if p.close_alerts:
+        changes.append(Change("opsgenie", "close associated alerts", number))
+    if details.get(D_STATUSPAGE):
+        changes.append(
+            Change(
+                "statuspage",
+                "resolve incident",
+                details[D_STATUSPAGE],
+                {
+                    "status": "resolved",
+                    "body": text.public_resolved_body(p.statuspage_message),
+                    "components": "all back to operational",
+                },
+            )
+        )
+    if details.get(D_CHANNEL_ID):
+        changes.append(
+            Change(
+                "slack",
+                "post message",
+                details.get(D_CHANNEL) or details[D_CHANNEL_ID],
+                {"text": text.resolved_message(number, p.note)},
+            )
+        )
+    if details.get(D_THREAD):
+        changes.append(
+            Change(
+                "slack",
+                "reply in thread",
+                details[D_THREAD],
+                {"text": text.thread_resolved_message(number, p.note)},
+            )
+        )
+    return DryRun(changes, warnings)
+
+
+def _resolve_plan(inc: Incident, p: ResolveParams) -> list[str]:
+    details = _details(inc)
+    plan = ["opsgenie.timeline_entry", "opsgenie.resolve"]
+    if p.close_alerts:
+        plan.append("opsgenie.close_alerts")
+    if details.get(D_STATUSPAGE):
+        plan.append("statuspage.resolve")
+    if details.get(D_CHANNEL_ID):
+        plan.append("slack.post_resolved")
+    if details.get(D_THREAD):
+        plan.append("slack.reply_thread")
+    return plan
+
+
+def _run_resolve(ctx: Context, journal: Journal, run: Run, p: ResolveParams) -> WorkflowResult:
+    runner = StepRunner(journal, run, crash_after=_crash_hook(ctx))
+    journal.set_status(run.id, "running")
+    og = _og(ctx)
+    try:
+        inc = og.get_incident(identifier=p.incident_id)
+    except OncallError as exc:
+        raise _partial(
+            journal, run, ["opsgenie.read_incident"], [StepFailed("opsgenie.read_incident", exc)], None
+        ) from exc
+    ref = _ref(ctx, inc)
+    details = _details(inc)
+    failures: list[StepFailed] = []
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="oncall-resolve") as pool:
+        futures = [
+            pool.submit(_resolve_opsgenie, ctx, runner, inc, p),
+            pool.submit(_resolve_statuspage, ctx, runner, details, p),
+            pool.submit(_resolve_slack, ctx, runner, ref, details, p),
+        ]
+        for future in futures:
+            try:
+                future.result()
+            except StepFailed as failure:
+                failures.append(failure)
+    if failures:
+        raise _partial(journal, run, _resolve_plan(inc, p), failures, ref)
+    journal.set_status(run.id, "done")
+    return _resolve_result(ctx, journal, run, runner, og.get_incident(identifier=inc.id), p)
+
+
+def _resolve_result(
+    ctx: Context, journal: Journal, run: Run, runner: StepRunner, inc: Incident, p: ResolveParams
+) -> WorkflowResult:
+    details = _details(inc)
+    statuspage = _step_sp_links(runner.result("statuspage.resolve") or {})
+    ref = _ref(ctx, inc)
+    warnings = []
+    alerts = runner.result("opsgenie.close_alerts") or {}
+    warnings += [str(w) for w in alerts.get("warnings", [])]
+    checklist = text.follow_up_checklist(ref.number, ref.priority, ctx.now())
+    return WorkflowResult(
+        run_id=run.id,
+        workflow="resolve",
+        status="done",
+        incident=ref,
+        slack=_slack_links(ctx, details),
+        statuspage=statuspage,
+        steps=_step_views(journal, run.id),
+        warnings=warnings,
+        checklist=checklist,
+    )
+
+
+def _resolve_opsgenie(ctx: Context, runner: StepRunner, inc: Incident, p: ResolveParams) -> None:
+    og = _og(ctx)
+    entry = text.resolution_entry(p.note)
+
+    def timeline(_again: bool) -> dict[str, Any]:
+        return {"content": entry} if _add_entry_once(ctx, inc.id, entry) else {"reused": True}
+
+    def resolve(_again: bool) -> dict[str, Any]:
+        current = og.get_incident(identifier=inc.id)
+        if current.status in ("resolved", "closed"):
+            return {"status": current.status, "reused": True}
+        _wait(og, og.resolve_incident(identifier=inc.id, note=p.note))
+        return {"status": "resolved"}
+
+    runner.step("opsgenie.timeline_entry", timeline)
+    runner.step("opsgenie.resolve", resolve)
+    if p.close_alerts:
+        runner.step("opsgenie.close_alerts", lambda again: _close_alerts(ctx, inc))
+
+
+def _close_alerts(ctx: Context, inc: Incident) -> dict[str, Any]:
+    """Close the incident's associated alerts (closing a closed alert changes nothing: safe to repeat).
+
+    Neither the spec nor the client has a "list the incident's alerts" operation. Opsgenie raises one
+    associated alert per incident, aliased by the incident id: it is closed by alias. Alerts an integration
+    associated later can be listed (comma-separated ids) in the incident's `associated_alerts` detail.
+    The close requests are asynchronous (202); the client has no way yet to wait for an alert request.
+    """
+    og = _og(ctx)
+    note = f"Incident #{inc.tiny_id or inc.id} resolved"
+    og.close_alert(identifier=inc.id, identifier_type="alias", note=note)
+    closed = [f"alias:{inc.id}"]
+    for alert_id in _split_list(_details(og.get_incident(identifier=inc.id)).get("associated_alerts")):
+        og.close_alert(identifier=alert_id, note=note)
+        closed.append(alert_id)
+    return {"closed": closed}
+
+
+def _resolve_statuspage(
+    ctx: Context, runner: StepRunner, details: Mapping[str, str], p: ResolveParams
+) -> None:
+    sp_id = details.get(D_STATUSPAGE)
+    if not sp_id:
+        runner.skip("statuspage.resolve", "no Statuspage incident linked")
+        return
+
+    def resolve(_again: bool) -> dict[str, Any]:
+        sp = _sp(ctx)
+        current = sp.get_incident(incident_id=sp_id)
+        url = text.statuspage_url(_page_id(ctx), current.id, current.shortlink)
+        operational: dict[str, ComponentStatus] = {c.id: "operational" for c in current.components}
+        if current.status != "resolved":
+            # Notify subscribers as the incident was opened (`--no-notify-subscribers` stays quiet).
+            first = current.incident_updates[-1] if current.incident_updates else None
+            notify = (
+                True if first is None or first.deliver_notifications is None else first.deliver_notifications
+            )
+            current = sp.update_incident(
+                incident_id=sp_id,
+                status="resolved",
+                body=text.public_resolved_body(p.statuspage_message),
+                components=operational or None,
+                deliver_notifications=notify,
+            )
+        elif any(c.status not in ("operational", "", None) for c in current.components):
+            current = sp.update_incident(
+                incident_id=sp_id, components=operational, deliver_notifications=False
+            )
+        return {
+            "id": current.id,
+            "url": url,
+            "status": current.status,
+            "impact": current.impact_override or current.impact,
+            "components": {c.name: str(c.status or "operational") for c in current.components},
+        }
+
+    runner.step("statuspage.resolve", resolve)
+
+
+def _resolve_slack(
+    ctx: Context, runner: StepRunner, ref: IncidentRef, details: Mapping[str, str], p: ResolveParams
+) -> None:
+    channel_id = details.get(D_CHANNEL_ID)
+    marker = text.resolve_marker(ref.number)
+    if channel_id:
+        runner.step(
+            "slack.post_resolved",
+            lambda again: _post_once(
+                ctx, channel_id, text.resolved_message(ref.number, p.note), needle=marker
+            ),
+        )
+    else:
+        runner.skip("slack.post_resolved", "no incident channel linked")
+    thread = details.get(D_THREAD)
+    if thread:
+
+        def reply(_again: bool) -> dict[str, Any]:
+            thread_channel, thread_ts = _check_thread(thread)
+            message = text.thread_resolved_message(ref.number, p.note)
+            return _post_once(ctx, thread_channel, message, thread_ts, needle=marker)
+
+        runner.step("slack.reply_thread", reply)
+    else:
+        runner.skip("slack.reply_thread", "no #incidents thread linked")

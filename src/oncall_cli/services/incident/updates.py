@@ -1,0 +1,506 @@
+"""The commands that change a live incident: `assign`, `responder add` and `stakeholder add`, `note`,
+`priority`, `status update` and `close`.
+
+They are not journaled: each tracks its remote changes (`_Effects`) and checks before each one whether an
+earlier run already made it, so running the same command again after a failure finishes the job without
+repeating what was done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from oncall_cli.errors import UsageError
+from oncall_cli.services import incident_text as text
+from oncall_cli.services.context import Context
+from oncall_cli.services.incident.common import (
+    _add_entry_once,
+    _channel_label,
+    _check_email,
+    _check_text,
+    _check_thread,
+    _check_url,
+    _details,
+    _Effects,
+    _find_statuspage,
+    _mentions,
+    _og,
+    _opsgenie_user_id,
+    _post_once,
+    _ref,
+    _slack,
+    _sp,
+    _sp_links,
+    _split_list,
+    _wait,
+    find_incident,
+)
+from oncall_cli.services.incident.models import ActionResult, Change, DryRun, StatuspageLinks
+from oncall_cli.services.incident_text import (
+    D_CHANNEL_ID,
+    D_COMMANDER,
+    D_COMMS,
+    D_COMPONENTS,
+    D_STAKEHOLDERS,
+    D_STATUSPAGE,
+    D_THREAD,
+    ComponentStatus,
+    Priority,
+    PublicStatus,
+)
+
+if TYPE_CHECKING:
+    from oncall_cli.clients.statuspage_models import Incident as SpIncident
+
+
+# ---- roles, people, notes, priority -------------------------------------------------------------------
+
+
+def assign(
+    ctx: Context, ref: str, *, commander: str, comms: str | None = None, dry_run: bool = False
+) -> ActionResult | DryRun:
+    """`oncall incident assign`: roles in a timeline entry and the details, announced in the channel."""
+    commander = _check_email(commander, "--commander")
+    comms = _check_email(comms, "--comms") if comms else None
+    inc = find_incident(ctx, ref)
+    ref_ = _ref(ctx, inc)
+    details = _details(inc)
+    wanted: dict[str, str | None] = {D_COMMANDER: commander, D_COMMS: comms}
+    changes = text.details_changes(details, wanted)
+    channel_id = details.get(D_CHANNEL_ID)
+    if not changes:
+        if dry_run:
+            return DryRun([], ["roles already assigned: nothing to change"])
+        return ActionResult(ref_, done=[], skipped=["roles already assigned"])
+    entry = text.roles_entry(commander, comms)
+    planned = (
+        ["opsgenie.timeline_entry"] + (["slack.post_roles"] if channel_id else []) + ["opsgenie.details"]
+    )
+    if dry_run:
+        plan = [Change("opsgenie", "add timeline entry", ref_.number, {"content": entry})]
+        if channel_id:
+            plan.append(_post_change(details, text.roles_message(commander, comms)))
+        plan.append(Change("opsgenie", "add details", ref_.number, dict(changes)))
+        return DryRun(plan)
+    og = _og(ctx)
+    effects = _Effects("assign")
+    since = ctx.now() - timedelta(hours=24)
+
+    def timeline() -> bool:
+        return _add_entry_once(ctx, inc.id, entry, since=since)
+
+    def post() -> bool:
+        assert channel_id
+        from oncall_cli.services.slack_lookup import users_by_email
+
+        people = [e for e in (commander, comms) if e]
+        ids = users_by_email(_slack(ctx), people).ids
+        named = _mentions(people, ids)
+        message = text.roles_message(named[0], named[1] if comms else None)
+        return not _post_once(ctx, channel_id, message)["reused"]
+
+    def record() -> bool:
+        _wait(og, og.add_incident_details(identifier=inc.id, details=changes))
+        return True
+
+    # The details go last: they are what tells a re-run that everything before is done.
+    effects.run("opsgenie.timeline_entry", timeline, planned)
+    if channel_id:
+        effects.run("slack.post_roles", post, planned)
+    effects.run("opsgenie.details", record, planned)
+    warnings = [] if channel_id else ["no incident channel linked; roles not posted in Slack"]
+    return ActionResult(ref_, done=effects.done, skipped=effects.skipped, warnings=warnings)
+
+
+def add_person(
+    ctx: Context, ref: str, email: str, *, kind: str, note: str | None = None, dry_run: bool = False
+) -> ActionResult | DryRun:
+    """`oncall incident responder add` / `stakeholder add`.
+
+    A responder (subject-matter expert) is added to the Opsgenie incident's responders (Opsgenie notifies
+    them). Opsgenie has no per-incident stakeholder operation: a stakeholder is recorded in the incident's
+    `stakeholders` detail and a timeline entry, without paging them. Both are invited to the channel.
+    """
+    from oncall_cli.clients.opsgenie_models import Recipient
+
+    email = _check_email(email, "EMAIL")
+    inc = find_incident(ctx, ref)
+    user_id = _opsgenie_user_id(ctx, email, "EMAIL") if kind == "responder" else None
+    ref_ = _ref(ctx, inc)
+    details = _details(inc)
+    channel_id = details.get(D_CHANNEL_ID)
+    og = _og(ctx)
+    effects = _Effects(f"{kind} add")
+    if kind == "responder":
+        planned = ["opsgenie.add_responder"] + (["slack.invite"] if channel_id else [])
+    else:
+        planned = (
+            ["opsgenie.timeline_entry"] + (["slack.invite"] if channel_id else []) + ["opsgenie.details"]
+        )
+    stakeholders = _split_list(details.get(D_STAKEHOLDERS))
+    entry = text.member_entry(kind, email, note)
+    if dry_run:
+        if kind == "responder":
+            plan = [Change("opsgenie", "add responder", ref_.number, {"responder": email, "note": note})]
+        else:
+            plan = [
+                Change("opsgenie", "add timeline entry", ref_.number, {"content": entry}),
+                Change(
+                    "opsgenie",
+                    "add details",
+                    ref_.number,
+                    {D_STAKEHOLDERS: ",".join(dict.fromkeys([*stakeholders, email]))},
+                ),
+            ]
+        if channel_id:
+            plan.insert(1, Change("slack", "invite", _channel_label(details), {"users": [email]}))
+        return DryRun(plan)
+    warnings: list[str] = []
+
+    def add_responder() -> bool:
+        if any(
+            r.type == "user"
+            and ((r.id and r.id == user_id) or (r.username or "").casefold() == email.casefold())
+            for r in inc.responders
+        ):
+            return False
+        _wait(
+            og, og.add_incident_responders(identifier=inc.id, responders=[Recipient.user(email)], note=note)
+        )
+        return True
+
+    def invite() -> bool:
+        assert channel_id
+        from oncall_cli.services.slack_lookup import users_by_email
+
+        slack = _slack(ctx)
+        users = users_by_email(slack, [email])
+        if not users.ids:
+            warnings.append(f"{email} is not in Slack; invite them by hand")
+            return False
+        answer = slack.conversations_invite(channel=channel_id, users=list(users.ids.values()))
+        if answer.failed:
+            warnings.append("Slack refused: " + ", ".join(answer.failed.values()))
+        return bool(answer.invited)
+
+    def timeline() -> bool:
+        return _add_entry_once(ctx, inc.id, entry)
+
+    def record() -> bool:
+        if email.casefold() in (s.casefold() for s in stakeholders):
+            return False
+        value = ",".join([*stakeholders, email])
+        _wait(og, og.add_incident_details(identifier=inc.id, details={D_STAKEHOLDERS: value}))
+        return True
+
+    if kind == "responder":
+        effects.run("opsgenie.add_responder", add_responder, planned)
+    elif email.casefold() not in (s.casefold() for s in stakeholders):
+        effects.run("opsgenie.timeline_entry", timeline, planned)
+    if channel_id:
+        effects.run("slack.invite", invite, planned)
+    else:
+        warnings.append("no incident channel linked; not invited in Slack")
+    if kind != "responder":
+        effects.run("opsgenie.details", record, planned)
+    return ActionResult(ref_, done=effects.done, skipped=effects.skipped, warnings=warnings)
+
+
+def add_note(
+    ctx: Context, ref: str, note: str, *, at: str | None = None, slack: bool = False, dry_run: bool = False
+) -> ActionResult | DryRun:
+    """`oncall incident note`: a timeline entry (at a past time with --at); `--slack` posts it too."""
+    from oncall_cli.services.timeparse import parse_time
+
+    note = _check_text(note, "TEXT")
+    now = ctx.now()
+    tz = ctx.settings.text("timezone")
+    # A bare HH:MM is the latest such time: the playbook's after-the-fact entries are in the past.
+    when = parse_time(at, flag="--at", tz=tz, now=now, clock="past") if at else None
+    if when is not None and when > now + timedelta(minutes=1):
+        raise UsageError(f"--at: {when.isoformat()} is in the future; notes record what already happened")
+    inc = find_incident(ctx, ref)
+    ref_ = _ref(ctx, inc)
+    channel_id = _details(inc).get(D_CHANNEL_ID)
+    warnings: list[str] = []
+    if slack and not channel_id:
+        warnings.append("no incident channel linked; note not posted in Slack")
+    planned = ["opsgenie.timeline_entry"] + (["slack.post_note"] if slack and channel_id else [])
+    if dry_run:
+        plan = [Change("opsgenie", "add timeline entry", ref_.number, {"content": note, "time": when or now})]
+        if slack and channel_id:
+            plan.append(_post_change(_details(inc), text.note_message(note, when)))
+        return DryRun(plan, warnings)
+    effects = _Effects("note")
+
+    def timeline() -> bool:
+        # The same text at the same time (or, without --at, within 10 minutes) is the same note.
+        since = None if when else now - timedelta(minutes=10)
+        return _add_entry_once(ctx, inc.id, note, time=when or now, at=when, since=since)
+
+    def post() -> bool:
+        assert channel_id
+        return not _post_once(ctx, channel_id, text.note_message(note, when))["reused"]
+
+    effects.run("opsgenie.timeline_entry", timeline, planned)
+    if slack and channel_id:
+        effects.run("slack.post_note", post, planned)
+    return ActionResult(ref_, done=effects.done, skipped=effects.skipped, warnings=warnings)
+
+
+def change_priority(
+    ctx: Context, ref: str, priority: Priority, *, dry_run: bool = False
+) -> ActionResult | DryRun:
+    """`oncall incident priority`: the Statuspage impact, a channel message, then the Opsgenie priority."""
+    inc = find_incident(ctx, ref)
+    ref_ = _ref(ctx, inc)
+    details = _details(inc)
+    old = inc.priority or "?"
+    sp_id = details.get(D_STATUSPAGE)
+    channel_id = details.get(D_CHANNEL_ID)
+    warnings: list[str] = []
+    public = text.is_public(priority, ctx.settings.text("public_priorities"))
+    if public and not sp_id:
+        warnings.append(
+            f"{priority} is public but no Statuspage incident is linked: open one with "
+            f"`oncall status update {ref_.number} --status investigating --message TEXT`"
+        )
+    if not public and sp_id:
+        warnings.append(
+            f"{priority} is not public: the Statuspage incident stays open with impact none; "
+            f"resolve it with `oncall status update {ref_.number} --status resolved --message TEXT`"
+        )
+    planned = (
+        (["statuspage.impact"] if sp_id else [])
+        + (["slack.post_priority"] if channel_id else [])
+        + ["opsgenie.priority"]
+    )
+    if old == priority:
+        planned = [p for p in planned if p != "slack.post_priority"]
+    if dry_run:
+        plan: list[Change] = []
+        if sp_id:
+            plan.append(
+                Change("statuspage", "update impact", sp_id, {"impact_override": text.IMPACT[priority]})
+            )
+        if old != priority:
+            if channel_id:
+                plan.append(_post_change(details, text.priority_message(old, priority)))
+            plan.append(Change("opsgenie", "update priority", ref_.number, {"priority": priority}))
+        else:
+            warnings.append(f"incident #{ref_.number} is already {priority}")
+        return DryRun(plan, warnings)
+    og = _og(ctx)
+    effects = _Effects("priority")
+    statuspage: StatuspageLinks | None = None
+
+    def impact() -> bool:
+        nonlocal statuspage
+        assert sp_id
+        sp = _sp(ctx)
+        current = sp.get_incident(incident_id=sp_id)
+        wanted = text.IMPACT[priority]
+        if current.status == "resolved" or (current.impact_override or current.impact) == wanted:
+            statuspage = _sp_links(ctx, current)
+            return False
+        statuspage = _sp_links(
+            ctx, sp.update_incident(incident_id=sp_id, impact_override=wanted, deliver_notifications=False)
+        )
+        return True
+
+    def post() -> bool:
+        assert channel_id
+        return not _post_once(ctx, channel_id, text.priority_message(old, priority))["reused"]
+
+    def update() -> bool:
+        if inc.priority == priority:
+            return False
+        _wait(og, og.update_incident_priority(identifier=inc.id, priority=priority))
+        return True
+
+    if sp_id:
+        effects.run("statuspage.impact", impact, planned)
+    if channel_id and old != priority:
+        effects.run("slack.post_priority", post, planned)
+    effects.run("opsgenie.priority", update, planned)
+    ref_.priority = priority
+    return ActionResult(
+        ref_, done=effects.done, skipped=effects.skipped, warnings=warnings, statuspage=statuspage
+    )
+
+
+def _post_change(details: Mapping[str, str], message: str) -> Change:
+    """A message for the incident channel, as `--dry-run` prints it."""
+    return Change("slack", "post message", _channel_label(details), {"text": message})
+
+
+# ---- public status update -----------------------------------------------------------------------------
+
+
+def status_update(
+    ctx: Context,
+    ref: str,
+    *,
+    status: PublicStatus,
+    message: str,
+    components: Mapping[str, ComponentStatus] | None = None,
+    notify: bool = True,
+    dry_run: bool = False,
+) -> ActionResult | DryRun:
+    """`oncall status update`: a public update on the linked Statuspage incident, opening one on demand when
+    the incident has none and its priority is public."""
+    message = _check_text(message, "--message")
+    inc = find_incident(ctx, ref)
+    ref_ = _ref(ctx, inc)
+    details = _details(inc)
+    sp_id = details.get(D_STATUSPAGE)
+    priority = cast(Priority, inc.priority or "P3")
+    if not sp_id and not text.is_public(priority, ctx.settings.text("public_priorities")):
+        raise UsageError(
+            f"Incident #{ref_.number} is {priority}: not public, so it has no Statuspage incident",
+            hint=f"Raise its priority first: `oncall incident priority {ref_.number} P3`.",
+        )
+    sp = _sp(ctx)
+    names = list((components or {}).keys())
+    ids = {name: c.id for name, c in sp.find_components(names).items()} if names else {}
+    wanted: dict[str, ComponentStatus] = {ids[n]: s for n, s in (components or {}).items()}
+    if dry_run:
+        data: dict[str, Any] = {
+            "status": status,
+            "body": message,
+            "components": dict(components or {}),
+            "deliver_notifications": notify,
+        }
+        if sp_id:
+            return DryRun([Change("statuspage", "post update", sp_id, data)])
+        data["impact_override"] = text.IMPACT[priority]
+        title = text.public_title(priority, names)
+        return DryRun(
+            [
+                Change("statuspage", "create incident", title, data),
+                Change("opsgenie", "add details", ref_.number, {"keys": [D_STATUSPAGE, D_COMPONENTS]}),
+            ]
+        )
+    effects = _Effects("status update")
+    og = _og(ctx)
+    result: StatuspageLinks | None = None
+    by_id = {v: k for k, v in ids.items()}
+
+    if sp_id:
+        planned = ["statuspage.post_update"]
+
+        def update() -> bool:
+            nonlocal result
+            current = sp.get_incident(incident_id=sp_id)
+            latest = current.incident_updates[0] if current.incident_updates else None
+            if latest is not None and latest.status == status and (latest.body or "").strip() == message:
+                result = _sp_links(ctx, current, by_id)
+                return False
+            target = dict(wanted)
+            if status == "resolved" and not target:
+                target = {c.id: "operational" for c in current.components}
+            updated = sp.update_incident(
+                incident_id=sp_id,
+                status=status,
+                body=message,
+                components=target or None,
+                deliver_notifications=notify,
+            )
+            result = _sp_links(ctx, updated, by_id)
+            return True
+
+        effects.run("statuspage.post_update", update, planned)
+        return ActionResult(ref_, done=effects.done, skipped=effects.skipped, statuspage=result)
+
+    planned = ["statuspage.create_incident", "opsgenie.details"]
+    title = text.public_title(priority, names)
+    created: SpIncident | None = None
+
+    def create() -> bool:
+        nonlocal created, result
+        # A crash after an earlier create and before the details: find that one rather than open a second.
+        created = _find_statuspage(ctx, inc.id)
+        if created is not None:
+            result = _sp_links(ctx, created, by_id)
+            return False
+        target = dict(wanted) or {}
+        created = sp.create_incident(
+            name=title,
+            status=status,
+            body=message,
+            impact_override=text.IMPACT[priority],
+            components=target or None,
+            deliver_notifications=notify,
+            metadata={"oncall": {"opsgenie_incident_id": inc.id}},
+        )
+        result = _sp_links(ctx, created, by_id)
+        return True
+
+    def record() -> bool:
+        assert created is not None
+        links = {D_STATUSPAGE: created.id, D_COMPONENTS: ",".join(names) if names else None}
+        changes = text.details_changes(details, links)
+        if not changes:
+            return False
+        _wait(og, og.add_incident_details(identifier=inc.id, details=changes))
+        return True
+
+    effects.run("statuspage.create_incident", create, planned)
+    effects.run("opsgenie.details", record, planned)
+    return ActionResult(ref_, done=effects.done, skipped=effects.skipped, statuspage=result)
+
+
+# ---- close (not an incident) --------------------------------------------------------------------------
+
+
+def close_incident(
+    ctx: Context, ref: str, *, reason: str, ticket: str | None = None, dry_run: bool = False
+) -> ActionResult | DryRun:
+    """`oncall incident close`: for reports that are not incidents; the playbook's friendly thread reply."""
+    reason = _check_text(reason, "--reason")
+    ticket = _check_url(ticket, "--ticket") if ticket else None
+    inc = find_incident(ctx, ref)
+    ref_ = _ref(ctx, inc)
+    details = _details(inc)
+    thread = details.get(D_THREAD)
+    warnings: list[str] = []
+    if not thread:
+        warnings.append(
+            "no #incidents thread linked; reply to the reporter by hand:\n" + text.close_reply(reason, ticket)
+        )
+    if details.get(D_STATUSPAGE):
+        warnings.append(
+            f"a Statuspage incident is linked: resolve it with `oncall status update "
+            f"{ref_.number} --status resolved --message TEXT`"
+        )
+    planned = ["opsgenie.close"] + (["slack.reply_thread"] if thread else [])
+    note = f"Not an incident: {reason}" + (f" (ticket {ticket})" if ticket else "")
+    if dry_run:
+        plan = [Change("opsgenie", "close incident", ref_.number, {"note": note})]
+        if thread:
+            plan.append(
+                Change("slack", "reply in thread", thread, {"text": text.close_reply(reason, ticket)})
+            )
+        return DryRun(plan, warnings)
+    og = _og(ctx)
+    effects = _Effects("close")
+
+    def close() -> bool:
+        if inc.status == "closed":
+            return False
+        _wait(og, og.close_incident(identifier=inc.id, note=note))
+        return True
+
+    def reply() -> bool:
+        assert thread
+        thread_channel, thread_ts = _check_thread(thread)
+        message = text.close_reply(reason, ticket)
+        return not _post_once(ctx, thread_channel, message, thread_ts, needle=text.CLOSE_WORDING)["reused"]
+
+    effects.run("opsgenie.close", close, planned)
+    if thread:
+        effects.run("slack.reply_thread", reply, planned)
+    ref_.status = "closed"
+    return ActionResult(ref_, done=effects.done, skipped=effects.skipped, warnings=warnings)

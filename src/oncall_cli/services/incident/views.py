@@ -1,0 +1,178 @@
+"""The read-only incident commands: `list`, `show` and the `postmortem` draft (which writes only the
+Markdown file it is asked for)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from oncall_cli.errors import OncallError, UsageError
+from oncall_cli.services import incident_text as text
+from oncall_cli.services.context import Context
+from oncall_cli.services.incident.common import (
+    _details,
+    _incidents_since,
+    _og,
+    _page_id,
+    _ref,
+    _slack,
+    _slack_links,
+    _sp,
+    _sp_links,
+    _split_list,
+    _web_url,
+    find_incident,
+)
+from oncall_cli.services.incident.models import (
+    IncidentDetail,
+    IncidentRow,
+    Postmortem,
+    StatuspageLinks,
+    TimelineItem,
+)
+from oncall_cli.services.incident_text import D_CHANNEL, D_COMMANDER, D_COMMS, D_STAKEHOLDERS, D_STATUSPAGE
+
+if TYPE_CHECKING:
+    from oncall_cli.clients.opsgenie import OpsgenieClient
+    from oncall_cli.clients.opsgenie_models import Recipient
+
+
+def list_incidents(
+    ctx: Context, *, status: str | None = None, since: str | None = None, limit: int = 100
+) -> list[IncidentRow]:
+    """`oncall incident list`: newest first, optionally by status and creation date."""
+    from oncall_cli.services.timeparse import parse_time
+
+    if status is not None and status not in ("open", "resolved", "closed"):
+        raise UsageError(f"--status: {status!r} is not one of open, resolved, closed")
+    tz = ctx.settings.text("timezone")
+    after = parse_time(since, flag="--since", tz=tz, now=ctx.now(), clock="past") if since else None
+    rows: list[IncidentRow] = []
+    for inc in _incidents_since(ctx, after, status):
+        if status is not None and inc.status and inc.status != status:
+            continue
+        details = _details(inc)
+        rows.append(
+            IncidentRow(
+                id=inc.id,
+                number=inc.tiny_id or inc.id,
+                message=inc.message or "",
+                priority=inc.priority or "",
+                status=inc.status or "",
+                created_at=inc.created_at,
+                url=_web_url(ctx, inc.id),
+                slack_channel=details.get(D_CHANNEL),
+                statuspage_incident_id=details.get(D_STATUSPAGE),
+            )
+        )
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def show(ctx: Context, ref: str) -> IncidentDetail:
+    """`oncall incident show`: details, responders, roles, timeline, channel and Statuspage state."""
+    inc = find_incident(ctx, ref)
+    details = _details(inc)
+    warnings: list[str] = []
+    og = _og(ctx)
+    timeline = [
+        TimelineItem(
+            at=e.event_time,
+            kind=e.type or e.group or "entry",
+            text=(e.description.content or e.description.name or "") if e.description else "",
+        )
+        for e in og.list_incident_timeline_entries(incident_id=inc.id)
+        if not e.hidden
+    ]
+    try:
+        timeline += [
+            TimelineItem(at=n.created_at, text=n.note, kind="note")
+            for n in og.list_incident_notes(identifier=inc.id)
+        ]
+    except OncallError as exc:
+        warnings.append(f"could not read the incident notes: {exc.message}")
+    timeline.sort(key=lambda t: (t.at is None, t.at or datetime.min))
+    slack = _slack_links(ctx, details)
+    if slack.channel_id and not slack.channel_name:
+        try:
+            slack.channel_name = _slack(ctx).conversations_info(channel=slack.channel_id).name
+        except OncallError as exc:
+            warnings.append(f"could not read the Slack channel: {exc.message}")
+    statuspage = None
+    sp_id = details.get(D_STATUSPAGE)
+    if sp_id:
+        try:
+            statuspage = _sp_links(ctx, _sp(ctx).get_incident(incident_id=sp_id))
+        except OncallError as exc:
+            statuspage = StatuspageLinks(incident_id=sp_id, url=text.statuspage_url(_page_id(ctx), sp_id))
+            warnings.append(f"could not read the Statuspage incident: {exc.message}")
+    responders = [_responder_name(og, r, warnings) for r in inc.responders]
+    return IncidentDetail(
+        incident=_ref(ctx, inc),
+        description=inc.description,
+        created_at=inc.created_at,
+        updated_at=inc.updated_at,
+        roles={"commander": details.get(D_COMMANDER), "comms": details.get(D_COMMS)},
+        responders=[str(r) for r in responders],
+        stakeholders=_split_list(details.get(D_STAKEHOLDERS)),
+        slack=slack,
+        statuspage=statuspage,
+        timeline=timeline,
+        details=details,
+        warnings=warnings,
+    )
+
+
+def _responder_name(og: OpsgenieClient, responder: Recipient, warnings: list[str]) -> str:
+    """A responder as people know them: the username (email) of a user Opsgenie names only by id."""
+    if responder.username or responder.name:
+        return str(responder.username or responder.name)
+    if responder.type == "user" and responder.id:
+        try:
+            return og.get_user(identifier=responder.id).username
+        except OncallError as exc:
+            warnings.append(f"could not read responder {responder.id}: {exc.message}")
+    return str(responder.id or responder.type)
+
+
+def postmortem(ctx: Context, ref: str, *, output: Path | None = None, force: bool = False) -> Postmortem:
+    """`oncall incident postmortem`: a Markdown draft from the incident's details and timeline."""
+    if output is not None and output.exists() and not force:
+        raise UsageError(
+            f"--output: {output} exists; it may hold your edits",
+            hint="Pass --force to overwrite it, or choose another file.",
+        )
+    detail = show(ctx, ref)
+    resolved_at = next((t.at for t in detail.timeline if t.text.startswith("Resolved: ")), None)
+    if resolved_at is None and detail.incident.status in ("resolved", "closed"):
+        resolved_at = detail.updated_at
+    channel = f"#{detail.slack.channel_name}" if detail.slack.channel_name else detail.slack.channel_id
+    components = list(detail.statuspage.components) if detail.statuspage else []
+    data = text.PostmortemInput(
+        number=detail.incident.number,
+        message=detail.incident.message,
+        priority=detail.incident.priority,
+        status=detail.incident.status,
+        created_at=detail.created_at,
+        resolved_at=resolved_at,
+        opsgenie_url=detail.incident.url,
+        description=detail.description,
+        channel=channel,
+        statuspage_url=detail.statuspage.url if detail.statuspage else None,
+        components=components,
+        commander=detail.roles.get("commander"),
+        comms=detail.roles.get("comms"),
+        responders=detail.responders,
+        timeline=[text.TimelineLine(at=t.at, text=t.text) for t in detail.timeline],
+        generated_at=ctx.now(),
+    )
+    markdown = text.postmortem_markdown(data)
+    if output is not None:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(markdown, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--output: cannot write {output}: {exc.strerror}") from exc
+    return Postmortem(incident=detail.incident, path=str(output) if output else None, markdown=markdown)
