@@ -64,17 +64,32 @@ def is_eastern(tz: str) -> bool:
     """[R3] True when `tz` keeps New York's UTC offset at every hour of 2024-2027.
 
     Comparing offsets, never names, is what makes America/Detroit Eastern and America/Panama (EST, no DST)
-    or America/Havana (DST switches at other hours) not. Hourly samples catch transitions that differ by
-    hours; the result is cached per zone name.
+    or America/Havana (DST switches at other hours) not. Offsets are compared daily, and hour by hour
+    across every day on which either zone changes offset, so transitions that differ by hours are caught
+    at a fraction of the cost of hourly sampling; the result is cached per zone name.
     """
     here, ny = zone(tz), zone(EASTERN_REFERENCE)
+
+    def offsets(at: datetime) -> tuple[timedelta | None, timedelta | None]:
+        return at.astimezone(here).utcoffset(), at.astimezone(ny).utcoffset()
+
+    day, hour = timedelta(days=1), timedelta(hours=1)
     at = datetime(2024, 1, 1, tzinfo=UTC)
     stop = datetime(2028, 1, 1, tzinfo=UTC)
-    step = timedelta(hours=1)
+    previous = offsets(at)
     while at < stop:
-        if at.astimezone(here).utcoffset() != at.astimezone(ny).utcoffset():
+        current = offsets(at)
+        if current[0] != current[1]:
             return False
-        at += step
+        if current != previous:
+            step = at - day
+            while step < at:
+                mine, theirs = offsets(step)
+                if mine != theirs:
+                    return False
+                step += hour
+        previous = current
+        at += day
     return True
 
 
