@@ -3,10 +3,11 @@
 The round is planned in three steps (docs/scheduling.md, "Placement"):
 
 1. candidates, split and deferrals (R2, R3, R4, R6): who is in which rotation, who waits;
-2. the *pattern*: which positions of each rotation hold a new engineer. This is the only place R7 can be
-   broken, and it is searched exactly by dynamic programming over the time-ordered shifts (`solve_pattern`);
-3. the assignment: which new engineer takes which "new" position, which other engineer which remaining one,
-   honouring R6 thresholds (hard) and minimising R9 PTO clashes exactly (a small min-cost flow).
+2. the *pattern*: which positions of each rotation hold a new engineer, and where each engineer with PTO
+   in the round goes. This is the only place R7 can be broken; it is searched exactly by dynamic
+   programming over the time-ordered shifts (`solve_pattern`), R7 first, then R9, then the courtesy;
+3. the assignment: everyone else fills their class's remaining positions in shuffled order, honouring R6
+   thresholds (hard). Beyond the exact search's budget, R9 is handled here instead (`assign_class`).
 
 The rng only shuffles the roster before step 1, so a seed fixes the plan byte for byte.
 """
@@ -38,6 +39,8 @@ from oncall_cli.scheduling.model import (
 
 DP_BUDGET = 1_500_000
 """State transitions the exact pattern search may spend before falling back to the greedy pattern."""
+SPECIALS_BUDGET = 1_500_000
+"""The same, for the search that also places engineers with PTO by name (R9 exact)."""
 FLOW_BUDGET = 3_000_000
 """Edge relaxations the exact PTO assignment may spend before keeping the greedy assignment."""
 
@@ -45,13 +48,23 @@ Slot = tuple[datetime, datetime]
 
 
 @dataclass(frozen=True, slots=True)
+class Special:
+    """An engineer the exact search places by name: one whose PTO touches their rotation (R9)."""
+
+    new: bool
+    threshold: int
+    holes: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
 class PlacementProblem:
     """The order search reduced to positions; every tuple is indexed by group, then position.
 
-    `new_thresholds[g]` (sorted) holds, per new engineer of group g, the first position they may take (R6);
-    `old_thresholds[g]` the same for the others. `fixed_new` counts new engineers of the previous round
-    overlapping a position from another group (R7); `pto_new`/`pto_old` count the group's new/other
-    engineers unavailable at a position (a hint for R9; the exact R9 work happens in the assignment).
+    `new_thresholds[g]` (sorted) holds, per interchangeable new engineer of group g, the first position
+    they may take (R6); `old_thresholds[g]` the same for the others. `specials[g]` are engineers placed by
+    name because their PTO makes positions differ for them. `fixed_new` counts new engineers of the
+    previous round overlapping a position from another group (R7). `pto_new`/`pto_old` are PTO hints for
+    the fallback path, used only when specials do not fit the budget.
     """
 
     slots: tuple[tuple[Slot, ...], ...]
@@ -60,6 +73,7 @@ class PlacementProblem:
     fixed_new: tuple[tuple[int, ...], ...] = ()
     pto_new: tuple[tuple[int, ...], ...] = ()
     pto_old: tuple[tuple[int, ...], ...] = ()
+    specials: tuple[tuple[Special, ...], ...] = ()
 
     def fixed(self, g: int, p: int) -> int:
         return self.fixed_new[g][p] if self.fixed_new else 0
@@ -68,14 +82,30 @@ class PlacementProblem:
         table = self.pto_new if new else self.pto_old
         return table[g][p] if table else 0
 
+    def special(self, g: int) -> tuple[Special, ...]:
+        return self.specials[g] if self.specials else ()
+
+    def generic(self) -> PlacementProblem:
+        """The same problem with specials folded into the interchangeable classes (for the fallback)."""
+        if not self.specials:
+            return self
+        news = tuple(tuple(sorted(t + tuple(x.threshold for x in sp if x.new)))
+                     for t, sp in zip(self.new_thresholds, self.specials, strict=True))
+        olds = tuple(tuple(sorted(t + tuple(x.threshold for x in sp if not x.new)))
+                     for t, sp in zip(self.old_thresholds, self.specials, strict=True))
+        return replace(self, new_thresholds=news, old_thresholds=olds, specials=())
+
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
-    """Which positions of each group hold new engineers, and how many new-new overlaps that leaves."""
+    """Which positions of each group hold new engineers (generic or special), where each special goes,
+    how many new-new overlaps (R7) and PTO clashes of specials (R9) that leaves."""
 
     new_slots: tuple[tuple[int, ...], ...]
     pairs: int
     exhaustive: bool
+    special_slots: tuple[tuple[int, ...], ...] = ()
+    clashes: int = 0
 
 
 # Step 2: the pattern -----------------------------------------------------------------------------------
@@ -113,11 +143,20 @@ def count_pairs(problem: PlacementProblem, new_slots: Sequence[Sequence[int]]) -
     return pairs + sum(problem.fixed(g, p) for g, group in enumerate(chosen) for p in group)
 
 
-def pattern_feasible(problem: PlacementProblem, new_slots: Sequence[Sequence[int]]) -> bool:
-    """[R6] Sizes match and both classes meet their thresholds (Hall's condition for suffix choices)."""
+def pattern_feasible(problem: PlacementProblem, new_slots: Sequence[Sequence[int]],
+                     special_slots: Sequence[Sequence[int]] = ()) -> bool:
+    """[R6] Sizes match and every class meets its thresholds (Hall's condition for suffix choices)."""
     for g, group in enumerate(problem.slots):
-        news = sorted(new_slots[g])
-        olds = sorted(set(range(len(group))) - set(news))
+        specials = problem.special(g)
+        placed = tuple(special_slots[g]) if specials else ()
+        if len(placed) != len(specials) or len(set(placed)) != len(placed):
+            return False
+        if any(p < x.threshold for p, x in zip(placed, specials, strict=True)):
+            return False
+        news = sorted(set(new_slots[g]) - {p for p, x in zip(placed, specials, strict=True) if x.new})
+        olds = sorted(set(range(len(group))) - set(new_slots[g]) - set(placed))
+        if any(not x.new and p in new_slots[g] for p, x in zip(placed, specials, strict=True)):
+            return False
         if len(news) != len(problem.new_thresholds[g]) or len(olds) != len(problem.old_thresholds[g]):
             return False
         if any(p < t for p, t in zip(news, problem.new_thresholds[g], strict=True)):
@@ -127,34 +166,43 @@ def pattern_feasible(problem: PlacementProblem, new_slots: Sequence[Sequence[int
     return True
 
 
-def _dp_size(problem: PlacementProblem) -> int:
+def dp_size(problem: PlacementProblem) -> int:
+    """An upper bound on the DP's state transitions: what the budget is compared against."""
     states: int = 1 << len(problem.slots)
-    for news in problem.new_thresholds:
-        states *= len(news) + 1
+    for g, news in enumerate(problem.new_thresholds):
+        states *= (len(news) + 1) << len(problem.special(g))
     return states * sum(len(g) for g in problem.slots)
 
 
 def solve_pattern(problem: PlacementProblem, budget: int = DP_BUDGET) -> Pattern:
-    """[R7] The pattern with the fewest new-new overlaps, then fewest PTO hints, then new engineers latest.
+    """[R7][R9] The pattern with the fewest new-new overlaps, then the fewest PTO clashes of the specials,
+    then new engineers as late as possible (courtesy).
 
-    Exact within `budget`: a DP over the shifts in time order whose state is, per group, how many new
-    engineers were placed so far and whether the group's latest shift holds one. A shift overlaps, among
-    earlier shifts of another group, only that group's latest one, so the state sees every overlap (see
-    docs/scheduling.md). Beyond the budget a greedy pattern is used; its count is still reported exactly.
+    Exact within `budget`: a DP over the shifts in time order whose state is, per group, how many
+    interchangeable new engineers were placed so far, which specials were placed, and whether the group's
+    latest shift holds a new engineer. A shift overlaps, among earlier shifts of another group, only that
+    group's latest one, so the state sees every overlap (see docs/scheduling.md). Beyond the budget the
+    specials are folded into their classes and a greedy pattern is used; its count is still exact.
     """
-    if _dp_size(problem) <= budget and all(len(t) < 4096 for t in problem.new_thresholds):
+    if dp_size(problem) <= budget and all(len(t) < 4096 for t in problem.new_thresholds):
         return _solve_dp(problem)
-    return _solve_greedy(problem)
+    return _solve_greedy(problem.generic())
 
 
 def _solve_dp(problem: PlacementProblem) -> Pattern:
     groups = len(problem.slots)
     sizes = [len(s) for s in problem.slots]
     tn, to = problem.new_thresholds, problem.old_thresholds
-    offset = [groups + 12 * g for g in range(groups)]
-    courtesy_total = sum(len(tn[g]) * sizes[g] for g in range(groups)) + 1
+    specials = [problem.special(g) for g in range(groups)]
+    count_off = [groups + 12 * g for g in range(groups)]
+    special_off, at = [], groups + 12 * groups
+    for g in range(groups):
+        special_off.append(at)
+        at += len(specials[g])
+    popcount = [bin(m).count("1") for m in range(1 << max((len(s) for s in specials), default=0))]
+    courtesy_total = sum((len(tn[g]) + len(specials[g])) * sizes[g] for g in range(groups)) + 1
     pto_total = sum(max(problem.pto(g, p, True), problem.pto(g, p, False))
-                    for g in range(groups) for p in range(sizes[g])) + 1
+                    for g in range(groups) for p in range(sizes[g])) + sum(len(s) for s in specials) + 1
     w_pto, w_pair = courtesy_total, courtesy_total * pto_total
 
     # Which groups' latest shift overlaps each shift when the walk reaches it.
@@ -168,37 +216,57 @@ def _solve_dp(problem: PlacementProblem) -> Pattern:
         latest[g] = problem.slots[g][p]
 
     frontier: dict[int, int] = {0: 0}
-    back: list[dict[int, tuple[int, bool]]] = []
+    back: list[dict[int, tuple[int, int]]] = []  # new state -> (old state, choice): -2 old, -1 new, j special
     for (g, p), conflict in zip(order, conflicts, strict=True):
         nxt: dict[int, int] = {}
-        step: dict[int, tuple[int, bool]] = {}
-        bit, off, k, n_old = 1 << g, offset[g], len(tn[g]), len(to[g])
+        step: dict[int, tuple[int, int]] = {}
+        bit, off, k, n_old = 1 << g, count_off[g], len(tn[g]), len(to[g])
+        s_off, mine = special_off[g], specials[g]
+        s_mask = (1 << len(mine)) - 1
+        courtesy = sizes[g] - 1 - p
         cost_old = problem.pto(g, p, False) * w_pto
-        cost_new = problem.pto(g, p, True) * w_pto + (sizes[g] - 1 - p) + problem.fixed(g, p) * w_pair
+        cost_new = problem.pto(g, p, True) * w_pto + courtesy + problem.fixed(g, p) * w_pair
         for state, cost in frontier.items():
             c = (state >> off) & 0xFFF
-            m = p - c
+            placed = (state >> s_off) & s_mask
+            m = p - c - popcount[placed]
+            pairs = sum((state >> h) & 1 for h in conflict)
             if m < n_old and p >= to[g][m]:
                 ns, nc = state & ~bit, cost + cost_old
                 if nc < nxt.get(ns, nc + 1):
-                    nxt[ns], step[ns] = nc, (state, False)
+                    nxt[ns], step[ns] = nc, (state, -2)
             if c < k and p >= tn[g][c]:
-                pairs = sum((state >> h) & 1 for h in conflict)
                 ns, nc = (state | bit) + (1 << off), cost + cost_new + pairs * w_pair
                 if nc < nxt.get(ns, nc + 1):
-                    nxt[ns], step[ns] = nc, (state, True)
+                    nxt[ns], step[ns] = nc, (state, -1)
+            for j, sp in enumerate(mine):
+                if placed >> j & 1 or p < sp.threshold:
+                    continue
+                nc = cost + (w_pto if p in sp.holes else 0)
+                if sp.new:
+                    ns = (state | bit) | (1 << (s_off + j))
+                    nc += courtesy + (problem.fixed(g, p) + pairs) * w_pair
+                else:
+                    ns = (state & ~bit) | (1 << (s_off + j))
+                if nc < nxt.get(ns, nc + 1):
+                    nxt[ns], step[ns] = nc, (state, j)
         back.append(step)
         frontier = nxt
     if not frontier:
         raise RulesViolatedError("[R6] no order of the round meets every new hire's 60-day threshold")
     state = min(frontier, key=lambda s: (frontier[s], s))
     chosen: list[list[int]] = [[] for _ in range(groups)]
+    where: list[list[int]] = [[0] * len(s) for s in specials]
     for (g, p), step in zip(reversed(order), reversed(back), strict=True):
-        state, is_new = step[state]
-        if is_new:
+        state, choice = step[state]
+        if choice == -1 or (choice >= 0 and specials[g][choice].new):
             chosen[g].append(p)
+        if choice >= 0:
+            where[g][choice] = p
     new_slots = tuple(tuple(sorted(c)) for c in chosen)
-    return Pattern(new_slots, count_pairs(problem, new_slots), exhaustive=True)
+    clashes = sum(1 for g in range(groups) for j, sp in enumerate(specials[g]) if where[g][j] in sp.holes)
+    return Pattern(new_slots, count_pairs(problem, new_slots), exhaustive=True,
+                   special_slots=tuple(tuple(w) for w in where) if problem.specials else (), clashes=clashes)
 
 
 def _solve_greedy(problem: PlacementProblem) -> Pattern:
@@ -398,32 +466,46 @@ def plan_round(engineers: Sequence[Engineer], settings: RoundSettings = RoundSet
 
     groups, slots, thresholds = _split_with_deferrals(candidates, starts, settings, deferred)
     holes = _pto_positions(candidates, groups, slots)
-    base = _problem(groups, slots, thresholds, holes, newness, previous, by_email, settings, round_day,
-                    current_participants)
-    pattern, participants = _place(base, groups, newness, thresholds, holes)
+    fixed = _fixed_pairs(slots, previous, newness, by_email, settings, round_day, current_participants)
+    pattern, participants = _place(groups, slots, thresholds, holes, newness, fixed, budget=DP_BUDGET,
+                                   specials_budget=SPECIALS_BUDGET)
     return _build_plan(settings, starts, slots, participants, deferred, newness, by_email, previous, pattern,
                        len(candidates))
 
 
-def _place(problem: PlacementProblem, groups: Sequence[Sequence[Engineer]], newness: Mapping[str, bool],
-           thresholds: Mapping[str, int], holes: Mapping[str, frozenset[int]],
-           passes: int = 3) -> tuple[Pattern, list[tuple[str, ...]]]:
-    """[R7][R9] Pattern, then assignment. If PTO clashes remain, the engineers who clashed mark their PTO
-    positions in the problem and the pattern is searched again (pairs still come first); the best of the
-    passes wins. The first pass has no hints, so courtesy is never traded away for nothing."""
+def _place(groups: Sequence[Sequence[Engineer]], slots: Sequence[Sequence[Slot]],
+           thresholds: Mapping[str, int], holes: Mapping[str, frozenset[int]], newness: Mapping[str, bool],
+           fixed: Sequence[Sequence[int]], *, budget: int,
+           specials_budget: int) -> tuple[Pattern, list[tuple[str, ...]]]:
+    """[R7][R9] Pattern, then assignment.
+
+    Exact path: engineers with PTO in their rotation are specials placed by name inside the DP, so pairs,
+    then PTO clashes, then courtesy are optimised together. Fallback (too big for the budget): everyone is
+    interchangeable in the DP; PTO is handled by the assignment, and if clashes remain the classes that
+    clashed mark their PTO positions as hints and the pattern is searched again; the best pass wins.
+    """
+    exact = _problem(groups, slots, thresholds, holes, newness, fixed, with_specials=True)
+    if dp_size(exact) <= specials_budget:
+        pattern = solve_pattern(exact, specials_budget)
+        return pattern, _assign(pattern, groups, newness, thresholds, holes)
+    problem = _problem(groups, slots, thresholds, holes, newness, fixed, with_specials=False)
     hinted: set[str] = set()
     best: tuple[tuple[int, int], Pattern, list[tuple[str, ...]]] | None = None
-    for _ in range(passes):
-        pattern = solve_pattern(problem)
+    for _ in range(3):
+        pattern = solve_pattern(problem, budget)
         participants = _assign(pattern, groups, newness, thresholds, holes)
         clashed = {participants[g][p] for g in range(len(groups)) for p in range(len(participants[g]))
                    if p in holes.get(participants[g][p], ())}
         score = (pattern.pairs, len(clashed))
         if best is None or score < best[0]:
             best = (score, pattern, participants)
-        if not clashed or clashed <= hinted or not pattern.exhaustive:
+        # Everyone with PTO in a class that clashed competes for the same free positions: hint them all.
+        classes = {(g, newness[u]) for g, group in enumerate(participants) for u in group if u in clashed}
+        more = {e.email for g, members in enumerate(groups) for e in members
+                if e.email in holes and (g, newness[e.email]) in classes} - hinted
+        if not clashed or not more or not pattern.exhaustive:
             break
-        hinted |= clashed
+        hinted |= more
         problem = _with_hints(problem, groups, newness, holes, frozenset(hinted))
     assert best is not None
     return best[1], best[2]
@@ -431,14 +513,20 @@ def _place(problem: PlacementProblem, groups: Sequence[Sequence[Engineer]], newn
 
 def _assign(pattern: Pattern, groups: Sequence[Sequence[Engineer]], newness: Mapping[str, bool],
             thresholds: Mapping[str, int], holes: Mapping[str, frozenset[int]]) -> list[tuple[str, ...]]:
+    """Specials where the pattern put them; everyone else into their class's remaining positions."""
     participants: list[tuple[str, ...]] = []
     for g, members in enumerate(groups):
-        news = [e for e in members if newness[e.email]]
-        olds = [e for e in members if not newness[e.email]]
+        placed: dict[int, Engineer] = {}
+        rest = list(members)
+        if pattern.special_slots:
+            specials = [e for e in members if e.email in holes]
+            placed = dict(zip(pattern.special_slots[g], specials, strict=True))
+            rest = [e for e in members if e.email not in holes]
         new_set = set(pattern.new_slots[g])
-        placed = assign_class(pattern.new_slots[g], news, thresholds, holes)
-        placed.update(assign_class([p for p in range(len(members)) if p not in new_set], olds, thresholds,
-                                   holes))
+        free_new = [p for p in pattern.new_slots[g] if p not in placed]
+        free_old = [p for p in range(len(members)) if p not in new_set and p not in placed]
+        placed.update(assign_class(free_new, [e for e in rest if newness[e.email]], thresholds, holes))
+        placed.update(assign_class(free_old, [e for e in rest if not newness[e.email]], thresholds, holes))
         participants.append(tuple(placed[p].email for p in range(len(members))))
     return participants
 
@@ -509,11 +597,10 @@ def _pto_positions(candidates: Sequence[Engineer], groups: Sequence[Sequence[Eng
     return out
 
 
-def _problem(groups: Sequence[Sequence[Engineer]], slots: Sequence[Sequence[Slot]],
-             thresholds: Mapping[str, int], holes: Mapping[str, frozenset[int]], newness: Mapping[str, bool],
-             previous: Sequence[Shift],
-             by_email: Mapping[str, Engineer], settings: RoundSettings, round_day: date,
-             current_participants: frozenset[str] | None) -> PlacementProblem:
+def _fixed_pairs(slots: Sequence[Sequence[Slot]], previous: Sequence[Shift], newness: Mapping[str, bool],
+                 by_email: Mapping[str, Engineer], settings: RoundSettings, round_day: date,
+                 current_participants: frozenset[str] | None) -> list[list[int]]:
+    """[R7] Per position: new engineers of the previous round overlapping it from another group."""
     fixed = [[0] * len(s) for s in slots]
     for shift in _previous_new(previous, newness, by_email, settings, round_day, current_participants):
         group = rules.group_of(shift.rotation, settings)
@@ -523,13 +610,24 @@ def _problem(groups: Sequence[Sequence[Engineer]], slots: Sequence[Sequence[Slot
             for p, (a, b) in enumerate(group_slots):
                 if a < shift.end and shift.start < b:
                     fixed[g][p] += 1
+    return fixed
+
+
+def _problem(groups: Sequence[Sequence[Engineer]], slots: Sequence[Sequence[Slot]],
+             thresholds: Mapping[str, int], holes: Mapping[str, frozenset[int]], newness: Mapping[str, bool],
+             fixed: Sequence[Sequence[int]], *, with_specials: bool) -> PlacementProblem:
+    def generic(e: Engineer) -> bool:
+        return not with_specials or e.email not in holes
+
     return PlacementProblem(
         slots=tuple(tuple(s) for s in slots),
-        new_thresholds=tuple(tuple(sorted(thresholds[e.email] for e in m if newness[e.email]))
+        new_thresholds=tuple(tuple(sorted(thresholds[e.email] for e in m if newness[e.email] and generic(e)))
                              for m in groups),
-        old_thresholds=tuple(tuple(sorted(thresholds[e.email] for e in m if not newness[e.email]))
-                             for m in groups),
+        old_thresholds=tuple(tuple(sorted(thresholds[e.email] for e in m
+                                          if not newness[e.email] and generic(e))) for m in groups),
         fixed_new=tuple(tuple(f) for f in fixed),
+        specials=tuple(tuple(Special(newness[e.email], thresholds[e.email], holes[e.email])
+                             for e in m if not generic(e)) for m in groups) if with_specials else (),
     )
 
 

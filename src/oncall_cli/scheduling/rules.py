@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -254,7 +254,3 @@ def unavailable_during(engineer: Engineer, begin: datetime, end: datetime) -> tu
         if lo < end and hi > begin:
             return dates
     return None
-
-
-def emails(engineers: Iterable[Engineer]) -> list[str]:
-    return [e.email for e in engineers]
