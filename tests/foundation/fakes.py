@@ -13,6 +13,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 from typer.testing import CliRunner, Result
 
+from conftest import explain  # noqa: F401  (re-exported for the foundation tests)
 from oncall_cli.cli.main import app
 from oncall_cli.services.context import Deps
 
@@ -141,11 +142,3 @@ class Cli:
         )
         argv = ["--config", str(self.config_path), *args] if with_config else list(args)
         return CliRunner().invoke(app, argv, obj=self.last_deps, input=input)
-
-
-def explain(result: Result) -> str:
-    """Everything a failing assertion about a CLI run should show."""
-    return (
-        f"exit {result.exit_code}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}\n"
-        f"--- exception\n{result.exception!r}"
-    )

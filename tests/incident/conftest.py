@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from conftest import explain
 from oncall_cli.cli.main import app
 from oncall_cli.sandbox.emulator import Emulator
 from oncall_cli.services.context import Deps
@@ -53,13 +54,6 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.now += seconds
-
-
-def explain(result: Result) -> str:
-    return (
-        f"exit {result.exit_code}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}\n"
-        f"--- exception\n{result.exception!r}"
-    )
 
 
 @dataclass

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner, Result
 
+from conftest import explain
 from oncall_cli.cli.main import app
 from oncall_cli.config import load_settings
 from oncall_cli.sandbox.emulator import Emulator
@@ -41,13 +42,6 @@ ROT_B_START = datetime(2027, 1, 6, 11, 0, tzinfo=NY)
 
 def ny(*args: int) -> datetime:
     return datetime(*args, tzinfo=NY)  # type: ignore[misc]
-
-
-def explain(result: Result) -> str:
-    return (
-        f"exit {result.exit_code}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}\n"
-        f"--- exception\n{result.exception!r}"
-    )
 
 
 @dataclass
