@@ -240,3 +240,53 @@ def test_export_rejects_an_unknown_format(sandbox_cli: SandboxCli) -> None:
     result = sandbox_cli("schedule", "export", "--format", "pdf")
     assert result.exit_code == 2
     assert "--format" in result.stderr
+
+
+def test_R8_the_round_after_next_continues_from_the_running_next_round(sandbox_cli: SandboxCli) -> None:
+    first = sandbox_cli.json("schedule", "new", "--seed", "1", "--apply", "--no-announce")
+    starts = [datetime.fromisoformat(r["start"]) for r in first["rotations"]]
+    # Months later both -next rotations carry their seats; plan and apply the following round.
+    sandbox_cli.clock.advance(days=(max(starts) - sandbox_cli.clock.now()).days + 3)
+    second = sandbox_cli.json("schedule", "new", "--seed", "2", "--apply", "--no-announce")
+    names = [r["name"] for r in second["rotations"]]
+    assert all(n.startswith(("rot-a-20", "rot-b-20")) for n in names), names
+    assert second["apply"]["existing"] == []
+    by_name = {r.name: r for r in _rotations(sandbox_cli)}
+    for planned in second["rotations"]:
+        previous = by_name[planned["name"].rsplit("-", 3)[0] + "-next"]
+        assert previous.end == datetime.fromisoformat(planned["start"])  # [R8] starts where its round ends
+    now = sandbox_cli.clock.now()
+    _assert_one_per_group_throughout(list(by_name.values()), now, now + timedelta(weeks=30))
+    again = sandbox_cli.json("schedule", "new", "--seed", "2", "--apply", "--no-announce")
+    assert sorted(again["apply"]["existing"]) == sorted(names) and again["apply"]["actions"] == []
+
+
+def test_apply_refuses_a_start_in_the_past(sandbox_cli: SandboxCli) -> None:
+    result = sandbox_cli("schedule", "new", "--start", "2027-01-04", "--apply")
+    assert result.exit_code == 2, explain(result)
+    assert "--start" in result.stderr and "past" in result.stderr
+    assert sandbox_cli("schedule", "new", "--start", "2027-01-04", "--json").exit_code == 0  # a plan is fine
+
+
+def test_R4_split_1_ends_the_seat_the_new_round_drops(sandbox_cli: SandboxCli) -> None:
+    plan = sandbox_cli.json("schedule", "new", "--split", "1", "--seed", "1", "--apply", "--no-announce")
+    start = datetime.fromisoformat(plan["rotations"][0]["start"])
+    by_name = {r.name: r for r in _rotations(sandbox_cli)}
+    assert by_name["rot-b"].end == start
+    assert by_name["rot-a"].end == start
+
+
+def test_export_times_do_not_move_between_exports(sandbox_cli: SandboxCli) -> None:
+    import icalendar
+
+    def events(text: str) -> set[tuple[str, datetime, datetime]]:
+        return {
+            (str(e["UID"]), e.decoded("DTSTART"), e.decoded("DTEND"))
+            for e in icalendar.Calendar.from_ical(text).walk("VEVENT")
+        }
+
+    first = sandbox_cli("schedule", "export", "--format", "ics", "--weeks", "3").stdout
+    sandbox_cli.clock.advance(minutes=7)
+    second = sandbox_cli("schedule", "export", "--format", "ics", "--weeks", "3").stdout
+    assert events(first) == events(second)
+    assert all(end.strftime("%H:%M") == "11:00" for _, _, end in events(first))

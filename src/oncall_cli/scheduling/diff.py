@@ -102,4 +102,16 @@ def round_actions(
                 continue  # a later rotation is not ours to end
             if rotation.end is None or rotation.end > start:
                 actions.append(Action("end_rotation", rotation.name, end=start))
+    # [R4] A smaller --split than the schedule has: the seats the new round drops end when it begins.
+    planned_groups = {p.group for p in planned}
+    if planned:
+        first = min(by_name[p.name].start if p.name in by_name else p.start for p in planned)
+        for rotation in current:
+            group = group_of(rotation.name, settings)
+            if group is None or group in planned_groups or rotation.name in planned_names:
+                continue
+            if rotation.name.lower() in {h.lower() for h in settings.holiday_rotation_names}:
+                continue
+            if rotation.start < first and (rotation.end is None or rotation.end > first):
+                actions.append(Action("end_rotation", rotation.name, end=first))
     return RoundDiff(tuple(actions), tuple(existing), tuple(differences))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import random
 import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from oncall_cli.scheduling.calendar import shifts_to_csv, shifts_to_ics
 from oncall_cli.scheduling.check import check_schedule
 from oncall_cli.scheduling.diff import Action, RoundDiff, round_actions
 from oncall_cli.scheduling.model import (
+    GROUP_LETTERS,
     Engineer,
     Override,
     Plan,
@@ -72,10 +73,6 @@ class RoundResult:
     dry_run: bool = True
 
 
-def _is_next(name: str, settings: RoundSettings) -> bool:
-    return name.endswith(settings.next_suffix)
-
-
 def plan_new_round(
     context: Context,
     *,
@@ -85,7 +82,12 @@ def plan_new_round(
     seed: int | None = None,
     randomize: bool = True,
 ) -> RoundInputs:
-    """Plan the next round from a roster file or the Opsgenie team, continuing the current rotations."""
+    """Plan the next round from a roster file or the Opsgenie team, continuing the current rotations.
+
+    [R8] Each seat's new rotation starts when the round of the rotation carrying that seat now ends, so
+    the command works round after round: after `rot-a-next` has taken over, the following round is
+    planned from it (and named after its first day, as `rot-a-next` is taken).
+    """
     settings = round_settings(context.settings)
     rules.check_split(split)
     now = context.now()
@@ -101,21 +103,23 @@ def plan_new_round(
         if engineers is None:
             engineers = backend.engineers()
     assert engineers is not None
-    # The round continues the running rotations; an existing `-next` round is what we compare against.
-    running = [r for r in current if not _is_next(r.name, settings)]
+    carrying = _carrying(current, now, settings)
     if start is not None:
         starts = rules.starts_from_date(start, settings, split)
-    elif running:
-        starts = rules.next_round_starts(running, now, settings, split)
+    elif carrying:
+        starts = rules.next_round_starts(list(carrying.values()), now, settings, split)
     else:
         starts = rules.starts_from_date(rules.default_monday(today), settings, split)
     previous: Sequence[Shift] = ()
     current_participants: frozenset[str] | None = None
-    if running:
-        first = min(starts)
-        ending = [_ended_at(r, starts, settings) for r in running]
-        previous = timeline(ending, overrides, first - timedelta(days=14), first, settings.timezone)
-        current_participants = frozenset(p for r in running for p in r.participants if p)
+    if carrying:
+        # [R7] The previous round's last shifts, up to each seat's own new start (seats start on different
+        # days, so the old A rotation still overlaps the new B rotation's first shift).
+        ending = [_ended_at(r, starts, settings) for r in carrying.values()]
+        previous = timeline(
+            ending, overrides, min(starts) - timedelta(days=14), max(starts), settings.timezone
+        )
+        current_participants = frozenset(p for r in carrying.values() for p in r.participants if p)
     rng = None
     if randomize:
         rng = random.Random(seed) if seed is not None else context.deps.rng
@@ -129,6 +133,7 @@ def plan_new_round(
         previous=previous,
         current_participants=current_participants,
     )
+    plan = _renamed(plan, _round_names(plan, current, now, settings.next_suffix))
     round_day = min(starts).date()
     new = frozenset(e.email for e in engineers if rules.is_new(e, round_day, settings, current_participants))
     return RoundInputs(
@@ -136,16 +141,70 @@ def plan_new_round(
     )
 
 
-def _ended_at(rotation: Rotation, starts: Sequence[datetime], settings: RoundSettings) -> Rotation:
-    """The running rotation as it will be once the new round starts: ended at its group's new start."""
-    from dataclasses import replace
+def _is_holiday(name: str, settings: RoundSettings) -> bool:
+    return name.lower() in {h.lower() for h in settings.holiday_rotation_names}
 
+
+def _carrying(rotations: Sequence[Rotation], now: datetime, settings: RoundSettings) -> dict[str, Rotation]:
+    """Per seat, the regular rotation that carries it now; else the next one to (a paused seat, holidays)."""
+    found: dict[str, Rotation] = {}
+    for group in GROUP_LETTERS:
+        mine = [
+            r
+            for r in rotations
+            if rules.group_of(r.name, settings) == group
+            and not _is_holiday(r.name, settings)
+            and r.participants
+        ]
+        running = [r for r in mine if r.start <= now and (r.end is None or r.end > now)]
+        upcoming = [r for r in mine if r.start > now]
+        if running:
+            found[group] = max(running, key=lambda r: r.start)
+        elif upcoming:
+            found[group] = min(upcoming, key=lambda r: r.start)
+    return found
+
+
+def _round_names(plan: Plan, current: Sequence[Rotation], now: datetime, suffix: str) -> dict[str, str]:
+    """`rot-a-next` unless a rotation of that name already started: then `rot-a-<first day>`."""
+    by_name = {r.name: r for r in current}
+    names = {}
+    for planned in plan.rotations:
+        taken = by_name.get(planned.name)
+        if taken is not None and taken.start <= now:
+            base = planned.name.removesuffix(suffix)
+            names[planned.name] = f"{base}-{planned.start.date().isoformat()}"
+    return names
+
+
+def _renamed(plan: Plan, names: Mapping[str, str]) -> Plan:
+    """The same plan with some rotations renamed (shifts and pairs follow)."""
+    if not names:
+        return plan
+
+    def rename(name: str) -> str:
+        return names.get(name, name)
+
+    return replace(
+        plan,
+        rotations=tuple(replace(r, name=rename(r.name)) for r in plan.rotations),
+        shifts=tuple(replace(s, rotation=rename(s.rotation)) for s in plan.shifts),
+        pairs=tuple(
+            replace(p, rotation_a=rename(p.rotation_a), rotation_b=rename(p.rotation_b)) for p in plan.pairs
+        ),
+    )
+
+
+def _ended_at(rotation: Rotation, starts: Sequence[datetime], settings: RoundSettings) -> Rotation:
+    """The running rotation as it will be once the new round starts: ended at its seat's new start (a seat
+    the new round does not have, with a smaller --split, ends when the round begins)."""
     group = rules.group_of(rotation.name, settings)
-    letters = "ABCD"
-    if group is not None and letters.index(group) < len(starts):
-        end = starts[letters.index(group)]
-        if rotation.end is None or rotation.end > end:
-            return replace(rotation, end=end)
+    if group is None:
+        return rotation
+    index = GROUP_LETTERS.index(group)
+    end = starts[index] if index < len(starts) else min(starts)
+    if rotation.end is None or rotation.end > end:
+        return replace(rotation, end=end)
     return rotation
 
 
@@ -163,6 +222,13 @@ def apply_round(
 ) -> RoundResult:
     """Create the planned rotations and end the current ones at their start; then announce it in Slack."""
     plan = inputs.plan
+    begins = min((r.start for r in plan.rotations), default=None)
+    if begins is not None and begins < context.now():
+        raise UsageError(
+            f"--start: the round would begin {begins.isoformat()}, in the past; "
+            "applying it would rewrite who is (and was) on call",
+            hint="Pick a Monday after today, or leave out --start to continue the current rotations.",
+        )
     diff = round_actions(inputs.current, plan.rotations, inputs.settings)
     text = announcement_text(context.settings.text("opsgenie.team"), plan)
     if dry_run:
@@ -226,8 +292,8 @@ class ScheduleView:
 def show(context: Context, *, weeks: int = 4, user: str | None = None, whole: bool = False) -> ScheduleView:
     """The effective on-call timeline (overrides applied) from now, as Opsgenie computes it.
 
-    `whole` starts the window a shift earlier so the current shift keeps its real start (exports need
-    that: a calendar event's UID is derived from it).
+    `whole` keeps every shift whole: the current one with its real start and the last ones with their real
+    end (exports need that: a calendar event's UID and times must not change from one export to the next).
     """
     if weeks < 1 or weeks > 104:
         raise UsageError("--weeks must be between 1 and 104")
@@ -235,9 +301,11 @@ def show(context: Context, *, weeks: int = 4, user: str | None = None, whole: bo
     tz = zone(backend.timezone)
     now = context.now().astimezone(tz)
     end = now + timedelta(weeks=weeks)
-    start = now - timedelta(days=8) if whole else now
+    margin = timedelta(days=8) if whole else timedelta(0)
     shifts = [
-        s for s in backend.timeline(start, end) if (user is None or s.user == user) and s.end > now
+        s
+        for s in backend.timeline(now - margin, end + margin)
+        if (user is None or s.user == user) and s.end > now and s.start < end
     ]
     return ScheduleView(backend.timezone, now, end, tuple(shifts))
 
