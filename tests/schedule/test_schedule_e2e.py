@@ -290,3 +290,60 @@ def test_export_times_do_not_move_between_exports(sandbox_cli: SandboxCli) -> No
     second = sandbox_cli("schedule", "export", "--format", "ics", "--weeks", "3").stdout
     assert events(first) == events(second)
     assert all(end.strftime("%H:%M") == "11:00" for _, _, end in events(first))
+
+
+def test_R7_a_new_pair_across_rounds_is_found_when_seats_start_on_different_days(
+    sandbox_cli: SandboxCli,
+) -> None:
+    """Old rot-a runs until Monday while the new rot-b starts on Wednesday: its last shift must be checked
+    against rot-b's first shift for the whole overlap, not only up to the earliest new start."""
+    from zoneinfo import ZoneInfo
+
+    from oncall_cli.clients.opsgenie_models import Recipient
+
+    client = sandbox_cli.opsgenie()
+    users = client.list_users()
+    eastern = [u.username for u in users if u.time_zone == "America/New_York"][:2]
+    others = [u.username for u in users if u.time_zone in ("Europe/London", "Europe/Berlin")][:2]
+    x, w = eastern
+    for rotation in client.list_schedule_rotations(
+        schedule="Engineering_schedule", schedule_identifier_type="name"
+    ):
+        assert rotation.id
+        client.delete_schedule_rotation(
+            schedule="Engineering_schedule", rotation_id=rotation.id, schedule_identifier_type="name"
+        )
+    ny = ZoneInfo(TZ)
+    for name, start, people in (
+        ("rot-a", datetime(2027, 1, 4, 11, tzinfo=ny), [x]),
+        ("rot-b", datetime(2027, 1, 6, 11, tzinfo=ny), [others[0]]),
+    ):
+        client.create_schedule_rotation(
+            schedule="Engineering_schedule",
+            schedule_identifier_type="name",
+            name=name,
+            type="weekly",
+            start_date=start,
+            participants=[Recipient.user(p) for p in people],
+        )
+    # x is new and too recent for a shift in the new round (deferred by R6), yet holds old rot-a until
+    # Monday 2027-02-08; every engineer of the new B seat is new, and B starts on Wednesday 2027-02-03.
+    roster = sandbox_cli.tmp / "roster.toml"
+    entries = [
+        (x, TZ, "2027-01-24", True),
+        (w, TZ, "2020-01-01", False),
+        (others[0], "Europe/London", "2020-01-01", True),
+        (others[1], "Europe/Berlin", "2020-01-01", True),
+    ]
+    roster.write_text(
+        "".join(
+            f'[[engineers]]\nemail = "{e}"\nname = "{e}"\ntimezone = "{tz}"\nstart_date = {d}\nnew = {str(n).lower()}\n'
+            for e, tz, d, n in entries
+        ),
+        encoding="utf-8",
+    )
+    plan = sandbox_cli.json("schedule", "new", "--roster", str(roster), "--no-randomize")
+    assert [d["user"] for d in plan["deferred"]] == [x]
+    starts = {r["group"]: datetime.fromisoformat(r["start"]) for r in plan["rotations"]}
+    assert starts["B"] < starts["A"]
+    assert any("[R7]" in w_ and x in w_ for w_ in plan["warnings"]), plan["warnings"]
