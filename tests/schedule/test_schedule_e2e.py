@@ -337,7 +337,8 @@ def test_R7_a_new_pair_across_rounds_is_found_when_seats_start_on_different_days
     ]
     roster.write_text(
         "".join(
-            f'[[engineers]]\nemail = "{e}"\nname = "{e}"\ntimezone = "{tz}"\nstart_date = {d}\nnew = {str(n).lower()}\n'
+            f'[[engineers]]\nemail = "{e}"\nname = "{e}"\ntimezone = "{tz}"\n'
+            f"start_date = {d}\nnew = {str(n).lower()}\n"
             for e, tz, d, n in entries
         ),
         encoding="utf-8",
