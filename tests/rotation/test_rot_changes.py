@@ -117,6 +117,32 @@ def test_append_reanchors_at_the_current_round_so_nobody_in_it_moves_across_dst(
     assert [(s.user, s.start, s.end) for s in before] == [(s.user, s.start, s.end) for s in after]
 
 
+def test_append_warns_when_an_override_covers_the_new_engineers_first_shift() -> None:
+    a, b = rot_a(*A), rot_b(*B)
+    new = eng("n", date(2026, 12, 1))  # appended: first shift Mar 1 - Mar 8
+    cover = Override("a3", ny(2027, 3, 1, 11), ny(2027, 3, 8, 11), ("rot-a",), alias="cover-1")
+    elsewhere = Override("a2", ny(2027, 3, 1, 11), ny(2027, 3, 8, 11), ("rot-b",), alias="other-seat")
+    later = Override("a4", ny(2027, 3, 8, 11), ny(2027, 3, 9, 11), ("rot-a",), alias="next-week")
+    p = changes.place_engineer(new, a, [a, b], [cover, elsewhere, later], EVERYONE, NOW, S)
+    assert p.outcome == "append"
+    (warning,) = [w for w in p.warnings if "override" in w]
+    assert warning.startswith(
+        "override cover-1 puts a3 on rot-a from 2027-03-01T11:00-05:00 to 2027-03-08T11:00-05:00, over n's "
+        "first shift (2027-03-01T11:00-05:00 to 2027-03-08T11:00-05:00): the override now replaces n for "
+        "the whole shift"
+    )
+
+
+def test_override_over_part_of_the_first_shift_is_named_too() -> None:
+    a, b, new = rot_a(*A), rot_b(*B), eng("n", date(2026, 12, 1))
+    part = Override("a3", datetime(2027, 3, 3, 16, tzinfo=UTC), ny(2027, 3, 4, 11), ("rot-a",), alias="x")
+    p = changes.place_engineer(new, a, [a, b], [part], EVERYONE, NOW, S)
+    (warning,) = p.warnings
+    assert warning.startswith("override x puts a3 on rot-a from 2027-03-03T11:00-05:00 to 2027-03-04T11:00")
+    assert "the override now replaces n for that part of it" in warning
+    assert changes.place_engineer(new, a, [a, b], [], EVERYONE, NOW, S).warnings == ()
+
+
 def test_naive_append_without_reanchoring_moves_everyone() -> None:
     # Opsgenie recomputes every shift from the original start: shift k -> participant k mod 5.
     a = rot_a(*A)

@@ -4,10 +4,11 @@ through the real Opsgenie client and its timeline checked (see conftest.py for t
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from oncall_cli.scheduling.model import Shift
+from oncall_cli.scheduling.model import Engineer, Override, Shift
 
 from .conftest import NOW, World, explain, ny, on_call_pairs
 
@@ -143,6 +144,22 @@ def test_add_engineer_appends_reanchors_and_notifies_only_whose_next_shift_moves
     assert all(world.dms(x) == [] for x in a[1:] + b)
 
 
+def test_add_engineer_warns_that_an_override_covers_the_appended_engineers_first_shift(world: World) -> None:
+    a, b = emails(world, 4), emails(world, 4, 4)
+    world.build(a, b)
+    cover = Override(a[2], ny(2027, 3, 1, 11), ny(2027, 3, 8, 11), ("rot-a",))
+    alias = world.backend().create_override(cover)
+    args = ("--start-date", "2026-12-01", "--timezone", "America/New_York")
+    data = world.json("rotation", "add-engineer", "east.hire@example.com", *args)
+    assert data["outcome"] == "append" and data["first_shift"]["start"] == "2027-03-01T11:00:00-05:00"
+    (warning,) = [w for w in data["warnings"] if "override" in w]
+    assert warning.startswith(
+        f"override {alias} puts {a[2]} on rot-a from 2027-03-01T11:00-05:00 to 2027-03-08T11:00-05:00, "
+        "over east.hire@example.com's first shift"
+    )
+    assert "the override now replaces east.hire@example.com for the whole shift" in warning
+
+
 def test_add_engineer_defers_and_schedules_a_reminder_to_me(world: World) -> None:
     world.build(emails(world, 4), emails(world, 4, 4))
     data = world.json(
@@ -265,6 +282,42 @@ def test_remove_engineer_asks_before_deleting_the_user(world: World) -> None:
     assert "Opsgenie user kept: not confirmed" in result.stdout
     assert world.backend().find_user(a[2]) is not None
     assert None in world.rotations()["rot-a"].participants
+
+
+def test_remove_engineer_says_the_manager_from_opsgenie_details_is_no_user_and_suggests_the_flag(
+    world: World,
+) -> None:
+    # The seed's top managers report to cto@example.com, who has no Opsgenie account.
+    reports = [e.email for e in world.backend().engineers() if e.manager == "cto@example.com"]
+    leaver = next(e for e in reports if e in {v.email for v in world.veterans})
+    others = [e.email for e in world.veterans if e.email != leaver]
+    world.build([leaver, *others[:3]], others[3:7])
+    result = world("rotation", "remove-engineer", leaver, "--json")
+    assert result.exit_code == 2, explain(result)
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message == (
+        "the leaver's Opsgenie details name manager cto@example.com, who is not an Opsgenie user and so "
+        f"cannot cover {leaver}'s shifts; pass --manager EMAIL to name who covers them"
+    )
+    assert not message.startswith("--manager")  # no flag was given
+    assert world.writes() == 0
+    flagged = world("rotation", "remove-engineer", leaver, "--manager", "cto@example.com", "--json")
+    assert flagged.exit_code == 2
+    assert json.loads(flagged.stdout)["error"]["message"].startswith("--manager: Opsgenie has no user")
+
+
+def test_remove_engineer_whose_opsgenie_details_name_themselves_as_manager_asks_for_the_flag(
+    world: World,
+) -> None:
+    solo = Engineer("solo.dev@example.com", "Solo Dev", "America/New_York", date(2020, 1, 1))
+    world.backend().create_user(replace(solo, manager=solo.email))
+    others = emails(world, 7)
+    world.build([solo.email, *others[:3]], others[3:7])
+    result = world("rotation", "remove-engineer", solo.email, "--json")
+    assert result.exit_code == 2, explain(result)
+    assert json.loads(result.stdout)["error"]["message"].startswith(
+        "the leaver's Opsgenie details name solo.dev@example.com as their own manager"
+    )
 
 
 def test_bad_input_is_a_one_line_usage_error_naming_the_flag(world: World) -> None:

@@ -538,6 +538,7 @@ def place_engineer(
                 f"[R7] every usable slot pairs {email} with new engineer(s) {who}, and nobody in "
                 f"{rotation.name} can trade shifts with them"
             )
+    warnings.extend(cover_warnings(email, slot.first_shift, overrides, tz))
     if (warning := size_warning(after_all, slot.first_shift.start, settings)) is not None:
         warnings.append(warning)
     return Placement(
@@ -554,6 +555,39 @@ def place_engineer(
         notes=tuple(notes),
         warnings=tuple(warnings),
     )
+
+
+def covering_overrides(shift: Shift, overrides: Sequence[Override]) -> list[Override]:
+    """The overrides on the shift's rotation (or on every rotation) that meet the shift: during them the
+    override's user is on call instead of whoever the rotation gives the shift to."""
+    return [
+        o
+        for o in overrides
+        if (not o.rotations or shift.rotation in o.rotations)
+        and _utc(o.start) < _utc(shift.end)
+        and _utc(shift.start) < _utc(o.end)
+    ]
+
+
+def cover_warnings(email: str, first: Shift, overrides: Sequence[Override], tz: str) -> list[str]:
+    """An existing override over the new engineer's first shift stays: whoever it names is on call there,
+    not the new engineer. Say so, naming the override, so it can be deleted if it was meant for the slot's
+    previous holder (the manager covering a leaver, or a trade)."""
+    z = zone(tz)
+    out = []
+    for o in covering_overrides(first, overrides):
+        whole = _utc(o.start) <= _utc(first.start) and _utc(first.end) <= _utc(o.end)
+        alias = f"override {o.alias}" if o.alias else "an override (no alias)"
+        out.append(
+            f"{alias} puts {o.user or 'no-one'} on {first.rotation} from "
+            f"{o.start.astimezone(z).isoformat(timespec='minutes')} to "
+            f"{o.end.astimezone(z).isoformat(timespec='minutes')}, over {email}'s first shift "
+            f"({first.start.astimezone(z).isoformat(timespec='minutes')} to "
+            f"{first.end.astimezone(z).isoformat(timespec='minutes')}): the override now replaces {email} "
+            f"{'for the whole shift' if whole else 'for that part of it'}; delete it "
+            f"(`oncall override delete ALIAS`) if {email} should take the shift"
+        )
+    return out
 
 
 def _r6_reason(engineer: Engineer, first: Shift, settings: RoundSettings) -> str:

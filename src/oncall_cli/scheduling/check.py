@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from oncall_cli.scheduling import rules
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, Violation, zone
@@ -17,10 +17,15 @@ from oncall_cli.scheduling.timeline import timeline
 DEFAULT_HORIZON = timedelta(weeks=12)
 
 
-def check_schedule(rotations: Sequence[Rotation], overrides: Sequence[Override],
-                   engineers: Sequence[Engineer] | None, settings: RoundSettings, now: datetime,
-                   horizon: timedelta = DEFAULT_HORIZON,
-                   groups: Sequence[str] | None = None) -> list[Violation]:
+def check_schedule(
+    rotations: Sequence[Rotation],
+    overrides: Sequence[Override],
+    engineers: Sequence[Engineer] | None,
+    settings: RoundSettings,
+    now: datetime,
+    horizon: timedelta = DEFAULT_HORIZON,
+    groups: Sequence[str] | None = None,
+) -> list[Violation]:
     """Every rule the schedule breaks in the window, sorted by time then rule id.
 
     Without `engineers`, the rules that need people's records (R3 Eastern coverage, R6, R7, R9) are
@@ -51,94 +56,186 @@ def _fmt(at: datetime) -> str:
     return at.isoformat(timespec="minutes")
 
 
+def _utc(at: datetime) -> datetime:
+    # Datetimes sharing one ZoneInfo compare by wall clock; compare instants.
+    return at.astimezone(UTC)
+
+
 def _coverage(seat: str, shifts: Sequence[Shift], start: datetime, end: datetime) -> list[Violation]:
-    """[R1] Each seat held by exactly one engineer at every moment: report gaps and double cover."""
-    edges = sorted({start, end, *(s.start for s in shifts), *(s.end for s in shifts)})
-    runs: list[tuple[str, tuple[str, ...], datetime, datetime]] = []
+    """[R1] Each seat held by exactly one shift at every moment: report gaps and double cover.
+
+    Double cover counts shifts, not people: a `none` placeholder running next to a real shift (a regular
+    rotation not ended for the holidays), or one person holding the seat twice (Holiday-b and rot-b), is
+    an overlap too. The placeholder itself is also reported as R10.
+    """
+    edges = sorted({start, end, *(s.start for s in shifts), *(s.end for s in shifts)}, key=_utc)
+    runs: list[tuple[str, tuple[tuple[str, str | None], ...], datetime, datetime]] = []
     for lo, hi in itertools.pairwise(edges):
-        active = [s for s in shifts if s.start <= lo and hi <= s.end]
-        users = tuple(sorted({s.user for s in active if s.user is not None}))
-        kind = "gap" if not active else ("overlap" if len(users) > 1 else "")
+        active = [s for s in shifts if _utc(s.start) <= _utc(lo) and _utc(hi) <= _utc(s.end)]
+        # One rotation has one shift at a time (an override only splits it), so a shift is a rotation here.
+        holders = tuple(sorted({(s.rotation, s.user) for s in active}, key=lambda h: (h[0], h[1] or "")))
+        kind = "gap" if not active else ("overlap" if len({r for r, _ in holders}) > 1 else "")
         if not kind:
             continue
-        if runs and runs[-1][0] == kind and runs[-1][1] == users and runs[-1][3] == lo:
-            runs[-1] = (kind, users, runs[-1][2], hi)
+        if runs and runs[-1][0] == kind and runs[-1][1] == holders and runs[-1][3] == lo:
+            runs[-1] = (kind, holders, runs[-1][2], hi)
         else:
-            runs.append((kind, users, lo, hi))
+            runs.append((kind, holders, lo, hi))
     out = []
-    for kind, users, lo, hi in runs:
+    for kind, holders, lo, hi in runs:
+        users = tuple(sorted({u for _, u in holders if u is not None}))
         if kind == "gap":
             message = f"no {seat} rotation covers {_fmt(lo)} to {_fmt(hi)}"
         else:
-            message = f"{len(users)} {seat} engineers are on call at once ({', '.join(users)}) " \
-                      f"from {_fmt(lo)} to {_fmt(hi)}"
+            held = ", ".join(f"{rotation}: {user or 'no-one'}" for rotation, user in holders)
+            message = f"{len(holders)} {seat} shifts run at once ({held}) from {_fmt(lo)} to {_fmt(hi)}"
         out.append(Violation("R1", message, users, lo, hi))
     return out
 
 
 def _placeholders(shifts: Sequence[Shift]) -> list[Violation]:
     """[R10] A `none` participant (or an override to nobody) leaves its rotation uncovered."""
-    return [Violation("R10", f"{s.rotation}: nobody is on call (a `none` placeholder) from "
-                      f"{_fmt(s.start)} to {_fmt(s.end)}", (), s.start, s.end)
-            for s in shifts if s.user is None]
+    return [
+        Violation(
+            "R10",
+            f"{s.rotation}: nobody is on call (a `none` placeholder) from {_fmt(s.start)} to {_fmt(s.end)}",
+            (),
+            s.start,
+            s.end,
+        )
+        for s in shifts
+        if s.user is None
+    ]
 
 
-def _balance(rotations: Sequence[Rotation], settings: RoundSettings, start: datetime, end: datetime,
-             people: dict[str, Engineer] | None) -> list[Violation]:
-    """[R3] Rotations on call together differ in size by at most one; A keeps the Eastern engineers."""
-    holidays = {h.lower() for h in settings.holiday_rotation_names}
-    main = [(g, r) for r in rotations
-            if (g := rules.group_of(r.name, settings)) is not None and r.name.lower() not in holidays]
-    moments = sorted({start, *(r.start for _, r in main if start <= r.start < end),
-                      *(r.end for _, r in main if r.end is not None and start <= r.end < end)})
-    out: list[Violation] = []
-    seen: set[tuple[str, ...]] = set()
-    for at in moments:
-        active = [(g, r) for g, r in main if r.start <= at and (r.end is None or at < r.end)]
-        key = tuple(sorted(r.name for _, r in active))
-        if len(active) < 2 or key in seen:
-            continue
-        seen.add(key)
-        sizes = {r.name: len({p for p in r.participants if p is not None}) for _, r in active}
-        if max(sizes.values()) - min(sizes.values()) > 1:
-            listing = ", ".join(f"{name} has {n}" for name, n in sorted(sizes.items()))
-            out.append(Violation("R3", f"rotations differ in size by more than one: {listing}",
-                                 tuple(sorted(sizes)), at, None))
-        if people is not None:
-            out.extend(_eastern(active, people, at))
+def _rounds(main: Sequence[tuple[str, Rotation]]) -> list[int | None]:
+    """Which round each rotation belongs to, counted back from the last: the number of successors that
+    follow it in its seat (a successor starts in the same seat at the moment the rotation ends, as
+    `schedule new --apply` leaves `rot-a` and `rot-a-next`). None for a rotation in no such chain (no
+    predecessor, no successor): it is compared with every round it runs alongside."""
+    starts: dict[tuple[str, datetime], int] = {}
+    for i, (g, r) in enumerate(main):
+        starts.setdefault((g, _utc(r.start)), i)
+    successor = [starts.get((g, _utc(r.end))) if r.end is not None else None for g, r in main]
+    has_predecessor = {j for j in successor if j is not None}
+    out: list[int | None] = []
+    for i in range(len(main)):
+        count, j, seen = 0, successor[i], {i}
+        while j is not None and j not in seen:  # a cycle needs zero-length rotations; stop anyway
+            seen.add(j)
+            count, j = count + 1, successor[j]
+        out.append(None if count == 0 and i not in has_predecessor else count)
     return out
 
 
-def _eastern(active: Sequence[tuple[str, Rotation]], people: dict[str, Engineer],
-             at: datetime) -> list[Violation]:
+def _balance(
+    rotations: Sequence[Rotation],
+    settings: RoundSettings,
+    start: datetime,
+    end: datetime,
+    people: dict[str, Engineer] | None,
+) -> list[Violation]:
+    """[R3] Rotations of one round on call together differ in size by at most one; A keeps the Eastern
+    engineers.
+
+    Only rotations of the same round are compared: during a changeover the seat that hands over first
+    already runs the new round (`rot-a-next`) while the other still runs the old one (`rot-b`, ended at
+    `rot-b-next`'s start), and their sizes need not match (see `_rounds`).
+    """
+    holidays = {h.lower() for h in settings.holiday_rotation_names}
+    main = [
+        (g, r)
+        for r in rotations
+        if (g := rules.group_of(r.name, settings)) is not None and r.name.lower() not in holidays
+    ]
+    round_of = _rounds(main)
+    moments = sorted(
+        {
+            start,
+            *(r.start for _, r in main if start <= r.start < end),
+            *(r.end for _, r in main if r.end is not None and start <= r.end < end),
+        },
+        key=_utc,
+    )
+    out: list[Violation] = []
+    seen: set[tuple[str, ...]] = set()
+    for at in moments:
+        rounds: dict[int, list[tuple[str, Rotation]]] = {}
+        unchained: list[tuple[str, Rotation]] = []
+        for i, (g, r) in enumerate(main):
+            if _utc(r.start) <= _utc(at) and (r.end is None or _utc(at) < _utc(r.end)):
+                k = round_of[i]
+                (unchained if k is None else rounds.setdefault(k, [])).append((g, r))
+        for active in [[*chained, *unchained] for chained in rounds.values()] or [unchained]:
+            key = tuple(sorted(r.name for _, r in active))
+            if len(active) < 2 or key in seen:
+                continue
+            seen.add(key)
+            sizes = {r.name: len({p for p in r.participants if p is not None}) for _, r in active}
+            if max(sizes.values()) - min(sizes.values()) > 1:
+                listing = ", ".join(f"{name} has {n}" for name, n in sorted(sizes.items()))
+                out.append(
+                    Violation(
+                        "R3",
+                        f"rotations differ in size by more than one: {listing}",
+                        tuple(sorted(sizes)),
+                        at,
+                        None,
+                    )
+                )
+            if people is not None:
+                out.extend(_eastern(active, people, at))
+    return out
+
+
+def _eastern(
+    active: Sequence[tuple[str, Rotation]], people: dict[str, Engineer], at: datetime
+) -> list[Violation]:
     a_side = [p for g, r in active if g == "A" for p in r.participants if p in people]
     others = [p for g, r in active if g != "A" for p in r.participants if p in people]
     outside = [p for p in a_side if p is not None and not rules.is_eastern(people[p].timezone)]
     eastern_elsewhere = [p for p in others if p is not None and rules.is_eastern(people[p].timezone)]
     if outside and eastern_elsewhere:
-        return [Violation("R3", f"A holds engineers outside Eastern time ({', '.join(sorted(outside))}) "
-                          "while Eastern engineers sit in other rotations "
-                          f"({', '.join(sorted(eastern_elsewhere))})",
-                          tuple(sorted(outside + eastern_elsewhere)), at, None)]
+        return [
+            Violation(
+                "R3",
+                f"A holds engineers outside Eastern time ({', '.join(sorted(outside))}) "
+                "while Eastern engineers sit in other rotations "
+                f"({', '.join(sorted(eastern_elsewhere))})",
+                tuple(sorted(outside + eastern_elsewhere)),
+                at,
+                None,
+            )
+        ]
     return []
 
 
-def _new_hires(shifts: Sequence[Shift], people: dict[str, Engineer],
-               settings: RoundSettings) -> list[Violation]:
+def _new_hires(
+    shifts: Sequence[Shift], people: dict[str, Engineer], settings: RoundSettings
+) -> list[Violation]:
     """[R6] No shift may start within the first 60 days after the engineer's start date."""
     out = []
     for s in shifts:
         e = people.get(s.user or "")
         if e is not None and not rules.may_take(e, s.start, settings):
             days = (s.start.astimezone(zone(settings.timezone)).date() - e.start_date).days
-            out.append(Violation("R6", f"{e.email} is on call in {s.rotation} from {_fmt(s.start)}, "
-                                 f"{days} days after starting on {e.start_date.isoformat()} "
-                                 f"(must be more than {settings.new_hire_days})", (e.email,), s.start, s.end))
+            out.append(
+                Violation(
+                    "R6",
+                    f"{e.email} is on call in {s.rotation} from {_fmt(s.start)}, "
+                    f"{days} days after starting on {e.start_date.isoformat()} "
+                    f"(must be more than {settings.new_hire_days})",
+                    (e.email,),
+                    s.start,
+                    s.end,
+                )
+            )
     return out
 
 
-def _new_pairs(grouped: Sequence[tuple[str | None, Shift]], people: dict[str, Engineer],
-               settings: RoundSettings) -> list[Violation]:
+def _new_pairs(
+    grouped: Sequence[tuple[str | None, Shift]], people: dict[str, Engineer], settings: RoundSettings
+) -> list[Violation]:
     """[R7] Two engineers who are both new (at the time they overlap) on call together in different seats."""
     tz = zone(settings.timezone)
     new_shifts = []
@@ -149,20 +246,29 @@ def _new_pairs(grouped: Sequence[tuple[str | None, Shift]], people: dict[str, En
     new_shifts.sort(key=lambda x: x[1].start)
     out = []
     for i, (g, s) in enumerate(new_shifts):
-        for h, t in new_shifts[i + 1:]:
+        for h, t in new_shifts[i + 1 :]:
             if t.start >= s.end:
                 break
             if g == h or s.user == t.user:
                 continue
             lo, hi = max(s.start, t.start), min(s.end, t.end)
             first, second = sorted([(g, s), (h, t)], key=lambda x: x[0])
-            if not (rules.is_new(people[first[1].user or ""], lo.astimezone(tz).date(), settings)
-                    and rules.is_new(people[second[1].user or ""], lo.astimezone(tz).date(), settings)):
+            if not (
+                rules.is_new(people[first[1].user or ""], lo.astimezone(tz).date(), settings)
+                and rules.is_new(people[second[1].user or ""], lo.astimezone(tz).date(), settings)
+            ):
                 continue
-            out.append(Violation("R7", f"new engineers {first[1].user} ({first[1].rotation}) and "
-                                 f"{second[1].user} ({second[1].rotation}) are on call together from "
-                                 f"{_fmt(lo)} to {_fmt(hi)}",
-                                 (first[1].user or "", second[1].user or ""), lo, hi))
+            out.append(
+                Violation(
+                    "R7",
+                    f"new engineers {first[1].user} ({first[1].rotation}) and "
+                    f"{second[1].user} ({second[1].rotation}) are on call together from "
+                    f"{_fmt(lo)} to {_fmt(hi)}",
+                    (first[1].user or "", second[1].user or ""),
+                    lo,
+                    hi,
+                )
+            )
     return out
 
 
@@ -172,7 +278,15 @@ def _pto(shifts: Sequence[Shift], people: dict[str, Engineer]) -> list[Violation
     for s in shifts:
         e = people.get(s.user or "")
         if e is not None and (away := rules.unavailable_during(e, s.start, s.end)):
-            out.append(Violation("R9", f"{e.email} is on call in {s.rotation} from {_fmt(s.start)} to "
-                                 f"{_fmt(s.end)} during their unavailability {away[0].isoformat()} to "
-                                 f"{away[1].isoformat()}", (e.email,), s.start, s.end))
+            out.append(
+                Violation(
+                    "R9",
+                    f"{e.email} is on call in {s.rotation} from {_fmt(s.start)} to "
+                    f"{_fmt(s.end)} during their unavailability {away[0].isoformat()} to "
+                    f"{away[1].isoformat()}",
+                    (e.email,),
+                    s.start,
+                    s.end,
+                )
+            )
     return out

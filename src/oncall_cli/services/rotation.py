@@ -491,7 +491,19 @@ def remove_engineer(
             f"--manager: no manager known for {email} (none in their Opsgenie details); "
             "name one with --manager"
         )
-    if manager is not None and manager != email and backend.find_user(manager) is None:
+    if manager is not None and source == "Opsgenie user details":
+        # No flag was given: name where the manager came from, and the flag that overrides it.
+        if manager == email:
+            raise UsageError(
+                f"the leaver's Opsgenie details name {email} as their own manager, and a leaver cannot "
+                "cover their own shifts; pass --manager EMAIL to name who covers them"
+            )
+        if backend.find_user(manager) is None:
+            raise UsageError(
+                f"the leaver's Opsgenie details name manager {manager}, who is not an Opsgenie user and so "
+                f"cannot cover {email}'s shifts; pass --manager EMAIL to name who covers them"
+            )
+    elif manager is not None and manager != email and backend.find_user(manager) is None:
         raise UsageError(f"--manager: Opsgenie has no user {manager} to put on the leaver's shifts")
     removal = changes.plan_removal(
         email, manager, schedule.rotations, schedule.overrides, schedule.now, schedule.settings
