@@ -19,9 +19,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(DEMO_STAMP)
 
+# Never resets the sandbox: that would wipe someone's practice state. A new sandbox seeds itself.
 demo: $(DEMO_STAMP)
-	$(BIN)/oncall --sandbox sandbox reset --seed 1
-	$(BIN)/oncall --sandbox schedule new --split=2 --seed 1
+	$(BIN)/oncall --sandbox schedule new --split=2
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -1,7 +1,9 @@
 """Profiles and settings: where files live, what each setting defaults to, and where its value came from.
 
-Precedence, lowest first: default < file (`[profiles.NAME]`) < environment < flag. Secrets are never read
-from or written to the file: they come from the environment or the OS keyring (`credentials.py`).
+Precedence, lowest first: default < file (`[profiles.NAME]`) < environment < flag (`--set KEY=VALUE` and a
+command's own options). Secrets are never read from or written to the file: they come from the environment
+or the OS keyring (`credentials.py`). The sandbox profile fixes its endpoints (`SANDBOX_FIXED`) above all
+of these, so practice can never reach production.
 """
 
 from __future__ import annotations
@@ -30,6 +32,28 @@ def _as_str(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("expected a string")
     return value
+
+
+def _as_url(value: Any) -> str:
+    """An http(s) URL with a host, e.g. https://api.eu.opsgenie.com or http://127.0.0.1:8765/slack."""
+    from urllib.parse import urlsplit
+
+    text = _as_str(value).strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {text!r}")
+    return text
+
+
+def _as_optional_url(value: Any) -> str:
+    """A URL, or empty for "derived from another setting" (opsgenie.url from opsgenie.region)."""
+    text = _as_str(value).strip()
+    return _as_url(text) if text else ""
 
 
 def _as_int(value: Any) -> int:
@@ -107,13 +131,19 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("opsgenie.region", "us", _as_region, help="us or eu; picks the default Opsgenie URL"),
-    Setting("opsgenie.url", "", _as_str, "ONCALL_OPSGENIE_URL", "Opsgenie API base URL"),
+    Setting(
+        "opsgenie.url",
+        "",
+        _as_optional_url,
+        "ONCALL_OPSGENIE_URL",
+        "Opsgenie API base URL (default: from region)",
+    ),
     Setting("opsgenie.team", "Engineering", help="the team whose on-call this is"),
     Setting("opsgenie.schedule", "", help="the team's schedule name (default: <team>_schedule)"),
     Setting("opsgenie.service", "", help="the impacted service for incidents"),
-    Setting("statuspage.url", "https://api.statuspage.io", _as_str, "ONCALL_STATUSPAGE_URL"),
+    Setting("statuspage.url", "https://api.statuspage.io", _as_url, "ONCALL_STATUSPAGE_URL"),
     Setting("statuspage.page_id", "", _as_str, "ONCALL_STATUSPAGE_PAGE_ID"),
-    Setting("slack.url", "https://slack.com/api", _as_str, "ONCALL_SLACK_URL"),
+    Setting("slack.url", "https://slack.com/api", _as_url, "ONCALL_SLACK_URL"),
     Setting("slack.incidents_channel", "incidents"),
     Setting("slack.announce_channel", "dev"),
     Setting("slack.alerts_channel", "alerts"),
@@ -184,6 +214,22 @@ class Settings:
     def schedule_name(self) -> str:
         return self.text("opsgenie.schedule") or f"{self.text('opsgenie.team')}_schedule"
 
+    def effective(self, key: str) -> Any:
+        """The value commands use: an empty opsgenie.url or opsgenie.schedule derives from another setting."""
+        if key == "opsgenie.url":
+            return self.opsgenie_url
+        if key == "opsgenie.schedule":
+            return self.schedule_name
+        return self.get(key)
+
+    def derived_from(self, key: str) -> str | None:
+        """What an empty derived setting takes its effective value from, e.g. "region us"; else None."""
+        if key == "opsgenie.url" and not self.text(key):
+            return f"region {self.text('opsgenie.region')}"
+        if key == "opsgenie.schedule" and not self.text(key):
+            return f"team {self.text('opsgenie.team')}"
+        return None
+
 
 def default_config_path(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
@@ -194,20 +240,54 @@ def default_config_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(platformdirs.user_config_dir("oncall")) / "config.toml"
 
 
-def read_file(path: Path) -> dict[str, Any]:
-    """Parse the config file; a missing file is empty, a broken one names the file and line."""
+def _read(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return {}
+        return {}, ""
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror}") from exc
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path}: invalid TOML: {exc}", hint=f"Fix the line it names in {path}, or move the file away."
         ) from exc
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """Parse the config file; a missing file is empty, a broken one names the file and line."""
+    return _read(path)[0]
+
+
+_HEADER = re.compile(r"^\s*\[(?!\[)\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
+
+
+def _dotted(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in text.split("."))
+
+
+def key_line(text: str, table: str, key: str) -> int | None:
+    """Best effort: the 1-based line of `key` (e.g. "opsgenie.team") under `[table]` in TOML `text`.
+
+    Follows `[table.sub]` headers and dotted keys; an inline table (`opsgenie = {team = "x"}`) gives
+    the line it starts on. Multi-line strings can fool it; it is only used to point at a line in errors.
+    """
+    target = (*_dotted(table), *_dotted(key))
+    current: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            current = _dotted(header.group(1))
+            continue
+        found = _KEY.match(line)
+        if found is None:
+            continue
+        parts = (*current, *_dotted(found.group(1)))
+        if parts == target or (len(parts) < len(target) and target[: len(parts)] == parts and "{" in line):
+            return number
+    return None
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -221,25 +301,36 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _checked(key: str, raw: Any, where: str) -> Any:
+def _checked(key: str, raw: Any, where: str, hint: str | None = None) -> Any:
+    """The parsed value, or a ConfigError naming where it came from (`where`) and how to fix it (`hint`)."""
     setting = SETTINGS_BY_KEY.get(key)
     if setting is None:
-        known = ", ".join(SETTINGS_BY_KEY)
-        raise ConfigError(f"{where}: unknown setting {key!r}", hint=f"Known settings: {known}.")
+        known = f"Known settings: {', '.join(SETTINGS_BY_KEY)}."
+        raise ConfigError(f"{where}: unknown setting {key!r}", hint=f"{hint} {known}" if hint else known)
     try:
         return setting.parse(raw)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{where}: {key}: {exc}") from exc
+        raise ConfigError(f"{where}: {key}: {exc}", hint=hint) from exc
 
 
-def _sandbox_values() -> dict[str, Any]:
-    return {
-        "opsgenie.url": f"{SANDBOX_BASE_URL}/opsgenie",
-        "statuspage.url": f"{SANDBOX_BASE_URL}/statuspage",
-        "slack.url": f"{SANDBOX_BASE_URL}/slack",
-        "statuspage.page_id": "sandboxpage001",
-        "opsgenie.service": "Artsy",
-    }
+SANDBOX_FIXED: Mapping[str, str] = {
+    "opsgenie.url": f"{SANDBOX_BASE_URL}/opsgenie",
+    "statuspage.url": f"{SANDBOX_BASE_URL}/statuspage",
+    "slack.url": f"{SANDBOX_BASE_URL}/slack",
+    "statuspage.page_id": "sandboxpage001",
+    "opsgenie.service": "Artsy",
+}
+"""What the sandbox profile always uses, whatever the file or a flag says: the emulator's endpoints."""
+
+
+def _file_value(path: Path, text: str, profile: str, key: str, raw: Any) -> Any:
+    try:
+        return _checked(key, raw, f"{path} [profiles.{profile}]")
+    except ConfigError:
+        # Point at the line to edit (`oncall config show` would only fail the same way), then fail again.
+        line = key_line(text, f"profiles.{profile}", key)
+        at = f"{path} line {line}" if line else str(path)
+        return _checked(key, raw, f"{at} [profiles.{profile}]", f"Edit {at}.")
 
 
 def load_settings(
@@ -252,19 +343,19 @@ def load_settings(
 ) -> Settings:
     """Resolve every setting for `profile` from defaults, the file, the environment and flags.
 
-    `new_profile` allows a profile the file does not have yet (`config init` creates it).
+    `new_profile` allows a profile the file does not have yet (`config init` creates it). The sandbox
+    profile reads the file (`[profiles.sandbox]`, e.g. `me`) but not the environment, and its fixed
+    endpoints (`SANDBOX_FIXED`) come last: no file or flag can point practice at a real service.
     """
     env = os.environ if env is None else env
     profile = profile or env.get("ONCALL_PROFILE") or "default"
     path = path or default_config_path(env)
-    data = read_file(path)
+    data, text = _read(path)
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
-        raise ConfigError(f"{path}: [profiles] must be a table of profiles")
+        raise ConfigError(f"{path}: [profiles] must be a table of profiles", hint=f"Edit {path}.")
     values: dict[str, Value] = {s.key: Value(s.default, "default") for s in SETTINGS}
-    if profile == SANDBOX_PROFILE:
-        for key, raw in _sandbox_values().items():
-            values[key] = Value(raw, "sandbox")
+    sandbox = profile == SANDBOX_PROFILE
     table = profiles.get(profile)
     if table is None and not new_profile and profile not in ("default", SANDBOX_PROFILE):
         names = ", ".join(sorted(profiles)) or "none"
@@ -272,15 +363,28 @@ def load_settings(
             f"{path}: no profile {profile!r} (profiles: {names})",
             hint=f"Create it with `oncall --profile {profile} config init`.",
         )
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: [profiles.{profile}] must be a table", hint=f"Edit {path}.")
     for key, raw in _flatten(table or {}).items():
-        values[key] = Value(_checked(key, raw, f"{path} [profiles.{profile}]"), "file")
-    if profile != SANDBOX_PROFILE:
+        values[key] = Value(_file_value(path, text, profile, key, raw), "file")
+    if not sandbox:
         for setting in SETTINGS:
             if setting.env and env.get(setting.env):
-                values[setting.key] = Value(_checked(setting.key, env[setting.env], setting.env), "env")
+                hint = f"Fix or unset the environment variable {setting.env}."
+                values[setting.key] = Value(_checked(setting.key, env[setting.env], setting.env, hint), "env")
     for key, raw in (flags or {}).items():
-        if raw is not None:
-            values[key] = Value(_checked(key, raw, f"flag for {key}"), "flag")
+        if raw is None:
+            continue
+        checked = _checked(key, raw, f"flag for {key}", "Fix the value given with --set or the option.")
+        if sandbox and key in SANDBOX_FIXED and checked != SANDBOX_FIXED[key]:
+            raise UsageError(
+                f"the sandbox always uses {key} = {SANDBOX_FIXED[key]!r}; it cannot be changed by a flag",
+                hint="Drop the flag, or use another --profile.",
+            )
+        values[key] = Value(checked, "flag")
+    if sandbox:
+        for key, fixed in SANDBOX_FIXED.items():
+            values[key] = Value(fixed, "sandbox")
     return Settings(profile=profile, path=path, values=values)
 
 
@@ -301,9 +405,16 @@ def write_file(path: Path, data: Mapping[str, Any]) -> None:
 
 
 def set_value(path: Path, profile: str, key: str, raw: str) -> Any:
-    """Set one key of one profile in the file, keeping everything else; returns the checked value."""
-    if profile == SANDBOX_PROFILE:
-        raise UsageError("the built-in sandbox profile cannot be changed", hint="Use another --profile.")
+    """Set one key of one profile in the file, keeping everything else; returns the checked value.
+
+    The sandbox profile's endpoints (`SANDBOX_FIXED`) are refused; its other settings (e.g. `me`) are not.
+    """
+    if profile == SANDBOX_PROFILE and key in SANDBOX_FIXED:
+        raise UsageError(
+            f"the sandbox profile always uses {key} = {SANDBOX_FIXED[key]!r} (the built-in emulator); "
+            "it cannot be changed",
+            hint=f"Set {key} in another profile: `oncall --profile NAME config set {key} VALUE`.",
+        )
     value = _checked(key, raw, "oncall config set")
     data = read_file(path)
     table = data.setdefault("profiles", {}).setdefault(profile, {})

@@ -45,6 +45,22 @@ def _no_keyring(provider: str, exc: Exception) -> AuthError:
     )
 
 
+def keyring_usable() -> bool:
+    """Whether an OS keyring backend can hold secrets here.
+
+    Not when keyring falls back to its `fail` backend (no backend found, e.g. a headless CI box) or its
+    `null` one (keyring disabled: it would accept a secret and forget it), nor when asking fails.
+    """
+    import keyring
+    from keyring.backends import fail, null
+
+    try:
+        backend = keyring.get_keyring()
+    except Exception:  # a broken keyring configuration fails in many ways; all mean "not usable"
+        return False
+    return not isinstance(backend, fail.Keyring | null.Keyring)
+
+
 def read(profile: str, provider: str, env: Mapping[str, str] | None = None) -> Credential:
     """The provider's secret for this profile: environment first, then the keyring."""
     _check_provider(provider)
@@ -73,11 +89,16 @@ def require(profile: str, provider: str, env: Mapping[str, str] | None = None) -
     """The secret, or an AuthError that says how to provide it."""
     credential = read(profile, provider, env)
     if credential.secret is None:
-        raise AuthError(
-            f"no {provider} credential for profile {profile!r}",
-            hint=f"Run `oncall auth login --provider {provider}` or set {SECRET_ENV[provider]}.",
-        )
+        raise AuthError(f"no {provider} credential for profile {profile!r}", hint=how_to_provide(provider))
     return credential.secret
+
+
+def how_to_provide(provider: str) -> str:
+    """What to do about a missing credential: `auth login` only helps where there is an OS keyring."""
+    variable = SECRET_ENV[provider]
+    if not keyring_usable():
+        return f"No OS keyring here: set {variable} instead (e.g. in your CI secrets)."
+    return f"Run `oncall auth login --provider {provider}` or set {variable}."
 
 
 def store(profile: str, provider: str, secret: str) -> None:

@@ -1,7 +1,8 @@
 """The error tree: every failure the user can see, with a stable code, an exit code and a hint.
 
 Lower layers raise these (never vendor or httpx exceptions); the CLI turns them into one line on
-stderr, or `{"error": {"code", "message", "hint"}}` with `--json`, and the exit code below.
+stderr, or `{"error": {"code", "message", "hint", "details"}}` with `--json` (`details` only when the
+error has some, e.g. the service, method, path and status of a failed HTTP call), and the exit code below.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Every module under src/oncall_cli is parsed with `ast`, so imports inside functions, under
 `if TYPE_CHECKING:` and through `importlib.import_module("...")` all count. Only the cli layer may name
 clients or sandbox types, and only for type checking.
+
+One exception skips the services layer on purpose: cli may import the scheduling core's frozen dataclasses
+(`scheduling.model`) and `scheduling.planner.plan_to_json` as output models, because they are the `--json`
+contract (docs/scheduling.md). Nothing else of the core: `CLI_SCHEDULING_NAMES` lists what is allowed.
 """
 
 from __future__ import annotations
@@ -203,6 +207,55 @@ def test_dependencies_point_one_way(rule: str) -> None:
     layers, allowed = RULES[rule]
     bad = violations(allowed, layers)
     assert not bad, f"Rule broken: {rule}\n  " + "\n  ".join(bad)
+
+
+# cli -> scheduling: the explicit exception (module docstring). None means any name of that module.
+CLI_SCHEDULING_NAMES: dict[str, frozenset[str] | None] = {
+    # The frozen dataclasses are output models; `zone` renders their times in the schedule's zone.
+    "oncall_cli.scheduling.model": None,
+    # The `schedule new --json` contract.
+    "oncall_cli.scheduling.planner": frozenset({"plan_to_json"}),
+    # A display constant: the playbook states every handoff in Eastern time too.
+    "oncall_cli.scheduling.rules": frozenset({"EASTERN_REFERENCE"}),
+}
+
+
+def cli_scheduling_imports() -> list[tuple[str, str, str, int]]:
+    """(cli module, scheduling module, imported name, line) for every import of the core by the cli layer."""
+    found: list[tuple[str, str, str, int]] = []
+    for name, path in all_modules().items():
+        if _layer(name) != "cli":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                if _in(node.module, f"{PACKAGE}.scheduling"):
+                    found += [(name, node.module, alias.name, node.lineno) for alias in node.names]
+            elif isinstance(node, ast.Import):
+                found += [
+                    (name, alias.name, "*", node.lineno)
+                    for alias in node.names
+                    if _in(alias.name, f"{PACKAGE}.scheduling")
+                ]
+    return found
+
+
+def test_cli_imports_from_the_scheduling_core_only_its_output_models() -> None:
+    bad = [
+        f"{module} imports {name} from {target}  [line {line}]"
+        for module, target, name, line in cli_scheduling_imports()
+        if target not in CLI_SCHEDULING_NAMES
+        or (CLI_SCHEDULING_NAMES[target] is not None and name not in (CLI_SCHEDULING_NAMES[target] or ()))
+    ]
+    assert not bad, "cli may import only the core's output models (see the module docstring):\n  " + (
+        "\n  ".join(bad)
+    )
+
+
+def test_the_cli_scheduling_exception_is_in_use() -> None:
+    """The allowance is not dead letter: the schedule command renders plan_to_json and the dataclasses."""
+    seen = {(target, name) for _, target, name, _ in cli_scheduling_imports()}
+    assert ("oncall_cli.scheduling.planner", "plan_to_json") in seen
+    assert any(target == "oncall_cli.scheduling.model" for target, _ in seen)
 
 
 # ---- the checker itself: a rule that cannot see an import proves nothing -----------------------------------

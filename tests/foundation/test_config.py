@@ -16,6 +16,7 @@ import pytest
 from oncall_cli.config import (
     SETTINGS,
     default_config_path,
+    key_line,
     load_settings,
     set_value,
     write_file,
@@ -111,21 +112,21 @@ def test_a_file_value_beats_the_default_an_env_value_beats_the_file_and_a_flag_b
 
 
 @pytest.mark.parametrize(
-    ("variable", "key"),
+    ("variable", "key", "from_file", "from_env"),
     [
-        ("ONCALL_OPSGENIE_URL", "opsgenie.url"),
-        ("ONCALL_STATUSPAGE_URL", "statuspage.url"),
-        ("ONCALL_STATUSPAGE_PAGE_ID", "statuspage.page_id"),
-        ("ONCALL_SLACK_URL", "slack.url"),
+        ("ONCALL_OPSGENIE_URL", "opsgenie.url", "https://file.example", "https://env.example"),
+        ("ONCALL_STATUSPAGE_URL", "statuspage.url", "https://file.example", "http://127.0.0.1:8765/sp"),
+        ("ONCALL_STATUSPAGE_PAGE_ID", "statuspage.page_id", "from-file", "from-env"),
+        ("ONCALL_SLACK_URL", "slack.url", "https://file.example/api", "https://env.example/api"),
     ],
 )
 def test_each_environment_variable_overrides_its_setting_from_the_file(
-    config_path: Path, variable: str, key: str
+    config_path: Path, variable: str, key: str, from_file: str, from_env: str
 ) -> None:
     section, leaf = key.split(".")
-    _write(config_path, f'[profiles.default.{section}]\n{leaf} = "from-file"\n')
-    value = load_settings(path=config_path, env={variable: "from-env"}).values[key]
-    assert (value.value, value.source) == ("from-env", "env")
+    _write(config_path, f'[profiles.default.{section}]\n{leaf} = "{from_file}"\n')
+    value = load_settings(path=config_path, env={variable: from_env}).values[key]
+    assert (value.value, value.source) == (from_env, "env")
 
 
 def test_an_empty_environment_variable_does_not_override_the_file(config_path: Path) -> None:
@@ -225,6 +226,13 @@ def test_profiles_must_be_a_table(config_path: Path) -> None:
     _write(config_path, 'profiles = "default"\n')
     with pytest.raises(ConfigError, match=r"\[profiles\] must be a table"):
         load_settings(path=config_path, env={})
+
+
+def test_a_profile_must_be_a_table_and_the_hint_says_edit_the_file(config_path: Path) -> None:
+    _write(config_path, '[profiles]\ndefault = "me"\n')
+    with pytest.raises(ConfigError, match=r"\[profiles\.default\] must be a table") as caught:
+        load_settings(path=config_path, env={})
+    assert caught.value.hint == f"Edit {config_path}."
 
 
 def test_a_secret_in_the_config_file_is_refused_without_echoing_it(cli: Cli, config_path: Path) -> None:
@@ -407,3 +415,225 @@ def test_config_init_creates_a_new_named_profile(cli: Cli, config_path: Path) ->
     result = cli("--profile", "staging", "config", "init", "--team", "Staging", "--yes")
     assert result.exit_code == 0, explain(result)
     assert tomllib.loads(config_path.read_text())["profiles"]["staging"]["opsgenie"]["team"] == "Staging"
+
+
+# ---- the sandbox profile: its endpoints are fixed, its other settings are not ------------------------------
+
+SANDBOX_ENDPOINTS = {
+    "opsgenie.url": "http://sandbox.oncall.invalid/opsgenie",
+    "statuspage.url": "http://sandbox.oncall.invalid/statuspage",
+    "slack.url": "http://sandbox.oncall.invalid/slack",
+    "statuspage.page_id": "sandboxpage001",
+    "opsgenie.service": "Artsy",
+}
+
+
+def test_the_sandbox_profile_keeps_its_endpoints_whatever_profiles_sandbox_says(config_path: Path) -> None:
+    _write(
+        config_path,
+        '[profiles.sandbox]\nme = "ada@example.com"\n'
+        '[profiles.sandbox.opsgenie]\nurl = "https://api.opsgenie.com"\nservice = "Checkout"\n'
+        '[profiles.sandbox.statuspage]\nurl = "https://api.statuspage.io"\npage_id = "prodpage"\n'
+        '[profiles.sandbox.slack]\nurl = "https://slack.com/api"\n',
+    )
+    found = load_settings(profile="sandbox", path=config_path, env={})
+    assert {k: (found.get(k), found.source(k)) for k in SANDBOX_ENDPOINTS} == {
+        k: (v, "sandbox") for k, v in SANDBOX_ENDPOINTS.items()
+    }
+    assert found.opsgenie_url == SANDBOX_ENDPOINTS["opsgenie.url"]
+    assert (found.get("me"), found.source("me")) == ("ada@example.com", "file")
+
+
+def test_a_flag_cannot_point_the_sandbox_at_a_real_service(cli: Cli) -> None:
+    result = cli("--sandbox", "--set", "slack.url=https://slack.com/api", "config", "show")
+    assert result.exit_code == 2, explain(result)
+    assert "slack.url" in result.stderr and "sandbox" in result.stderr
+
+
+def test_config_set_for_the_sandbox_profile_stores_other_settings(cli: Cli, config_path: Path) -> None:
+    result = cli("--sandbox", "config", "set", "me", "a@example.com")
+    assert result.exit_code == 0, explain(result)
+    assert tomllib.loads(config_path.read_text())["profiles"]["sandbox"] == {"me": "a@example.com"}
+    assert _rows(_show(cli, "--sandbox"))["me"][:2] == ("a@example.com", "file")
+
+
+@pytest.mark.parametrize("key", list(SANDBOX_ENDPOINTS))
+def test_config_set_for_the_sandbox_profile_refuses_its_fixed_endpoints(
+    cli: Cli, config_path: Path, key: str
+) -> None:
+    result = cli("--sandbox", "config", "set", key, "https://api.example.com", "--json")
+    assert result.exit_code == 2, explain(result)
+    error = json.loads(result.stdout)["error"]
+    assert key in error["message"] and "sandbox" in error["message"]
+    assert "--profile" in error["hint"]
+    assert not config_path.exists()
+
+
+# ---- URL settings are checked ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variable", ["ONCALL_OPSGENIE_URL", "ONCALL_STATUSPAGE_URL", "ONCALL_SLACK_URL"])
+@pytest.mark.parametrize("bad", ["api.opsgenie.com", "ftp://api.example.com", "https://", "https:///v2"])
+def test_a_bad_url_in_the_environment_exits_3_naming_the_variable_and_the_setting(
+    cli: Cli, variable: str, bad: str
+) -> None:
+    result = cli("config", "show", "--json", env={variable: bad})
+    assert result.exit_code == 3, explain(result)
+    error = json.loads(result.stdout)["error"]
+    key = {"ONCALL_OPSGENIE_URL": "opsgenie.url", "ONCALL_STATUSPAGE_URL": "statuspage.url"}.get(
+        variable, "slack.url"
+    )
+    assert variable in error["message"] and key in error["message"]
+    assert variable in error["hint"]
+
+
+def test_a_bad_url_in_the_file_names_the_file_and_the_setting(config_path: Path) -> None:
+    _write(config_path, '[profiles.default.slack]\nurl = "slack.com/api"\n')
+    with pytest.raises(ConfigError, match=r"slack\.url") as caught:
+        load_settings(path=config_path, env={})
+    assert str(config_path) in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("key", "bad"),
+    [("opsgenie.url", "api.eu.opsgenie.com"), ("statuspage.url", "mailto:x@y"), ("slack.url", "")],
+)
+def test_config_set_refuses_a_bad_url(cli: Cli, config_path: Path, key: str, bad: str) -> None:
+    result = cli("config", "set", key, bad, "--json")
+    assert result.exit_code == 3, explain(result)
+    assert key in json.loads(result.stdout)["error"]["message"]
+    assert not config_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "url"),
+    [
+        ("opsgenie.url", "https://api.eu.opsgenie.com"),
+        ("statuspage.url", "http://127.0.0.1:8765/statuspage"),
+        ("slack.url", "http://localhost:8765/slack"),
+    ],
+)
+def test_config_set_accepts_http_and_https_urls(cli: Cli, key: str, url: str) -> None:
+    result = cli("config", "set", key, url)
+    assert result.exit_code == 0, explain(result)
+    assert _rows(_show(cli))[key][:2] == (url, "file")
+
+
+def test_an_empty_opsgenie_url_means_from_the_region(cli: Cli) -> None:
+    result = cli("config", "set", "opsgenie.url", "")
+    assert result.exit_code == 0, explain(result)
+    assert load_settings(path=cli.config_path, env={}).opsgenie_url == "https://api.opsgenie.com"
+
+
+# ---- --set KEY=VALUE: flags for any setting, above the file and the environment ----------------------------
+
+
+def test_set_flag_beats_the_file_and_the_environment_and_shows_as_flag(cli: Cli, config_path: Path) -> None:
+    _write(
+        config_path,
+        '[profiles.default]\nme = "file@example.com"\n[profiles.default.slack]\nurl = "https://f.example"\n',
+    )
+    env = {"ONCALL_SLACK_URL": "https://env.example"}
+    rows = _rows(
+        _show(cli, "--set", "me=flag@example.com", "--set", "slack.url=https://flag.example", env=env)
+    )
+    assert rows["me"][:2] == ("flag@example.com", "flag")
+    assert rows["slack.url"][:2] == ("https://flag.example", "flag")
+    assert rows["opsgenie.team"][:2] == ("Engineering", "default")
+
+
+def test_set_flag_values_are_checked_like_any_other(cli: Cli) -> None:
+    result = cli("--set", "timezone=Mars/Olympus", "config", "show")
+    assert result.exit_code == 3, explain(result)
+    assert "timezone" in result.stderr
+
+
+@pytest.mark.parametrize("bad", ["me", "=x", "teem=x"])
+def test_set_flag_needs_a_known_key_equals_value(cli: Cli, bad: str) -> None:
+    result = cli("--set", bad, "config", "show", "--json")
+    assert result.exit_code == 2, explain(result)
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "usage" and "--set" in error["message"]
+
+
+def test_set_flag_allows_an_equals_sign_in_the_value(cli: Cli) -> None:
+    rows = _rows(_show(cli, "--set", "holiday_a=a=b"))
+    assert rows["holiday_a"][:2] == ("a=b", "flag")
+
+
+def test_a_command_flag_wins_over_set(cli: Cli, config_path: Path) -> None:
+    result = cli("--set", "me=set@example.com", "config", "init", "--me", "own@example.com", "--yes")
+    assert result.exit_code == 0, explain(result)
+    assert tomllib.loads(config_path.read_text())["profiles"]["default"]["me"] == "own@example.com"
+
+
+# ---- config show: the effective value of derived settings --------------------------------------------------
+
+
+def test_config_show_gives_the_effective_opsgenie_url_and_schedule(cli: Cli, config_path: Path) -> None:
+    _write(config_path, '[profiles.default.opsgenie]\nregion = "eu"\nteam = "Platform"\n')
+    rows = {row["key"]: row for row in _show(cli)["settings"]}
+    assert rows["opsgenie.url"] == {
+        "key": "opsgenie.url",
+        "value": "",
+        "source": "default",
+        "effective": "https://api.eu.opsgenie.com",
+    }
+    assert rows["opsgenie.schedule"]["effective"] == "Platform_schedule"
+    assert rows["opsgenie.team"]["effective"] == "Platform"
+    human = cli("config", "show")
+    assert human.exit_code == 0, explain(human)
+    assert "https://api.eu.opsgenie.com" in human.stdout and "default (from region eu)" in human.stdout
+    assert "Platform_schedule" in human.stdout and "default (from team Platform)" in human.stdout
+
+
+def test_config_show_effective_is_the_value_when_it_is_set(cli: Cli) -> None:
+    rows = {
+        row["key"]: row for row in _show(cli, env={"ONCALL_OPSGENIE_URL": "https://p.example"})["settings"]
+    }
+    assert (rows["opsgenie.url"]["value"], rows["opsgenie.url"]["effective"]) == ("https://p.example",) * 2
+    assert all(row["effective"] == row["value"] for k, row in rows.items() if k != "opsgenie.schedule")
+
+
+# ---- a bad value in the file: which line to edit -----------------------------------------------------------
+
+
+def test_a_bad_value_in_the_file_names_its_line_and_says_edit_that_line(cli: Cli, config_path: Path) -> None:
+    _write(
+        config_path,
+        '[profiles.staging]\nweekday_a = "someday"\n\n'
+        '[profiles.default]\nme = "ada@example.com"\n# the team\nweekday_a = "someday"\n',
+    )
+    result = cli("config", "show", "--json")
+    assert result.exit_code == 3, explain(result)
+    error = json.loads(result.stdout)["error"]
+    assert f"{config_path} line 7" in error["message"] and "weekday_a" in error["message"]
+    assert error["hint"] == f"Edit {config_path} line 7."
+    assert "config show" not in error["hint"]
+
+
+def test_the_line_is_found_in_a_sub_table_and_for_a_dotted_key(config_path: Path) -> None:
+    _write(config_path, '[profiles.default.slack]\n\nurl = "nope"\n')
+    with pytest.raises(ConfigError, match="line 3") as caught:
+        load_settings(path=config_path, env={})
+    assert caught.value.hint == f"Edit {config_path} line 3."
+    _write(config_path, '[profiles.default]\nme = "x"\nopsgenie.region = "mars"\n')
+    with pytest.raises(ConfigError, match="line 3"):
+        load_settings(path=config_path, env={})
+
+
+def test_an_unknown_key_in_the_file_names_its_line_and_the_known_settings(config_path: Path) -> None:
+    _write(config_path, '[profiles.default.opsgenie]\nteam = "x"\nteem = "typo"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path=config_path, env={})
+    assert f"{config_path} line 3" in caught.value.message
+    assert (
+        caught.value.hint.startswith(f"Edit {config_path} line 3.") and "opsgenie.team" in caught.value.hint
+    )
+
+
+def test_key_line_is_best_effort_and_none_when_not_found() -> None:
+    text = "[profiles.default]\nopsgenie = { team = 1 }\n[profiles.other]\nme = 2\n"
+    assert key_line(text, "profiles.default", "opsgenie.team") == 2
+    assert key_line(text, "profiles.other", "me") == 4
+    assert key_line(text, "profiles.default", "me") is None

@@ -232,6 +232,37 @@ def test_status_missing_names_the_variable_and_exits_4(cli: Cli) -> None:
     assert found["slack"]["status"] == "missing"
 
 
+@pytest.mark.usefixtures("no_keyring")
+def test_status_without_any_keyring_says_to_set_the_variable_not_to_log_in(cli: Cli) -> None:
+    code, found = _status(cli, Vendors(), {})
+    assert code == 4
+    assert found["opsgenie"]["detail"] == "no OS keyring: set ONCALL_OPSGENIE_API_KEY"
+    assert found["slack"]["detail"] == "no OS keyring: set ONCALL_SLACK_TOKEN"
+    assert "auth login" not in found["opsgenie"]["detail"]
+
+
+def test_status_with_a_keyring_offers_auth_login(cli: Cli) -> None:
+    _, found = _status(cli, Vendors(), {})
+    assert found["slack"]["detail"] == "set ONCALL_SLACK_TOKEN or run `oncall auth login`"
+
+
+@pytest.mark.usefixtures("no_keyring")
+def test_require_without_any_keyring_hints_at_the_variable_only() -> None:
+    with pytest.raises(AuthError) as caught:
+        credentials.require("default", "opsgenie", {})
+    assert "ONCALL_OPSGENIE_API_KEY" in caught.value.hint and "auth login" not in caught.value.hint
+
+
+def test_keyring_usable_is_false_for_keyrings_fail_and_null_backends() -> None:
+    import keyring
+    from keyring.backends import fail, null
+
+    assert credentials.keyring_usable()
+    for backend in (fail.Keyring(), null.Keyring()):
+        keyring.set_keyring(backend)
+        assert not credentials.keyring_usable()
+
+
 def test_status_rejected_when_the_service_answers_401_or_403(cli: Cli) -> None:
     vendors = Vendors().on("GET", OPSGENIE_ACCOUNT, reply(401, {"message": "Key format is not valid!"}))
     vendors.on("GET", SLACK_AUTH_TEST, reply(403, {"ok": False, "error": "invalid_auth"}))

@@ -100,6 +100,23 @@ def test_unparseable_retry_after_falls_back_to_backoff() -> None:
     assert decide(status(429, Retry_After="soon"), 2) == 1.0
 
 
+@pytest.mark.parametrize("code", [500, 503])
+def test_retry_after_on_a_5xx_is_honoured_too(code: int) -> None:
+    assert decide(status(code, Retry_After="20")) == 20.0
+    later = format_datetime(NOW + timedelta(seconds=12), usegmt=True)
+    assert decide(status(503, Retry_After=later)) == pytest.approx(12.0)
+
+
+def test_retry_after_on_a_503_is_still_bounded_by_max_total() -> None:
+    assert decide(status(503, Retry_After="61")) is None
+    assert decide(status(503, Retry_After="10"), 2, elapsed=55.0) is None
+    assert decide(status(503, Retry_After="5"), 2, elapsed=55.0) == 5.0
+
+
+def test_retry_after_on_a_503_does_not_make_a_post_retried() -> None:
+    assert decide(status(503, Retry_After="1"), idempotent=False) is None
+
+
 def test_opsgenie_throttled_state_waits_for_the_rate_limit_period() -> None:
     throttled = status(429, X_RateLimit_State="THROTTLED", X_RateLimit_Period_In_Sec="10")
     assert decide(throttled) == 10.0
@@ -176,8 +193,8 @@ def test_no_decision_breaks_the_policy_bounds(
         return
     assert number < max_attempts
     assert delay >= 0.0 and elapsed + delay <= policy.max_total
-    if attempt.status not in (420, 429):
-        assert delay <= policy.max_delay
+    if attempt.status is None or parse_retry_after(attempt.headers, NOW.timestamp()) is None:
+        assert delay <= policy.max_delay  # our own backoff; a server-given wait may be longer
     if not idempotent:
         assert not attempt.transport_error or not attempt.sent
         assert attempt.status is None or attempt.status in (420, 429)

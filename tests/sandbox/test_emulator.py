@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from oncall_cli.errors import ConfigError
 from oncall_cli.sandbox.emulator import SANDBOX_URLS, Emulator, default_db_path
 from oncall_cli.sandbox.faults import Fault
 from oncall_cli.sandbox.seed import seed_people
@@ -70,6 +71,27 @@ def test_state_persists_in_the_database_file(tmp_path: Path) -> None:
         assert http.get(OG + "/v2/users/kept@example.com", headers=OG_AUTH).status_code == 200
         assert second.seed == 1  # an existing world is not re-seeded
         assert second.seeded_at == NOW
+
+
+def test_an_unreadable_database_file_is_a_config_error_naming_it_and_the_fix(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    db.write_bytes(b"this is not a database, just garbage bytes " * 100)
+    with pytest.raises(ConfigError) as caught:
+        Emulator(db, now=lambda: NOW)
+    assert str(db) in caught.value.message
+    assert caught.value.hint == "Run `oncall sandbox reset` (it recreates the file)."
+    assert caught.value.exit_code == 3
+
+
+def test_recreate_replaces_an_unreadable_file_and_its_wal_and_shm(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    for name in ("sandbox.db", "sandbox.db-wal", "sandbox.db-shm"):
+        (tmp_path / name).write_bytes(b"garbage" * 500)
+    with Emulator.recreate(db, now=lambda: NOW, seed=2) as fresh:
+        assert fresh.seed == 2 and fresh.seeded_at == NOW
+        assert fresh.status()["services"]["opsgenie"]
+    with Emulator(db, now=lambda: NOW) as reopened:
+        assert reopened.seed == 2
 
 
 def test_same_seed_and_now_give_the_same_world() -> None:

@@ -27,6 +27,8 @@ class AppState:
     sandbox: bool = False
     verbose: bool = False
     debug: bool = False
+    sets: dict[str, str] = field(default_factory=dict)
+    """`--set KEY=VALUE` of this run: flags for every command (the command's own flags win)."""
     deps: Deps | None = None
     output: Output = field(default_factory=Output)
     _context: Context | None = None
@@ -55,7 +57,10 @@ def settings(
     st = state(ctx)
     env = st.deps.env if st.deps is not None else None
     profile = SANDBOX_PROFILE if st.sandbox else st.profile
-    found = load_settings(profile=profile, path=st.config_path, env=env, flags=flags, new_profile=new_profile)
+    merged: dict[str, Any] = {**st.sets, **{k: v for k, v in (flags or {}).items() if v is not None}}
+    found = load_settings(
+        profile=profile, path=st.config_path, env=env, flags=merged, new_profile=new_profile
+    )
     st.output.sandbox = found.sandbox
     return found
 

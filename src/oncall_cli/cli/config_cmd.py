@@ -49,7 +49,7 @@ def init(
 
     Example: oncall config init --team Engineering --page-id abc123 --me ada@example.com --yes
     """
-    from oncall_cli.config import SETTINGS_BY_KEY, read_file, write_file
+    from oncall_cli.config import SANDBOX_FIXED, SETTINGS_BY_KEY, read_file, write_file
 
     out = output(ctx, json_mode)
     current = settings(ctx, new_profile=True)
@@ -69,7 +69,7 @@ def init(
     chosen: dict[str, Any] = {}
     for _flag, key in INIT_KEYS:
         value = given[key]
-        if value is None and interactive:
+        if value is None and interactive and not (current.sandbox and key in SANDBOX_FIXED):
             value = typer.prompt(
                 f"{key} ({SETTINGS_BY_KEY[key].help or 'value'})",
                 default=str(current.get(key)),
@@ -105,6 +105,9 @@ def init(
 def show(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
     """Show every effective setting and where it came from (default, file, env, flag); secrets redacted.
 
+    `effective` is the value commands use: an empty opsgenie.url comes from
+    opsgenie.region, an empty opsgenie.schedule from opsgenie.team.
+
     Example: oncall config show --json
     """
     from oncall_cli import credentials
@@ -114,7 +117,10 @@ def show(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
     found = settings(ctx)
     deps = state(ctx).deps
     env = deps.env if deps is not None else None
-    rows = [{"key": k, "value": v.value, "source": v.source} for k, v in found.values.items()]
+    rows = [
+        {"key": k, "value": v.value, "source": v.source, "effective": found.effective(k)}
+        for k, v in found.values.items()
+    ]
     secrets = []
     for provider in PROVIDERS:
         cred = credentials.read(found.profile, provider, env)
@@ -128,7 +134,9 @@ def show(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
         for col in ("setting", "value", "source"):
             table.add_column(col)
         for row in rows:
-            table.add_row(row["key"], str(row["value"]), row["source"])
+            derived = found.derived_from(row["key"])
+            source = f"{row['source']} (from {derived})" if derived else row["source"]
+            table.add_row(row["key"], str(row["effective"]), source)
         for sec in secrets:
             table.add_row(f"{sec['provider']} credential", sec["value"] or "(missing)", sec["source"])
         console.print(table)

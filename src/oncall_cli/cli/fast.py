@@ -2,7 +2,8 @@
 
 Importing Typer alone costs several times the interpreter's own start-up, so these two answers are served
 without it: the top-level help is pre-rendered into `help.txt` (a test fails when it drifts from what
-Typer renders). Everything else goes to the Typer application.
+Typer renders). Everything else goes to the Typer application, and so does shell completion: the shell
+calls `oncall` with no arguments and `_ONCALL_COMPLETE` set, which only Typer can answer.
 """
 
 from __future__ import annotations
@@ -11,19 +12,50 @@ import os
 import sys
 
 
+def _completing() -> bool:
+    """True when a shell asks for completions (`_ONCALL_COMPLETE=complete_bash`, or any `_*_COMPLETE`)."""
+    return any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ)
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null after a broken pipe, so the interpreter's final flush cannot fail too.
+
+    A reader that stops early (`oncall ... | head -3`) is not an error: like git, we then exit 0, quietly.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a test runner's in-memory stream
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _write(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+        sys.exit(0)
+
+
 def run() -> None:
     args = sys.argv[1:]
-    if args in (["--help"], ["-h"]) or not args:
-        # A plain read: importlib.resources alone would cost more than the whole fast path.
-        with open(os.path.join(os.path.dirname(__file__), "help.txt"), encoding="utf-8") as handle:
-            text = handle.read()
-        sys.stdout.write(text)
-        sys.exit(0 if args else 2)
-    if args == ["--version"]:
-        from oncall_cli import __version__
+    if not _completing():
+        if args in (["--help"], ["-h"]) or not args:
+            # A plain read: importlib.resources alone would cost more than the whole fast path.
+            with open(os.path.join(os.path.dirname(__file__), "help.txt"), encoding="utf-8") as handle:
+                text = handle.read()
+            _write(text)
+            sys.exit(0 if args else 2)
+        if args == ["--version"]:
+            from oncall_cli import __version__
 
-        sys.stdout.write(f"oncall {__version__}\n")
-        sys.exit(0)
+            _write(f"oncall {__version__}\n")
+            sys.exit(0)
     from oncall_cli.cli.main import run as run_app
 
     run_app()

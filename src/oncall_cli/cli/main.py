@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -10,10 +11,12 @@ from typing import Annotated, Any
 
 import typer
 from typer._click.exceptions import UsageError as ClickUsageError  # Typer vendors Click
+from typer._click.utils import PacifyFlushWrapper
 from typer.core import TyperGroup
 
 from oncall_cli import __version__
 from oncall_cli.cli.common import AppState, state
+from oncall_cli.cli.fast import silence_stdout
 from oncall_cli.errors import ExitCode, OncallError, UnexpectedError, UsageError
 from oncall_cli.redaction import RedactingFilter
 
@@ -55,6 +58,9 @@ class OncallGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except OncallError as exc:
+            # An error before the command parsed its --json (a bad global --set) still answers in JSON.
+            if "--json" in ctx.meta.get("oncall.argv", ()):
+                state(ctx).output.json_mode = True
             _fail(ctx, exc)
         except ClickUsageError as exc:
             if "--json" in ctx.meta.get("oncall.argv", ()):
@@ -64,6 +70,10 @@ class OncallGroup(TyperGroup):
         except KeyboardInterrupt:
             state(ctx).output.message("interrupted")
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # The reader stopped early (`oncall schedule export | head`): not an error, say nothing.
+            silence_stdout()
+            raise typer.Exit(0) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
@@ -122,6 +132,15 @@ def main(
     ] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log each HTTP call on stderr.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (secrets redacted).")] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Set a setting for this run only, e.g. --set me=ada@example.com (repeatable); "
+            "wins over the file and the environment.",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
@@ -133,9 +152,32 @@ def main(
     st.sandbox = sandbox or profile == "sandbox"
     st.verbose = verbose
     st.debug = debug
+    st.sets = _parse_sets(set_ or [])
     st.output.sandbox = st.sandbox
     _configure_logging(verbose, debug)
     ctx.call_on_close(lambda: _close(st))
+
+
+def _parse_sets(items: list[str]) -> dict[str, str]:
+    """`--set KEY=VALUE` pairs as a dict (the last one of a key wins); values are checked with the rest."""
+    if not items:
+        return {}
+    from oncall_cli.config import SETTINGS_BY_KEY
+
+    found: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(
+                f"--set: expected KEY=VALUE, got {item!r}", hint="For example: --set me=ada@example.com"
+            )
+        if key not in SETTINGS_BY_KEY:
+            raise UsageError(
+                f"--set: unknown setting {key!r}", hint=f"Known settings: {', '.join(SETTINGS_BY_KEY)}."
+            )
+        found[key] = value
+    return found
 
 
 def _close(st: AppState) -> None:
@@ -182,11 +224,45 @@ def load_command(name: str) -> Any:
     return command
 
 
+def _identity(fd: int) -> tuple[int, int] | None:
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _pipe_broke(stdout_before: tuple[int, int] | None) -> bool:
+    """Whether Click or rich already handled a broken stdout pipe their way (quietly, but with exit 1).
+
+    Click swaps in a `PacifyFlushWrapper`; rich points file descriptor 1 at /dev/null.
+    """
+    if isinstance(sys.stdout, PacifyFlushWrapper):
+        return True
+    now = _identity(1)
+    return stdout_before is not None and now != stdout_before and now == _identity_of_devnull()
+
+
+def _identity_of_devnull() -> tuple[int, int] | None:
+    info = os.stat(os.devnull)
+    return info.st_dev, info.st_ino
+
+
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    A broken pipe on stdout (`oncall incident raise --help | head -3`) exits 0 without a message, as git
+    does: the reader chose to stop reading, which is not a failure of the command.
+    """
     code = 0
+    stdout_before = _identity(1)
     try:
         app()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BrokenPipeError:
+        code = 0
+        silence_stdout()
+    if code == 1 and _pipe_broke(stdout_before):
+        code = 0
     sys.exit(code if code in {int(c) for c in ExitCode} | {130} else ExitCode.UNEXPECTED)

@@ -57,13 +57,18 @@ def status(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
     out.result(data, lambda console: _render_status(console, data))
 
 
+def serving_message(url: str) -> str:
+    """What `sandbox serve` says once it is listening (never before: the host or port may be refused)."""
+    return f"sandbox serving on {url} (/opsgenie, /statuspage, /slack); Ctrl-C to stop"
+
+
 @app.command("serve")
 def serve(
     ctx: typer.Context,
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (loopback by default).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0 picks a free one).")] = 8765,
     allow_remote: Annotated[
         bool, typer.Option("--allow-remote", help="Allow a non-loopback --host.")
     ] = False,
@@ -72,6 +77,13 @@ def serve(
         typer.Option("--fail", help="Inject a fault, e.g. 'slack:conversations.invite#2=500' (repeatable)."),
     ] = None,
     latency_ms: Annotated[int, typer.Option("--latency-ms", help="Add this latency to every call.")] = 0,
+    json_mode: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='Once listening, print one JSON document {"url": ..., "faults": [...]}, then keep serving.',
+        ),
+    ] = False,
 ) -> None:
     """Serve the emulator over HTTP for curl, a browser or another SDK (Ctrl-C stops it).
 
@@ -82,8 +94,14 @@ def serve(
     """
     from oncall_cli.services.sandbox import serve as serve_world
 
-    out = output(ctx)
-    out.message(f"sandbox serving on http://{host}:{port} (/opsgenie, /statuspage, /slack); Ctrl-C to stop")
+    out = output(ctx, json_mode)
+
+    def ready(bound: dict[str, Any]) -> None:
+        if json_mode:
+            out.result(bound)
+        else:
+            out.message(serving_message(bound["url"]))
+
     serve_world(
         _sandbox_context(ctx),
         host=host,
@@ -91,4 +109,5 @@ def serve(
         allow_remote=allow_remote,
         faults=fail or [],
         latency_ms=latency_ms,
+        ready=ready,
     )

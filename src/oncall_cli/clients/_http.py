@@ -84,9 +84,10 @@ def retry_delay(
 ) -> float | None:
     """Decide whether attempt `number` (1-based) is retried, and after how many seconds (before jitter).
 
-    Retries connection failures, 429 and 5xx. A non-idempotent request is retried only when it never
-    reached the server (a connect failure) or the server said it was not processed (429 and 420,
-    Statuspage's old rate-limit status). Returns None to give up.
+    Retries connection failures, 429 and 5xx, waiting what `Retry-After` says when the answer has one.
+    A non-idempotent request is retried only when it never reached the server (a connect failure) or the
+    server said it was not processed (429 and 420, Statuspage's old rate-limit status). Returns None to
+    give up, including when the wait would take the total past `policy.max_total`.
     """
     if number >= policy.max_attempts:
         return None
@@ -101,7 +102,9 @@ def retry_delay(
     else:
         return None
     delay: float = min(policy.max_delay, policy.base_delay * 2.0 ** (number - 1))
-    if attempt.status in (420, 429):
+    if attempt.status is not None:
+        # A server's own wait wins over our backoff: 429/420, and 503 "come back in N seconds" (RFC 9110
+        # section 10.2.3) or any other 5xx that sends one; the total stays bounded by max_total below.
         hinted = parse_retry_after(attempt.headers, now)
         if hinted is not None:
             delay = hinted

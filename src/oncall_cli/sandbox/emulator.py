@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from oncall_cli.errors import ConfigError
 from oncall_cli.sandbox.base import (
     AUTH_SCHEMES,
     Ctx,
@@ -51,8 +52,16 @@ SANDBOX_URLS = {
 }
 DEFAULT_SEED = 1
 
-__all__ = ["DEFAULT_SEED", "SANDBOX_BASE", "SANDBOX_URLS", "Call", "Dropped", "Emulator", "Fault",
-           "default_db_path"]
+__all__ = [
+    "DEFAULT_SEED",
+    "SANDBOX_BASE",
+    "SANDBOX_URLS",
+    "Call",
+    "Dropped",
+    "Emulator",
+    "Fault",
+    "default_db_path",
+]
 
 
 def default_db_path() -> Path:
@@ -130,17 +139,38 @@ class Emulator:
         """(service, operation, "request" | "response") pairs checked against the spec so far."""
         self.invalid_responses: list[str] = []
         self._lock = threading.RLock()
-        self.db = sqlite3.connect(self.db_path, check_same_thread=False, timeout=30.0)
-        self.db.row_factory = sqlite3.Row
-        if self.db_path != ":memory:":
-            self.db.execute("PRAGMA journal_mode=WAL")
         self.services: dict[str, ServiceEmulator] = {
             s.prefix: s for s in (services if services is not None else _default_services())
         }
-        with self._lock:
-            self._create_schema()
-            if self._meta("seed") is None:
-                self._seed(DEFAULT_SEED if seed is None else seed)
+        self.db = sqlite3.connect(self.db_path, check_same_thread=False, timeout=30.0)
+        try:
+            self.db.row_factory = sqlite3.Row
+            if self.db_path != ":memory:":
+                self.db.execute("PRAGMA journal_mode=WAL")
+            with self._lock:
+                self._create_schema()
+                if self._meta("seed") is None:
+                    self._seed(DEFAULT_SEED if seed is None else seed)
+        except sqlite3.DatabaseError as exc:
+            # Garbage bytes, a truncated copy, a file from something else: say which file and how to fix it.
+            self.db.close()
+            raise ConfigError(
+                f"{self.db_path}: the sandbox database cannot be read ({exc})",
+                hint="Run `oncall sandbox reset` (it recreates the file).",
+                details={"path": self.db_path},
+            ) from exc
+
+    @classmethod
+    def recreate(cls, db_path: str | Path, **kwargs: Any) -> Emulator:
+        """Delete the database file (with its -wal, -shm and -journal companions) and open a fresh one.
+
+        For `oncall sandbox reset` when the file cannot even be opened; `kwargs` as for `Emulator(...)`.
+        """
+        path = str(db_path)
+        if path != ":memory:":
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(path + suffix).unlink(missing_ok=True)
+        return cls(path, **kwargs)
 
     # ---- state --------------------------------------------------------------------------------------
 
@@ -184,8 +214,12 @@ class Emulator:
     def reset(self, seed: int = DEFAULT_SEED) -> None:
         """Drop every table and seed a fresh world (faults and call counters are cleared too)."""
         with self._lock:
-            tables = [r[0] for r in self.db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+            tables = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
             for table in tables:
                 self.db.execute(f'DROP TABLE IF EXISTS "{table}"')
             self.db.commit()
@@ -229,10 +263,14 @@ class Emulator:
     def snapshot(self, prefix: str) -> dict[str, list[dict[str, Any]]]:
         """Every table of one service (`{prefix}_*`) as lists of row dicts; JSON columns parsed."""
         with self._lock:
-            tables = [r[0] for r in self.db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '!' "
-                "ORDER BY name",
-                (f"{prefix}!_%",))]
+            tables = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '!' "
+                    "ORDER BY name",
+                    (f"{prefix}!_%",),
+                )
+            ]
             out: dict[str, list[dict[str, Any]]] = {}
             for table in tables:
                 rows = [dict(r) for r in self.db.execute(f'SELECT * FROM "{table}" ORDER BY rowid')]
@@ -264,8 +302,13 @@ class Emulator:
         prefix, path = self._split(request)
         service = self.services.get(prefix)
         if service is None:
-            return httpx.Response(404, json={"message": f"No sandbox service at /{prefix}; use one of "
-                                                        + ", ".join(f"/{p}" for p in self.services)})
+            return httpx.Response(
+                404,
+                json={
+                    "message": f"No sandbox service at /{prefix}; use one of "
+                    + ", ".join(f"/{p}" for p in self.services)
+                },
+            )
         method = request.method.upper()
         operation = service.operation(method, path)
         decision = self.faults.next_call(prefix, operation or f"{method} {path}")
@@ -285,13 +328,29 @@ class Emulator:
         self._record(prefix, operation, method, path, response.status_code, decision)
         return response
 
-    def _record(self, prefix: str, operation: str | None, method: str, path: str, status: int | None,
-                decision: Decision) -> None:
+    def _record(
+        self,
+        prefix: str,
+        operation: str | None,
+        method: str,
+        path: str,
+        status: int | None,
+        decision: Decision,
+    ) -> None:
         with self._lock:
             self.calls.append(Call(prefix, operation, method, path, status, decision.number))
 
-    def _answer(self, service: ServiceEmulator, prefix: str, operation: str | None, method: str, path: str,
-                request: httpx.Request, decision: Decision, request_id: str) -> httpx.Response:
+    def _answer(
+        self,
+        service: ServiceEmulator,
+        prefix: str,
+        operation: str | None,
+        method: str,
+        path: str,
+        request: httpx.Request,
+        decision: Decision,
+        request_id: str,
+    ) -> httpx.Response:
         scheme = AUTH_SCHEMES.get(prefix, "Bearer")
         if not has_auth(request, scheme):
             return self._checked(prefix, operation, _unauthorized(prefix, scheme, request_id))
@@ -306,9 +365,15 @@ class Emulator:
                 self.validated.add((prefix, operation, "request"))
                 return self._checked(prefix, operation, rejection_response(prefix, exc, request_id))
             self.validated.add((prefix, operation, "request"))
-        ctx = Ctx(db=self.db, now=self._now(), clock=self._clock(),
-                  rng=random.Random(f"{self.seed}:{request_id}"), service=prefix, operation=operation,
-                  request_id=request_id)
+        ctx = Ctx(
+            db=self.db,
+            now=self._now(),
+            clock=self._clock(),
+            rng=random.Random(f"{self.seed}:{request_id}"),
+            service=prefix,
+            operation=operation,
+            request_id=request_id,
+        )
         try:
             response = service.handle(ctx, request, path)
             self.db.commit()
@@ -376,8 +441,13 @@ def _fault_response(prefix: str, fault: Fault, request_id: str) -> httpx.Respons
     if status in (420, 429):
         headers["Retry-After"] = str(fault.retry_after)
         if prefix == "opsgenie":
-            headers.update({"X-RateLimit-State": "THROTTLED", "X-RateLimit-Reason": "ACCOUNT",
-                            "X-RateLimit-Period-In-Sec": str(fault.retry_after)})
+            headers.update(
+                {
+                    "X-RateLimit-State": "THROTTLED",
+                    "X-RateLimit-Reason": "ACCOUNT",
+                    "X-RateLimit-Period-In-Sec": str(fault.retry_after),
+                }
+            )
         if prefix == "slack":
             return vendor_error("slack", status, "ratelimited", slack_error="ratelimited", headers=headers)
         message = "You are making too many requests! To avoid errors, we recommend you limit requests."
@@ -385,8 +455,12 @@ def _fault_response(prefix: str, fault: Fault, request_id: str) -> httpx.Respons
     if prefix == "slack":
         code = "service_unavailable" if status == 503 else "internal_error"
         return vendor_error("slack", status, code, slack_error=code)
-    message = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-               504: "Gateway Timeout"}.get(status, f"HTTP {status}")
+    message = {
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+        503: "Service Unavailable",
+        504: "Gateway Timeout",
+    }.get(status, f"HTTP {status}")
     return vendor_error(prefix, status, message, request_id=request_id)
 
 
@@ -402,9 +476,12 @@ class EmulatorTransport(httpx.BaseTransport):
             response = self.emulator.handle(request)
         except Dropped as exc:
             if exc.sent:
-                raise httpx.RemoteProtocolError("Server disconnected without sending a response.",
-                                                request=request) from None
-            raise httpx.ConnectError("[sandbox] connection refused (injected fault)",
-                                     request=request) from None
-        return httpx.Response(response.status_code, headers=response.headers, content=response.content,
-                              request=request)
+                raise httpx.RemoteProtocolError(
+                    "Server disconnected without sending a response.", request=request
+                ) from None
+            raise httpx.ConnectError(
+                "[sandbox] connection refused (injected fault)", request=request
+            ) from None
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=response.content, request=request
+        )

@@ -7,7 +7,7 @@ A `Fault` picks requests by service, operation (the name the service emulator gi
     emulator.faults.add(Fault(service="slack", operation="conversations.invite", calls={2}, status=500))
     emulator.faults.add(Fault(kind="latency", latency_ms=100))
 
-and `oncall sandbox serve --fault SPEC` parses the same with `parse_fault_spec`:
+and `oncall sandbox serve --fail SPEC` (repeatable) parses the same with `parse_fault_spec`:
 
     slack:conversations.invite#2=500         the 2nd conversations.invite answers HTTP 500
     *:*=latency:100                          every call waits 100 ms first

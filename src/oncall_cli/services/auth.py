@@ -33,9 +33,12 @@ def _probe(context: Context, provider: str) -> Callable[[], object]:
 def check(context: Context, provider: str) -> CredentialStatus:
     cred = credentials.read(context.settings.profile, provider, context.deps.env)
     if cred.secret is None:
-        return CredentialStatus(
-            provider, "missing", cred.source, f"set {SECRET_ENV[provider]} or run `oncall auth login`"
-        )
+        variable = SECRET_ENV[provider]
+        if credentials.keyring_usable():
+            detail = f"set {variable} or run `oncall auth login`"
+        else:
+            detail = f"no OS keyring: set {variable}"
+        return CredentialStatus(provider, "missing", cred.source, detail)
     try:
         _probe(context, provider)()
     except AuthError as exc:

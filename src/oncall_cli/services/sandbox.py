@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from oncall_cli.errors import ConfigError
 from oncall_cli.services.context import Context
 
 
 def reset(context: Context, seed: int) -> dict[str, Any]:
-    """Recreate the sandbox world from the seed data."""
-    context.emulator.reset(seed)
+    """Recreate the sandbox world from the seed data; an unreadable database file is deleted and recreated."""
+    try:
+        emulator = context.emulator
+    except ConfigError:
+        deps = context.deps
+        if deps.emulator is not None:  # an injected emulator opened fine; the error is not about the file
+            raise
+        from oncall_cli.sandbox.emulator import Emulator, default_db_path
+
+        # `context.emulator` failed, so it cached nothing: the next access returns this one.
+        deps.emulator = Emulator.recreate(
+            default_db_path(), now=deps.now, clock=deps.clock, sleep=deps.sleep, seed=seed
+        )
+        return status(context)
+    emulator.reset(seed)
     return status(context)
 
 
@@ -22,10 +36,22 @@ def status(context: Context) -> dict[str, Any]:
 
 
 def serve(
-    context: Context, *, host: str, port: int, allow_remote: bool, faults: Sequence[str], latency_ms: int
+    context: Context,
+    *,
+    host: str,
+    port: int,
+    allow_remote: bool,
+    faults: Sequence[str],
+    latency_ms: int,
+    ready: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
-    """Expose the emulator over HTTP until interrupted; faults as in `sandbox/faults.py`'s spec syntax."""
+    """Expose the emulator over HTTP until interrupted; faults as in `sandbox/faults.py`'s spec syntax.
+
+    `ready` gets `{"url": ..., "faults": [...]}` once the socket is bound (so port 0 tells its port), and
+    never when the host is refused or the port is taken.
+    """
     from oncall_cli.sandbox.faults import Fault, parse_fault_spec
+    from oncall_cli.sandbox.server import SandboxServer
     from oncall_cli.sandbox.server import serve as serve_http
 
     emulator = context.emulator
@@ -33,4 +59,9 @@ def serve(
         emulator.faults.add(parse_fault_spec(spec))
     if latency_ms:
         emulator.faults.add(Fault(service="*", operation="*", kind="latency", latency_ms=latency_ms))
-    serve_http(emulator, host=host, port=port, allow_remote=allow_remote)
+
+    def bound(server: SandboxServer) -> None:
+        if ready is not None:
+            ready({"url": server.url, "faults": [f.describe() for f in emulator.faults.active]})
+
+    serve_http(emulator, host=host, port=port, allow_remote=allow_remote, ready=bound)
