@@ -380,10 +380,17 @@ def test_priority_change_updates_opsgenie_statuspage_impact_and_tells_the_channe
 ) -> None:
     number = raised["incident"]["number"]
     data = sandbox.json("incident", "priority", number, "P2")
-    assert data["done"] == ["statuspage.impact", "slack.post_priority", "opsgenie.priority"]
+    assert data["done"] == [
+        "statuspage.impact",
+        "statuspage.components",
+        "slack.post_priority",
+        "opsgenie.priority",
+    ]
     assert sandbox.incident(number)["priority"] == "P2"
     [sp] = sandbox.sp_incidents()
     assert sp["impact"] == "major" and sp["impact_override"] == "major"
+    assert sandbox.components()["API"] == "partial_outage"
+    assert data["statuspage"]["components"] == {"API": "partial_outage"}
     assert len(sandbox.sp_updates(sp["id"])) == 1  # an impact change posts no public update
     assert any(
         "from P1 (Critical) to P2 (High)" in t
@@ -586,7 +593,7 @@ def test_close_a_report_that_is_not_an_incident_with_the_friendly_reply_once(san
         "https://jira.example/X-1",
     )
     data = sandbox.json(*args)
-    assert data["done"] == ["opsgenie.close", "slack.reply_thread"]
+    assert data["done"] == ["opsgenie.close", "slack.reply_thread"] and data["warnings"] == []
     assert sandbox.incident(number)["status"] == "closed"
     replies = [
         t
@@ -611,6 +618,53 @@ def test_close_a_report_that_is_not_an_incident_with_the_friendly_reply_once(san
         )
         == 1
     )
+
+
+def _close_replies(sandbox: Sandbox) -> list[str]:
+    _, incidents_channel, parent_ts = sandbox.thread_url()
+    texts = _bot_texts(sandbox.messages(incidents_channel, thread_ts=parent_ts))
+    return [t for t in texts if "outside the scope" in t]
+
+
+def test_closing_two_reports_of_one_thread_replies_once_for_each(sandbox: Sandbox) -> None:
+    url, _, _ = sandbox.thread_url()
+    first = sandbox.json("incident", "raise", "Please add CSV export", "-p", "P5", "--thread", url)
+    second = sandbox.json("incident", "raise", "Please add dark mode", "-p", "P5", "--thread", url)
+    for raised, ticket in ((first, "https://jira.example/X-1"), (second, "https://jira.example/X-2")):
+        data = sandbox.json(
+            "incident",
+            "close",
+            raised["incident"]["number"],
+            "--reason",
+            "feature request",
+            "--ticket",
+            ticket,
+        )
+        assert data["done"] == ["opsgenie.close", "slack.reply_thread"]
+    replies = _close_replies(sandbox)
+    assert len(replies) == 2
+    assert "https://jira.example/X-1" in replies[0] and replies[0].endswith("incident #1)")
+    assert "https://jira.example/X-2" in replies[1] and replies[1].endswith("incident #2)")
+    again = sandbox.json(
+        "incident", "close", "2", "--reason", "feature request", "--ticket", "https://jira.example/X-2"
+    )
+    assert again["done"] == [] and len(_close_replies(sandbox)) == 2
+
+
+def test_close_without_a_ticket_asks_the_reporter_to_open_one_and_warns(sandbox: Sandbox) -> None:
+    url, _, _ = sandbox.thread_url()
+    sandbox.json("incident", "raise", "Please add CSV export", "-p", "P5", "--thread", url)
+    result = sandbox("incident", "close", "1", "--reason", "feature request")
+    assert result.exit_code == 0, explain(result)
+    assert "warning: no --ticket given" in result.stderr
+    [reply] = _close_replies(sandbox)
+    assert reply.startswith(
+        "This falls outside the scope of immediate support. Please open a ticket for it, and you can talk "
+        "to the team PM about prioritization."
+    )
+    assert "opened a ticket" not in reply and "feature request" in reply
+    [note] = sandbox.emulator.query("SELECT data FROM opsgenie_incident_notes")
+    assert json.loads(note["data"])["note"] == "Not an incident: feature request"
 
 
 # ---- list, show, postmortem, journal ------------------------------------------------------------------

@@ -146,6 +146,31 @@ def test_resume_by_incident_number_and_the_human_error_says_what_was_done(sandbo
     _assert_raised_exactly_once(sandbox)
 
 
+def test_a_partial_raise_hint_says_to_resume_and_not_to_run_the_command_again(sandbox: Sandbox) -> None:
+    sandbox.emulator.faults.add(_fault("5xx", *RAISE_STEPS["statuspage.create_incident"]))
+    result = sandbox("incident", "raise", MESSAGE, "-p", "P1", "--component", "API")
+    assert result.exit_code == 10, explain(result)
+    assert "run the command again" not in result.stderr
+    assert "then run `oncall incident resume 1`" in result.stderr
+    assert _resume(sandbox, "1")["status"] == "done"
+    sandbox.emulator.faults.add(_fault("5xx", *RESOLVE_STEPS["statuspage.resolve"]))
+    error = sandbox.json("incident", "resolve", "1", "--note", "Rolled back", code=10)["error"]
+    assert error["hint"] == (
+        "Check the network and the service's status page, then run `oncall incident resume 1`."
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_hint_of_a_partial_raise_names_the_resume_command_for_every_kind_of_failure(
+    sandbox: Sandbox, kind: str
+) -> None:
+    sandbox.emulator.faults.add(_fault(kind, *RAISE_STEPS["slack.invite"]))
+    result = _raise(sandbox)
+    assert result.exit_code == 10, explain(result)
+    hint = json.loads(result.stdout)["error"]["hint"]
+    assert hint.endswith(", then run `oncall incident resume 1`.") and "again" not in hint
+
+
 def test_a_failed_branch_does_not_stop_the_other_one(sandbox: Sandbox) -> None:
     sandbox.emulator.faults.add(_fault("5xx", "slack", "conversations.create", 1))
     result = _raise(sandbox)

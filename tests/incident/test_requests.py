@@ -308,6 +308,8 @@ def test_resolve_sends_the_resolution_everywhere(cli: Any, router: respx.MockRou
     router.get(f"{OG}/v1/incidents/requests/r-res").mock(og_ok({"isSuccess": True, "incidentId": "inc-1"}))
     close_alert = router.post(f"{OG}/v2/alerts/inc-1/close").mock(accepted("r-alert"))
     router.get(f"{SP}/incidents/spi1").mock(httpx.Response(200, json=sp_incident()))
+    # The other open incidents, to leave alone the components they list (here: only this one is open).
+    router.get(f"{SP}/incidents/unresolved").mock(httpx.Response(200, json=[sp_incident()]))
     sp_patch = router.patch(f"{SP}/incidents/spi1").mock(httpx.Response(200, json=sp_incident("resolved")))
     router.get(f"{SLACK}/conversations.history").mock(slack_ok(messages=[]))
     router.get(f"{SLACK}/conversations.replies").mock(slack_ok(messages=[]))
@@ -322,6 +324,7 @@ def test_resolve_sends_the_resolution_everywhere(cli: Any, router: respx.MockRou
     assert close_alert.calls.last.request.url.params["identifierType"] == "alias"
     patch = body(sp_patch)["incident"]
     assert patch["status"] == "resolved" and patch["components"] == {"c-api": "operational"}
+    assert patch["component_ids"] == ["c-api"]
     assert patch["deliver_notifications"] is True and patch["body"].startswith(
         "This incident has been resolved"
     )

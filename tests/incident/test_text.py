@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -135,13 +136,136 @@ def test_opening_message_names_priority_links_and_roles() -> None:
         assert part in message
 
 
-def test_the_close_reply_uses_the_playbook_wording() -> None:
-    reply = text.close_reply("feature request", "https://jira/X-1")
+def test_the_close_reply_uses_the_playbook_wording_when_a_ticket_was_opened() -> None:
+    reply = text.close_reply("42", "feature request", "https://jira/X-1")
     assert reply.startswith(
         "This falls outside the scope of immediate support, so I've opened a ticket for "
         "you. You can talk to the team PM about prioritization."
     )
     assert "https://jira/X-1" in reply and "feature request" in reply
+
+
+def test_the_close_reply_without_a_ticket_asks_the_reporter_to_open_one() -> None:
+    reply = text.close_reply("42", "feature request", None)
+    assert reply.startswith(
+        "This falls outside the scope of immediate support. Please open a ticket for it, and you can "
+        "talk to the team PM about prioritization."
+    )
+    assert "opened a ticket" not in reply and "feature request" in reply
+
+
+def test_the_close_reply_names_its_incident_and_no_other() -> None:
+    reply = text.close_reply("12", "feature request", None)
+    assert reply.endswith(text.close_marker("12"))
+    assert text.close_marker("1") not in reply and text.close_marker("2") not in reply
+    assert text.close_marker("1") not in text.close_reply("21", "x", None)
+
+
+def test_the_close_note_is_recognised_as_not_an_incident() -> None:
+    assert text.is_close_note(text.close_note("feature request", "https://jira/X-1"))
+    assert not text.is_close_note("Resolved: fixed")
+    assert not text.is_close_note(None)
+
+
+# ---- component statuses across open incidents
+
+SEVERITY_ORDER = ["operational", "degraded_performance", "partial_outage", "major_outage"]
+
+
+def test_component_statuses_are_ordered_by_severity_and_maintenance_is_not_ranked() -> None:
+    assert sorted(SEVERITY_ORDER, key=text.SEVERITY.__getitem__) == SEVERITY_ORDER
+    assert text.worst_status(["degraded_performance", "major_outage", "partial_outage"]) == "major_outage"
+    assert text.worst_status(["under_maintenance", "degraded_performance"]) == "degraded_performance"
+    assert text.worst_status(["under_maintenance", None, ""]) is None
+    assert text.worst_status([]) is None
+
+
+def test_an_incident_wants_the_component_status_of_its_impact() -> None:
+    for priority in ("P1", "P2", "P3"):
+        assert text.wanted_by_impact(text.IMPACT[priority]) == text.COMPONENT_STATUS[priority]
+    assert text.wanted_by_impact("none") == "operational"
+    assert text.wanted_by_impact(None) is None
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted", "expected"),
+    [
+        ("operational", "degraded_performance", "degraded_performance"),
+        ("partial_outage", "degraded_performance", "partial_outage"),  # a P3 on a P2's component
+        ("partial_outage", "major_outage", "major_outage"),
+        ("major_outage", "major_outage", "major_outage"),
+        ("under_maintenance", "partial_outage", "partial_outage"),
+        (None, "partial_outage", "partial_outage"),
+    ],
+)
+def test_a_new_incident_never_lowers_a_component(current: str | None, wanted: Any, expected: str) -> None:
+    assert text.status_on_raise(current, wanted) == expected
+
+
+@pytest.mark.parametrize(
+    ("current", "others", "expected"),
+    [
+        ("major_outage", [], "operational"),
+        ("major_outage", ["degraded_performance"], "degraded_performance"),  # down to what the other needs
+        ("partial_outage", ["partial_outage", "degraded_performance"], "partial_outage"),
+        ("degraded_performance", ["major_outage"], "degraded_performance"),  # a resolve makes nothing worse
+        ("major_outage", [None], "operational"),  # another incident of unknown impact asks nothing
+        ("under_maintenance", [], None),
+        (None, [], "operational"),
+    ],
+)
+def test_a_resolve_sets_operational_only_what_no_other_open_incident_lists(
+    current: str | None, others: list[str | None], expected: str | None
+) -> None:
+    assert text.status_on_resolve(current, others) == expected
+
+
+@pytest.mark.parametrize(
+    ("current", "mine", "others", "expected"),
+    [
+        ("major_outage", "degraded_performance", [], "degraded_performance"),  # lowered: it was ours
+        ("major_outage", "degraded_performance", ["partial_outage"], "partial_outage"),  # not below others
+        ("degraded_performance", "major_outage", ["partial_outage"], "major_outage"),
+        ("major_outage", "operational", [], "operational"),  # lowered to P4: not public
+        ("under_maintenance", "major_outage", [], None),
+    ],
+)
+def test_a_priority_change_gives_a_component_the_worst_status_its_open_incidents_want(
+    current: str, mine: Any, others: list[str | None], expected: str | None
+) -> None:
+    assert text.status_on_priority(current, mine, others) == expected
+
+
+# ---- hints
+
+
+@pytest.mark.parametrize(
+    ("cause", "expected"),
+    [
+        (
+            "Check the network and the service's status page, then run the command again.",
+            "Check the network and the service's status page, then run `oncall incident resume 1`.",
+        ),
+        (
+            "The service is rate limiting us; wait a minute and run the command again.",
+            "The service is rate limiting us; wait a minute, then run `oncall incident resume 1`.",
+        ),
+        (
+            "The service refused the request; fix the field it names and try again.",
+            "The service refused the request; fix the field it names, then run `oncall incident resume 1`.",
+        ),
+        (
+            "Archive or rename old incident channels, then resume.",
+            "Archive or rename old incident channels, then run `oncall incident resume 1`.",
+        ),
+        ("", "Fix the cause, then run `oncall incident resume 1`."),
+        (None, "Fix the cause, then run `oncall incident resume 1`."),
+    ],
+)
+def test_the_hint_of_a_partial_run_says_to_resume_never_to_run_the_command_again(
+    cause: str | None, expected: str
+) -> None:
+    assert text.resume_hint(cause, "oncall incident resume 1") == expected
 
 
 def test_checklist_requires_a_postmortem_within_two_days_only_for_critical() -> None:

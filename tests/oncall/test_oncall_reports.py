@@ -119,6 +119,7 @@ def test_handoff_report_sorts_the_shift(cli: Cli, shift: dict[str, Any]) -> None
     assert doc["handoff_at"] == "2027-02-03T11:00:00-05:00"
     assert numbers(doc["opened"]) == [shift["B"], shift["C"]]
     assert numbers(doc["resolved"]) == [shift["B"]]
+    assert doc["closed"] == []
     assert numbers(doc["active"]) == [shift["A"], shift["C"]]
     a = doc["active"][0]
     assert (a["priority"], a["status"], a["commander"], a["comms"]) == (
@@ -205,6 +206,28 @@ def test_handoff_without_statuspage_still_reports_with_a_warning(
     assert page["url"] == f"https://manage.statuspage.io/pages/sandboxpage001/incidents/{shift['public'].id}"
     assert any(w.startswith("Statuspage:") for w in doc["warnings"])
     assert "warning:" in result.stderr
+
+
+def test_handoff_lists_a_report_closed_as_not_an_incident_apart_from_the_resolved_ones(
+    cli: Cli, shift: dict[str, Any], world: World, clock: Clock
+) -> None:
+    report = world.incident(utc(2027, 2, 2, 16), "Please add CSV export", "P1")
+    clock.set(utc(2027, 2, 2, 17))
+    closed = cli.json("incident", "close", str(report.tiny_id), "--reason", "feature request")
+    assert closed["incident"]["status"] == "closed"
+    clock.set(NOW)
+
+    doc = cli.json("handoff")
+    assert numbers(doc["closed"]) == [report.tiny_id]
+    assert doc["closed"][0]["status"] == "closed"
+    assert numbers(doc["resolved"]) == [shift["B"]]
+    assert numbers(doc["opened"]) == [shift["B"], report.tiny_id, shift["C"]]
+    assert report.tiny_id not in numbers(doc["follow_ups"])  # not an incident: no postmortem
+    md = cli("handoff", "--markdown")
+    assert md.exit_code == 0
+    assert "**Resolved (1)**" in md.stdout and "**Closed (not an incident) (1)**" in md.stdout
+    human = cli("handoff")
+    assert human.exit_code == 0 and "Closed (not an incident) (1)" in human.stdout
 
 
 # ---- SLO ------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ wording and the rules are unit-tested without fakes. `services/incident/` does t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -63,6 +64,13 @@ CLOSE_WORDING = (
     "This falls outside the scope of immediate support, so I've opened a ticket for you. "
     "You can talk to the team PM about prioritization."
 )
+# Without `--ticket` nobody opened one: the reply must not say so.
+CLOSE_WORDING_NO_TICKET = (
+    "This falls outside the scope of immediate support. Please open a ticket for it, and you can talk to "
+    "the team PM about prioritization."
+)
+CLOSE_NOTE_PREFIX = "Not an incident: "
+"""How the Opsgenie note of `oncall incident close` starts (the handoff report tells these apart)."""
 
 
 # ---- priorities ----------------------------------------------------------------------------------------
@@ -320,12 +328,114 @@ def thread_resolved_message(number: str, note: str) -> str:
     return f"{resolve_marker(number)}: {note.strip()}"
 
 
-def close_reply(reason: str, ticket: str | None) -> str:
-    """The playbook's friendly wording for reports that are not incidents."""
-    text = CLOSE_WORDING
-    if ticket:
-        text += f" Ticket: {ticket}"
-    return text + (f"\n(Reason: {reason.strip()})" if reason.strip() else "")
+def close_marker(number: str) -> str:
+    """The end of the close reply: one per incident, so a thread that reported two non-incidents gets a
+    reply for each (`incident #1)` is not part of `incident #12)`)."""
+    return f"incident #{number})"
+
+
+def close_reply(number: str, reason: str, ticket: str | None) -> str:
+    """The playbook's friendly wording for reports that are not incidents. It says a ticket was opened only
+    when there is one (`--ticket`); otherwise it asks the reporter to open one."""
+    text = f"{CLOSE_WORDING} Ticket: {ticket}" if ticket else CLOSE_WORDING_NO_TICKET
+    why = f"Reason: {reason.strip()}; " if reason.strip() else ""
+    return f"{text}\n({why}{close_marker(number)}"
+
+
+def close_note(reason: str, ticket: str | None) -> str:
+    """The Opsgenie note of the close."""
+    return f"{CLOSE_NOTE_PREFIX}{reason.strip()}" + (f" (ticket {ticket})" if ticket else "")
+
+
+def is_close_note(note: str | None) -> bool:
+    """Whether an Opsgenie note is the one `oncall incident close` writes (closed as not an incident)."""
+    return (note or "").startswith(CLOSE_NOTE_PREFIX)
+
+
+# ---- component statuses across open incidents ----------------------------------------------------------
+
+SEVERITY: dict[str, int] = {
+    "operational": 0,
+    "degraded_performance": 1,
+    "partial_outage": 2,
+    "major_outage": 3,
+}
+"""How bad each component status is. `under_maintenance` is not ranked: it is planned work someone set on
+purpose, so it is left alone, except when an incident is raised on the component."""
+IMPACT_STATUS: dict[str, ComponentStatus] = {
+    "none": "operational",
+    "minor": "degraded_performance",
+    "major": "partial_outage",
+    "critical": "major_outage",
+}
+"""The component status an open Statuspage incident of each impact asks for (the inverse of
+`COMPONENT_STATUS` and `IMPACT`; Statuspage itself derives the impact from the worst component status)."""
+
+
+def worst_status(statuses: Iterable[str | None]) -> ComponentStatus | None:
+    """The most severe of these statuses; None when none is ranked (empty, unknown, under maintenance)."""
+    ranked = [cast(ComponentStatus, s) for s in statuses if s in SEVERITY]
+    if not ranked:
+        return None
+    worst: ComponentStatus = max(ranked, key=SEVERITY.__getitem__)
+    return worst
+
+
+def wanted_by_impact(impact: str | None) -> ComponentStatus | None:
+    """The status an open Statuspage incident of this impact wants for the components it lists."""
+    return IMPACT_STATUS.get(impact or "")
+
+
+def status_on_raise(current: str | None, wanted: ComponentStatus) -> ComponentStatus:
+    """A component named by a new incident: never lower it. It keeps its status when that is already worse
+    (another open incident put it there); anything else, under maintenance too, takes `wanted`."""
+    if current in SEVERITY and SEVERITY[current] > SEVERITY[wanted]:
+        return cast(ComponentStatus, current)
+    return wanted
+
+
+def status_on_priority(
+    current: str | None, mine: ComponentStatus, others: Iterable[str | None]
+) -> ComponentStatus | None:
+    """A component of an incident whose priority changed: the worst of what this incident now wants (`mine`)
+    and what the other open incidents listing it want (`others`). It may go down when this incident was
+    the one driving it. None: leave it (under maintenance)."""
+    if current == "under_maintenance":
+        return None
+    return worst_status([mine, *others]) or mine
+
+
+def status_on_resolve(current: str | None, others: Iterable[str | None]) -> ComponentStatus | None:
+    """A component of an incident being resolved: operational when no other open incident lists it; else
+    what the others want, but never worse than it is now (a resolve makes nothing worse). None: leave it
+    (under maintenance)."""
+    if current == "under_maintenance":
+        return None
+    wanted = worst_status(others)
+    if wanted is None:
+        return "operational"
+    if current in SEVERITY and SEVERITY[current] < SEVERITY[wanted]:
+        return cast(ComponentStatus, current)
+    return wanted
+
+
+def still_affected_warning(component: str, status: str, incidents: Sequence[str]) -> str:
+    """Why a component was not set to what this incident alone would give it."""
+    what = "incident" if len(incidents) == 1 else "incidents"
+    return (
+        f"{component} stays {status}: still affected by the open Statuspage {what} {_join_names(incidents)}"
+    )
+
+
+def kept_warning(component: str, status: str, wanted: str) -> str:
+    return (
+        f"{component} stays {status} rather than {wanted}: it is already worse (another open incident); "
+        "a new incident never lowers a component"
+    )
+
+
+def maintenance_warning(component: str) -> str:
+    return f"{component} is under maintenance: left as it is; set it by hand when the maintenance ends"
 
 
 # ---- follow-up checklist -------------------------------------------------------------------------------
@@ -366,6 +476,21 @@ def follow_up_checklist(number: str, priority: str, resolved_at: datetime) -> li
         )
     )
     return items
+
+
+# ---- hints ---------------------------------------------------------------------------------------------
+
+_RUN_AGAIN = re.compile(
+    r"[,;]?\s*(?:(?:and|then)\s+)?(?:(?:run|try)\b[^.;,]*\bagain|resume)\s*\.?\s*$", re.IGNORECASE
+)
+
+
+def resume_hint(cause: str | None, resume: str) -> str:
+    """The hint of a workflow that stopped part-way: the cause's own advice, but ending in the resume command.
+    Running the same command again would raise a second incident (or stop at the duplicate check): the
+    generic "... then run the command again" of network and rate-limit errors is replaced."""
+    advice = _RUN_AGAIN.sub("", (cause or "").strip()).rstrip(" .,;") or "Fix the cause"
+    return f"{advice}, then run `{resume}`."
 
 
 # ---- parsing -------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ the same shift (same first line) is not posted again.
 Links between services are read from the incident's details, as the incident workflow writes them
 (`services/incident_text.py`): `slack_channel_id`, `statuspage_incident_id`, `commander`, `comms`,
 `resolved_at`. A postmortem counts as done when the incident has a `postmortem` detail (its URL) or a
-`postmortem` tag.
+`postmortem` tag. An incident closed with `oncall incident close` (its note starts "Not an incident: ") was
+never an incident: the handoff lists it apart from the resolved ones, with no follow-up.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from oncall_cli.services.incident_text import (
     D_COMMANDER,
     D_COMMS,
     D_STATUSPAGE,
+    is_close_note,
     opsgenie_web_url,
     resolution_entry,
     statuspage_url,
@@ -206,6 +208,8 @@ class HandoffReport:
     follow_ups: tuple[FollowUpItem, ...]
     post: PostResult | None = None
     warnings: tuple[str, ...] = ()
+    closed: tuple[ReportIncident, ...] = ()
+    """Closed during the shift with `oncall incident close`: not incidents, so not resolved, no follow-up."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -216,6 +220,7 @@ class HandoffReport:
             "handovers": [h.to_dict() for h in self.handovers],
             "opened": [i.to_dict() for i in self.opened],
             "resolved": [i.to_dict() for i in self.resolved],
+            "closed": [i.to_dict() for i in self.closed],
             "active": [i.to_dict() for i in self.active],
             "follow_ups": [f.to_dict() for f in self.follow_ups],
             "post": self.post.to_dict() if self.post else None,
@@ -268,14 +273,21 @@ def _may_show(incident: Incident, start: datetime, now: datetime) -> bool:
     )
 
 
-def _complete(context: Context, incident: Incident, start: datetime) -> tuple[Incident, datetime | None]:
-    """The incident with its details (the list may leave them out), and when it was resolved: the time of
-    the workflow's "Resolved: ..." timeline entry, else its last update (Opsgenie has no resolution time).
-    Only incidents touched since `start` need their timeline read."""
+def _complete(
+    context: Context, incident: Incident, start: datetime
+) -> tuple[Incident, datetime | None, bool]:
+    """The incident with its details (the list may leave them out), when it was resolved: the time of the
+    workflow's "Resolved: ..." timeline entry, else its last update (Opsgenie has no resolution time), and
+    whether it was closed as not an incident (`oncall incident close`: its note says so; it was closed at
+    that note). Only incidents touched since `start` need their timeline read."""
     og = context.opsgenie
     full = incident if incident.extra_properties else og.get_incident(identifier=incident.id)
     if slo.is_open(full.status or "open"):
-        return full, None
+        return full, None, False
+    if (full.status or "").lower() == "closed":
+        closes = [n.created_at for n in og.list_incident_notes(identifier=full.id) if is_close_note(n.note)]
+        if closes:
+            return full, max((c for c in closes if c is not None), default=full.updated_at), True
     resolved = full.updated_at
     if resolved is not None and resolved >= start:
         entries = og.list_incident_timeline_entries(incident_id=full.id)
@@ -288,7 +300,7 @@ def _complete(context: Context, incident: Incident, start: datetime) -> tuple[In
         ]
         if marks:
             resolved = max(marks)
-    return full, resolved
+    return full, resolved, False
 
 
 def handoff(
@@ -322,7 +334,7 @@ def handoff(
     jobs += [partial(_complete, context, i, start) for i in listed.values()]
     results = pool_map(_call, jobs)
     people, people_warnings = results[0]
-    complete: dict[str, tuple[Incident, datetime | None]] = {r[0].id: r for r in results[1:]}
+    complete: dict[str, tuple[Incident, datetime | None, bool]] = {r[0].id: r for r in results[1:]}
     facts = [
         slo.ShiftIncident(
             id=i.id,
@@ -332,10 +344,14 @@ def handoff(
             priority=i.priority,
             postmortem=has_postmortem(i),
         )
-        for i, resolved in complete.values()
+        for i, resolved, _ in complete.values()
     ]
     classes = slo.classify(facts, start, now)
-    follow = slo.follow_ups(facts, now=now)
+    # Closed as not an incident: listed apart from the resolved ones, and no postmortem to follow up.
+    not_incidents = {i.id for i, _, closed in complete.values() if closed}
+    resolved_ids = [i for i in classes.resolved if i not in not_incidents]
+    closed_ids = [i for i in classes.resolved if i in not_incidents]
+    follow = [f for f in slo.follow_ups(facts, now=now) if f.incident not in not_incidents]
     wanted = list(
         dict.fromkeys([*classes.opened, *classes.resolved, *classes.active, *(f.incident for f in follow)])
     )
@@ -362,12 +378,13 @@ def handoff(
         timezone=tz,
         handovers=_handovers(shifts, handoff_at, people),
         opened=tuple(rows[i] for i in classes.opened),
-        resolved=tuple(rows[i] for i in classes.resolved),
+        resolved=tuple(rows[i] for i in resolved_ids),
         active=tuple(rows[i] for i in classes.active),
         follow_ups=tuple(
             FollowUpItem(rows[f.incident], f.kind, f.required, f.due, f.overdue) for f in follow
         ),
         warnings=tuple(sorted(warnings)),
+        closed=tuple(rows[i] for i in closed_ids),
     )
     if post is not None:
         report = replace(report, post=post_handoff(context, report, post, dry_run=dry_run))
@@ -502,6 +519,7 @@ def handoff_text(report: HandoffReport, flavour: Flavour = "markdown") -> str:
     for title, items in (
         ("Opened", report.opened),
         ("Resolved", report.resolved),
+        ("Closed (not an incident)", report.closed),
         ("Still active", report.active),
     ):
         lines += ["", bold(f"{title} ({len(items)})")]

@@ -7,6 +7,7 @@ stakeholders, notes, priority, public updates, resolve, close, list, show and th
 - `views`: list, show and the postmortem draft.
 - `models`: the output models (the `--json` contract) and the workflows' inputs.
 - `common`: what they share (clients, input checks, links, posting and timeline entries done once).
+- `components`: the Statuspage component statuses when several open incidents list one component.
 
 `raise` and `resolve` are journaled workflows (`services/journal.py`): every step is recorded before it
 starts and after it ends; independent steps run concurrently (Statuspage never waits for Slack); a step

@@ -368,12 +368,8 @@ def _partial(
         "failed": failed,
         "resume": resume,
     }
-    cause = (first.error.hint or "Fix the cause").rstrip(". ")
-    return PartialError(
-        message,
-        hint=f"{cause}; then run `{resume}` to finish.",
-        details=details,
-    )
+    # Not the cause's "... then run the command again": a second raise is a duplicate; resume finishes it.
+    return PartialError(message, hint=text.resume_hint(first.error.hint, resume), details=details)
 
 
 class _Effects:

@@ -274,6 +274,7 @@ def _raise_result(
     if slack.failed:
         notes.append("Slack refused to invite: " + ", ".join(f"{k} ({v})" for k, v in slack.failed.items()))
     notes += [str(w) for w in invite.get("warnings", [])]
+    notes += [str(w) for w in (runner.result("statuspage.create_incident") or {}).get("warnings", [])]
     return WorkflowResult(
         run_id=run.id,
         workflow="raise",
@@ -528,20 +529,22 @@ def _create_statuspage(
     ctx: Context, run: Run, p: RaiseParams, ref: IncidentRef, interrupted: bool
 ) -> dict[str, Any]:
     sp = _sp(ctx)
-    ids = dict(p.component_ids)
-    missing = [c for c in p.components if c not in ids]
-    if missing:
-        ids.update({name: c.id for name, c in sp.find_components(missing).items()})
+    # Read now (not at validation: a resume may come much later): the ids and the current statuses.
+    found_components = sp.find_components(p.components) if p.components else {}
+    ids = {name: c.id for name, c in found_components.items()}
     title = text.public_title(p.priority, p.components)
     found = _find_statuspage(ctx, ref.id, title, run.created - _LOOKBACK) if interrupted else None
-    status = text.COMPONENT_STATUS[p.priority]
+    wanted = text.COMPONENT_STATUS[p.priority]
+    # Never lower a component another open incident put in a worse state (a P3 on a P2's component).
+    statuses = {c: text.status_on_raise(found_components[c].status or None, wanted) for c in p.components}
+    warnings = [text.kept_warning(c, s, wanted) for c, s in statuses.items() if s != wanted]
     if found is None:
         found = sp.create_incident(
             name=title,
             status="investigating",
             body=text.public_body(p.priority, p.components, p.public_message),
             impact_override=text.IMPACT[p.priority],
-            components={ids[c]: status for c in p.components},
+            components={ids[c]: s for c, s in statuses.items()},
             deliver_notifications=p.notify_subscribers,
             metadata={"oncall": {"opsgenie_incident_id": ref.id, "run": run.id}},
         )
@@ -553,8 +556,9 @@ def _create_statuspage(
         "url": text.statuspage_url(_page_id(ctx), found.id, found.shortlink),
         "status": found.status,
         "impact": text.IMPACT[p.priority],
-        "components": {c: status for c in p.components},
+        "components": statuses,
         "component_ids": ids,
+        "warnings": warnings,
         "reused": reused,
     }
 

@@ -1,9 +1,10 @@
 """`oncall incident resolve`: a journaled workflow (`services/journal.py`) like raise.
 
 Three branches run concurrently once the incident is read: Opsgenie (a resolution timeline entry, resolve,
-optionally close the associated alerts), Statuspage (resolve the linked incident, components back to
-operational) and Slack (a message in the incident channel and a reply in the #incidents thread). Every
-step is safe to repeat (it checks what an earlier attempt did), so `resume` may run any of them again.
+optionally close the associated alerts), Statuspage (resolve the linked incident; its components back to
+operational unless another open incident lists them, see `components`) and Slack (a message in the
+incident channel and a reply in the #incidents thread). Every step is safe to repeat (it checks what an
+earlier attempt did), so `resume` may run any of them again.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from oncall_cli.services.incident.common import (
     find_incident,
     open_journal,
 )
+from oncall_cli.services.incident.components import resolve_plan
 from oncall_cli.services.incident.models import Change, DryRun, IncidentRef, ResolveParams, WorkflowResult
-from oncall_cli.services.incident_text import D_CHANNEL, D_CHANNEL_ID, D_STATUSPAGE, D_THREAD, ComponentStatus
+from oncall_cli.services.incident_text import D_CHANNEL, D_CHANNEL_ID, D_STATUSPAGE, D_THREAD
 from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, StepRunner
 
 if TYPE_CHECKING:
@@ -102,7 +104,7 @@ def _resolve_changes(ctx: Context, inc: Incident, p: ResolveParams) -> DryRun:
                 {
                     "status": "resolved",
                     "body": text.public_resolved_body(p.statuspage_message),
-                    "components": "all back to operational",
+                    "components": "back to operational, unless another open incident lists them",
                 },
             )
         )
@@ -180,6 +182,7 @@ def _resolve_result(
     warnings = []
     alerts = runner.result("opsgenie.close_alerts") or {}
     warnings += [str(w) for w in alerts.get("warnings", [])]
+    warnings += [str(w) for w in (runner.result("statuspage.resolve") or {}).get("warnings", [])]
     checklist = text.follow_up_checklist(ref.number, ref.priority, ctx.now())
     return WorkflowResult(
         run_id=run.id,
@@ -244,7 +247,9 @@ def _resolve_statuspage(
         sp = _sp(ctx)
         current = sp.get_incident(incident_id=sp_id)
         url = text.statuspage_url(_page_id(ctx), current.id, current.shortlink)
-        operational: dict[str, ComponentStatus] = {c.id: "operational" for c in current.components}
+        # Every component the incident affected (its list and the Opsgenie detail) goes back to operational,
+        # unless another open incident lists it. `component_ids` is sent in full: it replaces the list.
+        plan = resolve_plan(ctx, current, details)
         if current.status != "resolved":
             # Notify subscribers as the incident was opened (`--no-notify-subscribers` stays quiet).
             first = current.incident_updates[-1] if current.incident_updates else None
@@ -255,12 +260,16 @@ def _resolve_statuspage(
                 incident_id=sp_id,
                 status="resolved",
                 body=text.public_resolved_body(p.statuspage_message),
-                components=operational or None,
+                component_ids=plan.listed or None,
+                components=plan.changes or None,
                 deliver_notifications=notify,
             )
-        elif any(c.status not in ("operational", "", None) for c in current.components):
+        elif plan.changes:
             current = sp.update_incident(
-                incident_id=sp_id, components=operational, deliver_notifications=False
+                incident_id=sp_id,
+                component_ids=plan.listed,
+                components=plan.changes,
+                deliver_notifications=False,
             )
         return {
             "id": current.id,
@@ -268,6 +277,7 @@ def _resolve_statuspage(
             "status": current.status,
             "impact": current.impact_override or current.impact,
             "components": {c.name: str(c.status or "operational") for c in current.components},
+            "warnings": plan.warnings,
         }
 
     runner.step("statuspage.resolve", resolve)

@@ -37,6 +37,7 @@ from oncall_cli.services.incident.common import (
     _wait,
     find_incident,
 )
+from oncall_cli.services.incident.components import priority_plan, resolve_plan
 from oncall_cli.services.incident.models import ActionResult, Change, DryRun, StatuspageLinks
 from oncall_cli.services.incident_text import (
     D_CHANNEL_ID,
@@ -273,7 +274,7 @@ def change_priority(
             f"resolve it with `oncall status update {ref_.number} --status resolved --message TEXT`"
         )
     planned = (
-        (["statuspage.impact"] if sp_id else [])
+        (["statuspage.impact", "statuspage.components"] if sp_id else [])
         + (["slack.post_priority"] if channel_id else [])
         + ["opsgenie.priority"]
     )
@@ -285,6 +286,14 @@ def change_priority(
             plan.append(
                 Change("statuspage", "update impact", sp_id, {"impact_override": text.IMPACT[priority]})
             )
+            current = _sp(ctx).get_incident(incident_id=sp_id)
+            if current.status != "resolved":
+                moves = priority_plan(ctx, current, details, priority)
+                warnings += moves.warnings
+                if moves.changes:
+                    plan.append(
+                        Change("statuspage", "update components", sp_id, {"components": moves.by_name()})
+                    )
         if old != priority:
             if channel_id:
                 plan.append(_post_change(details, text.priority_message(old, priority)))
@@ -310,6 +319,25 @@ def change_priority(
         )
         return True
 
+    def components() -> bool:
+        # The components follow the priority (P1 major_outage, P2 partial_outage, P3 degraded_performance),
+        # but never below what another open incident listing them needs.
+        assert sp_id
+        sp = _sp(ctx)
+        current = sp.get_incident(incident_id=sp_id)
+        if current.status == "resolved":
+            return False
+        moves = priority_plan(ctx, current, details, priority)
+        warnings.extend(moves.warnings)
+        if not moves.changes:
+            return False
+        # One component at a time: an incident PATCH with `components` would post a public update.
+        for component_id, status in moves.changes.items():
+            sp.update_component(component_id=component_id, status=status)
+        if statuspage is not None:
+            statuspage.components.update(moves.by_name())
+        return True
+
     def post() -> bool:
         assert channel_id
         return not _post_once(ctx, channel_id, text.priority_message(old, priority))["reused"]
@@ -322,6 +350,7 @@ def change_priority(
 
     if sp_id:
         effects.run("statuspage.impact", impact, planned)
+        effects.run("statuspage.components", components, planned)
     if channel_id and old != priority:
         effects.run("slack.post_priority", post, planned)
     effects.run("opsgenie.priority", update, planned)
@@ -366,6 +395,7 @@ def status_update(
     names = list((components or {}).keys())
     ids = {name: c.id for name, c in sp.find_components(names).items()} if names else {}
     wanted: dict[str, ComponentStatus] = {ids[n]: s for n, s in (components or {}).items()}
+    warnings: list[str] = []
     if dry_run:
         data: dict[str, Any] = {
             "status": status,
@@ -374,7 +404,11 @@ def status_update(
             "deliver_notifications": notify,
         }
         if sp_id:
-            return DryRun([Change("statuspage", "post update", sp_id, data)])
+            if status == "resolved":
+                reset = resolve_plan(ctx, sp.get_incident(incident_id=sp_id), details)
+                data["components"] = {**reset.by_name(), **(components or {})}
+                warnings += reset.warnings
+            return DryRun([Change("statuspage", "post update", sp_id, data)], warnings)
         data["impact_override"] = text.IMPACT[priority]
         title = text.public_title(priority, names)
         return DryRun(
@@ -399,12 +433,21 @@ def status_update(
                 result = _sp_links(ctx, current, by_id)
                 return False
             target = dict(wanted)
-            if status == "resolved" and not target:
-                target = {c.id: "operational" for c in current.components}
+            listed = [c.id for c in current.components]
+            if status == "resolved":
+                # Every affected component back to operational, unless another open incident lists it;
+                # the statuses named on the command line win.
+                reset = resolve_plan(ctx, current, details)
+                warnings.extend(reset.warnings)
+                target = {**reset.changes, **wanted}
+                listed = reset.listed
+            # `component_ids` replaces the incident's list of affected components: send all of them, not
+            # only the ones named here (or the others would drop off the incident and never be restored).
             updated = sp.update_incident(
                 incident_id=sp_id,
                 status=status,
                 body=message,
+                component_ids=list(dict.fromkeys([*listed, *target])) if target else None,
                 components=target or None,
                 deliver_notifications=notify,
             )
@@ -412,7 +455,9 @@ def status_update(
             return True
 
         effects.run("statuspage.post_update", update, planned)
-        return ActionResult(ref_, done=effects.done, skipped=effects.skipped, statuspage=result)
+        return ActionResult(
+            ref_, done=effects.done, skipped=effects.skipped, warnings=warnings, statuspage=result
+        )
 
     planned = ["statuspage.create_incident", "opsgenie.details"]
     title = text.public_title(priority, names)
@@ -465,24 +510,26 @@ def close_incident(
     ref_ = _ref(ctx, inc)
     details = _details(inc)
     thread = details.get(D_THREAD)
+    message = text.close_reply(ref_.number, reason, ticket)
     warnings: list[str] = []
-    if not thread:
+    if not ticket:
         warnings.append(
-            "no #incidents thread linked; reply to the reporter by hand:\n" + text.close_reply(reason, ticket)
+            "no --ticket given: the reply asks the reporter to open a ticket (pass --ticket URL when you "
+            "opened one)"
         )
+    if not thread:
+        warnings.append("no #incidents thread linked; reply to the reporter by hand:\n" + message)
     if details.get(D_STATUSPAGE):
         warnings.append(
             f"a Statuspage incident is linked: resolve it with `oncall status update "
             f"{ref_.number} --status resolved --message TEXT`"
         )
     planned = ["opsgenie.close"] + (["slack.reply_thread"] if thread else [])
-    note = f"Not an incident: {reason}" + (f" (ticket {ticket})" if ticket else "")
+    note = text.close_note(reason, ticket)
     if dry_run:
         plan = [Change("opsgenie", "close incident", ref_.number, {"note": note})]
         if thread:
-            plan.append(
-                Change("slack", "reply in thread", thread, {"text": text.close_reply(reason, ticket)})
-            )
+            plan.append(Change("slack", "reply in thread", thread, {"text": message}))
         return DryRun(plan, warnings)
     og = _og(ctx)
     effects = _Effects("close")
@@ -496,8 +543,9 @@ def close_incident(
     def reply() -> bool:
         assert thread
         thread_channel, thread_ts = _check_thread(thread)
-        message = text.close_reply(reason, ticket)
-        return not _post_once(ctx, thread_channel, message, thread_ts, needle=text.CLOSE_WORDING)["reused"]
+        # Found by this incident's marker: one thread may have reported several non-incidents.
+        needle = text.close_marker(ref_.number)
+        return not _post_once(ctx, thread_channel, message, thread_ts, needle=needle)["reused"]
 
     effects.run("opsgenie.close", close, planned)
     if thread:
