@@ -253,3 +253,18 @@ def test_resolving_again_instead_of_resuming_supersedes_the_partial_run(
     statuses = [r["status"] for r in sandbox.json("incident", "journal", "1")["runs"]]
     assert statuses == ["done", "superseded", "done"]
     assert sandbox.json("incident", "resume", code=5)["error"]["code"] == "not_found"
+
+
+def test_resume_dry_run_lists_the_unfinished_steps_and_changes_nothing(sandbox: Sandbox) -> None:
+    url, _, _ = sandbox.thread_url()
+    sandbox.emulator.faults.add(_fault("5xx", *RAISE_STEPS["statuspage.create_incident"]))
+    raised = sandbox("incident", "raise", MESSAGE, "-p", "P1", "--component", "API", "--thread", url)
+    assert raised.exit_code == 10, explain(raised)
+    before = (len(sandbox.incidents()), len(sandbox.channels()), len(sandbox.sp_incidents()))
+    preview = sandbox.json("incident", "resume", "1", "--dry-run")
+    assert preview["dry_run"] is True
+    steps = [f"{c['service']}.{c['action']}" for c in preview["changes"]]
+    assert steps == ["statuspage.create_incident", "opsgenie.record_links"]
+    assert (len(sandbox.incidents()), len(sandbox.channels()), len(sandbox.sp_incidents())) == before
+    assert _resume(sandbox, "1")["status"] == "done"
+    _assert_raised_exactly_once(sandbox)

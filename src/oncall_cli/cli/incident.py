@@ -227,19 +227,24 @@ def resume(
         str | None,
         typer.Argument(metavar="[ID]", help="Incident number, id or journal run id (default: latest)."),
     ] = None,
+    dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Continue the latest unfinished `raise` or `resolve` from its failed step.
 
     Example: oncall incident resume 42
     """
+    from oncall_cli.services.incident import DryRun
     from oncall_cli.services.incident import resume as resume_run
 
     out = output(ctx, json_mode)
     with out.spinner("Resuming..."):
-        result = resume_run(services(ctx), ref)
+        result = resume_run(services(ctx), ref, dry_run=dry_run)
     _warnings(out, result.warnings)
-    out.result(result, _render_workflow(result))
+    if isinstance(result, DryRun):
+        out.result(result, _render_dry_run(result))
+    else:
+        out.result(result, _render_workflow(result))
 
 
 @app.command("journal")

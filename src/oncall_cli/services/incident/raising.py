@@ -43,6 +43,7 @@ from oncall_cli.services.incident.common import (
     _step_views,
     _wait,
     _web_url,
+    find_incident,
     open_journal,
 )
 from oncall_cli.services.incident.models import (
@@ -57,7 +58,7 @@ from oncall_cli.services.incident.models import (
     SlackLinks,
     WorkflowResult,
 )
-from oncall_cli.services.incident.resolving import _resolve_result, _run_resolve
+from oncall_cli.services.incident.resolving import _resolve_plan, _resolve_result, _run_resolve
 from oncall_cli.services.incident_text import (
     D_CHANNEL,
     D_CHANNEL_ID,
@@ -589,14 +590,18 @@ def _record_links(ctx: Context, runner: StepRunner, p: RaiseParams, ref: Inciden
             _wait(og, og.add_incident_details(identifier=ref.id, details=changes))
         return {"details": wanted, "written": sorted(changes)}
 
-    runner.step("opsgenie.record_links", record, rerun=True)
+    runner.step(RECORD_LINKS, record, rerun=RECORD_LINKS in RERUN_STEPS)
 
 
 # ---- resume and journal -------------------------------------------------------------------------------
 
 
-def resume(ctx: Context, ref: str | None = None) -> WorkflowResult:
-    """`oncall incident resume [ID]`: continue the latest unfinished raise or resolve (of this incident)."""
+def resume(ctx: Context, ref: str | None = None, *, dry_run: bool = False) -> WorkflowResult | DryRun:
+    """`oncall incident resume [ID]`: continue the latest unfinished raise or resolve (of this incident).
+
+    With `dry_run`, list the steps that would run (the journaled plan minus the finished steps) and change
+    nothing.
+    """
     journal = open_journal(ctx)
     try:
         runs = journal.runs(profile=ctx.settings.profile, ref=ref, statuses=UNFINISHED, limit=1)
@@ -610,12 +615,37 @@ def resume(ctx: Context, ref: str | None = None) -> WorkflowResult:
                 hint="See `oncall incident journal` for the recorded runs.",
             )
         run = runs[0]
+        if dry_run:
+            return _resume_preview(ctx, journal, run)
         if run.workflow == "raise":
             params = RaiseParams.from_json(run.params)
             return _run_raise(ctx, journal, run, params, [])
         return _run_resolve(ctx, journal, run, ResolveParams.from_json(run.params))
     finally:
         journal.close()
+
+
+RECORD_LINKS = "opsgenie.record_links"
+RERUN_STEPS = frozenset({RECORD_LINKS})
+"""Steps that run again on every resume: recording the links picks up what the later steps created."""
+
+
+def _resume_preview(ctx: Context, journal: Journal, run: Run) -> DryRun:
+    """The steps `resume` would run, in order; each still checks for what an earlier attempt created."""
+    if run.workflow == "raise":
+        plan = _raise_plan(RaiseParams.from_json(run.params))
+    else:
+        plan = _resolve_plan(find_incident(ctx, run.incident_id or ""), ResolveParams.from_json(run.params))
+    finished = {s.name for s in journal.steps(run.id) if s.status in ("done", "skipped")}
+    target = f"{run.workflow} run {run.id}" + (
+        f" (incident #{run.incident_number})" if run.incident_number else ""
+    )
+    changes = [
+        Change(service=name.split(".", 1)[0], action=name.split(".", 1)[1], target=target)
+        for name in plan
+        if name not in finished or name in RERUN_STEPS
+    ]
+    return DryRun(changes, [f"{len(finished)} step(s) already done are not repeated"])
 
 
 def _finished_result(ctx: Context, journal: Journal, run: Run) -> WorkflowResult:
