@@ -101,6 +101,17 @@ def _render_workflow(result: WorkflowResult) -> Any:
     return render
 
 
+def _show_workflow(out: Output, result: WorkflowResult | DryRun) -> None:
+    """Print a raise/resume/resolve result: the steps it ran, or the changes a dry run would make."""
+    from oncall_cli.services.incident import DryRun
+
+    _warnings(out, result.warnings)
+    if isinstance(result, DryRun):
+        out.result(result, _render_dry_run(result))
+    else:
+        out.result(result, _render_workflow(result))
+
+
 def _render_action(verb: str, result: ActionResult) -> Any:
     def render(console: Console) -> None:
         inc = result.incident
@@ -192,7 +203,7 @@ def raise_(
 
     Example: oncall incident raise "Checkout API returns 500s" -p P1 --component API --thread URL
     """
-    from oncall_cli.services.incident import DryRun, RaiseRequest, raise_incident
+    from oncall_cli.services.incident import RaiseRequest, raise_incident
     from oncall_cli.services.incident_text import parse_priority
 
     out = output(ctx, json_mode)
@@ -213,11 +224,7 @@ def raise_(
     with out.spinner("Raising the incident...") as spinner:
         confirm = None if json_mode else _confirm(spinner)
         result = raise_incident(context, request, dry_run=dry_run, confirm=confirm)
-    _warnings(out, result.warnings)
-    if isinstance(result, DryRun):
-        out.result(result, _render_dry_run(result))
-    else:
-        out.result(result, _render_workflow(result))
+    _show_workflow(out, result)
 
 
 @app.command("resume")
@@ -234,17 +241,12 @@ def resume(
 
     Example: oncall incident resume 42
     """
-    from oncall_cli.services.incident import DryRun
     from oncall_cli.services.incident import resume as resume_run
 
     out = output(ctx, json_mode)
     with out.spinner("Resuming..."):
         result = resume_run(services(ctx), ref, dry_run=dry_run)
-    _warnings(out, result.warnings)
-    if isinstance(result, DryRun):
-        out.result(result, _render_dry_run(result))
-    else:
-        out.result(result, _render_workflow(result))
+    _show_workflow(out, result)
 
 
 @app.command("journal")
@@ -426,7 +428,7 @@ def resolve(
 
     Example: oncall incident resolve 42 --note "Rolled back; error rate normal" --close-alerts
     """
-    from oncall_cli.services.incident import DryRun, resolve_incident
+    from oncall_cli.services.incident import resolve_incident
 
     out = output(ctx, json_mode)
     with out.spinner("Resolving the incident..."):
@@ -438,11 +440,7 @@ def resolve(
             statuspage_message=statuspage_message,
             dry_run=dry_run,
         )
-    _warnings(out, result.warnings)
-    if isinstance(result, DryRun):
-        out.result(result, _render_dry_run(result))
-    else:
-        out.result(result, _render_workflow(result))
+    _show_workflow(out, result)
 
 
 @app.command("close")

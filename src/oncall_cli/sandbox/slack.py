@@ -258,6 +258,16 @@ CREATE TABLE IF NOT EXISTS slack_bookmarks (
 """
 
 
+def _open_channel(call: _Call, a: _ArgReader) -> dict[str, Any]:
+    """The `channel` argument as a visible, unarchived channel (not a DM), or Slack's error for it."""
+    channel = call.visible_channel(a.text("channel"))
+    if channel["kind"] != "channel":
+        raise SlackError("method_not_supported_for_channel_type")
+    if channel["is_archived"]:
+        raise SlackError("is_archived")
+    return channel
+
+
 class SlackEmulator:
     """Slack's Web API as the `oncall` bot sees it (see the module docstring)."""
 
@@ -458,11 +468,7 @@ class SlackEmulator:
         return {"channel": call.conversation_json(call.channel(channel["id"]))}
 
     def _conversations_invite(self, call: _Call, a: _ArgReader) -> Body:
-        channel = call.visible_channel(a.text("channel"))
-        if channel["kind"] != "channel":
-            raise SlackError("method_not_supported_for_channel_type")
-        if channel["is_archived"]:
-            raise SlackError("is_archived")
+        channel = _open_channel(call, a)
         if not call.is_member(channel["id"], BOT_USER_ID):
             raise SlackError("not_in_channel")
         raw = a.text("users") or ""
@@ -499,11 +505,7 @@ class SlackEmulator:
         return {"channel": call.conversation_json(call.channel(channel["id"]))}
 
     def _conversations_join(self, call: _Call, a: _ArgReader) -> Body:
-        channel = call.visible_channel(a.text("channel"))
-        if channel["kind"] != "channel":
-            raise SlackError("method_not_supported_for_channel_type")
-        if channel["is_archived"]:
-            raise SlackError("is_archived")
+        channel = _open_channel(call, a)
         if call.is_member(channel["id"], BOT_USER_ID):
             return {"channel": call.conversation_json(channel), "warning": "already_in_channel",
                     "response_metadata": {"warnings": ["already_in_channel"]}}
