@@ -15,7 +15,8 @@ Where the vendors' specs are silent or wrong, this script adds or patches, and m
 - Slack: every answer may carry `warning` and `response_metadata` (cursors, warnings), which the 2020 spec
   omits from some closed schemas; each method's arguments and error codes are merged with the current docs
   (docs-slack-dev-methods: `required` flags, arguments newer than the 2020 spec, current error codes);
-  bookmarks.add is missing from the spec and is built from the docs alone.
+  bookmarks.add is missing from the spec and is built from the docs alone; in chat.scheduledMessages.list
+  `channel_id` is any conversation id (a DM's `D...` too, as chat.scheduleMessage answers), not only `C...`.
 - Statuspage: the incident payloads' `components` map (written with one literal random key) becomes a map
   of component id -> status; `"type": "Object"` becomes `"object"`.
 """
@@ -556,6 +557,19 @@ def _docs_type(t: str | None) -> str:
     return t if t in ("string", "boolean", "integer", "number", "array", "object") else "string"
 
 
+def _patch_scheduled_channel(op: dict[str, Any]) -> None:
+    """A message scheduled in a DM or private channel is listed with its `D...` / `G...` id, but the 2020
+    spec types `scheduled_messages[].channel_id` as `defs_channel_id` (`C...` only); chat.scheduleMessage's
+    own answer uses `defs_channel` (C, G or D)."""
+    schema = op.get("responses", {}).get("200", {}).get("schema", {})
+    items = schema.get("properties", {}).get("scheduled_messages", {}).get("items")
+    if isinstance(items, dict) and isinstance(items.get("properties"), dict):
+        items["properties"]["channel_id"] = {"$ref": "#/definitions/defs_channel"}
+        items["x-oncall-patched"] = (
+            "channel_id may be a DM or private channel (defs_channel, not defs_channel_id)"
+        )
+
+
 def extract_slack(specs: Path) -> dict[str, Any]:
     full = json.loads((specs / "slack" / "slack_web_openapi_v2.json").read_text())
     docs_dir = specs / "slack" / "docs-slack-dev-methods"
@@ -629,6 +643,8 @@ def extract_slack(specs: Path) -> dict[str, Any]:
             if isinstance(messages, dict) and messages.pop("minItems", None) is not None:
                 # A history can be empty (a new DM, `oldest` after the last message): the 2020 spec says 1+.
                 messages["x-oncall-patched"] = "may be empty (docs.slack.dev)"
+        if method == "chat.scheduledMessages.list":
+            _patch_scheduled_channel(op)
         default = op.get("responses", {}).get("default", {}).get("schema")
         if isinstance(default, dict):
             err = default.get("properties", {}).get("error")

@@ -368,6 +368,60 @@ def test_create_user_other_rejections_keep_their_own_message(
     assert "username: must be a well-formed email address" in caught.value.message
 
 
+def test_update_user_patches_only_the_given_fields_with_list_details(
+    og: OpsgenieClient, router: respx.MockRouter
+) -> None:
+    route = router.patch("/v2/users/jane@example.com").mock(
+        return_value=httpx.Response(200, json={"result": "Updated", "took": 0.123, "requestId": "8f9a1c"})
+    )
+
+    og.update_user(
+        identifier="jane@example.com",
+        details={"start_date": "2024-04-02", "manager": ["boss@example.com"]},
+    )
+
+    request = sent(route)
+    assert request.method == "PATCH" and request.url.raw_path == b"/v2/users/jane@example.com"
+    assert params(request) == {}
+    assert request.headers["Content-Type"] == "application/json"
+    assert body(request) == {"details": {"start_date": ["2024-04-02"], "manager": ["boss@example.com"]}}
+
+
+def test_update_user_sends_role_name_and_camel_case_fields(
+    og: OpsgenieClient, router: respx.MockRouter
+) -> None:
+    route = router.patch("/v2/users/u1").mock(
+        return_value=httpx.Response(200, json={"result": "Updated", "took": 0.1, "requestId": "8f9a1c"})
+    )
+
+    og.update_user(identifier="u1", full_name="Jane Q. Doe", role="admin", time_zone="Europe/Paris")
+
+    assert body(sent(route)) == {
+        "fullName": "Jane Q. Doe",
+        "role": {"name": "admin"},
+        "timeZone": "Europe/Paris",
+    }
+
+
+def test_update_user_with_nothing_to_change_sends_nothing(og: OpsgenieClient) -> None:
+    with pytest.raises(UsageError):
+        og.update_user(identifier="jane@example.com")
+
+
+def test_update_user_is_retried_after_a_5xx(og: OpsgenieClient, router: respx.MockRouter) -> None:
+    route = router.patch("/v2/users/jane@example.com").mock(
+        side_effect=[
+            error(503, "Service Unavailable"),
+            httpx.Response(200, json={"result": "Updated", "took": 0.1, "requestId": "8f9a1c"}),
+        ]
+    )
+
+    og.update_user(identifier="jane@example.com", details={"start_date": ["2024-04-02"]})
+
+    assert route.call_count == 2
+    assert body(sent(route, 0)) == body(sent(route, 1)) == {"details": {"start_date": ["2024-04-02"]}}
+
+
 def test_delete_user(og: OpsgenieClient, router: respx.MockRouter) -> None:
     route = router.delete("/v2/users/jane@example.com").mock(
         return_value=httpx.Response(200, json={"result": "Deleted", "took": 0.027, "requestId": "5c0d0b8c"})

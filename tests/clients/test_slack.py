@@ -866,6 +866,86 @@ def test_chat_schedule_message_in_the_past_is_rejected(slack: SlackClient, route
         slack.chat_schedule_message(channel="C1", text="x", post_at=1)
 
 
+SCHEDULED = {  # chat.scheduledMessages.list 200 example (the spec's `id` is a number; real ids are Q...)
+    "channel_id": "C1H9RESGL",
+    "date_created": 1551891734,
+    "id": "Q1298393284",
+    "post_at": 1551991428,
+    "text": "Here's a message for you in the future",
+}
+
+
+def test_chat_scheduled_messages_list_sends_channel_bounds_limit_and_cursor(
+    slack: SlackClient, router: respx.MockRouter
+) -> None:
+    route = get(
+        router,
+        "chat.scheduledMessages.list",
+        {
+            "channel": "C1H9RESGL",
+            "oldest": "1551891734",
+            "latest": "1562180400",
+            "limit": "100",
+            "cursor": "c2NoZWR1bGVkOlEx",
+        },
+    ).mock(return_value=ok(scheduled_messages=[SCHEDULED], response_metadata={"next_cursor": ""}))
+
+    page = slack.chat_scheduled_messages_list(
+        channel="C1H9RESGL", oldest=1551891734, latest=1562180400, cursor="c2NoZWR1bGVkOlEx"
+    )
+
+    assert route.calls.last.request.method == "GET" and route.calls.last.request.content == b""
+    assert [(m.id, m.channel_id, m.post_at, m.text) for m in page.scheduled_messages] == [
+        ("Q1298393284", "C1H9RESGL", 1551991428, "Here's a message for you in the future")
+    ]
+    assert page.next_cursor == ""
+
+
+def test_chat_scheduled_messages_list_without_arguments_sends_only_the_limit(
+    slack: SlackClient, router: respx.MockRouter
+) -> None:
+    get(router, "chat.scheduledMessages.list", {"limit": "100"}).mock(
+        return_value=ok(scheduled_messages=[], response_metadata={"next_cursor": ""})
+    )
+
+    assert slack.chat_scheduled_messages_list().scheduled_messages == []
+
+
+def test_iter_scheduled_messages_reads_every_page_until_the_cursor_is_empty(
+    slack: SlackClient, router: respx.MockRouter
+) -> None:
+    base = {"channel": "D069C7QFK", "limit": "100"}
+    first = get(router, "chat.scheduledMessages.list", base).mock(
+        return_value=ok(
+            scheduled_messages=[{**SCHEDULED, "id": "Q1"}, {**SCHEDULED, "id": "Q2"}],
+            response_metadata={"next_cursor": "Y3Vyc29yMQ=="},
+        )
+    )
+    # A page may be empty and still carry a cursor: that is not the end.
+    empty = get(router, "chat.scheduledMessages.list", {**base, "cursor": "Y3Vyc29yMQ=="}).mock(
+        return_value=ok(scheduled_messages=[], response_metadata={"next_cursor": "Y3Vyc29yMg=="})
+    )
+    last = get(router, "chat.scheduledMessages.list", {**base, "cursor": "Y3Vyc29yMg=="}).mock(
+        return_value=ok(scheduled_messages=[{**SCHEDULED, "id": "Q3"}], response_metadata={"next_cursor": ""})
+    )
+
+    ids = [m.id for m in slack.iter_scheduled_messages(channel="D069C7QFK")]
+
+    assert ids == ["Q1", "Q2", "Q3"]
+    assert (first.call_count, empty.call_count, last.call_count) == (1, 1, 1)
+
+
+def test_chat_scheduled_messages_list_of_an_unknown_channel_is_rejected(
+    slack: SlackClient, router: respx.MockRouter
+) -> None:
+    get(router, "chat.scheduledMessages.list", {"channel": "C0NOPE", "limit": "100"}).mock(
+        return_value=fail("invalid_channel")
+    )
+
+    with pytest.raises(SlackRejectedError, match="invalid_channel"):
+        slack.chat_scheduled_messages_list(channel="C0NOPE")
+
+
 def test_chat_get_permalink(slack: SlackClient, router: respx.MockRouter) -> None:
     get(router, "chat.getPermalink", {"channel": "C1H9RESGA", "message_ts": "1358546515.000008"}).mock(
         return_value=ok(
@@ -1089,10 +1169,12 @@ def test_truncate_text_never_exceeds_the_limit(text: str, limit: int) -> None:
         assert cut.endswith("…") and text.startswith(cut[:-1])
 
 
-def test_a_malformed_per_user_errors_array_is_still_a_typed_error(slack: SlackClient, router: respx.MockRouter
-                                                                  ) -> None:
+def test_a_malformed_per_user_errors_array_is_still_a_typed_error(
+    slack: SlackClient, router: respx.MockRouter
+) -> None:
     post(router, "conversations.invite", {"channel": "C1", "users": "U1", "force": True}).mock(
-        return_value=fail("cant_invite", errors=[{"user": 5, "error": 7}, "junk", {"user": "U1"}]))
+        return_value=fail("cant_invite", errors=[{"user": 5, "error": 7}, "junk", {"user": "U1"}])
+    )
 
     with pytest.raises(SlackRejectedError) as caught:
         slack.conversations_invite(channel="C1", users=["U1"])

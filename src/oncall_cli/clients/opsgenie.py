@@ -349,6 +349,53 @@ class OpsgenieClient:
             )
         return exc
 
+    def update_user(
+        self,
+        *,
+        identifier: str,
+        username: str | None = None,
+        full_name: str | None = None,
+        role: str | None = None,
+        skype_username: str | None = None,
+        time_zone: str | None = None,
+        locale: str | None = None,
+        tags: Sequence[str] | None = None,
+        details: Mapping[str, str | Sequence[str]] | None = None,
+        invitation_disabled: bool | None = None,
+    ) -> None:
+        """PATCH /v2/users/{identifier} — change only the given fields of a user (`updateUser`).
+
+        Each field sent replaces the stored one: `details` is the whole map of user-defined properties,
+        so send every detail to keep, not only the changed one. Detail values are lists of strings on the
+        wire (`UpdateUserPayload.details`); a plain string is wrapped. `role` is sent as
+        `{"role": {"name": ...}}`, like `create_user`.
+
+        https://www.opsgenie.com/docs/user-api#section-update-user-partial
+        """
+        body: dict[str, Any] = {}
+        if username is not None:
+            body["username"] = username
+        if full_name is not None:
+            body["fullName"] = full_name
+        if role is not None:
+            body["role"] = {"name": role}
+        if skype_username is not None:
+            body["skypeUsername"] = skype_username
+        if time_zone is not None:
+            body["timeZone"] = time_zone
+        if locale is not None:
+            body["locale"] = locale
+        if tags is not None:
+            body["tags"] = list(tags)
+        if details is not None:
+            body["details"] = {k: [v] if isinstance(v, str) else list(v) for k, v in details.items()}
+        if invitation_disabled is not None:
+            body["invitationDisabled"] = invitation_disabled
+        if not body:
+            raise UsageError("update_user needs at least one field to change.")
+        # A PATCH that sets absolute values can be repeated safely.
+        self.http.request("PATCH", f"/v2/users/{_segment(identifier)}", json=body, idempotent=True)
+
     def delete_user(self, *, identifier: str) -> None:
         """DELETE /v2/users/{identifier} — remove a user by id or username.
 
@@ -363,9 +410,7 @@ class OpsgenieClient:
 
         https://www.opsgenie.com/docs/team-api#section-get-team
         """
-        return self._get(
-            Team, f"/v2/teams/{_segment(identifier)}", "team", identifierType=identifier_type
-        )
+        return self._get(Team, f"/v2/teams/{_segment(identifier)}", "team", identifierType=identifier_type)
 
     def list_teams(self) -> list[Team]:
         """GET /v2/teams — every team (the spec defines no paging for this list).
@@ -924,7 +969,13 @@ class OpsgenieClient:
         """
         return self._iter_offset(
             # The spec's path has the trailing slash (`/v1/incidents/`); the Go SDK drops it.
-            Incident, "/v1/incidents/", "incidents", limit=limit, query=query, sort=sort, order=order
+            Incident,
+            "/v1/incidents/",
+            "incidents",
+            limit=limit,
+            query=query,
+            sort=sort,
+            order=order,
         )
 
     def list_incidents(
@@ -1120,8 +1171,11 @@ class OpsgenieClient:
 
         def fetch(cursor: str | None) -> tuple[list[IncidentNote], str | None]:
             params = _params(
-                identifierType=identifier_type, limit=_limit(limit), order=order,
-                offset=cursor, direction="next" if cursor else None,
+                identifierType=identifier_type,
+                limit=_limit(limit),
+                order=order,
+                offset=cursor,
+                direction="next" if cursor else None,
             )
             body = self._body(self.http.request("GET", path, params=params))
             notes = self._parse_list(IncidentNote, body.get("data"), "incident notes")
@@ -1165,8 +1219,11 @@ class OpsgenieClient:
         data = self._data(response)
         if isinstance(data, dict) and isinstance(data.get("entry"), dict):
             data = data["entry"]
-        return self._parse(TimelineEntry, data, "timeline entry") if isinstance(data, dict) and "id" in data \
+        return (
+            self._parse(TimelineEntry, data, "timeline entry")
+            if isinstance(data, dict) and "id" in data
             else None
+        )
 
     def list_incident_timeline_entries(self, *, incident_id: str) -> list[TimelineEntry]:
         """GET /v2/incident-timelines/{incidentId}/entries — every entry (`data.entries`, paged by

@@ -34,6 +34,8 @@ from oncall_cli.clients.slack_models import (
     OptionalConversationResponse,
     PermalinkResponse,
     PostMessageResponse,
+    ScheduledMessage,
+    ScheduledMessagesListResponse,
     ScheduleMessageResponse,
     User,
     UserError,
@@ -66,13 +68,26 @@ M = TypeVar("M", bound=BaseModel)
 
 # ---- errors -----------------------------------------------------------------------------------------------
 
-AUTH_ERRORS = frozenset({
-    "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "missing_scope",
-    "not_allowed_token_type",
-})
-NOT_FOUND_ERRORS = frozenset({
-    "channel_not_found", "user_not_found", "users_not_found", "thread_not_found", "message_not_found",
-})
+AUTH_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "missing_scope",
+        "not_allowed_token_type",
+    }
+)
+NOT_FOUND_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "user_not_found",
+        "users_not_found",
+        "thread_not_found",
+        "message_not_found",
+    }
+)
 # `ratelimited` is the common code; chat.postMessage documents `rate_limited` for its per-channel limit.
 RATE_LIMITED_ERRORS = frozenset({"ratelimited", "rate_limited"})
 # _common_errors.json: "likely due to a transient issue on our end" / "temporarily unavailable".
@@ -185,8 +200,9 @@ def _check_ok(response: httpx.Response) -> None:
             details=details,
         ) from exc
     if not isinstance(body, dict) or "ok" not in body:
-        raise UnavailableError(f"Slack {method} answered with something that is not a Web API response",
-                               details=details)
+        raise UnavailableError(
+            f"Slack {method} answered with something that is not a Web API response", details=details
+        )
     if body["ok"] is not True:
         raise slack_api_error(body, method=method)
     if body.get("warning"):
@@ -263,8 +279,9 @@ class SlackClient:
 
     # -- conversations
 
-    def conversations_create(self, *, name: str, is_private: bool = False, team_id: str | None = None
-                             ) -> Conversation:
+    def conversations_create(
+        self, *, name: str, is_private: bool = False, team_id: str | None = None
+    ) -> Conversation:
         """POST conversations.create — create a channel named `name` (see `channel_slug`).
 
         https://docs.slack.dev/reference/methods/conversations.create
@@ -322,8 +339,9 @@ class SlackClient:
         """
 
         def fetch(cursor: str | None) -> tuple[list[Conversation], str | None]:
-            page = self.conversations_list(types=types, exclude_archived=exclude_archived, limit=limit,
-                                           cursor=cursor)
+            page = self.conversations_list(
+                types=types, exclude_archived=exclude_archived, limit=limit, cursor=cursor
+            )
             return page.channels, page.next_cursor
 
         return paginate_cursor(fetch)
@@ -347,8 +365,9 @@ class SlackClient:
         answer = self._post("conversations.setTopic", OptionalConversationResponse, body, idempotent=True)
         return answer.channel
 
-    def conversations_invite(self, *, channel: str, users: str | Sequence[str], force: bool = True
-                             ) -> InviteResult:
+    def conversations_invite(
+        self, *, channel: str, users: str | Sequence[str], force: bool = True
+    ) -> InviteResult:
         """POST conversations.invite — invite users in batches of 100, tolerating `already_in_channel`.
 
         https://docs.slack.dev/reference/methods/conversations.invite
@@ -363,7 +382,7 @@ class SlackClient:
         result = InviteResult(channel=channel)
         ids = _as_list(users)
         for start in range(0, len(ids), INVITE_BATCH):
-            self._invite_batch(channel, ids[start:start + INVITE_BATCH], force, result)
+            self._invite_batch(channel, ids[start : start + INVITE_BATCH], force, result)
         return result
 
     def _invite_batch(self, channel: str, batch: list[str], force: bool, result: InviteResult) -> None:
@@ -407,8 +426,9 @@ class SlackClient:
 
         https://docs.slack.dev/reference/methods/conversations.join
         """
-        return self._post("conversations.join", ConversationResponse, {"channel": channel},
-                          idempotent=True).channel
+        return self._post(
+            "conversations.join", ConversationResponse, {"channel": channel}, idempotent=True
+        ).channel
 
     def conversations_open(self, *, users: str | Sequence[str]) -> Conversation:
         """POST conversations.open — open (or find) the DM with one user, or a group DM with several.
@@ -435,8 +455,14 @@ class SlackClient:
 
         https://docs.slack.dev/reference/methods/conversations.history
         """
-        params = {"channel": channel, "oldest": oldest, "latest": latest, "inclusive": inclusive,
-                  "limit": limit, "cursor": cursor or None}
+        params = {
+            "channel": channel,
+            "oldest": oldest,
+            "latest": latest,
+            "inclusive": inclusive,
+            "limit": limit,
+            "cursor": cursor or None,
+        }
         return self._get("conversations.history", MessagesResponse, params)
 
     def conversations_replies(
@@ -454,8 +480,15 @@ class SlackClient:
 
         https://docs.slack.dev/reference/methods/conversations.replies
         """
-        params = {"channel": channel, "ts": ts, "oldest": oldest, "latest": latest, "inclusive": inclusive,
-                  "limit": limit, "cursor": cursor or None}
+        params = {
+            "channel": channel,
+            "ts": ts,
+            "oldest": oldest,
+            "latest": latest,
+            "inclusive": inclusive,
+            "limit": limit,
+            "cursor": cursor or None,
+        }
         return self._get("conversations.replies", MessagesResponse, params)
 
     # -- chat
@@ -515,6 +548,49 @@ class SlackClient:
         }
         return self._post("chat.scheduleMessage", ScheduleMessageResponse, body)
 
+    def chat_scheduled_messages_list(
+        self,
+        *,
+        channel: str | None = None,
+        oldest: int | None = None,
+        latest: int | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> ScheduledMessagesListResponse:
+        """GET chat.scheduledMessages.list — one page of the messages scheduled by this token, soonest first.
+
+        https://docs.slack.dev/reference/methods/chat.scheduledMessages.list
+
+        `channel` keeps one conversation's messages; `oldest` / `latest` bound `post_at` (unix times).
+        `.next_cursor` is empty on the last page.
+        """
+        params = {
+            "channel": channel,
+            "oldest": oldest,
+            "latest": latest,
+            "limit": limit,
+            "cursor": cursor or None,
+        }
+        return self._get("chat.scheduledMessages.list", ScheduledMessagesListResponse, params)
+
+    def iter_scheduled_messages(
+        self,
+        *,
+        channel: str | None = None,
+        oldest: int | None = None,
+        latest: int | None = None,
+        limit: int = 100,
+    ) -> Iterator[ScheduledMessage]:
+        """Every scheduled message, reading chat.scheduledMessages.list until the cursor is empty."""
+
+        def fetch(cursor: str | None) -> tuple[list[ScheduledMessage], str | None]:
+            page = self.chat_scheduled_messages_list(
+                channel=channel, oldest=oldest, latest=latest, limit=limit, cursor=cursor
+            )
+            return page.scheduled_messages, page.next_cursor
+
+        return paginate_cursor(fetch)
+
     def chat_get_permalink(self, *, channel: str, message_ts: str) -> str:
         """GET chat.getPermalink — the permanent URL of one message.
 
@@ -532,8 +608,9 @@ class SlackClient:
         """
         return self._get("users.lookupByEmail", UserResponse, {"email": email}).user
 
-    def users_list(self, *, limit: int = 200, cursor: str | None = None, team_id: str | None = None
-                   ) -> UsersListResponse:
+    def users_list(
+        self, *, limit: int = 200, cursor: str | None = None, team_id: str | None = None
+    ) -> UsersListResponse:
         """GET users.list — one page of the workspace's users; `.next_cursor` is empty on the last page.
 
         https://docs.slack.dev/reference/methods/users.list

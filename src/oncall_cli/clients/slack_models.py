@@ -102,6 +102,16 @@ class Message(SlackModel):
     reply_count: int | None = None
 
 
+class ScheduledMessage(SlackModel):
+    """One entry of chat.scheduledMessages.list: a message waiting to be posted at `post_at` (unix time)."""
+
+    id: str
+    channel_id: str
+    post_at: int
+    date_created: int
+    text: str = ""
+
+
 class UserError(SlackModel):
     """One entry of the `errors` array that conversations.invite returns for per-user failures."""
 
@@ -199,6 +209,12 @@ class ScheduleMessageResponse(SlackResponse):
     scheduled_message_id: str
     post_at: int
     message: dict[str, Any] | None = None
+
+
+class ScheduledMessagesListResponse(SlackResponse):
+    """chat.scheduledMessages.list: one page of scheduled messages and the cursor of the next."""
+
+    scheduled_messages: list[ScheduledMessage] = Field(default_factory=list)
 
 
 class PermalinkResponse(SlackResponse):

@@ -19,7 +19,12 @@ from oncall_cli.scheduling import changes, rules
 from oncall_cli.scheduling.changes import Move, Placement, Removal
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, zone
 from oncall_cli.services.context import Context
-from oncall_cli.services.schedule_source import OpsgenieSchedule, backend_for, round_settings
+from oncall_cli.services.schedule_source import (
+    UNKNOWN_START,
+    OpsgenieSchedule,
+    backend_for,
+    round_settings,
+)
 
 SLACK_SCHEDULE_LIMIT = timedelta(days=120)
 """chat.scheduleMessage refuses a `post_at` more than 120 days ahead (`time_too_far`)."""
@@ -102,6 +107,7 @@ class Reminder:
     text: str
     scheduled: bool = False
     skipped: str = ""
+    already_scheduled: bool = False
 
 
 @dataclass
@@ -124,6 +130,9 @@ class AddEngineerResult:
     warnings: list[str] = field(default_factory=list)
     user_created: bool = False
     team_added: bool = False
+    old_start_date: date | None = None
+    """The start date Opsgenie holds for an existing user when it differs from --start-date (None: same, or
+    a new user); `UNKNOWN_START` when the user has none."""
 
     def to_json(self) -> dict[str, Any]:
         p, tz, e = self.placement, self.timezone, self.engineer
@@ -150,6 +159,7 @@ class AddEngineerResult:
                 "text": r.text,
                 "scheduled": r.scheduled,
                 "skipped": r.skipped or None,
+                "already_scheduled": r.already_scheduled,
             }
         return {
             "dry_run": self.dry_run,
@@ -243,12 +253,17 @@ def add_engineer(
     if placement.outcome == "already_placed":
         reason = f"already a participant of {placement.rotation}"
     actions: list[str] = []
+    old_start_date = None
     if existing is None:
         how = "" if name else f" (name {engineer.name!r} from the email; use --name to set it)"
         actions.append(
             f"create Opsgenie user {email} ({engineer.name}, {engineer.timezone}), role user "
             f"(the Responder seat){how}"
         )
+    elif existing.start_date != start_date:
+        # The user details' `start_date` is what every other command reads: keep it in step with the flag.
+        old_start_date = existing.start_date
+        actions.append(_describe_start_date(email, start_date, old_start_date))
     if not in_team:
         actions.append(f"add {email} to team {team} (role user)")
     if placement.after is not None and placement.outcome in ("placeholder", "append"):
@@ -281,10 +296,16 @@ def add_engineer(
         notify=notify,
         reminder=reminder,
         warnings=warnings,
+        old_start_date=old_start_date,
     )
     if apply:
         _apply_add(context, backend, result)
     return result
+
+
+def _describe_start_date(email: str, new: date, old: date) -> str:
+    was = "unset" if old == UNKNOWN_START else old.isoformat()
+    return f"set start_date {new.isoformat()} for Opsgenie user {email} (was {was})"
 
 
 def _describe_update(placement: Placement) -> str:
@@ -329,6 +350,10 @@ def _apply_add(context: Context, backend: OpsgenieSchedule, result: AddEngineerR
             raise
         done.append(step)
         result.user_created = True
+    elif result.old_start_date is not None:
+        # The first write, like creating the user: a failure here has changed nothing, so it is not partial.
+        backend.update_start_date(email, result.engineer.start_date)
+        done.append(_describe_start_date(email, result.engineer.start_date, result.old_start_date))
     if not result.in_team:
         step = f"add {email} to team {result.team} (role user)"
         try:
@@ -362,7 +387,8 @@ def _apply_add(context: Context, backend: OpsgenieSchedule, result: AddEngineerR
             _schedule_reminder(context, reminder, email)
         except OncallError as exc:
             raise fail(step, exc) from exc
-        done.append(step)
+        if reminder.scheduled:
+            done.append(step)
 
 
 def _dm(context: Context, user_id: str, text: str) -> None:
@@ -393,10 +419,18 @@ def _schedule_reminder(context: Context, reminder: Reminder, email: str) -> None
         raise NotFoundError(f"Slack has no user with the email {reminder.to} (`me` in the config)")
     mention = f"<@{found.ids[email]}>" if email in found.ids else email
     reminder.text = changes.reminder_message(mention)
+    post_at = int(reminder.post_at.astimezone(UTC).timestamp())
     channel = context.slack.conversations_open(users=me).id
-    context.slack.chat_schedule_message(
-        channel=channel, text=reminder.text, post_at=int(reminder.post_at.astimezone(UTC).timestamp())
-    )
+    # Slack keeps no idempotency key for scheduled messages: a re-run must look for the one it scheduled.
+    # The email form counts too, in case the engineer joined Slack after the first run.
+    texts = {reminder.text.strip(), changes.reminder_message(email).strip()}
+    for message in context.slack.iter_scheduled_messages(channel=channel):
+        if message.post_at == post_at and message.text.strip() in texts:
+            reminder.text = message.text
+            reminder.skipped = "already scheduled"
+            reminder.already_scheduled = True
+            return
+    context.slack.chat_schedule_message(channel=channel, text=reminder.text, post_at=post_at)
     reminder.scheduled = True
 
 

@@ -257,6 +257,14 @@ class OpsgenieSchedule:
             details=details,
         )
 
+    def update_start_date(self, username: str, start: date) -> None:
+        """Set the user's `start_date` detail, keeping their other details: Opsgenie's partial update
+        (PATCH /v2/users/{identifier}) replaces the whole `details` map."""
+        user = self.client.get_user(identifier=username)
+        details: dict[str, list[str]] = {key: list(values) for key, values in user.details.items()}
+        details[START_DATE_DETAIL] = [start.isoformat()]
+        self.client.update_user(identifier=username, details=details)
+
     def team_members(self) -> list[str]:
         """Usernames of the team's members, in team order."""
         team = self.client.get_team(identifier=self.team, identifier_type="name")
