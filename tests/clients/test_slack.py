@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -45,36 +44,11 @@ from oncall_cli.errors import (
 )
 from oncall_cli.redaction import forget_secrets
 
+from .conftest import FakeClock
+
 TOKEN = "xoxb-1234567890-0987654321-SeCrEtToKeNvAlUe"
 API = "https://slack.com/api/"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps; records every sleep."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    # using=None: the router is only the transport's handler; httpx is never patched.
-    with respx.MockRouter(assert_all_called=True, assert_all_mocked=True, using=None) as mock:
-        yield mock
 
 
 def make_client(router: respx.MockRouter, clock: FakeClock, token: str | None = TOKEN) -> SlackClient:

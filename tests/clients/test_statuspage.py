@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -30,37 +29,12 @@ from oncall_cli.errors import (
 )
 from oncall_cli.redaction import forget_secrets
 
+from .conftest import FakeClock
+
 KEY = "89a229ce1a8dbcf9ff30430fbe35eb4c0426574bca932061892cefd2138aa4b1"
 PAGE = "j1nvlvyv7w27"
 API = f"https://api.statuspage.io/v1/pages/{PAGE}"
 AUTH = {"Authorization": f"OAuth {KEY}"}
-
-
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps; records every sleep."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    # using=None: the router is only the transport's handler; httpx is never patched.
-    with respx.MockRouter(assert_all_called=True, assert_all_mocked=True, using=None) as mock:
-        yield mock
 
 
 def make_client(
