@@ -24,7 +24,12 @@ Source = Literal["default", "file", "env", "flag", "sandbox"]
 SANDBOX_PROFILE = "sandbox"
 # The in-process sandbox routes by the first path segment, whatever the host (see sandbox/emulator.py).
 SANDBOX_BASE_URL = "http://sandbox.oncall.invalid"
+SANDBOX_CLOUD_ID = "a1b2c3d4-0000-4000-8000-00000000c10d"
+"""The emulated Jira site's cloud id (its `/_edge/tenant_info`) and Atlassian organisation id."""
+SANDBOX_ORG_ID = "a1b2c3d4-0000-4000-8000-0000000000a9"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+BACKENDS = ("opsgenie", "jsm")
+"""The on-call services a profile can use (setting `backend`)."""
 OPSGENIE_REGIONS = {"us": "https://api.opsgenie.com", "eu": "https://api.eu.opsgenie.com"}
 
 
@@ -93,10 +98,28 @@ def _as_timezone(value: Any) -> str:
     return text
 
 
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _as_str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
 def _as_region(value: Any) -> str:
     text = _as_str(value).strip().lower()
     if text not in OPSGENIE_REGIONS:
         raise ValueError("expected us or eu")
+    return text
+
+
+def _as_backend(value: Any) -> str:
+    text = _as_str(value).strip().lower()
+    if text not in BACKENDS:
+        raise ValueError(f"expected one of {', '.join(BACKENDS)}")
     return text
 
 
@@ -130,6 +153,8 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting("sandbox", False, _as_bool, help="true: this profile practises on the built-in emulator"),
+    Setting("backend", "opsgenie", _as_backend, "ONCALL_BACKEND", "the on-call service: opsgenie or jsm"),
     Setting("opsgenie.region", "us", _as_region, help="us or eu; picks the default Opsgenie URL"),
     Setting(
         "opsgenie.url",
@@ -141,6 +166,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("opsgenie.team", "Engineering", help="the team whose on-call this is"),
     Setting("opsgenie.schedule", "", help="the team's schedule name (default: <team>_schedule)"),
     Setting("opsgenie.service", "", help="the impacted service for incidents"),
+    Setting(
+        "atlassian.api_url",
+        "https://api.atlassian.com",
+        _as_url,
+        "ONCALL_ATLASSIAN_API_URL",
+        "Atlassian API gateway (JSM Operations)",
+    ),
+    Setting("jira.url", "", _as_optional_url, "ONCALL_JIRA_URL", "the Jira site, https://<site>.atlassian.net"),
+    Setting("jsm.email", "", _as_str, "ONCALL_JSM_EMAIL", "Atlassian account email for the JSM API token"),
+    Setting("jsm.cloud_id", "", _as_str, "ONCALL_JSM_CLOUD_ID", "site cloud id (looked up once when empty)"),
+    Setting("jsm.org_id", "", _as_str, "ONCALL_JSM_ORG_ID", "Atlassian organisation id (team membership)"),
+    Setting("jsm.team", "", help="the Atlassian team (default: opsgenie.team)"),
+    Setting("jsm.schedule", "", help="the JSM schedule (default: opsgenie.schedule's effective value)"),
     Setting("statuspage.url", "https://api.statuspage.io", _as_url, "ONCALL_STATUSPAGE_URL"),
     Setting("statuspage.page_id", "", _as_str, "ONCALL_STATUSPAGE_PAGE_ID"),
     Setting("slack.url", "https://slack.com/api", _as_url, "ONCALL_SLACK_URL"),
@@ -172,6 +210,7 @@ SECRET_ENV = {
     "opsgenie": "ONCALL_OPSGENIE_API_KEY",
     "statuspage": "ONCALL_STATUSPAGE_API_KEY",
     "slack": "ONCALL_SLACK_TOKEN",
+    "jsm": "ONCALL_JSM_API_TOKEN",
 }
 PROVIDERS = tuple(SECRET_ENV)
 
@@ -192,7 +231,8 @@ class Settings:
 
     @property
     def sandbox(self) -> bool:
-        return self.profile == SANDBOX_PROFILE
+        """The built-in `sandbox` profile, or a profile of the file with `sandbox = true` (e.g. a JSM one)."""
+        return self.profile == SANDBOX_PROFILE or bool(self.values["sandbox"].value)
 
     def get(self, key: str) -> Any:
         return self.values[key].value
@@ -211,7 +251,27 @@ class Settings:
         return self.text("opsgenie.url") or OPSGENIE_REGIONS[self.text("opsgenie.region")]
 
     @property
+    def backend(self) -> str:
+        return self.text("backend")
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """The credentials this profile uses: its backend's, Statuspage's and Slack's (and the JSM one for
+        Jira follow-ups on an Opsgenie profile that names a Jira site)."""
+        extra = ("jsm",) if self.backend != "jsm" and self.text("jira.url") else ()
+        return (self.backend, "statuspage", "slack", *extra)
+
+    @property
+    def team_name(self) -> str:
+        """The team whose on-call this is, on the profile's backend (jsm.team falls back to opsgenie.team)."""
+        if self.backend == "jsm" and self.text("jsm.team"):
+            return self.text("jsm.team")
+        return self.text("opsgenie.team")
+
+    @property
     def schedule_name(self) -> str:
+        if self.backend == "jsm" and self.text("jsm.schedule"):
+            return self.text("jsm.schedule")
         return self.text("opsgenie.schedule") or f"{self.text('opsgenie.team')}_schedule"
 
     def effective(self, key: str) -> Any:
@@ -319,6 +379,11 @@ SANDBOX_FIXED: Mapping[str, str] = {
     "slack.url": f"{SANDBOX_BASE_URL}/slack",
     "statuspage.page_id": "sandboxpage001",
     "opsgenie.service": "Artsy",
+    "atlassian.api_url": f"{SANDBOX_BASE_URL}/atlassian",
+    "jira.url": f"{SANDBOX_BASE_URL}/jira",
+    "jsm.cloud_id": SANDBOX_CLOUD_ID,
+    "jsm.org_id": SANDBOX_ORG_ID,
+    "jsm.email": "sandbox@example.com",
 }
 """What the sandbox profile always uses, whatever the file or a flag says: the emulator's endpoints."""
 
@@ -355,7 +420,6 @@ def load_settings(
     if not isinstance(profiles, dict):
         raise ConfigError(f"{path}: [profiles] must be a table of profiles", hint=f"Edit {path}.")
     values: dict[str, Value] = {s.key: Value(s.default, "default") for s in SETTINGS}
-    sandbox = profile == SANDBOX_PROFILE
     table = profiles.get(profile)
     if table is None and not new_profile and profile not in ("default", SANDBOX_PROFILE):
         names = ", ".join(sorted(profiles)) or "none"
@@ -367,6 +431,7 @@ def load_settings(
         raise ConfigError(f"{path}: [profiles.{profile}] must be a table", hint=f"Edit {path}.")
     for key, raw in _flatten(table or {}).items():
         values[key] = Value(_file_value(path, text, profile, key, raw), "file")
+    sandbox = profile == SANDBOX_PROFILE or bool(values["sandbox"].value)
     if not sandbox:
         for setting in SETTINGS:
             if setting.env and env.get(setting.env):
@@ -382,6 +447,7 @@ def load_settings(
                 hint="Drop the flag, or use another --profile.",
             )
         values[key] = Value(checked, "flag")
+    sandbox = sandbox or bool(values["sandbox"].value)
     if sandbox:
         for key, fixed in SANDBOX_FIXED.items():
             values[key] = Value(fixed, "sandbox")

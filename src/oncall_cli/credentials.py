@@ -61,11 +61,14 @@ def keyring_usable() -> bool:
     return not isinstance(backend, fail.Keyring | null.Keyring)
 
 
-def read(profile: str, provider: str, env: Mapping[str, str] | None = None) -> Credential:
-    """The provider's secret for this profile: environment first, then the keyring."""
+def read(
+    profile: str, provider: str, env: Mapping[str, str] | None = None, *, sandbox: bool = False
+) -> Credential:
+    """The provider's secret for this profile: environment first, then the keyring. A sandbox profile (the
+    built-in one, or `sandbox = true`) has fixed practice keys."""
     _check_provider(provider)
     env = os.environ if env is None else env
-    if profile == SANDBOX_PROFILE:
+    if sandbox or profile == SANDBOX_PROFILE:
         return Credential(provider, SecretStr(f"sandbox-{provider}-key"), "sandbox")
     value = env.get(SECRET_ENV[provider])
     if value:
@@ -85,9 +88,11 @@ def read(profile: str, provider: str, env: Mapping[str, str] | None = None) -> C
     return Credential(provider, None, "missing")
 
 
-def require(profile: str, provider: str, env: Mapping[str, str] | None = None) -> SecretStr:
+def require(
+    profile: str, provider: str, env: Mapping[str, str] | None = None, *, sandbox: bool = False
+) -> SecretStr:
     """The secret, or an AuthError that says how to provide it."""
-    credential = read(profile, provider, env)
+    credential = read(profile, provider, env, sandbox=sandbox)
     if credential.secret is None:
         raise AuthError(f"no {provider} credential for profile {profile!r}", hint=how_to_provide(provider))
     return credential.secret

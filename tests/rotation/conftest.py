@@ -31,7 +31,7 @@ from oncall_cli.sandbox.emulator import Emulator
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, Shift
 from oncall_cli.scheduling.rules import group_of
 from oncall_cli.services.context import Context, Deps
-from oncall_cli.services.schedule_source import OpsgenieSchedule, backend_for
+from oncall_cli.services.ports import Directory, ScheduleStore
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2027, 2, 3, 17, 0, tzinfo=UTC)
@@ -78,9 +78,15 @@ class World:
 
     # ---- reading the emulated schedule back through the real client ----------------------------------
 
-    def backend(self) -> OpsgenieSchedule:
+    def context(self) -> Context:
         settings = load_settings(profile="sandbox", path=self.config, env={})
-        return backend_for(Context(settings, self.deps()))
+        return Context(settings, self.deps())
+
+    def backend(self) -> ScheduleStore:
+        return self.context().schedule_store()
+
+    def directory(self) -> Directory:
+        return self.context().directory
 
     def rotations(self) -> dict[str, Rotation]:
         return {r.name: r for r in self.backend().rotations()}
@@ -140,7 +146,7 @@ class World:
 def world(tmp_path: Path) -> Iterator[World]:
     em = Emulator(":memory:", now=lambda: NOW, clock=lambda: 0.0, sleep=lambda s: None)
     w = World(em, tmp_path, [], [], "")
-    people = sorted(w.backend().engineers(), key=lambda e: e.email)
+    people = sorted(w.context().directory.team(), key=lambda e: e.email)
     today = NOW.astimezone(NY).date()
     w.veterans = [e for e in people if (today - e.start_date).days > 365]
     w.hires = sorted(

@@ -88,7 +88,7 @@ def test_add_engineer_fills_a_placeholder_moves_nobody_and_is_safe_to_run_again(
         "2026-12-01",
     )
     assert user.role is not None and (user.role.name or "").lower() == "user"
-    assert "new.hire@example.com" in world.backend().team_members()
+    assert "new.hire@example.com" in world.directory().team_members()
     assert world.rotations()["rot-b"].participants == (b[0], "new.hire@example.com", b[2], b[3])
     after = world.timeline(*HORIZON)
     changed = {k: (v, cells(after).get(k)) for k, v in cells(before).items() if cells(after).get(k) != v}
@@ -198,8 +198,8 @@ def test_add_engineer_stops_without_changes_when_the_account_has_no_free_license
     error: dict[str, Any] = json.loads(result.stdout)["error"]
     assert "no free user license" in error["message"] and "Owner" in error["message"]
     assert "Nothing was changed" in error["message"]
-    assert world.backend().find_user("one.more@example.com") is None
-    assert "one.more@example.com" not in world.backend().team_members()
+    assert world.directory().find("one.more@example.com") is None
+    assert "one.more@example.com" not in world.directory().team_members()
     assert world.rotations()["rot-a"].participants == tuple(emails(world, 4))
 
 
@@ -259,7 +259,7 @@ def test_remove_engineer_leaves_a_placeholder_and_the_manager_covers_the_leavers
     assert [o["start"][:10] for o in data["overrides"]] == ["2027-02-08", "2027-03-08", "2027-04-05"]
     assert data["delete_user"] == {"requested": True, "deleted": True, "kept": None}
     assert world.rotations()["rot-a"].participants == (a[0], None, a[2], a[3])
-    assert world.backend().find_user(a[1]) is None
+    assert world.directory().find(a[1]) is None
     after = world.timeline(*HORIZON)
     old, new = cells(before), cells(after)
     assert set(old) == set(new)
@@ -280,7 +280,7 @@ def test_remove_engineer_asks_before_deleting_the_user(world: World) -> None:
     assert f"Delete the Opsgenie user {a[2]}?" in result.stderr
     assert "(Opsgenie user details)" in result.stdout  # the manager came from the user's details
     assert "Opsgenie user kept: not confirmed" in result.stdout
-    assert world.backend().find_user(a[2]) is not None
+    assert world.directory().find(a[2]) is not None
     assert None in world.rotations()["rot-a"].participants
 
 
@@ -288,7 +288,7 @@ def test_remove_engineer_says_the_manager_from_opsgenie_details_is_no_user_and_s
     world: World,
 ) -> None:
     # The seed's top managers report to cto@example.com, who has no Opsgenie account.
-    reports = [e.email for e in world.backend().engineers() if e.manager == "cto@example.com"]
+    reports = [e.email for e in world.directory().team() if e.manager == "cto@example.com"]
     leaver = next(e for e in reports if e in {v.email for v in world.veterans})
     others = [e.email for e in world.veterans if e.email != leaver]
     world.build([leaver, *others[:3]], others[3:7])
@@ -296,8 +296,8 @@ def test_remove_engineer_says_the_manager_from_opsgenie_details_is_no_user_and_s
     assert result.exit_code == 2, explain(result)
     message = json.loads(result.stdout)["error"]["message"]
     assert message == (
-        "the leaver's Opsgenie details name manager cto@example.com, who is not an Opsgenie user and so "
-        f"cannot cover {leaver}'s shifts; pass --manager EMAIL to name who covers them"
+        "the leaver's Opsgenie user details name manager cto@example.com, who is not a user in Opsgenie "
+        f"and so cannot cover {leaver}'s shifts; pass --manager EMAIL to name who covers them"
     )
     assert not message.startswith("--manager")  # no flag was given
     assert world.writes() == 0
@@ -310,13 +310,13 @@ def test_remove_engineer_whose_opsgenie_details_name_themselves_as_manager_asks_
     world: World,
 ) -> None:
     solo = Engineer("solo.dev@example.com", "Solo Dev", "America/New_York", date(2020, 1, 1))
-    world.backend().create_user(replace(solo, manager=solo.email))
+    world.directory().create(replace(solo, manager=solo.email))
     others = emails(world, 7)
     world.build([solo.email, *others[:3]], others[3:7])
     result = world("rotation", "remove-engineer", solo.email, "--json")
     assert result.exit_code == 2, explain(result)
     assert json.loads(result.stdout)["error"]["message"].startswith(
-        "the leaver's Opsgenie details name solo.dev@example.com as their own manager"
+        "the leaver's Opsgenie user details name solo.dev@example.com as their own manager"
     )
 
 
@@ -347,7 +347,7 @@ def test_add_engineer_half_done_says_what_was_done_and_a_rerun_finishes(world: W
     assert error["code"] == "partial"
     assert [d.split(" ")[0] for d in error["details"]["done"]] == ["create", "add"]
     assert error["details"]["not_done"][0].startswith("set rot-b participants")
-    assert world.backend().find_user("half.done@example.com") is not None
+    assert world.directory().find("half.done@example.com") is not None
     assert world.rotations()["rot-b"].participants == (b[0], None, b[2], b[3])
     world.emulator.faults.clear()
     done = world.json(*args)

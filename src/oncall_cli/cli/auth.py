@@ -16,15 +16,18 @@ app = typer.Typer(no_args_is_help=True, help="Store, check and remove credential
 
 ProviderOpt = Annotated[
     list[str] | None,
-    typer.Option("--provider", help="opsgenie, statuspage or slack (repeatable; default all)."),
+    typer.Option(
+        "--provider",
+        help="opsgenie, jsm, statuspage or slack (repeatable; default: those the profile uses).",
+    ),
 ]
 
 
-def _providers(given: list[str] | None) -> tuple[str, ...]:
+def _providers(given: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
     from oncall_cli.config import PROVIDERS
     from oncall_cli.errors import UsageError
 
-    chosen = tuple(given or PROVIDERS)
+    chosen = tuple(given or default)
     for name in chosen:
         if name not in PROVIDERS:
             raise UsageError(f"--provider: unknown provider {name!r}; expected one of {', '.join(PROVIDERS)}")
@@ -47,7 +50,7 @@ def login(
     out = output(ctx, json_mode)
     found = settings(ctx)
     saved = []
-    for name in _providers(provider):
+    for name in _providers(provider, found.providers):
         if stdin:
             secret = sys.stdin.readline().strip()
         else:
@@ -70,7 +73,8 @@ def status(ctx: typer.Context, provider: ProviderOpt = None, json_mode: JsonOpt 
     from oncall_cli.services.auth import check_all
 
     out = output(ctx, json_mode)
-    results = check_all(services(ctx), _providers(provider))
+    context = services(ctx)
+    results = check_all(context, _providers(provider, context.settings.providers))
     data = {"credentials": results}
 
     def render(console: Console) -> None:
@@ -93,10 +97,11 @@ def logout(ctx: typer.Context, provider: ProviderOpt = None, json_mode: JsonOpt 
     Example: oncall auth logout --provider slack
     """
     from oncall_cli import credentials
+    from oncall_cli.config import PROVIDERS
 
     out = output(ctx, json_mode)
     found = settings(ctx)
-    removed = [name for name in _providers(provider) if credentials.delete(found.profile, name)]
+    removed = [name for name in _providers(provider, PROVIDERS) if credentials.delete(found.profile, name)]
     out.result(
         {"profile": found.profile, "removed": removed},
         lambda c: c.print(f"Removed: {', '.join(removed) or 'nothing'}."),

@@ -111,7 +111,6 @@ def show(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
     Example: oncall config show --json
     """
     from oncall_cli import credentials
-    from oncall_cli.config import PROVIDERS
 
     out = output(ctx, json_mode)
     found = settings(ctx)
@@ -122,8 +121,8 @@ def show(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
         for k, v in found.values.items()
     ]
     secrets = []
-    for provider in PROVIDERS:
-        cred = credentials.read(found.profile, provider, env)
+    for provider in found.providers:
+        cred = credentials.read(found.profile, provider, env, sandbox=found.sandbox)
         secrets.append({"provider": provider, "value": "***" if cred.secret else None, "source": cred.source})
     data = {"profile": found.profile, "path": str(found.path), "settings": rows, "credentials": secrets}
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from oncall_cli import credentials
-from oncall_cli.config import PROVIDERS, SECRET_ENV
+from oncall_cli.config import SECRET_ENV
 from oncall_cli.errors import AuthError, ConfigError, OncallError, RateLimitedError, UnavailableError
 from oncall_cli.services.context import Context
 
@@ -27,11 +27,15 @@ def _probe(context: Context, provider: str) -> Callable[[], object]:
         return context.opsgenie.get_account
     if provider == "statuspage":
         return context.statuspage.get_page
+    if provider == "jsm":
+        return context.jira.myself
     return context.slack.auth_test
 
 
 def check(context: Context, provider: str) -> CredentialStatus:
-    cred = credentials.read(context.settings.profile, provider, context.deps.env)
+    cred = credentials.read(
+        context.settings.profile, provider, context.deps.env, sandbox=context.settings.sandbox
+    )
     if cred.secret is None:
         variable = SECRET_ENV[provider]
         if credentials.keyring_usable():
@@ -52,5 +56,6 @@ def check(context: Context, provider: str) -> CredentialStatus:
     return CredentialStatus(provider, "ok", cred.source, "")
 
 
-def check_all(context: Context, providers: tuple[str, ...] = PROVIDERS) -> list[CredentialStatus]:
-    return [check(context, p) for p in providers]
+def check_all(context: Context, providers: tuple[str, ...] | None = None) -> list[CredentialStatus]:
+    """Each credential the profile uses (`Settings.providers`), or the ones named."""
+    return [check(context, p) for p in (providers or context.settings.providers)]

@@ -19,12 +19,16 @@ import httpx
 from oncall_cli import credentials
 from oncall_cli.clients._http import RetryPolicy, Runtime
 from oncall_cli.config import Settings
+from oncall_cli.errors import ConfigError
 
 if TYPE_CHECKING:
+    from oncall_cli.clients.jira import JiraClient
+    from oncall_cli.clients.jsm import JsmOpsClient
     from oncall_cli.clients.opsgenie import OpsgenieClient
     from oncall_cli.clients.slack import SlackClient
     from oncall_cli.clients.statuspage import StatuspageClient
     from oncall_cli.sandbox.emulator import Emulator
+    from oncall_cli.services.ports import Directory, ScheduleStore
 
 
 def _utcnow() -> datetime:
@@ -53,6 +57,7 @@ class Context:
     def __init__(self, settings: Settings, deps: Deps) -> None:
         self.settings = settings
         self.deps = deps
+        self._schedules: dict[str, ScheduleStore] = {}
 
     def now(self) -> datetime:
         return self.deps.now()
@@ -82,7 +87,9 @@ class Context:
         return httpx.Client(transport=transport, follow_redirects=False)
 
     def secret(self, provider: str) -> str:
-        return credentials.require(self.settings.profile, provider, self.deps.env).get_secret_value()
+        return credentials.require(
+            self.settings.profile, provider, self.deps.env, sandbox=self.settings.sandbox
+        ).get_secret_value()
 
     @cached_property
     def opsgenie(self) -> OpsgenieClient:
@@ -117,6 +124,91 @@ class Context:
             base_url=self.settings.text("slack.url"),
             runtime=self.runtime,
         )
+
+    @cached_property
+    def jira(self) -> JiraClient:
+        """The Jira site (`jira.url`): people, their properties, and (later) incidents as work items."""
+        from oncall_cli.clients.jira import JiraClient
+
+        return JiraClient(
+            self.http,
+            email=self._jsm_email(),
+            api_token=self.secret("jsm"),
+            base_url=self._jira_url(),
+            runtime=self.runtime,
+        )
+
+    @cached_property
+    def jsm_ops(self) -> JsmOpsClient:
+        """JSM Operations on the Atlassian API gateway, for the site's cloud id."""
+        from oncall_cli.clients.jsm import JsmOpsClient
+
+        return JsmOpsClient(
+            self.http,
+            email=self._jsm_email(),
+            api_token=self.secret("jsm"),
+            base_url=self.settings.text("atlassian.api_url"),
+            cloud_id=self.cloud_id,
+            runtime=self.runtime,
+        )
+
+    @cached_property
+    def cloud_id(self) -> str:
+        """`jsm.cloud_id`, else looked up once from the site's `/_edge/tenant_info` and saved to the
+        profile so later runs skip the round trip."""
+        known = self.settings.text("jsm.cloud_id").strip()
+        if known:
+            return known
+        from oncall_cli.config import set_value
+        from oncall_cli.errors import NotFoundError
+
+        try:
+            found = self.jira.tenant_info()
+        except NotFoundError as exc:
+            raise ConfigError(
+                f"jira.url: {self._jira_url()} has no Atlassian cloud id (/_edge/tenant_info not found)",
+                hint="Check jira.url: it is your site, https://<site>.atlassian.net.",
+            ) from exc
+        if not self.settings.sandbox:
+            set_value(self.settings.path, self.settings.profile, "jsm.cloud_id", found)
+        return found
+
+    def _jira_url(self) -> str:
+        url = self.settings.text("jira.url").strip()
+        if not url:
+            raise ConfigError(
+                "jira.url is not set: the Jira site is needed for Jira Service Management",
+                hint="Set it with `oncall config set jira.url https://<site>.atlassian.net` "
+                "(or ONCALL_JIRA_URL).",
+            )
+        return url
+
+    def _jsm_email(self) -> str:
+        email = self.settings.text("jsm.email").strip()
+        if not email:
+            raise ConfigError(
+                "jsm.email is not set: the Atlassian API token goes with its account's email",
+                hint="Set it with `oncall config set jsm.email you@example.com` (or ONCALL_JSM_EMAIL).",
+            )
+        return email
+
+    # ---- the ports: chosen once from the `backend` setting -----------------------------------------
+
+    @cached_property
+    def directory(self) -> Directory:
+        """The people of the on-call service and the team."""
+        from oncall_cli.services.backends import open_directory
+
+        return open_directory(self)
+
+    def schedule_store(self, name: str | None = None) -> ScheduleStore:
+        """The profile's schedule (or the one named) on the on-call service; one store per name per run."""
+        key = name or self.settings.schedule_name
+        if key not in self._schedules:
+            from oncall_cli.services.backends import open_schedule
+
+            self._schedules[key] = open_schedule(self, key)
+        return self._schedules[key]
 
     def close(self) -> None:
         if "http" in self.__dict__:

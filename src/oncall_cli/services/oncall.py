@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from oncall_cli.errors import ConfigError, NotFoundError, UsageError
 from oncall_cli.scheduling.model import Engineer, Shift, zone
 from oncall_cli.services.context import Context
-from oncall_cli.services.schedule_source import OpsgenieSchedule, backend_for
+from oncall_cli.services.ports import ScheduleStore
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,11 +51,11 @@ def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
 
 
 def require_me(context: Context) -> str:
-    """The `me` setting (my Opsgenie username), or a ConfigError saying how to set it."""
+    """The `me` setting (my username on the on-call service), or a ConfigError saying how to set it."""
     me = context.settings.text("me").strip()
     if not me:
         raise ConfigError(
-            "--me needs the `me` setting (your Opsgenie username), which is not set",
+            "--me needs the `me` setting (your username, an email), which is not set",
             hint="Set it once: `oncall config set me you@example.com`.",
         )
     return me
@@ -323,15 +323,16 @@ def on_call_topic(current: str, people: Sequence[str], *, limit: int = TOPIC_MAX
 def read_timelines(
     context: Context, names: Sequence[str], start: datetime, end: datetime
 ) -> dict[str, list[Shift]]:
-    backends = [backend_for(context, name) for name in names]
+    backends = [context.schedule_store(name) for name in names]
 
-    def read(backend: OpsgenieSchedule) -> list[Shift]:
+    def read(backend: ScheduleStore) -> list[Shift]:
         try:
-            return merge_shifts(backend.timeline_by_name(start, end))
+            return merge_shifts(backend.timeline(start, end))
         except NotFoundError as exc:
+            setting = "jsm.schedule" if context.settings.backend == "jsm" else "opsgenie.schedule"
             raise NotFoundError(
-                f"no Opsgenie schedule named {backend.schedule_name!r}",
-                hint="Check the name (--schedule, or the opsgenie.schedule setting).",
+                f"no {backend.service} schedule named {backend.schedule_name!r}",
+                hint=f"Check the name (--schedule, or the {setting} setting).",
                 details=exc.details,
             ) from exc
 
@@ -340,18 +341,18 @@ def read_timelines(
 
 def read_people(context: Context, usernames: Iterable[str]) -> tuple[dict[str, Engineer], list[str]]:
     """Each user's record (time zone, name), concurrently; unknown users fall back to the profile zone."""
-    backend = backend_for(context)
+    directory = context.directory
     unique = list(dict.fromkeys(u for u in usernames if u))
     fallback = context.settings.text("timezone")
 
     def read(username: str) -> tuple[Engineer, str | None]:
         try:
-            return backend.user(username), None
+            return directory.get(username), None
         except NotFoundError:
             unknown = Engineer(
                 email=username, name=username, timezone=fallback, start_date=datetime.min.date()
             )
-            return unknown, f"{username} is not an Opsgenie user; showing times in {fallback}"
+            return unknown, f"{username} is not a {directory.service} user; showing times in {fallback}"
 
     found = pool_map(read, unique)
     return {p.email: p for p, _ in found}, [w for _, w in found if w]
@@ -497,20 +498,22 @@ def upcoming_shifts(
     if not 1 <= weeks <= MAX_WEEKS:
         raise UsageError(f"--weeks must be between 1 and {MAX_WEEKS}, got {weeks}")
     if user is not None and "@" not in user:
-        raise UsageError(f"--user: {user!r} is not an email (Opsgenie usernames are emails)")
+        raise UsageError(f"--user: {user!r} is not an email (usernames are emails)")
     who = user or require_me(context)
     tz = context.settings.text("timezone")
     now = context.now().astimezone(zone(tz))
     end = now + timedelta(weeks=weeks)
     names = list(dict.fromkeys(schedules)) or [context.settings.schedule_name]
-    backend = backend_for(context)
+    directory = context.directory
 
     def read_user(_: None) -> Engineer:
         try:
-            return backend.user(who)
+            return directory.get(who)
         except NotFoundError as exc:
             raise NotFoundError(
-                f"no Opsgenie user {who!r}", hint="Check the email (--user or `me`).", details=exc.details
+                f"no {directory.service} user {who!r}",
+                hint="Check the email (--user or `me`).",
+                details=exc.details,
             ) from exc
 
     def read_timeline(name: str) -> list[Shift]:

@@ -106,9 +106,9 @@ def _pick_rotation(schedule: Schedule, user: str, start: datetime, end: datetime
 def _user_zone(schedule: Schedule, user: str | None) -> str:
     if user is None:
         return schedule.tz
-    record = schedule.people.get(user) or schedule.backend.find_user(user)
+    record = schedule.people.get(user) or schedule.directory.find(user)
     if record is None:
-        raise UsageError(f"--user: Opsgenie has no user {user}")
+        raise UsageError(f"--user: {schedule.directory.service} has no user {user}")
     schedule.people[user] = record
     return record.timezone
 
@@ -119,7 +119,7 @@ def _create(schedule: Schedule, override: Override, *, dry_run: bool, warnings: 
     replaces = [s for s in timeline(rotations, schedule.overrides, override.start, override.end, tz)]
     if not replaces:
         warnings.append(
-            f"{override.rotations[0]} has no shift then: Opsgenie ignores an override where the "
+            f"{override.rotations[0]} has no shift then: the service ignores an override where the "
             "rotation does not run"
         )
     result = OverrideResult(

@@ -19,12 +19,8 @@ from oncall_cli.scheduling import changes, rules
 from oncall_cli.scheduling.changes import Move, Placement, Removal
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, zone
 from oncall_cli.services.context import Context
-from oncall_cli.services.schedule_source import (
-    UNKNOWN_START,
-    OpsgenieSchedule,
-    backend_for,
-    round_settings,
-)
+from oncall_cli.services.ports import UNKNOWN_START, Directory, ScheduleStore
+from oncall_cli.services.rounds import round_settings
 
 SLACK_SCHEDULE_LIMIT = timedelta(days=120)
 """chat.scheduleMessage refuses a `post_at` more than 120 days ahead (`time_too_far`)."""
@@ -34,7 +30,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def check_email(value: str, what: str) -> str:
     text = value.strip()
     if not _EMAIL.match(text):
-        raise UsageError(f"{what}: expected an email address (the Opsgenie username), got {value!r}")
+        raise UsageError(f"{what}: expected an email address (the person's username), got {value!r}")
     return text
 
 
@@ -68,7 +64,8 @@ def _participants(rotation: Rotation | None) -> list[str | None] | None:
 class Schedule:
     """What the rotation use cases read once per run."""
 
-    backend: OpsgenieSchedule
+    backend: ScheduleStore
+    directory: Directory
     settings: RoundSettings
     now: datetime
     rotations: list[Rotation]
@@ -82,19 +79,20 @@ class Schedule:
 
 def read_schedule(context: Context, *, people: bool = True) -> Schedule:
     """Rotations, overrides and (optionally) the records of the team and of every participant."""
-    backend = backend_for(context)
+    backend = context.schedule_store()
+    directory = context.directory
     settings = round_settings(context.settings)
     rotations = backend.rotations()
     overrides = backend.overrides()
     records: dict[str, Engineer] = {}
     if people:
-        records = {e.email: e for e in backend.engineers()}
+        records = {e.email: e for e in directory.team()}
         for email in sorted({p for r in rotations for p in r.participants if p is not None} - set(records)):
-            found = backend.find_user(email)
+            found = directory.find(email)
             if found is not None:
                 records[email] = found
     settings = replace(settings, timezone=backend.timezone)
-    return Schedule(backend, settings, context.now(), rotations, overrides, records)
+    return Schedule(backend, directory, settings, context.now(), rotations, overrides, records)
 
 
 # --- add-engineer ----------------------------------------------------------------------------------------
@@ -233,22 +231,26 @@ def add_engineer(
             hint="Set it with `oncall config set me you@example.com`.",
         )
     schedule = read_schedule(context)
-    backend, settings, now = schedule.backend, schedule.settings, schedule.now
-    existing = backend.find_user(email)
+    directory, settings, now = schedule.directory, schedule.settings, schedule.now
+    service = directory.service
+    existing = directory.find(email)
+    if existing is None and not directory.creates_accounts:
+        # Say so before planning (dry run too): the service raises with how to invite the person.
+        directory.create(Engineer(email, name or email, timezone or settings.timezone, start_date))
     warnings: list[str] = []
     if existing is not None:
         if timezone is not None and timezone != existing.timezone:
-            warnings.append(f"--timezone {timezone} ignored: Opsgenie has {email} in {existing.timezone}")
+            warnings.append(f"--timezone {timezone} ignored: {service} has {email} in {existing.timezone}")
         engineer = replace(existing, start_date=start_date)
     else:
         engineer = Engineer(email, name or _derived_name(email), timezone or settings.timezone, start_date)
-    members = backend.team_members()
+    members = directory.team_members()
     in_team = email in members
     choice = changes.choose_rotation(engineer, schedule.rotations, now, settings, rotation)
     placement = changes.place_engineer(
         engineer, choice.rotation, schedule.rotations, schedule.overrides, schedule.people, now, settings
     )
-    team = context.settings.text("opsgenie.team")
+    team = directory.team_name
     reason = choice.reason
     if placement.outcome == "already_placed":
         reason = f"already a participant of {placement.rotation}"
@@ -257,13 +259,13 @@ def add_engineer(
     if existing is None:
         how = "" if name else f" (name {engineer.name!r} from the email; use --name to set it)"
         actions.append(
-            f"create Opsgenie user {email} ({engineer.name}, {engineer.timezone}), role user "
+            f"create {service} user {email} ({engineer.name}, {engineer.timezone}), role user "
             f"(the Responder seat){how}"
         )
     elif existing.start_date != start_date:
         # The user details' `start_date` is what every other command reads: keep it in step with the flag.
         old_start_date = existing.start_date
-        actions.append(_describe_start_date(email, start_date, old_start_date))
+        actions.append(_describe_start_date(service, email, start_date, old_start_date))
     if not in_team:
         actions.append(f"add {email} to team {team} (role user)")
     if placement.after is not None and placement.outcome in ("placeholder", "append"):
@@ -299,13 +301,13 @@ def add_engineer(
         old_start_date=old_start_date,
     )
     if apply:
-        _apply_add(context, backend, result)
+        _apply_add(context, schedule, result)
     return result
 
 
-def _describe_start_date(email: str, new: date, old: date) -> str:
+def _describe_start_date(service: str, email: str, new: date, old: date) -> str:
     was = "unset" if old == UNKNOWN_START else old.isoformat()
-    return f"set start_date {new.isoformat()} for Opsgenie user {email} (was {was})"
+    return f"set start_date {new.isoformat()} for {service} user {email} (was {was})"
 
 
 def _describe_update(placement: Placement) -> str:
@@ -317,7 +319,7 @@ def _describe_update(placement: Placement) -> str:
     return text
 
 
-def _apply_add(context: Context, backend: OpsgenieSchedule, result: AddEngineerResult) -> None:
+def _apply_add(context: Context, schedule: Schedule, result: AddEngineerResult) -> None:
     placement, email = result.placement, result.engineer.email
     done = result.applied
 
@@ -337,13 +339,13 @@ def _apply_add(context: Context, backend: OpsgenieSchedule, result: AddEngineerR
     if not result.user_exists:
         step = result.actions[0]
         try:
-            backend.create_user(result.engineer)
+            schedule.directory.create(result.engineer)
         except RejectedError as exc:
             if exc.details.get("reason") == "user_limit":
                 # Nothing was changed yet: say it plainly and stop.
                 raise RejectedError(
-                    f"cannot add {email}: the Opsgenie account has no free user license; an "
-                    f"account Owner must add one. Nothing was changed.",
+                    f"cannot add {email}: the {schedule.directory.service} account has no free user "
+                    "license; an account Owner must add one. Nothing was changed.",
                     hint=exc.hint,
                     details=exc.details,
                 ) from exc
@@ -352,12 +354,14 @@ def _apply_add(context: Context, backend: OpsgenieSchedule, result: AddEngineerR
         result.user_created = True
     elif result.old_start_date is not None:
         # The first write, like creating the user: a failure here has changed nothing, so it is not partial.
-        backend.update_start_date(email, result.engineer.start_date)
-        done.append(_describe_start_date(email, result.engineer.start_date, result.old_start_date))
+        schedule.directory.set_start_date(email, result.engineer.start_date)
+        done.append(_describe_start_date(
+                schedule.directory.service, email, result.engineer.start_date, result.old_start_date
+            ))
     if not result.in_team:
         step = f"add {email} to team {result.team} (role user)"
         try:
-            backend.add_team_member(email)
+            schedule.directory.add_to_team(email)
         except OncallError as exc:
             raise fail(step, exc) from exc
         done.append(step)
@@ -365,7 +369,7 @@ def _apply_add(context: Context, backend: OpsgenieSchedule, result: AddEngineerR
     if placement.after is not None and placement.outcome in ("placeholder", "append"):
         step = _describe_update(placement)
         try:
-            backend.update_rotation(
+            schedule.backend.update_rotation(
                 placement.rotation,
                 participants=placement.after.participants,
                 start=placement.after.start if placement.reanchored else None,
@@ -506,12 +510,13 @@ def remove_engineer(
     confirm: Callable[[str], bool] | None = None,
 ) -> RemoveEngineerResult:
     """Replace the leaver with `none` in every running rotation, put their manager on their upcoming shifts,
-    and (with `delete_user`, after `confirm`) delete their Opsgenie account."""
+    and (with `delete_user`, after `confirm`) delete their account (JSM: take them off the team)."""
     email = check_email(email, "EMAIL")
     schedule = read_schedule(context, people=False)
-    backend = schedule.backend
+    backend, directory = schedule.backend, schedule.directory
+    service, facts = directory.service, directory.facts_source
     source = "--manager"
-    record = backend.find_user(email)
+    record = directory.find(email)
     if manager is not None:
         manager = check_email(manager, "--manager")
     elif not changes.still_scheduled(
@@ -519,26 +524,25 @@ def remove_engineer(
     ):
         source = "none needed"  # a repeat run, or never scheduled: nothing to cover
     elif record is not None and record.manager:
-        manager, source = record.manager, "Opsgenie user details"
+        manager, source = record.manager, facts
     else:
         raise UsageError(
-            f"--manager: no manager known for {email} (none in their Opsgenie details); "
-            "name one with --manager"
+            f"--manager: no manager known for {email} (none in their {facts}); name one with --manager"
         )
-    if manager is not None and source == "Opsgenie user details":
+    if manager is not None and source == facts:
         # No flag was given: name where the manager came from, and the flag that overrides it.
         if manager == email:
             raise UsageError(
-                f"the leaver's Opsgenie details name {email} as their own manager, and a leaver cannot "
+                f"the leaver's {facts} name {email} as their own manager, and a leaver cannot "
                 "cover their own shifts; pass --manager EMAIL to name who covers them"
             )
-        if backend.find_user(manager) is None:
+        if directory.find(manager) is None:
             raise UsageError(
-                f"the leaver's Opsgenie details name manager {manager}, who is not an Opsgenie user and so "
+                f"the leaver's {facts} name manager {manager}, who is not a user in {service} and so "
                 f"cannot cover {email}'s shifts; pass --manager EMAIL to name who covers them"
             )
-    elif manager is not None and manager != email and backend.find_user(manager) is None:
-        raise UsageError(f"--manager: Opsgenie has no user {manager} to put on the leaver's shifts")
+    elif manager is not None and manager != email and directory.find(manager) is None:
+        raise UsageError(f"--manager: {service} has no user {manager} to put on the leaver's shifts")
     removal = changes.plan_removal(
         email, manager, schedule.rotations, schedule.overrides, schedule.now, schedule.settings
     )
@@ -558,7 +562,7 @@ def remove_engineer(
             f"{', '.join(p or 'no-one' for p in change.after.participants)}"
         )
     if delete_user and record is not None:
-        actions.append(f"delete Opsgenie user {email} (after confirmation)")
+        actions.append(f"{directory.delete_action(email)} (after confirmation)")
     result = RemoveEngineerResult(removal, tz, not apply, source, delete_user, actions, existing=existing)
     if not apply:
         return result
@@ -591,18 +595,19 @@ def remove_engineer(
             raise fail(step, exc) from exc
         done.append(step)
     if delete_user and record is not None:
-        step = f"delete Opsgenie user {email} (after confirmation)"
-        if confirm is not None and not confirm(f"Delete the Opsgenie user {email}? This cannot be undone."):
+        step = f"{directory.delete_action(email)} (after confirmation)"
+        question = f"{directory.delete_action(email, question=True)}? This cannot be undone."
+        if confirm is not None and not confirm(question):
             result.user_kept = "not confirmed"
         else:
             try:
-                backend.delete_user(email)
+                directory.delete(email)
             except OncallError as exc:
                 raise fail(step, exc) from exc
             done.append(step)
             result.user_deleted = True
     elif delete_user:
-        result.user_kept = "no such Opsgenie user (already deleted)"
+        result.user_kept = f"no such {service} user (already deleted)"
     return result
 
 

@@ -34,7 +34,8 @@ from oncall_cli.scheduling.planner import plan_round
 from oncall_cli.scheduling.roster import parse_roster
 from oncall_cli.scheduling.timeline import timeline
 from oncall_cli.services.context import Context
-from oncall_cli.services.schedule_source import ScheduleBackend, backend_for, round_settings
+from oncall_cli.services.ports import ScheduleStore
+from oncall_cli.services.rounds import round_settings
 
 
 def load_roster(path: Path) -> list[Engineer]:
@@ -94,14 +95,14 @@ def plan_new_round(
     today = now.astimezone(zone(settings.timezone)).date()
     engineers = load_roster(roster) if roster is not None else None
     offline = engineers is not None and start is not None
-    backend: ScheduleBackend | None = None if offline else backend_for(context)
+    backend: ScheduleStore | None = None if offline else context.schedule_store()
     current: list[Rotation] = []
     overrides: list[Override] = []
     if backend is not None:
         current = backend.rotations()
         overrides = backend.overrides()
         if engineers is None:
-            engineers = backend.engineers()
+            engineers = context.directory.team()
     assert engineers is not None
     carrying = _carrying(current, now, settings)
     if start is not None:
@@ -230,10 +231,10 @@ def apply_round(
             hint="Pick a Monday after today, or leave out --start to continue the current rotations.",
         )
     diff = round_actions(inputs.current, plan.rotations, inputs.settings)
-    text = announcement_text(context.settings.text("opsgenie.team"), plan)
+    text = announcement_text(context.settings.team_name, plan)
     if dry_run:
         return RoundResult(plan, diff, announcement=text if announce else "", dry_run=True)
-    backend = backend_for(context)
+    backend = context.schedule_store()
     done: list[str] = []
     for action in diff.actions:
         try:
@@ -254,7 +255,7 @@ def apply_round(
     return RoundResult(plan, diff, tuple(done), announced, text if announce else "", dry_run=False)
 
 
-def _perform(backend: ScheduleBackend, action: Action) -> None:
+def _perform(backend: ScheduleStore, action: Action) -> None:
     if action.kind == "create_rotation":
         assert action.start is not None
         backend.create_rotation(
@@ -297,7 +298,7 @@ def show(context: Context, *, weeks: int = 4, user: str | None = None, whole: bo
     """
     if weeks < 1 or weeks > 104:
         raise UsageError("--weeks must be between 1 and 104")
-    backend = backend_for(context)
+    backend = context.schedule_store()
     tz = zone(backend.timezone)
     now = context.now().astimezone(tz)
     end = now + timedelta(weeks=weeks)
@@ -326,10 +327,10 @@ def check(context: Context, *, weeks: int = 12, roster: Path | None = None) -> C
     if weeks < 1 or weeks > 104:
         raise UsageError("--weeks must be between 1 and 104")
     settings = round_settings(context.settings)
-    backend = backend_for(context)
+    backend = context.schedule_store()
     rotations = backend.rotations()
     overrides = backend.overrides()
-    engineers = load_roster(roster) if roster is not None else backend.engineers()
+    engineers = load_roster(roster) if roster is not None else context.directory.team()
     now = context.now().astimezone(zone(settings.timezone))
     horizon = timedelta(weeks=weeks)
     found = check_schedule(rotations, overrides, engineers, settings, now, horizon)
@@ -343,5 +344,5 @@ def export(context: Context, *, fmt: str, user: str | None = None, weeks: int = 
     view = show(context, weeks=weeks, user=user, whole=True)
     if fmt == "csv":
         return shifts_to_csv(view.shifts)
-    name = f"{context.settings.text('opsgenie.team')} on-call" + (f": {user}" if user else "")
+    name = f"{context.settings.team_name} on-call" + (f": {user}" if user else "")
     return shifts_to_ics(view.shifts, calendar_name=name, tz=view.timezone).decode("utf-8")

@@ -335,8 +335,7 @@ def _find_run_incident(ctx: Context, run: Run, p: RaiseParams) -> Incident | Non
 
 
 def _on_call(ctx: Context) -> list[str]:
-    answer = _og(ctx).get_on_calls(identifier=ctx.settings.schedule_name, identifier_type="name", flat=True)
-    return list(answer.usernames)
+    return ctx.schedule_store().on_call()
 
 
 def _slack_branch(

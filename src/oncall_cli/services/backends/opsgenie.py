@@ -1,68 +1,30 @@
-"""The team's schedule as the scheduling core sees it: read from, and written to, Opsgenie.
+"""The Opsgenie adapter: the schedule store and the people directory over the Opsgenie client.
 
-Opsgenie's specifics stop here: usernames, `{"type": "none"}` participants, user details holding start
-dates, identifier types. The core and the CLI see only `Engineer`, `Rotation`, `Override` and `Shift`, so a
-Jira Service Management Operations backend can implement `ScheduleBackend` without touching either.
+The only module above the client that imports it or its wire models. Opsgenie's specifics stop here:
+usernames (emails), `{"type": "none"}` participants, user details holding start dates and managers,
+identifier types, and the schedule addressed by name where that saves a round trip.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Protocol
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from oncall_cli.config import Settings, weekday_index
 from oncall_cli.errors import NotFoundError
-from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift
-from oncall_cli.services.context import Context
+from oncall_cli.scheduling.model import Engineer, Override, Rotation, Shift
+from oncall_cli.services.ports import UNKNOWN_START
 
 if TYPE_CHECKING:
     from oncall_cli.clients.opsgenie import OpsgenieClient
     from oncall_cli.clients.opsgenie_models import Recipient, RotationType, ScheduleTimeline, User
 
-# User details keys where we keep what Opsgenie has no field for (documented in the README).
+SERVICE = "Opsgenie"
+# User details keys where we keep what Opsgenie has no field for (documented in docs/backends.md).
 START_DATE_DETAIL = "start_date"
 MANAGER_DETAIL = "manager"
-UNKNOWN_START = date(1970, 1, 1)
-
-
-def round_settings(settings: Settings) -> RoundSettings:
-    """The playbook settings of a profile, as the scheduling core takes them."""
-    return RoundSettings(
-        timezone=settings.text("timezone"),
-        handoff=time.fromisoformat(settings.text("handoff_time")),
-        rotation_names=(settings.text("rotation_a"), settings.text("rotation_b")),
-        next_suffix=settings.text("next_suffix"),
-        weekdays=(weekday_index(settings.text("weekday_a")), weekday_index(settings.text("weekday_b"))),
-        new_hire_days=settings.number("new_hire_days"),
-        new_engineer_days=settings.number("new_engineer_days"),
-        holiday_rotation_names=(settings.text("holiday_a"), settings.text("holiday_b")),
-    )
-
-
-class ScheduleBackend(Protocol):
-    """What the schedule use cases need from an on-call service."""
-
-    @property
-    def timezone(self) -> str: ...
-    def engineers(self) -> list[Engineer]: ...
-    def rotations(self) -> list[Rotation]: ...
-    def overrides(self) -> list[Override]: ...
-    def timeline(self, start: datetime, end: datetime) -> list[Shift]: ...
-    def create_rotation(self, rotation: Rotation) -> None: ...
-    def update_rotation(
-        self,
-        name: str,
-        *,
-        participants: Sequence[str | None] | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> None: ...
-    def delete_rotation(self, name: str) -> None: ...
-    def create_override(self, override: Override) -> str: ...
-    def delete_override(self, alias: str) -> None: ...
 
 
 def _engineer(user: User, fallback_tz: str) -> Engineer:
@@ -83,9 +45,10 @@ def _engineer(user: User, fallback_tz: str) -> Engineer:
 class OpsgenieSchedule:
     """The team's schedule in Opsgenie, addressed by name; rotation ids are looked up once and cached."""
 
-    def __init__(self, client: OpsgenieClient, *, team: str, schedule: str, fallback_tz: str) -> None:
+    service = SERVICE
+
+    def __init__(self, client: OpsgenieClient, *, schedule: str, fallback_tz: str) -> None:
         self.client = client
-        self.team = team
         self.schedule_name = schedule
         self.fallback_tz = fallback_tz
         self._schedule_id: str | None = None
@@ -109,17 +72,6 @@ class OpsgenieSchedule:
         self._load()
         assert self._timezone is not None
         return self._timezone
-
-    def engineers(self) -> list[Engineer]:
-        """The team's members with their user records (time zone, start date, manager), in team order."""
-        team = self.client.get_team(identifier=self.team, identifier_type="name")
-        usernames = [m.user.username for m in team.members if m.user.username]
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            users = list(pool.map(lambda name: self.client.get_user(identifier=name), usernames))
-        return [_engineer(u, self.fallback_tz) for u in users]
-
-    def user(self, username: str) -> Engineer:
-        return _engineer(self.client.get_user(identifier=username), self.fallback_tz)
 
     def rotations(self) -> list[Rotation]:
         wire = self.client.list_schedule_rotations(schedule=self.schedule_id)
@@ -151,26 +103,25 @@ class OpsgenieSchedule:
         ]
 
     def timeline(self, start: datetime, end: datetime) -> list[Shift]:
-        """Opsgenie's own effective timeline (overrides applied) between two instants."""
+        """Opsgenie's own effective timeline (overrides applied) between two instants, in ONE round trip:
+        the schedule is addressed by name (no schedule look-up) and shifts are given in the schedule's zone
+        when it is known already, else the profile's."""
         days = max(1, -(-int((end - start).total_seconds()) // 86400))
         timeline = self.client.get_schedule_timeline(
-            identifier=self.schedule_id, interval=days, interval_unit="days", date=start
-        )
-        return _timeline_shifts(timeline, start, end, self.timezone)
-
-    def timeline_by_name(self, start: datetime, end: datetime) -> list[Shift]:
-        """Like `timeline`, in ONE round trip: the schedule is addressed by name (no schedule look-up) and
-        shifts are given in the fallback zone (the profile's `timezone`). For latency-bound reads such as
-        `whoisoncall`, which query several schedules at once."""
-        days = max(1, -(-int((end - start).total_seconds()) // 86400))
-        timeline = self.client.get_schedule_timeline(
-            identifier=self.schedule_name,
-            identifier_type="name",
+            identifier=self._schedule_id or self.schedule_name,
+            identifier_type="id" if self._schedule_id else "name",
             interval=days,
             interval_unit="days",
             date=start,
         )
-        return _timeline_shifts(timeline, start, end, self.fallback_tz)
+        return _timeline_shifts(timeline, start, end, self._timezone or self.fallback_tz)
+
+    def on_call(self, at: datetime | None = None) -> list[str]:
+        """The usernames Opsgenie says are on call (flat), by schedule name: one round trip."""
+        answer = self.client.get_on_calls(
+            identifier=self.schedule_name, identifier_type="name", flat=True, date=at
+        )
+        return list(answer.usernames)
 
     def _rotation_id(self, name: str) -> str:
         if self._rotation_ids is None or name not in self._rotation_ids:
@@ -230,21 +181,45 @@ class OpsgenieSchedule:
         )
         return meta.alias
 
-    def delete_override(self, alias: str) -> None:
-        self.client.delete_schedule_override(schedule=self.schedule_id, alias=alias)
+    def delete_override(self, key: str) -> None:
+        self.client.delete_schedule_override(schedule=self.schedule_id, alias=key)
 
-    # --- people (rotation add-engineer / remove-engineer) ------------------------------------------------
 
-    def find_user(self, username: str) -> Engineer | None:
-        """The user's record, or None when Opsgenie has no such user."""
+class OpsgenieDirectory:
+    """Opsgenie users and the team's membership; start dates and managers live in user details."""
+
+    service = SERVICE
+    creates_accounts = True
+    facts_source = "Opsgenie user details"
+
+    def __init__(self, client: OpsgenieClient, *, team: str, fallback_tz: str) -> None:
+        self.client = client
+        self.team_name = team
+        self.fallback_tz = fallback_tz
+
+    def team(self) -> list[Engineer]:
+        """The team's members with their user records (time zone, start date, manager), in team order."""
+        usernames = self.team_members()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            users = list(pool.map(lambda name: self.client.get_user(identifier=name), usernames))
+        return [_engineer(u, self.fallback_tz) for u in users]
+
+    def team_members(self) -> list[str]:
+        team = self.client.get_team(identifier=self.team_name, identifier_type="name")
+        return [m.user.username for m in team.members if m.user.username]
+
+    def get(self, email: str) -> Engineer:
+        return _engineer(self.client.get_user(identifier=email), self.fallback_tz)
+
+    def find(self, email: str) -> Engineer | None:
         try:
-            return self.user(username)
+            return self.get(email)
         except NotFoundError:
             return None
 
-    def create_user(self, engineer: Engineer) -> None:
+    def create(self, engineer: Engineer) -> None:
         """Add the user with the API role `user` (the UI's Responder seat); the start date and manager go
-        into the user's details, where `engineers()` reads them back. A full account raises RejectedError
+        into the user's details, where `team()` reads them back. A full account raises RejectedError
         with `details["reason"] == "user_limit"`."""
         details = {START_DATE_DETAIL: engineer.start_date.isoformat()}
         if engineer.manager:
@@ -257,27 +232,25 @@ class OpsgenieSchedule:
             details=details,
         )
 
-    def update_start_date(self, username: str, start: date) -> None:
+    def set_start_date(self, email: str, start: date) -> None:
         """Set the user's `start_date` detail, keeping their other details: Opsgenie's partial update
         (PATCH /v2/users/{identifier}) replaces the whole `details` map."""
-        user = self.client.get_user(identifier=username)
+        user = self.client.get_user(identifier=email)
         details: dict[str, list[str]] = {key: list(values) for key, values in user.details.items()}
         details[START_DATE_DETAIL] = [start.isoformat()]
-        self.client.update_user(identifier=username, details=details)
+        self.client.update_user(identifier=email, details=details)
 
-    def team_members(self) -> list[str]:
-        """Usernames of the team's members, in team order."""
-        team = self.client.get_team(identifier=self.team, identifier_type="name")
-        return [m.user.username for m in team.members if m.user.username]
-
-    def add_team_member(self, username: str) -> None:
+    def add_to_team(self, email: str) -> None:
         """Make the user a member of the team with the team role `user`."""
         self.client.add_team_member(
-            team=self.team, team_identifier_type="name", username=username, role="user"
+            team=self.team_name, team_identifier_type="name", username=email, role="user"
         )
 
-    def delete_user(self, username: str) -> None:
-        self.client.delete_user(identifier=username)
+    def delete(self, email: str) -> None:
+        self.client.delete_user(identifier=email)
+
+    def delete_action(self, email: str, *, question: bool = False) -> str:
+        return f"Delete the Opsgenie user {email}" if question else f"delete Opsgenie user {email}"
 
 
 def _timeline_shifts(timeline: ScheduleTimeline, start: datetime, end: datetime, tz_name: str) -> list[Shift]:
@@ -323,13 +296,3 @@ def _rotation_type(value: str) -> RotationType:
     return value  # type: ignore[return-value]
 
 
-def backend_for(context: Context, schedule: str | None = None) -> OpsgenieSchedule:
-    """The schedule backend for a services `Context` (one place to choose Opsgenie or, later, JSM);
-    `schedule` names another schedule than the profile's."""
-    settings = context.settings
-    return OpsgenieSchedule(
-        context.opsgenie,
-        team=settings.text("opsgenie.team"),
-        schedule=schedule or settings.schedule_name,
-        fallback_tz=settings.text("timezone"),
-    )

@@ -1,0 +1,446 @@
+"""Typed client of the JSM Operations REST API (Opsgenie's successor): schedules, rotations, overrides,
+timelines, on-calls and teams, one method per vendor operation over the shared HTTP seam.
+
+Built from `specs/jsm-ops/jsm-ops-excerpt.openapi.yaml` (operation ids are named in each docstring) and the
+facts in `specs/jsm-ops/SOURCE.md` and `specs/README.md`. Every path is
+`{base_url}/jsm/ops/api/{cloudId}/v1/...` on the Atlassian API gateway (`https://api.atlassian.com`); auth is
+HTTP Basic `email:api_token`. Lists page with `offset` + `size` (≤ 50) and answer `{values, links.next}`,
+where `links.next` is a relative URL without host (`/v1/schedules?offset=50&size=25`). Errors are
+`{"errors": [{"title", "code"}]}`, or `{"code", "message"}` on 401. Ids only: users are Atlassian account
+ids (find them with `JiraClient.search_users`), the no-one slot is `{"type": "noone"}`.
+
+Vendor reference: https://developer.atlassian.com/cloud/jira/service-desk-ops/rest/v2/intro/
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from oncall_cli.clients._http import HttpService, Runtime
+from oncall_cli.clients.jsm_models import (
+    IntervalUnit,
+    Override,
+    OverrideResponderInfo,
+    PlatformTeam,
+    ResponderInfo,
+    Rotation,
+    RotationType,
+    Schedule,
+    ScheduleTimeline,
+    TimelineExpand,
+    TimeRestriction,
+)
+from oncall_cli.errors import ConfigError, UnexpectedError, UsageError
+from oncall_cli.redaction import register_secret
+
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_BASE_URL = "https://api.atlassian.com"
+DOCS = "https://developer.atlassian.com/cloud/jira/service-desk-ops/rest/v2/intro/"
+MAX_SIZE = 50
+"""The page size ceiling of schedules, rotations and overrides (`size` ≤ 50)."""
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+_MAX_ERROR_TEXT = 300
+
+
+def basic_auth(email: str, api_token: str) -> str:
+    """The `Authorization` value of Atlassian Basic auth (`email:api_token`)."""
+    return "Basic " + base64.b64encode(f"{email}:{api_token}".encode()).decode("ascii")
+
+
+def jsm_error_text(response: httpx.Response) -> str:
+    """`{"errors": [{"title", "code"}]}` as `title (code); ...`, or the 401 `{"code", "message"}` message."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text
+        return _SPACE.sub(" ", _TAG.sub(" ", text) if "<" in text else text).strip()[:_MAX_ERROR_TEXT]
+    if not isinstance(body, dict):
+        return str(body)[:_MAX_ERROR_TEXT]
+    parts: list[str] = []
+    message = body.get("message")
+    if message:
+        parts.append(str(message).strip())
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, dict):
+                title = str(item.get("title") or item.get("message") or "").strip()
+                code = str(item.get("code") or "").strip()
+                parts.append(f"{title} ({code})" if title and code else title or code)
+            elif item:
+                parts.append(str(item))
+    elif isinstance(errors, dict):
+        parts.extend(f"{field}: {problem}" for field, problem in errors.items())
+    return "; ".join(p for p in parts if p)[:_MAX_ERROR_TEXT]
+
+
+def _segment(value: str, what: str) -> str:
+    """One path segment; ids are opaque, so everything but unreserved characters is escaped."""
+    if not value:
+        raise UsageError(f"A JSM {what} cannot be empty.")
+    return quote(value, safe="")
+
+
+def _iso(value: datetime, field: str) -> str:
+    """ISO-8601 with the datetime's own UTC offset (`Z` for UTC). JSM, like Opsgenie, has no time-zone field
+    on rotations or overrides: the offset decides the wall-clock time, so it is kept as given."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise UsageError(
+            f"{field} {value.isoformat()} has no time zone; give an aware datetime "
+            "(the UTC offset decides the wall-clock time in JSM)."
+        )
+    text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+    return text[:-6] + "Z" if value.utcoffset() == timedelta(0) and text.endswith("+00:00") else text
+
+
+def _ordered(start: datetime, end: datetime | None) -> None:
+    if end is not None and end <= start:
+        raise UsageError(f"endDate {end.isoformat()} must be after startDate {start.isoformat()}.")
+
+
+@functools.cache
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    """A validator for `list[model]`, built once per model."""
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def _next_params(link: str, current: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The query of the next page from `links.next`, merged over the current one; None when it adds nothing.
+
+    Only the link's query is used, never its host or path: the link is relative (`/v1/...`, without the
+    `/jsm/ops/api/{cloudId}` prefix), and our credentials must not follow a link to another host.
+    """
+    query = parse_qs(urlsplit(link).query, keep_blank_values=True)
+    if not query:
+        return None
+    merged: dict[str, Any] = dict(current)
+    for key, values in query.items():
+        merged[key] = values[0] if len(values) == 1 else values
+    if {k: str(v) for k, v in merged.items()} == {k: str(v) for k, v in current.items()}:
+        return None  # a link back to the same page would loop forever
+    return merged
+
+
+class JsmOpsClient:
+    """The JSM Operations REST API of one Atlassian site (`cloud_id`), over an injected `httpx.Client`."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        email: str,
+        api_token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        cloud_id: str,
+        runtime: Runtime | None = None,
+    ) -> None:
+        # Defence in depth: the token and the header built from it are masked even if a body echoes them.
+        auth = basic_auth(email, api_token) if email and api_token else None
+        register_secret(api_token)
+        if auth:
+            register_secret(auth.removeprefix("Basic "))
+        self._cloud_id = cloud_id
+        self.http = HttpService(
+            name="JSM",
+            client=http,
+            base_url=base_url.rstrip("/") + "/jsm/ops/api",
+            auth=auth,
+            runtime=runtime,
+            error_text=jsm_error_text,
+        )
+
+    # --- plumbing ------------------------------------------------------------------------------------
+
+    @property
+    def cloud_id(self) -> str:
+        """The site's cloud id; every operation needs it."""
+        if not self._cloud_id:
+            raise ConfigError(
+                "No Atlassian cloud id is configured for JSM.",
+                hint="Set the site's cloud id in the config; "
+                "`GET https://<site>.atlassian.net/_edge/tenant_info` answers it (`JiraClient.tenant_info`).",
+            )
+        return self._cloud_id
+
+    def _path(self, *segments: str) -> str:
+        return "/".join([quote(self.cloud_id, safe=""), "v1", *segments])
+
+    def _schedule_path(self, schedule_id: str, *segments: str) -> str:
+        return self._path("schedules", _segment(schedule_id, "schedule id"), *segments)
+
+    def _body(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise UnexpectedError(
+                f"JSM {response.request.method} {response.request.url.path} answered HTTP "
+                f"{response.status_code} with a body that is not JSON",
+                details={"service": "JSM", "status": response.status_code},
+            ) from exc
+        if not isinstance(body, dict):
+            raise UnexpectedError(f"JSM {response.request.url.path} answered an unexpected JSON shape")
+        return body
+
+    @staticmethod
+    def _parse(model: type[M], data: Any, what: str) -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors(include_input=False)[0]
+            raise UnexpectedError(
+                f"JSM returned an unexpected {what}: {first.get('msg', exc)}"
+                f" at {'.'.join(str(p) for p in first.get('loc', ()))}",
+                details={"service": "JSM", "model": model.__name__},
+            ) from exc
+
+    @staticmethod
+    def _parse_list(model: type[M], data: Any, what: str) -> list[M]:
+        try:
+            items: list[M] = _list_adapter(model).validate_python(data or [])
+            return items
+        except ValidationError as exc:
+            first = exc.errors(include_input=False)[0]
+            raise UnexpectedError(
+                f"JSM returned an unexpected list of {what}: {first.get('msg', exc)}"
+                f" at {'.'.join(str(p) for p in first.get('loc', ()))}",
+                details={"service": "JSM", "model": model.__name__},
+            ) from exc
+
+    def _iter_values(
+        self, model: type[M], path: str, what: str, params: Mapping[str, Any] | None = None
+    ) -> Iterator[M]:
+        """Every page of a `{values, links.next}` list, following `links.next` until it is absent."""
+        current: dict[str, Any] = {"offset": 0, "size": MAX_SIZE, **(params or {})}
+        while True:
+            body = self._body(self.http.request("GET", path, params=current))
+            values = self._parse_list(model, body.get("values"), what)
+            yield from values
+            links = body.get("links") or {}
+            link = links.get("next") if isinstance(links, dict) else None
+            if not link or not values:
+                return
+            following = _next_params(str(link), current)
+            if following is None:
+                return
+            current = following
+
+    # --- schedules -----------------------------------------------------------------------------------
+
+    def list_schedules(self, *, query: str | None = None) -> list[Schedule]:
+        """GET /v1/schedules — every schedule the credential can see, page by page (`listSchedules`).
+
+        `query` filters by name: exact (case-insensitive) unless it ends with `*`, then a prefix match.
+        """
+        params = {"query": query} if query else None
+        return list(self._iter_values(Schedule, self._path("schedules"), "schedules", params))
+
+    def get_schedule(self, *, schedule_id: str) -> Schedule:
+        """GET /v1/schedules/{id} — one schedule with its rotations (`getSchedule`)."""
+        response = self.http.request("GET", self._schedule_path(schedule_id))
+        return self._parse(Schedule, self._body(response), "schedule")
+
+    # --- rotations -----------------------------------------------------------------------------------
+
+    def list_rotations(self, *, schedule_id: str) -> list[Rotation]:
+        """GET /v1/schedules/{scheduleId}/rotations — every rotation, page by page (`listRotations`)."""
+        path = self._schedule_path(schedule_id, "rotations")
+        return list(self._iter_values(Rotation, path, "rotations"))
+
+    def create_rotation(
+        self,
+        *,
+        schedule_id: str,
+        name: str,
+        type: RotationType,
+        start_date: datetime,
+        end_date: datetime | None = None,
+        length: int = 1,
+        participants: Sequence[ResponderInfo],
+        time_restriction: TimeRestriction | None = None,
+    ) -> Rotation:
+        """POST /v1/schedules/{scheduleId}/rotations — add a rotation; participants rotate in order
+        (`createRotation`, 201 with the rotation).
+
+        `start_date`/`end_date` must be aware; their UTC offset is kept (there is no time-zone field).
+        Participants: `ResponderInfo.user(account_id)` or `ResponderInfo.no_one()` for a gap.
+        """
+        if not participants:
+            raise UsageError(
+                "A rotation needs at least one participant (use ResponderInfo.no_one() for a gap)."
+            )
+        if length < 1:
+            raise UsageError(f"A rotation's length must be at least 1, not {length}.")
+        _ordered(start_date, end_date)
+        body: dict[str, Any] = {
+            "name": name,
+            "type": type,
+            "length": length,
+            "startDate": _iso(start_date, "startDate"),
+            "participants": [p.to_wire() for p in participants],
+        }
+        if end_date is not None:
+            body["endDate"] = _iso(end_date, "endDate")
+        if time_restriction is not None:
+            body["timeRestriction"] = time_restriction.to_wire()
+        response = self.http.request("POST", self._schedule_path(schedule_id, "rotations"), json=body)
+        return self._parse(Rotation, self._body(response), "created rotation")
+
+    def update_rotation(
+        self,
+        *,
+        schedule_id: str,
+        rotation_id: str,
+        name: str | None = None,
+        type: RotationType | None = None,
+        start_date: datetime | None = None,
+        end_date: datetime | None = None,
+        length: int | None = None,
+        participants: Sequence[ResponderInfo] | None = None,
+        time_restriction: TimeRestriction | None = None,
+    ) -> Rotation:
+        """PATCH /v1/schedules/{scheduleId}/rotations/{id} — change only the given fields (`updateRotation`).
+
+        Beware (as in Opsgenie): new participants re-compute every shift from the rotation's `startDate`.
+        """
+        if start_date is not None:
+            _ordered(start_date, end_date)
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        if type is not None:
+            body["type"] = type
+        if length is not None:
+            if length < 1:
+                raise UsageError(f"A rotation's length must be at least 1, not {length}.")
+            body["length"] = length
+        if start_date is not None:
+            body["startDate"] = _iso(start_date, "startDate")
+        if end_date is not None:
+            body["endDate"] = _iso(end_date, "endDate")
+        if participants is not None:
+            if not participants:
+                raise UsageError("A rotation needs at least one participant (use ResponderInfo.no_one()).")
+            body["participants"] = [p.to_wire() for p in participants]
+        if time_restriction is not None:
+            body["timeRestriction"] = time_restriction.to_wire()
+        if not body:
+            raise UsageError("update_rotation needs at least one field to change.")
+        path = self._schedule_path(schedule_id, "rotations", _segment(rotation_id, "rotation id"))
+        # A PATCH that sets absolute values can be repeated safely.
+        response = self.http.request("PATCH", path, json=body, idempotent=True)
+        return self._parse(Rotation, self._body(response), "updated rotation")
+
+    def delete_rotation(self, *, schedule_id: str, rotation_id: str) -> None:
+        """DELETE /v1/schedules/{scheduleId}/rotations/{id} — 204 (`deleteRotation`)."""
+        path = self._schedule_path(schedule_id, "rotations", _segment(rotation_id, "rotation id"))
+        self.http.request("DELETE", path)
+
+    # --- overrides -----------------------------------------------------------------------------------
+
+    def list_overrides(self, *, schedule_id: str) -> list[Override]:
+        """GET /v1/schedules/{scheduleId}/overrides — ongoing and future overrides, page by page
+        (`listOverrides`)."""
+        path = self._schedule_path(schedule_id, "overrides")
+        return list(self._iter_values(Override, path, "overrides"))
+
+    def create_override(
+        self,
+        *,
+        schedule_id: str,
+        responder: OverrideResponderInfo,
+        start_date: datetime,
+        end_date: datetime,
+        rotation_ids: Sequence[str] | None = None,
+    ) -> Override:
+        """POST /v1/schedules/{scheduleId}/overrides — someone (or no one) takes a shift (`createOverride`,
+        201 with the override and its generated `alias`).
+
+        `rotation_ids=None` leaves `rotationIds` out, which applies the override to every rotation.
+        """
+        _ordered(start_date, end_date)
+        if rotation_ids is not None and not rotation_ids:
+            raise UsageError("rotation_ids is empty; pass None to override every rotation.")
+        body: dict[str, Any] = {
+            "responder": responder.to_wire(),
+            "startDate": _iso(start_date, "startDate"),
+            "endDate": _iso(end_date, "endDate"),
+        }
+        if rotation_ids is not None:
+            body["rotationIds"] = list(rotation_ids)
+        response = self.http.request("POST", self._schedule_path(schedule_id, "overrides"), json=body)
+        return self._parse(Override, self._body(response), "created override")
+
+    def delete_override(self, *, schedule_id: str, alias: str) -> None:
+        """DELETE /v1/schedules/{scheduleId}/overrides/{alias} — 204 (`deleteOverride`)."""
+        self.http.request("DELETE", self._schedule_path(schedule_id, "overrides", _segment(alias, "alias")))
+
+    # --- timeline and on-calls -----------------------------------------------------------------------
+
+    def get_timeline(
+        self,
+        *,
+        schedule_id: str,
+        interval: int,
+        interval_unit: IntervalUnit,
+        date: datetime,
+        expand: Sequence[TimelineExpand] | None = None,
+    ) -> ScheduleTimeline:
+        """GET /v1/schedules/{scheduleId}/timeline — effective shifts in `finalTimeline.rotations[].periods[]`
+        (`getTimeline`); `expand` adds the `base` / `override` / `forwarding` layers.
+
+        The range starts at the beginning of the `interval_unit` containing `date` and lasts `interval`
+        units; it can reach at most one year back and two years ahead. `date` is sent with its offset (the
+        `+` percent-encoded).
+        """
+        if interval < 1:
+            raise UsageError(f"interval must be at least 1, not {interval}.")
+        params: dict[str, Any] = {
+            "interval": interval,
+            "intervalUnit": interval_unit,
+            "date": _iso(date, "date"),
+        }
+        if expand:
+            params["expand"] = list(expand)
+        response = self.http.request("GET", self._schedule_path(schedule_id, "timeline"), params=params)
+        return self._parse(ScheduleTimeline, self._body(response), "schedule timeline")
+
+    def get_on_calls(self, *, schedule_id: str, date: datetime | None = None) -> list[str]:
+        """GET /v1/schedules/{scheduleId}/on-calls?flat=true — the account ids on call at `date` (default:
+        now), from `onCallUsers` (`getOnCalls`)."""
+        params: dict[str, Any] = {"flat": "true"}
+        if date is not None:
+            params["date"] = _iso(date, "date")
+        response = self.http.request("GET", self._schedule_path(schedule_id, "on-calls"), params=params)
+        users = self._body(response).get("onCallUsers") or []
+        if not isinstance(users, list):
+            raise UnexpectedError("JSM returned an unexpected on-calls answer: onCallUsers is not a list")
+        return [str(u) for u in users]
+
+    # --- teams ---------------------------------------------------------------------------------------
+
+    def list_teams(self) -> list[PlatformTeam]:
+        """GET /v1/teams — the Operations-enabled teams the credential can see, from `platformTeams`
+        (`getTeams`; no paging upstream). Admins see every team, others only their own."""
+        response = self.http.request("GET", self._path("teams"))
+        return self._parse_list(PlatformTeam, self._body(response).get("platformTeams"), "teams")
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MAX_SIZE",
+    "JsmOpsClient",
+    "basic_auth",
+    "jsm_error_text",
+]
