@@ -2,10 +2,12 @@
 
     python scripts/vendor_specs.py [SPECS_DIR]    # default: ../shared/specs, else /work/shared/specs
 
-Writes src/oncall_cli/sandbox/specs/{opsgenie,slack,statuspage}.json: only the operations the CLI uses, with
-every definition / parameter / response / component they reference, descriptions and examples dropped. The
-sandbox validates every request and response against these (oncall_cli/sandbox/validation.py), and
-tests/sandbox/test_validation.py checks that the vendored files equal a fresh `extract()`.
+Writes src/oncall_cli/sandbox/specs/{opsgenie,slack,statuspage,jsm-ops,jira}.json: only the operations the CLI
+uses, with every definition / parameter / response / component they reference, descriptions and examples
+dropped. The sandbox validates every request and response against these (oncall_cli/sandbox/validation.py),
+and tests/sandbox/test_validation.py checks that the vendored files equal a fresh `extract()`.
+(specs/atlassian-teams.json is not generated: the Teams public API has no spec file here; it is transcribed
+by hand from the public docs, see its `info.description`.)
 
 Where the vendors' specs are silent or wrong, this script adds or patches, and marks each change with an
 `x-oncall-*` key so it never passes for the vendor's word:
@@ -19,6 +21,14 @@ Where the vendors' specs are silent or wrong, this script adds or patches, and m
   `channel_id` is any conversation id (a DM's `D...` too, as chat.scheduleMessage answers), not only `C...`.
 - Statuspage: the incident payloads' `components` map (written with one literal random key) becomes a map
   of component id -> status; `"type": "Object"` becomes `"object"`.
+- JSM Operations (jsm-ops-excerpt.openapi.yaml, read with PyYAML): path-level parameters (`cloudId`,
+  `scheduleId`) are copied into each operation; the `oneOf` alternatives of the on-call answers and of
+  `timeRestriction` overlap (no `required`, no discriminating enum, so every instance matches both and
+  `oneOf` fails): each alternative gets its own `required` key or `type` value; a responder's `id` may be
+  null ("Null if the type is `noone`", as the schema's own description says).
+- Jira platform: `GET /_edge/tenant_info` (the site's cloud id, documented in jira/SOURCE.md and
+  jsm-ops/SOURCE.md, not in the platform spec) is added; per-operation security and `x-atlassian-*`
+  annotations are dropped.
 """
 
 from __future__ import annotations
@@ -130,6 +140,36 @@ STATUSPAGE_OPERATIONS: tuple[str, ...] = (
     "DELETE /pages/{page_id}/incidents/{incident_id}",
     "PATCH /pages/{page_id}/incidents/{incident_id}/incident_updates/{incident_update_id}",
     "PUT /pages/{page_id}/incidents/{incident_id}/incident_updates/{incident_update_id}",
+)
+
+JSM_OPS_OPERATIONS: tuple[str, ...] = (
+    "GET /api/{cloudId}/v1/schedules",
+    "GET /api/{cloudId}/v1/schedules/{id}",
+    "GET /api/{cloudId}/v1/schedules/{scheduleId}/rotations",
+    "POST /api/{cloudId}/v1/schedules/{scheduleId}/rotations",
+    "GET /api/{cloudId}/v1/schedules/{scheduleId}/rotations/{id}",
+    "PATCH /api/{cloudId}/v1/schedules/{scheduleId}/rotations/{id}",
+    "DELETE /api/{cloudId}/v1/schedules/{scheduleId}/rotations/{id}",
+    "GET /api/{cloudId}/v1/schedules/{scheduleId}/overrides",
+    "POST /api/{cloudId}/v1/schedules/{scheduleId}/overrides",
+    "GET /api/{cloudId}/v1/schedules/{scheduleId}/overrides/{alias}",
+    "PUT /api/{cloudId}/v1/schedules/{scheduleId}/overrides/{alias}",
+    "DELETE /api/{cloudId}/v1/schedules/{scheduleId}/overrides/{alias}",
+    "GET /api/{cloudId}/v1/schedules/{scheduleId}/timeline",
+    "GET /api/{cloudId}/v1/schedules/{scheduleId}/on-calls",
+    "GET /api/{cloudId}/v1/schedules/{scheduleId}/next-on-calls",
+    "GET /api/{cloudId}/v1/teams",
+)
+
+JIRA_OPERATIONS: tuple[str, ...] = (
+    "GET /rest/api/3/myself",
+    "GET /rest/api/3/user",
+    "GET /rest/api/3/user/search",
+    "GET /rest/api/3/user/bulk",
+    "GET /rest/api/3/user/properties/{propertyKey}",
+    "PUT /rest/api/3/user/properties/{propertyKey}",
+    "DELETE /rest/api/3/user/properties/{propertyKey}",
+    "GET /_edge/tenant_info",
 )
 
 _DROP_KEYS = {
@@ -725,12 +765,160 @@ def extract_statuspage(specs: Path) -> dict[str, Any]:
     return _fix_statuspage(_strip(out))  # type: ignore[no-any-return]
 
 
+# ---- OpenAPI 3 helpers (JSM Operations, Jira) ---------------------------------------------------------
+
+
+def _choose_oas3(paths: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The named operations, each with its path item's `parameters` prepended to its own."""
+    chosen: dict[str, Any] = {}
+    for name in names:
+        method, path = name.split(" ", 1)
+        item = paths[path]
+        op = copy.deepcopy(item[method.lower()])
+        if "parameters" in item:
+            op["parameters"] = copy.deepcopy(list(item["parameters"])) + list(op.get("parameters", []))
+        chosen.setdefault(path, {})[method.lower()] = op
+    return chosen
+
+
+def _components(closure: dict[str, Any]) -> dict[str, Any]:
+    found = closure.get("components", {})
+    return {section: dict(sorted(found[section].items())) for section in sorted(found)}
+
+
+# ---- JSM Operations ------------------------------------------------------------------------------------
+
+
+def _patch_one_of_required(schemas: dict[str, Any], union: str, keys: dict[str, str]) -> None:
+    """Give each alternative of `union` (a oneOf of $refs) its own required property (see the docstring)."""
+    for alternative, key in keys.items():
+        schema = schemas[alternative]
+        schema["required"] = [key]
+        schema["x-oncall-patched"] = (
+            f"requires {key}: the {union} alternatives have no required keys, so every answer matched "
+            "both and oneOf failed"
+        )
+
+
+def _patch_restriction_types(schemas: dict[str, Any]) -> None:
+    for name, value in (
+        ("TimeOfDayTimeRestriction", "time-of-day"),
+        ("TimeOfDayTimeRestrictionRequest", "time-of-day"),
+        ("WeekdayTimeRestriction", "weekday-and-time-of-day"),
+        ("WeekdayTimeRestrictionRequest", "weekday-and-time-of-day"),
+    ):
+        if name in schemas:
+            schemas[name]["properties"]["type"]["enum"] = [value]
+            schemas[name]["x-oncall-patched"] = (
+                f"type is {value} (the spec gives it only as a default, so both restriction kinds "
+                "matched every timeRestriction and oneOf failed)"
+            )
+
+
+def _patch_null_responder_ids(schemas: dict[str, Any]) -> None:
+    for name in ("ResponderInfo", "OverrideResponderInfo"):
+        if name in schemas:
+            schemas[name]["properties"]["id"]["nullable"] = True
+            schemas[name]["x-oncall-patched"] = "id may be null (for `noone`, as its description says)"
+
+
+def extract_jsm_ops(specs: Path) -> dict[str, Any]:
+    full = _load_yaml(specs / "jsm-ops" / "jsm-ops-excerpt.openapi.yaml")
+    chosen = _choose_oas3(full["paths"], JSM_OPS_OPERATIONS)
+    closure = _closure(full, chosen)
+    components = copy.deepcopy(_components(closure))
+    schemas = components.get("schemas", {})
+    _patch_one_of_required(schemas, "OnCallResponse",
+                           {"OnCallParticipants": "onCallParticipants", "OnCallUsers": "onCallUsers"})
+    _patch_one_of_required(schemas, "NextOnCallResponse",
+                           {"NextOnCallParticipants": "nextOnCallParticipants",
+                            "NextOnCallUsers": "nextOnCallUsers"})
+    _patch_restriction_types(schemas)
+    _patch_null_responder_ids(schemas)
+    out = {
+        "openapi": full["openapi"],
+        "info": {
+            "title": full["info"]["title"],
+            "version": full["info"]["version"],
+            "x-oncall-vendored": "subset of the JSM Operations API excerpt in shared/specs/jsm-ops "
+            "(Atlassian's swagger.v3.json, hand-transcribed); regenerate with scripts/vendor_specs.py",
+        },
+        "servers": [{"url": server["url"]} for server in full["servers"]],
+        "paths": chosen,
+        "components": components,
+    }
+    return _strip(out)  # type: ignore[no-any-return]
+
+
+# ---- Jira platform -------------------------------------------------------------------------------------
+
+
+def _drop_atlassian_annotations(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: _drop_atlassian_annotations(v)
+            for k, v in node.items()
+            if not k.startswith("x-atlassian") and k not in ("security", "x-showInExample")
+        }
+    if isinstance(node, list):
+        return [_drop_atlassian_annotations(v) for v in node]
+    return node
+
+
+def _tenant_info() -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": "getTenantInfo",
+            "parameters": [],
+            "responses": {
+                "200": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["cloudId"],
+                                "properties": {"cloudId": {"type": "string"}},
+                            }
+                        }
+                    }
+                }
+            },
+            "x-oncall-source": "shared/specs/jira/SOURCE.md and jsm-ops/SOURCE.md: GET "
+            "https://<site>.atlassian.net/_edge/tenant_info gives {\"cloudId\": ...} "
+            "(not in the platform spec)",
+        }
+    }
+
+
+def extract_jira(specs: Path) -> dict[str, Any]:
+    full = json.loads((specs / "jira" / "jira-platform.v3.json").read_text())
+    paths = dict(full["paths"])
+    paths["/_edge/tenant_info"] = _tenant_info()
+    chosen = _choose_oas3(paths, JIRA_OPERATIONS)
+    closure = _closure(full, chosen)
+    out = {
+        "openapi": full["openapi"],
+        "info": {
+            "title": full["info"]["title"],
+            "version": full["info"]["version"],
+            "x-oncall-vendored": "subset of Atlassian's Jira Cloud platform REST API v3 (Apache-2.0); "
+            "regenerate with scripts/vendor_specs.py",
+        },
+        "servers": [{"url": server["url"]} for server in full["servers"]],
+        "paths": chosen,
+        "components": _components(closure),
+    }
+    return _drop_atlassian_annotations(_strip(out))  # type: ignore[no-any-return]
+
+
 def extract(specs: Path) -> dict[str, dict[str, Any]]:
-    """The three vendored subsets, built fresh from the full specs."""
+    """The vendored subsets (file name without `.json` -> document), built fresh from the full specs."""
     return {
         "opsgenie": extract_opsgenie(specs),
         "slack": extract_slack(specs),
         "statuspage": extract_statuspage(specs),
+        "jsm-ops": extract_jsm_ops(specs),
+        "jira": extract_jira(specs),
     }
 
 

@@ -18,9 +18,55 @@ from typer.testing import CliRunner, Result
 
 from oncall_cli.cli.main import app
 from oncall_cli.clients.opsgenie import OpsgenieClient
+from oncall_cli.config import load_settings
 from oncall_cli.redaction import forget_secrets
 from oncall_cli.sandbox.emulator import SANDBOX_URLS, Emulator
-from oncall_cli.services.context import Deps
+from oncall_cli.sandbox.faults import Fault
+from oncall_cli.services.context import Context, Deps
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run a test once per on-call backend it asks for: `backend` (the `backend` setting the sandbox CLI
+    passes) takes the values of the closest `@pytest.mark.backends(...)`, else just "opsgenie"."""
+    if "backend" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        names = marker.args if marker is not None else ("opsgenie",)
+        metafunc.parametrize("backend", names)
+
+
+ALL_BACKENDS = ("opsgenie", "jsm")
+"""`pytestmark = pytest.mark.backends(*ALL_BACKENDS)`: a module's end-to-end tests on every backend."""
+
+
+_JSM_SCHEDULE = "/jsm/ops/api/{cloudId}/v1/schedules/{scheduleId}"
+SCHEDULE_OPERATIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "opsgenie": {
+        "create_override": ("opsgenie", "POST /v2/schedules/{identifier}/overrides"),
+        "update_rotation": ("opsgenie", "PATCH /v2/schedules/{identifier}/rotations/{id}"),
+        "create_rotation": ("opsgenie", "POST /v2/schedules/{identifier}/rotations"),
+    },
+    "jsm": {
+        "create_override": ("atlassian", f"POST {_JSM_SCHEDULE}/overrides"),
+        "update_rotation": ("atlassian", f"PATCH {_JSM_SCHEDULE}/rotations/{{id}}"),
+        "create_rotation": ("atlassian", f"POST {_JSM_SCHEDULE}/rotations"),
+    },
+}
+"""The emulator's (service, operation) of each schedule write, per backend, for injecting faults."""
+
+
+def schedule_fault(backend: str, write: str, **fault: Any) -> Fault:
+    """A fault on one schedule write of the backend (e.g. "create_override"), whatever its vendor path."""
+    service, operation = SCHEDULE_OPERATIONS[backend][write]
+    return Fault(service=service, operation=operation, **fault)
+
+
+ON_CALL_SERVICES = {"opsgenie": ("opsgenie",), "jsm": ("atlassian", "jira")}
+"""The emulator services behind each backend."""
+
+
+def backend_flag(backend: str) -> list[str]:
+    """The global flag that picks the backend (none for the default, so Opsgenie runs stay as they were)."""
+    return [] if backend == "opsgenie" else ["--set", f"backend={backend}"]
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +133,7 @@ class SandboxCli:
     clock: FakeClock
     tmp: Path
     extra: dict[str, Any] = field(default_factory=dict)
+    backend: str = "opsgenie"
 
     def deps(self) -> Deps:
         return Deps(emulator=self.emulator, now=self.clock.now, sleep=self.clock.sleep,
@@ -94,7 +141,7 @@ class SandboxCli:
                     state_dir=str(self.tmp / "state"), extra=dict(self.extra))
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        argv = ["--sandbox", "--config", str(self.tmp / "config.toml"), *args]
+        argv = ["--sandbox", "--config", str(self.tmp / "config.toml"), *backend_flag(self.backend), *args]
         return CliRunner().invoke(app, argv, obj=self.deps(), input=input)
 
     def json(self, *args: str, code: int = 0) -> Any:
@@ -102,6 +149,13 @@ class SandboxCli:
         result = self(*args, "--json")
         assert result.exit_code == code, explain(result)
         return json.loads(result.stdout)
+
+    def context(self) -> Context:
+        """The services' context of this sandbox CLI (same backend), to read back through the ports."""
+        settings = load_settings(
+            profile="sandbox", path=self.tmp / "config.toml", env={}, flags={"backend": self.backend}
+        )
+        return Context(settings, self.deps())
 
     def opsgenie(self) -> OpsgenieClient:
         """A real client over the emulator, to read back what a command did."""
@@ -115,8 +169,8 @@ def explain(result: Result) -> str:
 
 
 @pytest.fixture
-def sandbox_cli(tmp_path: Path) -> Iterator[SandboxCli]:
+def sandbox_cli(tmp_path: Path, backend: str) -> Iterator[SandboxCli]:
     clock = FakeClock()
     emulator = Emulator(":memory:", now=clock.now, clock=clock.monotonic, sleep=clock.sleep)
-    yield SandboxCli(emulator, clock, tmp_path)
+    yield SandboxCli(emulator, clock, tmp_path, backend=backend)
     emulator.close()

@@ -327,3 +327,50 @@ def test_checker_sees_the_type_checking_imports_in_services_context() -> None:
     context = [i for i in all_imports() if i.module == "oncall_cli.services.context"]
     assert any(i.target.startswith("oncall_cli.clients.") and i.type_checking for i in context)
     assert any(i.target == "oncall_cli.clients._http" and not i.type_checking for i in context)
+
+
+# ---- the backend seam: only an adapter speaks to an on-call service's client -----------------------------
+
+ON_CALL_CLIENTS = _ours(
+    "clients.opsgenie", "clients.opsgenie_models", "clients.jsm", "clients.jsm_models", "clients.jira",
+    "clients.jira_models",
+)
+ADAPTERS = {
+    "oncall_cli.services.backends.opsgenie": _ours("clients.opsgenie", "clients.opsgenie_models"),
+    "oncall_cli.services.backends.jsm": _ours("clients.jsm", "clients.jsm_models", "clients.jira",
+                                              "clients.jira_models"),
+}
+STILL_OPSGENIE = frozenset(
+    {
+        # Incidents reach Opsgenie directly until the incident-tracker port lands (the JSM incidents issue);
+        # `context` builds the clients the adapters get.
+        "oncall_cli.services.context",
+        "oncall_cli.services.reports",
+        *(m for m in KNOWN if m.startswith("oncall_cli.services.incident")),
+    }
+)
+
+
+def test_only_an_adapter_imports_an_on_call_services_client_or_its_models() -> None:
+    bad = []
+    for imp in all_imports():
+        if _layer(imp.module) != "services" or not _in(imp.target, *ON_CALL_CLIENTS):
+            continue
+        if imp.module in ADAPTERS and _in(imp.target, *ADAPTERS[imp.module]):
+            continue
+        if imp.module in STILL_OPSGENIE and (
+            _in(imp.target, *_ours("clients.opsgenie", "clients.opsgenie_models"))
+            or imp.module == "oncall_cli.services.context"
+        ):
+            continue
+        bad.append(imp.describe())
+    assert not bad, "import the ports (services/ports.py), not a vendor client:\n  " + "\n  ".join(bad)
+
+
+def test_the_schedule_use_cases_type_against_the_ports_only() -> None:
+    schedule_services = {"oncall_cli.services." + n for n in ("schedule", "rotation", "overrides", "holiday",
+                                                               "oncall", "migrate")}
+    found = [i for i in all_imports() if i.module in schedule_services and _in(i.target, *_ours("services"))]
+    adapters = [i.describe() for i in found if _in(i.target, "oncall_cli.services.backends")]
+    assert adapters == [], "use cases choose no adapter: Context.schedule_store() / Context.directory do"
+    assert any(i.target == "oncall_cli.services.ports" for i in found)

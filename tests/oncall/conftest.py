@@ -14,6 +14,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
+from conftest import backend_flag
 from oncall_cli.cli.main import app
 from oncall_cli.clients.opsgenie import OpsgenieClient
 from oncall_cli.clients.slack import SlackClient
@@ -63,6 +64,7 @@ class Cli:
     emulator: Emulator
     clock: Clock
     config: Path
+    backend: str = "opsgenie"
 
     def __call__(self, *args: str) -> Result:
         deps = Deps(
@@ -72,7 +74,8 @@ class Cli:
             clock=self.clock.mono,
             env=dict(ENV),
         )
-        return CliRunner().invoke(app, ["--sandbox", "--config", str(self.config), *args], obj=deps)
+        argv = ["--sandbox", "--config", str(self.config), *backend_flag(self.backend), *args]
+        return CliRunner().invoke(app, argv, obj=deps)
 
     def json(self, *args: str) -> Any:
         result = self(*args, "--json")
@@ -100,8 +103,8 @@ def emulator(clock: Clock) -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def cli(emulator: Emulator, clock: Clock, tmp_path: Path) -> Cli:
-    return Cli(emulator, clock, tmp_path / "config.toml")
+def cli(emulator: Emulator, clock: Clock, tmp_path: Path, backend: str) -> Cli:
+    return Cli(emulator, clock, tmp_path / "config.toml", backend)
 
 
 @pytest.fixture
@@ -134,25 +137,28 @@ def statuspage(http: httpx.Client, clock: Clock) -> StatuspageClient:
 
 
 def clone_schedule(emulator: Emulator, name: str, source: str = "Engineering_schedule") -> None:
-    """Add a schedule named `name` with copies of `source`'s rotations (the emulator, like Opsgenie's API as
-    we use it, has no "create schedule" operation, so the state is arranged directly)."""
+    """Add a schedule named `name` with copies of `source`'s rotations, on both backends' emulators (neither
+    emulator, like the APIs as we use them, creates schedules, so the state is arranged directly)."""
     import random
 
-    from oncall_cli.sandbox.base import from_json_col, json_col, new_uuid, next_seq
+    from oncall_cli.sandbox.base import new_uuid, next_seq
 
     rng = random.Random(name)
     with emulator.locked() as db:
-        row = db.execute("SELECT id, data FROM opsgenie_schedules WHERE name = ?", (source,)).fetchone()
-        schedule_id = new_uuid(rng)
-        db.execute(
-            "INSERT INTO opsgenie_schedules (id, name, data) VALUES (?, ?, ?)",
-            (schedule_id, name, row["data"]),
-        )
-        for rotation in db.execute(
-            "SELECT data FROM opsgenie_rotations WHERE schedule_id = ? ORDER BY seq", (row["id"],)
-        ).fetchall():
-            data = from_json_col(rotation["data"])
+        for table, schedules in (("opsgenie", "opsgenie_schedules"), ("jsm", "jsm_schedules")):
+            row = db.execute(f"SELECT * FROM {schedules} WHERE name = ?", (source,)).fetchone()
+            schedule_id = new_uuid(rng)
+            columns = [k for k in row.keys() if k not in ("id", "name")]  # noqa: SIM118 (sqlite3.Row)
+            values = [next_seq(db, f"{table}_schedule") if k == "seq" else row[k] for k in columns]
             db.execute(
-                "INSERT INTO opsgenie_rotations (id, schedule_id, seq, data) VALUES (?, ?, ?, ?)",
-                (new_uuid(rng), schedule_id, next_seq(db, "opsgenie_rotation"), json_col(data)),
+                f"INSERT INTO {schedules} (id, name, {', '.join(columns)}) VALUES (?, ?, "
+                + ", ".join("?" for _ in columns) + ")",
+                (schedule_id, name, *values),
             )
+            for rotation in db.execute(
+                f"SELECT data FROM {table}_rotations WHERE schedule_id = ? ORDER BY seq", (row["id"],)
+            ).fetchall():
+                db.execute(
+                    f"INSERT INTO {table}_rotations (id, schedule_id, seq, data) VALUES (?, ?, ?, ?)",
+                    (new_uuid(rng), schedule_id, next_seq(db, f"{table}_rotation"), rotation["data"]),
+                )

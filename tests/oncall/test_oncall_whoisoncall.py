@@ -11,12 +11,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from conftest import ALL_BACKENDS
 from oncall_cli.clients.opsgenie import OpsgenieClient
 from oncall_cli.clients.slack import SlackClient
 from oncall_cli.sandbox.emulator import Emulator
 from oncall_cli.sandbox.faults import Fault
 
 from .conftest import SEEDED, Cli, Clock, clone_schedule
+
+pytestmark = pytest.mark.backends(*ALL_BACKENDS)
 
 SCHEDULE = "Engineering_schedule"
 
@@ -112,7 +117,8 @@ def test_several_schedules_and_an_unknown_one(cli: Cli, emulator: Emulator) -> N
     assert doc["schedules"][0]["rotations"] == doc["schedules"][1]["rotations"]
     missing = cli("whoisoncall", "--schedule", "Nope_schedule")
     assert missing.exit_code == 5
-    assert "no Opsgenie schedule named 'Nope_schedule'" in missing.stderr
+    service = "Opsgenie" if cli.backend == "opsgenie" else "Jira Service Management"
+    assert f"no {service} schedule named 'Nope_schedule'" in missing.stderr
 
 
 def test_schedules_are_read_concurrently_in_one_timeline_call_each(clock: Clock, tmp_path: Path) -> None:
@@ -212,4 +218,5 @@ def test_shifts_bad_input(cli: Cli) -> None:
     assert cli("shifts", "--user", "a@example.com", "--me").exit_code == 2
     assert cli("shifts").exit_code == 3
     unknown = cli("shifts", "--user", "nobody@example.com")
-    assert unknown.exit_code == 5 and "no Opsgenie user 'nobody@example.com'" in unknown.stderr
+    service = "Opsgenie" if cli.backend == "opsgenie" else "Jira Service Management"
+    assert unknown.exit_code == 5 and f"no {service} user 'nobody@example.com'" in unknown.stderr

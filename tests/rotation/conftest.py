@@ -16,7 +16,7 @@ import json
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import explain
+from conftest import backend_flag, explain
 from oncall_cli.cli.main import app
 from oncall_cli.config import load_settings
 from oncall_cli.sandbox.emulator import Emulator
@@ -51,6 +51,7 @@ class World:
     veterans: list[Engineer]
     hires: list[Engineer]
     me: str
+    backend_name: str = "opsgenie"
 
     @property
     def config(self) -> Path:
@@ -68,7 +69,10 @@ class World:
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
         return CliRunner().invoke(
-            app, ["--sandbox", "--config", str(self.config), *args], obj=self.deps(), input=input
+            app,
+            ["--sandbox", "--config", str(self.config), *backend_flag(self.backend_name), *args],
+            obj=self.deps(),
+            input=input,
         )
 
     def json(self, *args: str, code: int = 0, input: str | None = None) -> Any:
@@ -79,7 +83,9 @@ class World:
     # ---- reading the emulated schedule back through the real client ----------------------------------
 
     def context(self) -> Context:
-        settings = load_settings(profile="sandbox", path=self.config, env={})
+        settings = load_settings(
+            profile="sandbox", path=self.config, env={}, flags={"backend": self.backend_name}
+        )
         return Context(settings, self.deps())
 
     def backend(self) -> ScheduleStore:
@@ -87,6 +93,22 @@ class World:
 
     def directory(self) -> Directory:
         return self.context().directory
+
+    @property
+    def service(self) -> str:
+        """The on-call service's name in messages."""
+        return self.directory().service
+
+    def invite(self, email: str, name: str = "", timezone: str = "America/New_York") -> None:
+        """On JSM, give the person an Atlassian account, as a site admin's invitation would: `oncall` cannot
+        create accounts there. On Opsgenie nothing: `add-engineer` creates the user itself."""
+        if self.backend_name == "jsm":
+            from oncall_cli.sandbox.base import SeedPerson
+            from oncall_cli.sandbox.jira import add_account
+
+            person = SeedPerson(email, name or email.split("@")[0], timezone, date(1970, 1, 1), None, "")
+            with self.emulator.locked() as db:
+                add_account(db, person)
 
     def rotations(self) -> dict[str, Rotation]:
         return {r.name: r for r in self.backend().rotations()}
@@ -99,11 +121,13 @@ class World:
         return self.backend().timeline(start, end)
 
     def writes(self) -> int:
-        """Opsgenie and Slack calls that change something, so far."""
+        """On-call service and Slack calls that change something, so far (reading JSM team members is a
+        POST that changes nothing)."""
         return sum(
             1
             for c in self.emulator.calls
-            if (c.service == "opsgenie" and c.method != "GET")
+            if (c.service in ("opsgenie", "atlassian", "jira") and c.method != "GET"
+                and not (c.operation or "").endswith("/members"))
             or (c.service == "slack" and c.operation in ("chat.postMessage", "chat.scheduleMessage"))
         )
 
@@ -143,9 +167,9 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, backend: str) -> Iterator[World]:
     em = Emulator(":memory:", now=lambda: NOW, clock=lambda: 0.0, sleep=lambda s: None)
-    w = World(em, tmp_path, [], [], "")
+    w = World(em, tmp_path, [], [], "", backend)
     people = sorted(w.context().directory.team(), key=lambda e: e.email)
     today = NOW.astimezone(NY).date()
     w.veterans = [e for e in people if (today - e.start_date).days > 365]

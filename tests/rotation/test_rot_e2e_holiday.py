@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
+from conftest import ALL_BACKENDS
 from oncall_cli.scheduling.model import RoundSettings
 from oncall_cli.scheduling.rules import group_of
 
 from .conftest import World, explain, ny
+
+pytestmark = pytest.mark.backends(*ALL_BACKENDS)
 
 WINDOW = (ny(2027, 12, 22, 11), ny(2028, 1, 3, 11))
 

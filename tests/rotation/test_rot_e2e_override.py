@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from oncall_cli.sandbox.faults import Fault
+import pytest
+
+from conftest import ALL_BACKENDS, schedule_fault
 
 from .conftest import NOW, World, explain, ny, on_call_pairs
 
+pytestmark = pytest.mark.backends(*ALL_BACKENDS)
+
 HORIZON = (NOW, NOW + timedelta(weeks=8))
-OVERRIDES = "POST /v2/schedules/{identifier}/overrides"
 
 
 def build(world: World) -> tuple[list[str], list[str]]:
@@ -122,7 +125,7 @@ def test_override_swap_trades_the_next_shifts_and_running_it_again_changes_nothi
 
 def test_override_swap_is_all_or_nothing(world: World) -> None:
     a, b = build(world)
-    world.emulator.faults.add(Fault(service="opsgenie", operation=OVERRIDES, status=422, calls=[2]))
+    world.emulator.faults.add(schedule_fault(world.backend_name, "create_override", status=422, calls=[2]))
     result = world("override", "swap", a[1], b[2], "--json")
     assert result.exit_code == 6, explain(result)
     assert "the first override was removed again" in json.loads(result.stdout)["error"]["message"]

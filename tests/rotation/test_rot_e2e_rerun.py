@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
+import pytest
+
+from conftest import ALL_BACKENDS
+
 from .conftest import World, explain
+
+pytestmark = pytest.mark.backends(*ALL_BACKENDS)
 
 
 def emails(world: World, n: int, offset: int = 0) -> list[str]:
@@ -12,6 +18,7 @@ def emails(world: World, n: int, offset: int = 0) -> list[str]:
 
 def test_add_engineer_remind_twice_schedules_exactly_one_reminder(world: World) -> None:
     world.build(emails(world, 4), emails(world, 4, 4))
+    world.invite("late.hire@example.com")
     args = ("rotation", "add-engineer", "late.hire@example.com", "--start-date", "2027-01-15", "--apply")
     first = world.json(*args, "--remind")
     assert first["outcome"] == "deferred"
@@ -40,35 +47,37 @@ def test_add_engineer_remind_twice_schedules_exactly_one_reminder(world: World) 
 def test_add_engineer_sets_an_existing_users_start_date_once(world: World) -> None:
     world.build(emails(world, 4), emails(world, 4, 4))
     hire = world.hires[0]
-    client = world.backend().client
-    before = client.get_user(identifier=hire.email)
-    assert before.detail("start_date") == hire.start_date.isoformat()
+    before = world.directory().get(hire.email)
+    assert before.start_date == hire.start_date
     new_start = "2026-12-01" if hire.start_date.isoformat() != "2026-12-01" else "2026-11-30"
     args = ("rotation", "add-engineer", hire.email, "--start-date", new_start)
-    step = f"set start_date {new_start} for Opsgenie user {hire.email} (was {hire.start_date.isoformat()})"
+    service = world.service
+    step = f"set start_date {new_start} for {service} user {hire.email} (was {hire.start_date.isoformat()})"
 
     plan = world.json(*args)
     assert plan["dry_run"] is True and step in plan["actions"]
     assert plan["engineer"]["start_date"] == new_start
     shown = world(*args)
     assert shown.exit_code == 0, explain(shown)
-    assert f"would: set start_date {new_start} for Opsgenie user" in " ".join(shown.stdout.split())
+    assert f"would: set start_date {new_start} for {service} user" in " ".join(shown.stdout.split())
     assert world.writes() == 0
-    assert client.get_user(identifier=hire.email).detail("start_date") == hire.start_date.isoformat()
+    assert world.directory().get(hire.email).start_date == hire.start_date
 
     done = world.json(*args, "--apply")
     assert done["applied"][0] == step
-    after = client.get_user(identifier=hire.email)
-    assert after.detail("start_date") == new_start
-    # The other details (the manager) survive: the PATCH replaces the whole map, so it sends them all.
-    assert {k: v for k, v in after.details.items() if k != "start_date"} == {
-        k: v for k, v in before.details.items() if k != "start_date"
+    after = world.directory().get(hire.email)
+    assert after.start_date.isoformat() == new_start
+    # The other facts (the manager) survive: Opsgenie's PATCH replaces the whole details map, JSM's PUT
+    # the whole property, so each sends them all.
+    assert after.manager == before.manager and after.manager is not None
+    write = {
+        "opsgenie": "PATCH /v2/users/{identifier}",
+        "jsm": "PUT /rest/api/3/user/properties/{propertyKey}",
     }
-    patches = [c for c in world.emulator.calls if c.operation == "PATCH /v2/users/{identifier}"]
-    assert len(patches) == 1
+    assert len([c for c in world.emulator.calls if c.operation == write[world.backend_name]]) == 1
 
     world.emulator.calls.clear()
     again = world.json(*args, "--apply")
     assert again["applied"] == [] and not any("start_date" in a for a in again["actions"])
     assert world.writes() == 0
-    assert client.get_user(identifier=hire.email).detail("start_date") == new_start
+    assert world.directory().get(hire.email).start_date.isoformat() == new_start

@@ -8,9 +8,14 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from conftest import ALL_BACKENDS, schedule_fault
 from oncall_cli.scheduling.model import Engineer, Override, Shift
 
 from .conftest import NOW, World, explain, ny, on_call_pairs
+
+pytestmark = pytest.mark.backends(*ALL_BACKENDS)
 
 HORIZON = (NOW, NOW + timedelta(weeks=12))
 
@@ -59,6 +64,7 @@ def test_rotation_list_and_show_give_positions_placeholders_and_next_shifts(worl
 def test_add_engineer_fills_a_placeholder_moves_nobody_and_is_safe_to_run_again(world: World) -> None:
     a, b = emails(world, 4), emails(world, 4, 4)
     world.build(a, [b[0], None, b[2], b[3]])
+    world.invite("new.hire@example.com", "New Hire", "Europe/London")
     before = world.timeline(*HORIZON)
     args = (
         "rotation",
@@ -78,16 +84,16 @@ def test_add_engineer_fills_a_placeholder_moves_nobody_and_is_safe_to_run_again(
 
     done = world.json(*args, "--apply")
     assert done["moves"] == [] and done["first_shift"]["start"] == "2027-02-10T11:00:00-05:00"
-    assert done["user"] == {"exists": False, "created": True, "role": "user"}
+    if world.backend_name == "opsgenie":
+        assert done["user"] == {"exists": False, "created": True, "role": "user"}
+        user = world.backend().client.get_user(identifier="new.hire@example.com")  # type: ignore[attr-defined]
+        assert user.role is not None and (user.role.name or "").lower() == "user"
+    else:  # an invited Atlassian account: its start date is written, nothing is created
+        assert done["user"] == {"exists": True, "created": False, "role": "user"}
     assert done["team"]["added"] is True
     assert len(done["applied"]) == 3
-    user = world.backend().client.get_user(identifier="new.hire@example.com")
-    assert (user.full_name, user.time_zone, user.detail("start_date")) == (
-        "New Hire",
-        "Europe/London",
-        "2026-12-01",
-    )
-    assert user.role is not None and (user.role.name or "").lower() == "user"
+    hire = world.directory().get("new.hire@example.com")
+    assert (hire.name, hire.timezone, hire.start_date) == ("New Hire", "Europe/London", date(2026, 12, 1))
     assert "new.hire@example.com" in world.directory().team_members()
     assert world.rotations()["rot-b"].participants == (b[0], "new.hire@example.com", b[2], b[3])
     after = world.timeline(*HORIZON)
@@ -104,6 +110,7 @@ def test_add_engineer_fills_a_placeholder_moves_nobody_and_is_safe_to_run_again(
 def test_add_engineer_appends_reanchors_and_notifies_only_whose_next_shift_moves(world: World) -> None:
     a, b = emails(world, 4), emails(world, 4, 4)
     world.build(a, b)
+    world.invite("east.hire@example.com")
     before = world.timeline(*HORIZON)
     data = world.json(
         "rotation",
@@ -149,6 +156,7 @@ def test_add_engineer_warns_that_an_override_covers_the_appended_engineers_first
     world.build(a, b)
     cover = Override(a[2], ny(2027, 3, 1, 11), ny(2027, 3, 8, 11), ("rot-a",))
     alias = world.backend().create_override(cover)
+    world.invite("east.hire@example.com")
     args = ("--start-date", "2026-12-01", "--timezone", "America/New_York")
     data = world.json("rotation", "add-engineer", "east.hire@example.com", *args)
     assert data["outcome"] == "append" and data["first_shift"]["start"] == "2027-03-01T11:00:00-05:00"
@@ -162,6 +170,7 @@ def test_add_engineer_warns_that_an_override_covers_the_appended_engineers_first
 
 def test_add_engineer_defers_and_schedules_a_reminder_to_me(world: World) -> None:
     world.build(emails(world, 4), emails(world, 4, 4))
+    world.invite("late.hire@example.com")
     data = world.json(
         "rotation",
         "add-engineer",
@@ -184,6 +193,19 @@ def test_add_engineer_defers_and_schedules_a_reminder_to_me(world: World) -> Non
     assert world.rotations()["rot-a"].participants == tuple(emails(world, 4))
 
 
+@pytest.mark.backends("jsm")  # Opsgenie creates the user
+def test_add_engineer_on_jsm_says_a_person_without_an_atlassian_account_must_be_invited(world: World) -> None:
+    world.build(emails(world, 4), emails(world, 4, 4))
+    for flags in ((), ("--apply",)):
+        result = world("rotation", "add-engineer", "not.invited@example.com", "--start-date", "2026-11-01",
+                       *flags, "--json")
+        assert result.exit_code == 5, explain(result)
+        error = json.loads(result.stdout)["error"]
+        assert "not.invited@example.com" in error["message"] and "Invite them" in error["hint"]
+    assert world.writes() == 0
+
+
+@pytest.mark.backends("opsgenie")
 def test_add_engineer_stops_without_changes_when_the_account_has_no_free_license(world: World) -> None:
     world.build(emails(world, 4), emails(world, 4, 4))
     client = world.backend().client
@@ -207,6 +229,7 @@ def test_add_engineer_skips_a_slot_next_to_another_new_engineer(world: World) ->
     a, b = emails(world, 4), emails(world, 4, 4)
     hire = world.hires[-1].email  # started within 90 days: new [R7]
     world.build([a[0], None, a[2], None], [b[0], hire, b[2], b[3]])  # hire holds rot-b Feb 10 - 17
+    world.invite("pair.hire@example.com")
     data = world.json(
         "rotation",
         "add-engineer",
@@ -226,6 +249,7 @@ def test_add_engineer_proposes_a_trade_when_every_slot_meets_a_new_engineer(worl
     a, b = emails(world, 4), emails(world, 4, 4)
     hire = world.hires[-1].email
     world.build([a[0], None, a[2], a[3]], [b[0], hire, b[2], b[3]])
+    world.invite("pair.hire@example.com")
     data = world.json(
         "rotation",
         "add-engineer",
@@ -259,7 +283,7 @@ def test_remove_engineer_leaves_a_placeholder_and_the_manager_covers_the_leavers
     assert [o["start"][:10] for o in data["overrides"]] == ["2027-02-08", "2027-03-08", "2027-04-05"]
     assert data["delete_user"] == {"requested": True, "deleted": True, "kept": None}
     assert world.rotations()["rot-a"].participants == (a[0], None, a[2], a[3])
-    assert world.directory().find(a[1]) is None
+    assert a[1] not in world.directory().team_members()  # Opsgenie: deleted; JSM: off the team
     after = world.timeline(*HORIZON)
     old, new = cells(before), cells(after)
     assert set(old) == set(new)
@@ -277,9 +301,10 @@ def test_remove_engineer_asks_before_deleting_the_user(world: World) -> None:
     world.build(a, emails(world, 4, 4))
     result = world("rotation", "remove-engineer", a[2], "--apply", "--delete-user", input="n\n")
     assert result.exit_code == 0, explain(result)
-    assert f"Delete the Opsgenie user {a[2]}?" in result.stderr
-    assert "(Opsgenie user details)" in result.stdout  # the manager came from the user's details
-    assert "Opsgenie user kept: not confirmed" in result.stdout
+    directory = world.directory()
+    assert f"{directory.delete_action(a[2], question=True)}?" in result.stderr
+    assert f"({directory.facts_source})" in result.stdout  # the manager came from the user's details
+    assert "User kept: not confirmed" in result.stdout
     assert world.directory().find(a[2]) is not None
     assert None in world.rotations()["rot-a"].participants
 
@@ -295,28 +320,37 @@ def test_remove_engineer_says_the_manager_from_opsgenie_details_is_no_user_and_s
     result = world("rotation", "remove-engineer", leaver, "--json")
     assert result.exit_code == 2, explain(result)
     message = json.loads(result.stdout)["error"]["message"]
+    facts, service = world.directory().facts_source, world.service
     assert message == (
-        "the leaver's Opsgenie user details name manager cto@example.com, who is not a user in Opsgenie "
+        f"the leaver's {facts} name manager cto@example.com, who is not a user in {service} "
         f"and so cannot cover {leaver}'s shifts; pass --manager EMAIL to name who covers them"
     )
     assert not message.startswith("--manager")  # no flag was given
     assert world.writes() == 0
     flagged = world("rotation", "remove-engineer", leaver, "--manager", "cto@example.com", "--json")
     assert flagged.exit_code == 2
-    assert json.loads(flagged.stdout)["error"]["message"].startswith("--manager: Opsgenie has no user")
+    assert json.loads(flagged.stdout)["error"]["message"].startswith(f"--manager: {service} has no user")
 
 
 def test_remove_engineer_whose_opsgenie_details_name_themselves_as_manager_asks_for_the_flag(
     world: World,
 ) -> None:
     solo = Engineer("solo.dev@example.com", "Solo Dev", "America/New_York", date(2020, 1, 1))
-    world.directory().create(replace(solo, manager=solo.email))
+    if world.backend_name == "jsm":
+        world.invite(solo.email, solo.name)
+        world.context().jira.set_user_property(
+            account_id=world.directory().account_id(solo.email),  # type: ignore[attr-defined]
+            key="oncall",
+            value={"start_date": "2020-01-01", "manager": solo.email},
+        )
+    else:
+        world.directory().create(replace(solo, manager=solo.email))
     others = emails(world, 7)
     world.build([solo.email, *others[:3]], others[3:7])
     result = world("rotation", "remove-engineer", solo.email, "--json")
     assert result.exit_code == 2, explain(result)
     assert json.loads(result.stdout)["error"]["message"].startswith(
-        "the leaver's Opsgenie user details name solo.dev@example.com as their own manager"
+        f"the leaver's {world.directory().facts_source} name solo.dev@example.com as their own manager"
     )
 
 
@@ -333,19 +367,17 @@ def test_bad_input_is_a_one_line_usage_error_naming_the_flag(world: World) -> No
 
 
 def test_add_engineer_half_done_says_what_was_done_and_a_rerun_finishes(world: World) -> None:
-    from oncall_cli.sandbox.faults import Fault
-
     a, b = emails(world, 4), emails(world, 4, 4)
     world.build(a, [b[0], None, b[2], b[3]])
-    world.emulator.faults.add(
-        Fault(service="opsgenie", operation="PATCH /v2/schedules/{identifier}/rotations/{id}", status=422)
-    )
+    world.invite("half.done@example.com")
+    world.emulator.faults.add(schedule_fault(world.backend_name, "update_rotation", status=422))
     args = ("rotation", "add-engineer", "half.done@example.com", "--start-date", "2026-12-01", "--apply")
     result = world(*args, "--json")
     assert result.exit_code == 10, explain(result)
     error = json.loads(result.stdout)["error"]
     assert error["code"] == "partial"
-    assert [d.split(" ")[0] for d in error["details"]["done"]] == ["create", "add"]
+    first = "create" if world.backend_name == "opsgenie" else "set"  # JSM: the invited account's start date
+    assert [d.split(" ")[0] for d in error["details"]["done"]] == [first, "add"]
     assert error["details"]["not_done"][0].startswith("set rot-b participants")
     assert world.directory().find("half.done@example.com") is not None
     assert world.rotations()["rot-b"].participants == (b[0], None, b[2], b[3])

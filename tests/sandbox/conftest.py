@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,10 @@ SP = SANDBOX_URLS["statuspage"]
 OG_AUTH = {"Authorization": "GenieKey sandbox-key"}
 SLACK_AUTH = {"Authorization": "Bearer xoxb-sandbox"}
 SP_AUTH = {"Authorization": "OAuth sandbox-key"}
+ATL = SANDBOX_URLS["atlassian"]
+JIRA = SANDBOX_URLS["jira"]
+BASIC_AUTH = {"Authorization": "Basic " + base64.b64encode(b"api@example.com:sandbox-token").decode()}
+"""Atlassian's Basic email:API token (any is accepted; this email is no account of the site)."""
 
 
 @dataclass

@@ -23,6 +23,8 @@ def test_sandbox_urls_route_by_first_path_segment() -> None:
         "opsgenie": "http://sandbox.oncall.invalid/opsgenie",
         "statuspage": "http://sandbox.oncall.invalid/statuspage",
         "slack": "http://sandbox.oncall.invalid/slack",
+        "atlassian": "http://sandbox.oncall.invalid/atlassian",
+        "jira": "http://sandbox.oncall.invalid/jira",
     }
 
 
@@ -220,3 +222,12 @@ def test_recent_and_future_hires_are_not_in_the_rotations(emulator: Emulator) ->
 def test_default_db_path_is_in_the_user_data_dir(isolated_dirs: object) -> None:
     path = default_db_path()
     assert path.name == "sandbox.db" and "oncall" in str(path)
+
+
+def test_the_atlassian_ids_agree_with_the_sandbox_profile() -> None:
+    """The sandbox does not import config (STYLE.md); the sandbox profile must name the emulator's site."""
+    from oncall_cli import config
+    from oncall_cli.sandbox.emulator import SANDBOX_CLOUD_ID, SANDBOX_ORG_ID
+
+    assert config.SANDBOX_CLOUD_ID == SANDBOX_CLOUD_ID
+    assert config.SANDBOX_ORG_ID == SANDBOX_ORG_ID

@@ -7,28 +7,25 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from conftest import SandboxCli, explain
+import pytest
+
+from conftest import (
+    ALL_BACKENDS,
+    SandboxCli,
+    explain,
+)
 from oncall_cli.scheduling.model import Rotation
 from oncall_cli.scheduling.rules import group_of
 from oncall_cli.scheduling.timeline import on_call_at, timeline
+
+pytestmark = pytest.mark.backends(*ALL_BACKENDS)
 
 TZ = "America/New_York"
 
 
 def _rotations(cli: SandboxCli) -> list[Rotation]:
-    client = cli.opsgenie()
-    wire = client.list_schedule_rotations(schedule="Engineering_schedule", schedule_identifier_type="name")
-    return [
-        Rotation(
-            r.name or "",
-            r.start_date,
-            tuple(p.username if p.type == "user" else None for p in r.participants),
-            r.type,
-            r.length,
-            r.end_date,
-        )
-        for r in wire
-    ]
+    """The schedule's rotations as the backend stores them, read back through its adapter."""
+    return cli.context().schedule_store().rotations()
 
 
 def _assert_one_per_group_throughout(rotations: list[Rotation], start: datetime, end: datetime) -> None:
@@ -59,7 +56,7 @@ def test_everyone_started_is_on_call_exactly_once_and_the_future_hire_is_deferre
     plan = sandbox_cli.json("schedule", "new", "--seed", "1")
     participants = [p for r in plan["rotations"] for p in r["participants"] if p]
     assert len(participants) == len(set(participants))
-    team = {u.username for u in sandbox_cli.opsgenie().list_users()}
+    team = {e.email for e in sandbox_cli.context().directory.team()}
     deferred = {d["user"] for d in plan["deferred"]}
     assert set(participants) | deferred == team
     assert all(d["eligible_from"] for d in plan["deferred"])
@@ -299,33 +296,19 @@ def test_R7_a_new_pair_across_rounds_is_found_when_seats_start_on_different_days
     against rot-b's first shift for the whole overlap, not only up to the earliest new start."""
     from zoneinfo import ZoneInfo
 
-    from oncall_cli.clients.opsgenie_models import Recipient
-
-    client = sandbox_cli.opsgenie()
-    users = client.list_users()
-    eastern = [u.username for u in users if u.time_zone == "America/New_York"][:2]
-    others = [u.username for u in users if u.time_zone in ("Europe/London", "Europe/Berlin")][:2]
+    context = sandbox_cli.context()
+    store, users = context.schedule_store(), context.directory.team()
+    eastern = [u.email for u in users if u.timezone == "America/New_York"][:2]
+    others = [u.email for u in users if u.timezone in ("Europe/London", "Europe/Berlin")][:2]
     x, w = eastern
-    for rotation in client.list_schedule_rotations(
-        schedule="Engineering_schedule", schedule_identifier_type="name"
-    ):
-        assert rotation.id
-        client.delete_schedule_rotation(
-            schedule="Engineering_schedule", rotation_id=rotation.id, schedule_identifier_type="name"
-        )
+    for rotation in store.rotations():
+        store.delete_rotation(rotation.name)
     ny = ZoneInfo(TZ)
     for name, start, people in (
         ("rot-a", datetime(2027, 1, 4, 11, tzinfo=ny), [x]),
         ("rot-b", datetime(2027, 1, 6, 11, tzinfo=ny), [others[0]]),
     ):
-        client.create_schedule_rotation(
-            schedule="Engineering_schedule",
-            schedule_identifier_type="name",
-            name=name,
-            type="weekly",
-            start_date=start,
-            participants=[Recipient.user(p) for p in people],
-        )
+        store.create_rotation(Rotation(name, start, tuple(people)))
     # x is new and too recent for a shift in the new round (deferred by R6), yet holds old rot-a until
     # Monday 2027-02-08; every engineer of the new B seat is new, and B starts on Wednesday 2027-02-03.
     roster = sandbox_cli.tmp / "roster.toml"

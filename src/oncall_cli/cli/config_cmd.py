@@ -16,7 +16,11 @@ app = typer.Typer(no_args_is_help=True, help="Create, show and change configurat
 
 # (flag, setting key) pairs offered by `config init`; prompts ask for the same keys in this order.
 INIT_KEYS = (
+    ("backend", "backend"),
     ("region", "opsgenie.region"),
+    ("jira-url", "jira.url"),
+    ("jsm-email", "jsm.email"),
+    ("org-id", "jsm.org_id"),
     ("team", "opsgenie.team"),
     ("schedule", "opsgenie.schedule"),
     ("service", "opsgenie.service"),
@@ -32,15 +36,25 @@ INIT_KEYS = (
 @app.command("init")
 def init(
     ctx: typer.Context,
+    backend: Annotated[str | None, typer.Option(help="The on-call service: opsgenie or jsm.")] = None,
     region: Annotated[str | None, typer.Option(help="Opsgenie region: us or eu.")] = None,
-    team: Annotated[str | None, typer.Option(help="Opsgenie team name.")] = None,
-    schedule: Annotated[str | None, typer.Option(help="Opsgenie schedule name.")] = None,
+    jira_url: Annotated[
+        str | None, typer.Option("--jira-url", help="JSM: the Jira site, https://<site>.atlassian.net.")
+    ] = None,
+    jsm_email: Annotated[
+        str | None, typer.Option("--jsm-email", help="JSM: the Atlassian account email of the API token.")
+    ] = None,
+    org_id: Annotated[
+        str | None, typer.Option("--org-id", help="JSM: the Atlassian organisation id.")
+    ] = None,
+    team: Annotated[str | None, typer.Option(help="Team name (Atlassian team on JSM).")] = None,
+    schedule: Annotated[str | None, typer.Option(help="Schedule name.")] = None,
     service: Annotated[str | None, typer.Option(help="Impacted service for incidents.")] = None,
     page_id: Annotated[str | None, typer.Option("--page-id", help="Statuspage page id.")] = None,
     incidents_channel: Annotated[str | None, typer.Option(help="Slack incidents channel.")] = None,
     announce_channel: Annotated[str | None, typer.Option(help="Slack announce channel.")] = None,
     alerts_channel: Annotated[str | None, typer.Option(help="Slack alerts channel.")] = None,
-    me: Annotated[str | None, typer.Option(help="My Opsgenie username (email).")] = None,
+    me: Annotated[str | None, typer.Option(help="My username on the on-call service (email).")] = None,
     timezone: Annotated[str | None, typer.Option(help="Schedule time zone (IANA).")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="No prompts: flags and defaults only.")] = False,
     json_mode: JsonOpt = False,
@@ -48,12 +62,19 @@ def init(
     """Create or update a profile, by prompts or (for scripts) by flags.
 
     Example: oncall config init --team Engineering --page-id abc123 --me ada@example.com --yes
+
+    JSM: oncall --profile jsm config init --backend jsm --jira-url https://acme.atlassian.net
+    --jsm-email ada@example.com --org-id ORG --team Engineering --me ada@example.com --yes
     """
     from oncall_cli.config import SANDBOX_FIXED, SETTINGS_BY_KEY, read_file, write_file
 
     out = output(ctx, json_mode)
     current = settings(ctx, new_profile=True)
     given: dict[str, Any] = {
+        "backend": backend,
+        "jira.url": jira_url,
+        "jsm.email": jsm_email,
+        "jsm.org_id": org_id,
         "opsgenie.region": region,
         "opsgenie.team": team,
         "opsgenie.schedule": schedule,
@@ -69,7 +90,12 @@ def init(
     chosen: dict[str, Any] = {}
     for _flag, key in INIT_KEYS:
         value = given[key]
-        if value is None and interactive and not (current.sandbox and key in SANDBOX_FIXED):
+        # Ask only about the chosen backend: the region is Opsgenie's, the site and account JSM's.
+        on_jsm = str(chosen.get("backend", current.backend)).strip().lower() == "jsm"
+        other_backend = key.startswith(("jira.", "jsm.")) if not on_jsm else key == "opsgenie.region"
+        if value is None and interactive and not other_backend and not (
+            current.sandbox and key in SANDBOX_FIXED
+        ):
             value = typer.prompt(
                 f"{key} ({SETTINGS_BY_KEY[key].help or 'value'})",
                 default=str(current.get(key)),

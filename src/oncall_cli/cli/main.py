@@ -92,7 +92,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     context_settings=CONTEXT_SETTINGS,
-    help="Run the team's on-call: rotations in Opsgenie, who is on call, incidents across Opsgenie, "
+    help="Run the team's on-call: rotations in Opsgenie or JSM, who is on call, incidents across Opsgenie, "
     "Slack and Statuspage.",
 )
 
@@ -195,6 +195,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rotation": ("rotation", "app"),
     "override": ("override", "app"),
     "holiday": ("holiday", "app"),
+    "migrate": ("migrate", "app"),
     "whoisoncall": ("oncall", "whoisoncall"),
     "shifts": ("oncall", "shifts"),
     "handoff": ("reports", "handoff"),

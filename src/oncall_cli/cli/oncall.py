@@ -59,7 +59,7 @@ def whoisoncall(
     when = None
     if at is not None:
         when = parse_time(at, flag="--at", tz=context.settings.text("timezone"), now=context.now())
-    with out.step("Asking Opsgenie who is on call"):
+    with out.step("Asking who is on call"):
         result = who_is_on_call(
             context,
             at=when,
@@ -78,7 +78,7 @@ def shifts(
     ctx: typer.Context,
     user: Annotated[
         str | None,
-        typer.Option("--user", metavar="EMAIL", help="Whose shifts (their Opsgenie username, an email)."),
+        typer.Option("--user", metavar="EMAIL", help="Whose shifts (their username, an email)."),
     ] = None,
     me: Annotated[bool, typer.Option("--me", help="My shifts (the `me` setting); the default.")] = False,
     weeks: Annotated[int, typer.Option("--weeks", metavar="N", help="How many weeks ahead (1 to 52).")] = 8,

@@ -100,7 +100,8 @@ class Output:
         if self.sandbox and not self._marked:
             self._marked = True
             self.message(
-                "[bold magenta]SANDBOX[/] practice mode: nothing here touches Opsgenie, Slack or Statuspage"
+                "[bold magenta]SANDBOX[/] practice mode: nothing here touches a real on-call service, Slack "
+                "or Statuspage"
             )
 
     def result(self, data: Any, render: Renderer | None = None) -> None:

@@ -83,7 +83,7 @@ def warn_all(out: Output, warnings: list[str] | tuple[str, ...]) -> None:
 def add_engineer(
     ctx: typer.Context,
     email: Annotated[
-        str, typer.Argument(metavar="EMAIL", help="The new engineer's email (their Opsgenie username).")
+        str, typer.Argument(metavar="EMAIL", help="The new engineer's email (their username).")
     ],
     start_date: Annotated[str, typer.Option("--start-date", help="Their first day, e.g. 2027-02-01.")],
     rotation: Annotated[
@@ -93,7 +93,8 @@ def add_engineer(
         ),
     ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", help="Full name, when the Opsgenie user is created.")
+        str | None,
+        typer.Option("--name", help="Full name, for a new Opsgenie user (on JSM, invite them first)."),
     ] = None,
     timezone: Annotated[
         str | None, typer.Option("--timezone", help="IANA time zone, when the Opsgenie user is created.")
@@ -200,18 +201,22 @@ def _confirm(yes: bool) -> Any:
 @app.command("remove-engineer")
 def remove_engineer(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The leaver's email (Opsgenie username).")],
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The leaver's email (their username).")],
     manager: Annotated[
         str | None,
         typer.Option(
             "--manager",
-            help="Who covers their upcoming shifts (default: the manager in their Opsgenie details).",
+            help="Who covers their upcoming shifts (default: the manager kept for them: Opsgenie user "
+            "details, or the Jira user property on JSM).",
         ),
     ] = None,
     apply: ApplyOpt = False,
     dry_run: DryRunOpt = False,
     delete_user: Annotated[
-        bool, typer.Option("--delete-user", help="Also delete their Opsgenie user (asks first).")
+        bool,
+        typer.Option(
+            "--delete-user", help="Also delete their Opsgenie user (JSM: take them off the team); asks first."
+        ),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting the user.")] = False,
     json_mode: JsonOpt = False,
@@ -256,7 +261,7 @@ def _render_remove(console: Console, result: RemoveEngineerResult) -> None:
         console.print("[yellow]unexpected: these next shifts move[/]: " + ", ".join(m.user for m in r.moves))
     say_lines(console, "would", "done", result.dry_run, result.actions, result.applied)
     if result.user_kept:
-        console.print(f"Opsgenie user kept: {escape(result.user_kept)}")
+        console.print(f"User kept: {escape(result.user_kept)}")
 
 
 @app.command("list")

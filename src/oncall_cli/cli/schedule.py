@@ -36,7 +36,7 @@ def _new(
     ctx: typer.Context,
     split: Annotated[int, typer.Option("--split", help="Number of rotations (1 to 4).")] = 2,
     roster: Annotated[
-        Path | None, typer.Option("--roster", help="Roster TOML file instead of the Opsgenie team.")
+        Path | None, typer.Option("--roster", help="Roster TOML file instead of the on-call service's team.")
     ] = None,
     start: Annotated[
         str | None, typer.Option("--start", help="Monday the round starts (A; B on Wednesday).")

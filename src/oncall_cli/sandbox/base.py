@@ -1,9 +1,10 @@
 """The interface every service emulator of the sandbox implements, and the helpers they share.
 
 The `Emulator` (emulator.py) owns one SQLite connection, a lock, the fault injector and the validator; it
-routes each request by its first path segment (`/opsgenie`, `/slack`, `/statuspage`) to a
-`ServiceEmulator`, which keeps its state in its own tables (prefixed with its name) so the sandbox
-persists between CLI invocations.
+routes each request by its first path segment (`/opsgenie`, `/slack`, `/statuspage`, `/atlassian`, `/jira`)
+to a `ServiceEmulator`, which keeps its state in its own tables (prefixed with its name, or with its
+`table_prefix` when it has one: the `atlassian` gateway's JSM tables are `jsm_*`) so the sandbox persists
+between CLI invocations.
 
 A service emulator is called with the lock held and a `Ctx`; it never sleeps, never reads the clock
 (use `ctx.now` / `ctx.clock`) and never uses the global random module (use `ctx.rng`).
@@ -27,7 +28,7 @@ import httpx
 
 @dataclass(frozen=True, slots=True)
 class SeedPerson:
-    """One engineer of the seed, shared by all three service emulators (same email everywhere)."""
+    """One engineer of the seed, shared by all the service emulators (same email everywhere)."""
 
     email: str
     name: str
@@ -60,7 +61,10 @@ class ServiceEmulator(Protocol):
     """One vendor's API, emulated over the shared SQLite database."""
 
     prefix: str
-    """First path segment and table prefix: "opsgenie" | "slack" | "statuspage"."""
+    """First path segment and table prefix: "opsgenie" | "slack" | "statuspage" | "atlassian" | "jira".
+
+    Optional attributes, read with getattr: `table_prefix` (the tables' prefix when it is not `prefix`) and
+    `seed_stream` (the name of the seed rng stream when it is not `prefix`; see seed.seed_world)."""
 
     def create_schema(self, db: sqlite3.Connection) -> None:
         """Create this service's tables (idempotent: `CREATE TABLE IF NOT EXISTS`)."""
@@ -194,8 +198,24 @@ def has_auth(request: httpx.Request, scheme: str) -> bool:
 
 # ---- the vendors' error shapes (used by the core for auth, routing, faults and validation) -----------
 
-AUTH_SCHEMES: dict[str, str] = {"opsgenie": "GenieKey", "statuspage": "OAuth", "slack": "Bearer"}
-"""The `Authorization` scheme each vendor expects."""
+AUTH_SCHEMES: dict[str, str] = {
+    "opsgenie": "GenieKey",
+    "statuspage": "OAuth",
+    "slack": "Bearer",
+    "atlassian": "Basic",
+    "jira": "Basic",
+}
+"""The `Authorization` scheme each vendor expects (Atlassian: Basic email:API token; any is accepted)."""
+
+_JSM_CODES = {400: "BAD_REQUEST", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT",
+              422: "UNPROCESSABLE_ENTITY", 429: "TOO_MANY_REQUESTS"}
+
+
+def gateway_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
+    """An answer of Atlassian's API gateway (api.atlassian.com) itself, before JSM sees the request: bad
+    credentials, an unknown cloud id or route, throttling: `{"code": <status>, "message"}` (the spec's
+    UnauthorizedErrorResponse)."""
+    return json_response(status, {"code": status, "message": message}, headers)
 
 
 def vendor_error(service: str, status: int, message: str, *, errors: Mapping[str, str] | None = None,
@@ -207,6 +227,10 @@ def vendor_error(service: str, status: int, message: str, *, errors: Mapping[str
     - Statuspage: `{"error": message}` (+ `"message"` too, so clients reading either find it).
     - Slack: HTTP 200 `{"ok": false, "error": slack_error or message}` for application errors; a real
       HTTP status (429, 5xx) keeps its status with the same body.
+    - JSM Operations ("atlassian"): `{"errors": [{"title", "code"}]}`, one entry per field of `errors` (else
+      one with `message`); `code` is the status's name (NOT_FOUND, UNPROCESSABLE_ENTITY...). The gateway's
+      own answers are `gateway_error`.
+    - Jira ("jira"): `{"errorMessages": [message], "errors": {field: message}}` (ErrorCollection).
     """
     if service == "opsgenie":
         body: dict[str, Any] = {"message": message, "took": 0.0, "requestId": request_id}
@@ -217,6 +241,12 @@ def vendor_error(service: str, status: int, message: str, *, errors: Mapping[str
         code = slack_error or message
         return json_response(status if status in (429,) or status >= 500 else 200,
                              {"ok": False, "error": code}, headers)
+    if service == "atlassian":
+        code = _JSM_CODES.get(status, "INTERNAL_SERVER_ERROR" if status >= 500 else "ERROR")
+        titles = [f"{k}: {v}" if not v.startswith(k) else v for k, v in (errors or {}).items()] or [message]
+        return json_response(status, {"errors": [{"title": t, "code": code} for t in titles]}, headers)
+    if service == "jira":
+        return json_response(status, {"errorMessages": [message], "errors": dict(errors or {})}, headers)
     body = {"error": message, "message": message}
     if errors:
         body["errors"] = dict(errors)

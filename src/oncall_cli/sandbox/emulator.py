@@ -1,6 +1,10 @@
-"""The sandbox: one in-process emulator of Opsgenie, Slack and Statuspage over one SQLite database.
+"""The sandbox: one in-process emulator of Opsgenie, Slack, Statuspage, JSM Operations and a Jira site over
+one SQLite database.
 
-`Emulator.handle(request)` routes by the first path segment (`/opsgenie`, `/slack`, `/statuspage`), checks
+`Emulator.handle(request)` routes by the first path segment (`/opsgenie`, `/slack`, `/statuspage`, and
+`/atlassian` for the api.atlassian.com gateway (JSM Operations at `/atlassian/jsm/ops/api/{cloudId}/v1/...`),
+`/jira` for a Jira site `https://<site>.atlassian.net` (`/jira/rest/api/3/...`, `/jira/_edge/tenant_info`,
+the Teams API at `/jira/gateway/api/public/teams/v1/...`)), checks
 the vendor's auth header scheme, applies injected faults, validates the request against the vendor's spec,
 lets the service emulator answer under the database lock, and validates the answer. `transport()` plugs it
 into an `httpx.Client`; `server.serve` exposes the same over real HTTP.
@@ -31,6 +35,7 @@ from oncall_cli.sandbox.base import (
     AUTH_SCHEMES,
     Ctx,
     ServiceEmulator,
+    gateway_error,
     has_auth,
     new_uuid,
     next_seq,
@@ -49,12 +54,26 @@ SANDBOX_URLS = {
     "opsgenie": f"{SANDBOX_BASE}/opsgenie",
     "statuspage": f"{SANDBOX_BASE}/statuspage",
     "slack": f"{SANDBOX_BASE}/slack",
+    "atlassian": f"{SANDBOX_BASE}/atlassian",
+    "jira": f"{SANDBOX_BASE}/jira",
 }
+"""Where each vendor lives in the sandbox. "atlassian" stands for https://api.atlassian.com (JSM Operations:
+`{url}/jsm/ops/api/{SANDBOX_CLOUD_ID}/v1/...`), "jira" for the site https://<site>.atlassian.net."""
+SANDBOX_CLOUD_ID = "a1b2c3d4-0000-4000-8000-00000000c10d"
+"""The sandbox Jira site's cloud id (`GET /jira/_edge/tenant_info`); JSM paths with any other answer 404.
+(config.py's sandbox profile holds the same value: the sandbox does not import config.)"""
+SANDBOX_ORG_ID = "a1b2c3d4-0000-4000-8000-0000000000a9"
+"""The sandbox's Atlassian organization id (the Teams API's `{orgId}`); config.py holds the same value."""
+SANDBOX_TEAM_ID = "a1b2c3d4-0000-4000-8000-000000007ea1"
+"""The Atlassian platform team "Engineering" (the Opsgenie team's members; the JSM schedule's `teamId`)."""
 DEFAULT_SEED = 1
 
 __all__ = [
     "DEFAULT_SEED",
     "SANDBOX_BASE",
+    "SANDBOX_CLOUD_ID",
+    "SANDBOX_ORG_ID",
+    "SANDBOX_TEAM_ID",
     "SANDBOX_URLS",
     "Call",
     "Dropped",
@@ -94,15 +113,17 @@ class Call:
 
 
 def _default_services() -> list[ServiceEmulator]:
+    from oncall_cli.sandbox.jira import JiraEmulator
+    from oncall_cli.sandbox.jsm import JsmEmulator
     from oncall_cli.sandbox.opsgenie import OpsgenieEmulator
     from oncall_cli.sandbox.slack import SlackEmulator
     from oncall_cli.sandbox.statuspage import StatuspageEmulator
 
-    return [OpsgenieEmulator(), SlackEmulator(), StatuspageEmulator()]
+    return [OpsgenieEmulator(), SlackEmulator(), StatuspageEmulator(), JsmEmulator(), JiraEmulator()]
 
 
 class Emulator:
-    """The three services over one SQLite database; thread-safe; state persists in `db_path`."""
+    """The services over one SQLite database; thread-safe; state persists in `db_path`."""
 
     def __init__(
         self,
@@ -138,6 +159,8 @@ class Emulator:
         self.validated: set[tuple[str, str, str]] = set()
         """(service, operation, "request" | "response") pairs checked against the spec so far."""
         self.invalid_responses: list[str] = []
+        self.rejected: list[str] = []
+        """Requests refused because they break the vendor's spec (`service operation: why`), for tests."""
         self._lock = threading.RLock()
         self.services: dict[str, ServiceEmulator] = {
             s.prefix: s for s in (services if services is not None else _default_services())
@@ -228,6 +251,7 @@ class Emulator:
             self.faults.clear()
             self.calls.clear()
             self.validated.clear()
+            self.rejected.clear()
 
     def close(self) -> None:
         with self._lock:
@@ -240,7 +264,7 @@ class Emulator:
         self.close()
 
     def service(self, prefix: str) -> ServiceEmulator:
-        """The service emulator for "opsgenie" | "slack" | "statuspage"."""
+        """The service emulator for "opsgenie" | "slack" | "statuspage" | "atlassian" | "jira"."""
         return self.services[prefix]
 
     def status(self) -> dict[str, Any]:
@@ -261,7 +285,13 @@ class Emulator:
             return [dict(r) for r in self.db.execute(sql, tuple(params)).fetchall()]
 
     def snapshot(self, prefix: str) -> dict[str, list[dict[str, Any]]]:
-        """Every table of one service (`{prefix}_*`) as lists of row dicts; JSON columns parsed."""
+        """Every table of one service (`{prefix}_*`) as lists of row dicts; JSON columns parsed.
+
+        A service prefix means that service's tables (`snapshot("atlassian")` gives the `jsm_*` tables).
+        """
+        service = self.services.get(prefix)
+        if service is not None:
+            prefix = str(getattr(service, "table_prefix", prefix))
         with self._lock:
             tables = [
                 r[0]
@@ -363,7 +393,9 @@ class Emulator:
                 self.validator.validate_request(prefix, operation, request)
             except RequestRejected as exc:
                 self.validated.add((prefix, operation, "request"))
-                return self._checked(prefix, operation, rejection_response(prefix, exc, request_id))
+                self.rejected.append(f"{prefix} {operation}: {exc.message}")
+                return self._checked(prefix, operation,
+                                     rejection_response(prefix, exc, request_id, operation))
             self.validated.add((prefix, operation, "request"))
         ctx = Ctx(
             db=self.db,
@@ -424,6 +456,12 @@ def _unauthorized(prefix: str, scheme: str, request_id: str) -> httpx.Response:
         return vendor_error("slack", 200, "not_authed", slack_error="not_authed")
     if prefix == "opsgenie":
         return vendor_error("opsgenie", 401, "Could not authenticate", request_id=request_id)
+    if prefix == "atlassian":
+        return gateway_error(401, "Unauthorized")
+    if prefix == "jira":
+        return vendor_error(
+            "jira", 401, "You are not authenticated. Authentication required to perform this operation."
+        )
     return vendor_error(prefix, 401, f"Could not authenticate (expected `Authorization: {scheme} <key>`)")
 
 
@@ -432,6 +470,10 @@ def _not_found(prefix: str, method: str, path: str, request_id: str) -> httpx.Re
         return vendor_error("slack", 404, "unknown_method", slack_error="unknown_method")
     if prefix == "opsgenie":
         return vendor_error("opsgenie", 404, f"No API found for {method} {path}", request_id=request_id)
+    if prefix == "atlassian":
+        return gateway_error(404, "Not Found")
+    if prefix == "jira":
+        return vendor_error("jira", 404, f"No resource at {method} {path}")
     return vendor_error(prefix, 404, "The requested resource could not be found.")
 
 
@@ -450,6 +492,8 @@ def _fault_response(prefix: str, fault: Fault, request_id: str) -> httpx.Respons
             )
         if prefix == "slack":
             return vendor_error("slack", status, "ratelimited", slack_error="ratelimited", headers=headers)
+        if prefix == "atlassian":
+            return gateway_error(status, "Rate limit exceeded", headers)
         message = "You are making too many requests! To avoid errors, we recommend you limit requests."
         return vendor_error(prefix, status, message, request_id=request_id, headers=headers)
     if prefix == "slack":
@@ -461,6 +505,8 @@ def _fault_response(prefix: str, fault: Fault, request_id: str) -> httpx.Respons
         503: "Service Unavailable",
         504: "Gateway Timeout",
     }.get(status, f"HTTP {status}")
+    if prefix == "atlassian":
+        return gateway_error(status, message)
     return vendor_error(prefix, status, message, request_id=request_id)
 
 

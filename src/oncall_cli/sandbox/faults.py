@@ -15,6 +15,7 @@ and `oncall sandbox serve --fail SPEC` (repeatable) parses the same with `parse_
     opsgenie:*=429:30                        always 429 with Retry-After / X-RateLimit-Period-In-Sec 30
     opsgenie:POST /v1/incidents/create#1=drop     the 1st create is applied, then the connection drops
     slack:chat.postMessage#1,3=drop:unsent   calls 1 and 3 fail to connect (never reach the emulator)
+    atlassian:*#1=503                        the 1st call of each JSM Operations operation: 503
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Literal
 from oncall_cli.errors import UsageError
 
 FaultKind = Literal["status", "latency", "drop"]
-SERVICES = ("opsgenie", "slack", "statuspage")
+SERVICES = ("opsgenie", "slack", "statuspage", "atlassian", "jira")
 
 
 @dataclass(frozen=True)

@@ -42,14 +42,19 @@ from oncall_cli.sandbox.base import (
     query_params,
     vendor_error,
 )
+from oncall_cli.sandbox.seed import (
+    OPSGENIE_SERVICES,
+    SCHEDULE_NAME,
+    SCHEDULE_TZ,
+    TEAM_NAME,
+    opsgenie_plan,
+    team_members,
+)
 from oncall_cli.scheduling.model import Override, Rotation, Shift
 from oncall_cli.scheduling.timeline import on_call_at, timeline
 
 ACCOUNT_NAME = "oncall-sandbox"
 MAX_USERS = 40
-SCHEDULE_NAME = "Engineering_schedule"
-TEAM_NAME = "Engineering"
-SCHEDULE_TZ = "America/New_York"
 MAX_LIMIT = 100
 _PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 
@@ -264,11 +269,9 @@ class OpsgenieEmulator:
         self, db: sqlite3.Connection, rng: random.Random, people: Sequence[SeedPerson], now: datetime
     ) -> None:
         self.set_pending_polls(db, 0)
-        user_ids: dict[str, str] = {}
+        plan = opsgenie_plan(rng, people, now)
         managers = {p.manager for p in people}
         for person in people:
-            uid = new_uuid(rng)
-            user_ids[person.email] = uid
             created = min(
                 datetime.combine(person.start_date - timedelta(days=14), time(14, 0), UTC),
                 now - timedelta(days=1),
@@ -276,7 +279,7 @@ class OpsgenieEmulator:
             self._insert_user(
                 db,
                 {
-                    "id": uid,
+                    "id": plan.user_ids[person.email],
                     "username": person.email,
                     "fullName": person.name,
                     "role": {"id": "", "name": "Admin" if person.email in managers else "User"},
@@ -292,32 +295,27 @@ class OpsgenieEmulator:
                     "createdAt": iso_z(created, millis=True),
                 },
             )
-        team_id = new_uuid(rng)
         members = [
             {
-                "user": {"id": user_ids[p.email], "username": p.email},
+                "user": {"id": plan.user_ids[p.email], "username": p.email},
                 "role": "admin" if p.email in managers else "user",
             }
-            for p in people
+            for p in team_members(people)
         ]
         db.execute(
             "INSERT INTO opsgenie_teams (id, name, data) VALUES (?, ?, ?)",
-            (team_id, TEAM_NAME, json_col({"description": "The engineering team", "members": members})),
+            (plan.team_id, TEAM_NAME, json_col({"description": "The engineering team", "members": members})),
         )
-        for name, description in (
-            ("Artsy", "artsy.net: website, apps and APIs"),
-            ("Gravity", "Core API"),
-            ("Metaphysics", "GraphQL gateway"),
-        ):
+        for (name, description), service_id in zip(OPSGENIE_SERVICES, plan.service_ids, strict=True):
             db.execute(
                 "INSERT INTO opsgenie_services (id, name, seq, data) VALUES (?, ?, ?, ?)",
                 (
-                    new_uuid(rng),
+                    service_id,
                     name,
                     next_seq(db, "opsgenie_service"),
                     json_col(
                         {
-                            "teamId": team_id,
+                            "teamId": plan.team_id,
                             "description": description,
                             "visibility": "TEAM_MEMBERS",
                             "tags": [],
@@ -325,53 +323,40 @@ class OpsgenieEmulator:
                     ),
                 ),
             )
-        schedule_id = new_uuid(rng)
         db.execute(
             "INSERT INTO opsgenie_schedules (id, name, data) VALUES (?, ?, ?)",
             (
-                schedule_id,
+                plan.schedule_id,
                 SCHEDULE_NAME,
                 json_col(
                     {
                         "description": "Two weekly rotations; handoffs Monday and Wednesday 11:00",
                         "timezone": SCHEDULE_TZ,
                         "enabled": True,
-                        "ownerTeam": {"id": team_id, "name": TEAM_NAME},
+                        "ownerTeam": {"id": plan.team_id, "name": TEAM_NAME},
                     }
                 ),
             ),
         )
-        # Only veterans rotate; recent hires and next month's hire are not scheduled yet.
-        today = now.date()
-        veterans = [p for p in people if (today - p.start_date).days > 90]
-        rng.shuffle(veterans)
-        half = (len(veterans) + 1) // 2
-        groups: list[list[SeedPerson | None]] = [list(veterans[:half]), list(veterans[half:])]
-        groups[1].insert(rng.randrange(len(groups[1]) + 1), None)
-        z = ZoneInfo(SCHEDULE_TZ)
-        local_now = now.astimezone(z)
-        for name, weekday, group in (("rot-a", 0, groups[0]), ("rot-b", 2, groups[1])):
-            days_back = (local_now.weekday() - weekday) % 7 + 7 * rng.randint(4, 8)
-            start_day = local_now.date() - timedelta(days=days_back)
-            start = datetime.combine(start_day, time(11, 0), z)
+        for rotation in plan.rotations:
             participants = [
                 {"type": "none"}
                 if p is None
-                else {"type": "user", "id": user_ids[p.email], "username": p.email}
-                for p in group
+                else {"type": "user", "id": plan.user_ids[p.email], "username": p.email}
+                for p in rotation.participants
             ]
             db.execute(
                 "INSERT INTO opsgenie_rotations (id, schedule_id, seq, data) VALUES (?, ?, ?, ?)",
                 (
-                    new_uuid(rng),
-                    schedule_id,
+                    rotation.id,
+                    plan.schedule_id,
                     next_seq(db, "opsgenie_rotation"),
                     json_col(
                         {
-                            "name": name,
-                            "startDate": iso_z(start),
-                            "type": "weekly",
-                            "length": 1,
+                            "name": rotation.name,
+                            "startDate": iso_z(rotation.start),
+                            "type": rotation.type,
+                            "length": rotation.length,
                             "participants": participants,
                         }
                     ),

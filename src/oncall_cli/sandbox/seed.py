@@ -1,4 +1,4 @@
-"""The sandbox's seed world: the engineers every service emulator knows, and the seeding of all three.
+"""The sandbox's seed world: the engineers every service emulator knows, and the seeding of all of them.
 
 Deterministic for one seed and one `now`, and relative to `now` so the demo always looks current:
 - 24 engineers (`first.last@example.com`) in US Eastern and other zones; each has a manager;
@@ -6,7 +6,13 @@ Deterministic for one seed and one `now`, and relative to `now` so the demo alwa
 - Opsgenie: team "Engineering", schedule "Engineering_schedule" (America/New_York) with running weekly
   rotations `rot-a` (Monday 11:00) and `rot-b` (Wednesday 11:00) of the veterans, one `none` placeholder,
   started some weeks before `now` (the recent and future hires are not in them yet); service "Artsy";
-- Slack and Statuspage: see their emulators (same people, same emails).
+- Slack and Statuspage: see their emulators (same people, same emails);
+- Jira site and JSM Operations (Atlassian): the same people as Atlassian accounts (`atlassian_account_id`),
+  the platform team "Engineering" with the Opsgenie team's members, and the schedule "Engineering_schedule"
+  whose rotations are a copy of Opsgenie's, as Atlassian's Opsgenie migration leaves them.
+
+The Opsgenie schedule is drawn once, by `opsgenie_plan`, from the Opsgenie stream: the Opsgenie emulator
+stores it, and the JSM emulator (whose `seed_stream` is "opsgenie") replays the same draws to copy it.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from oncall_cli.sandbox.base import SeedPerson, ServiceEmulator, new_id
+from oncall_cli.sandbox.base import SeedPerson, ServiceEmulator, new_id, new_uuid
 
 TEAM_SIZE = 24
 VETERANS = 17
@@ -24,6 +32,15 @@ RECENT_HIRES = 6
 DOMAIN = "example.com"
 DIRECTOR = f"cto@{DOMAIN}"
 """The managers' manager: outside the team, so every seed person has a manager."""
+TEAM_NAME = "Engineering"
+SCHEDULE_NAME = "Engineering_schedule"
+SCHEDULE_TZ = "America/New_York"
+OPSGENIE_SERVICES = (
+    ("Artsy", "artsy.net: website, apps and APIs"),
+    ("Gravity", "Core API"),
+    ("Metaphysics", "GraphQL gateway"),
+)
+"""The Opsgenie services of the seed: (name, description)."""
 
 _FIRST = ("Ada", "Grace", "Alan", "Barbara", "Dennis", "Edsger", "Frances", "Guido", "Hedy", "Ivan",
           "Joan", "Ken", "Linus", "Margaret", "Niklaus", "Radia", "Shafi", "Tim", "Ursula", "Vint",
@@ -71,8 +88,85 @@ def seed_people(rng: random.Random, today: date) -> list[SeedPerson]:
     return people
 
 
+def team_members(people: Sequence[SeedPerson]) -> list[SeedPerson]:
+    """The members of the seed's team "Engineering" (in Opsgenie and on the Atlassian platform): everyone."""
+    return list(people)
+
+
+@dataclass(frozen=True, slots=True)
+class SeedRotation:
+    """One rotation of the seed schedule, as Opsgenie holds it (`None` in `participants`: no-one)."""
+
+    id: str
+    """Opsgenie's rotation id (the JSM copy draws its own)."""
+    name: str
+    start: datetime
+    type: str
+    length: int
+    participants: tuple[SeedPerson | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OpsgeniePlan:
+    """The Opsgenie seed's ids and rotations, drawn from the Opsgenie stream in one fixed order."""
+
+    user_ids: dict[str, str]
+    """email -> Opsgenie user id."""
+    team_id: str
+    service_ids: tuple[str, ...]
+    """One per `OPSGENIE_SERVICES`, in order."""
+    schedule_id: str
+    rotations: tuple[SeedRotation, ...]
+
+
+def seed_rotations(rng: random.Random, people: Sequence[SeedPerson], now: datetime) -> list[SeedRotation]:
+    """The seed schedule's running weekly rotations `rot-a` (Monday 11:00) and `rot-b` (Wednesday 11:00).
+
+    Only veterans rotate (recent and future hires are not scheduled yet), split in two halves; `rot-b` has one
+    no-one placeholder; each started 4 to 8 weeks before `now`, in `SCHEDULE_TZ`.
+    """
+    today = now.date()
+    veterans = [p for p in people if (today - p.start_date).days > 90]
+    rng.shuffle(veterans)
+    half = (len(veterans) + 1) // 2
+    groups: list[list[SeedPerson | None]] = [list(veterans[:half]), list(veterans[half:])]
+    groups[1].insert(rng.randrange(len(groups[1]) + 1), None)
+    z = ZoneInfo(SCHEDULE_TZ)
+    local_now = now.astimezone(z)
+    rotations: list[SeedRotation] = []
+    for name, weekday, group in (("rot-a", 0, groups[0]), ("rot-b", 2, groups[1])):
+        days_back = (local_now.weekday() - weekday) % 7 + 7 * rng.randint(4, 8)
+        start_day = local_now.date() - timedelta(days=days_back)
+        start = datetime.combine(start_day, time(11, 0), z)
+        rotations.append(SeedRotation(new_uuid(rng), name, start, "weekly", 1, tuple(group)))
+    return rotations
+
+
+def opsgenie_plan(rng: random.Random, people: Sequence[SeedPerson], now: datetime) -> OpsgeniePlan:
+    """Every draw the Opsgenie seed makes up to its rotations, in order (ids of users, team, services and
+    schedule, then `seed_rotations`): from an rng in one state, the Opsgenie and JSM seeds get one
+    schedule."""
+    user_ids = {person.email: new_uuid(rng) for person in people}
+    team_id = new_uuid(rng)
+    service_ids = tuple(new_uuid(rng) for _ in OPSGENIE_SERVICES)
+    schedule_id = new_uuid(rng)
+    rotations = tuple(seed_rotations(rng, people, now))
+    return OpsgeniePlan(user_ids, team_id, service_ids, schedule_id, rotations)
+
+
+def atlassian_account_id(person: SeedPerson) -> str:
+    """The person's Atlassian account id (`712020:<uuid>`, the shape of today's account ids); derived from the
+    email alone, so the Jira site and JSM Operations agree without reading each other's tables."""
+    return "712020:" + new_uuid(random.Random(f"atlassian-account:{person.email.lower()}"))
+
+
 def seed_world(db: sqlite3.Connection, services: Sequence[ServiceEmulator], seed: int, now: datetime) -> None:
-    """Seed every service from one seed: the same people everywhere, each service its own rng stream."""
+    """Seed every service from one seed: the same people everywhere, each service its own rng stream.
+
+    A service's stream is named after its prefix, or after its `seed_stream` attribute when it has one (the
+    JSM emulator reads the Opsgenie stream to copy the Opsgenie schedule).
+    """
     people = seed_people(random.Random(f"people:{seed}"), now.date())
     for service in services:
-        service.seed(db, random.Random(f"{service.prefix}:{seed}"), people, now)
+        stream = str(getattr(service, "seed_stream", service.prefix))
+        service.seed(db, random.Random(f"{stream}:{seed}"), people, now)

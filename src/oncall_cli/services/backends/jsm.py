@@ -15,10 +15,10 @@ specifics stop here:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from oncall_cli.errors import ConfigError, NotFoundError, RejectedError
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         ScheduleTimeline,
     )
 
+T = TypeVar("T")
 SERVICE = "Jira Service Management"
 FACTS_PROPERTY = "oncall"
 """The Jira user property holding `{"start_date": "YYYY-MM-DD", "manager": email}` (docs/backends.md)."""
@@ -90,7 +91,9 @@ class JsmDirectory:
 
     def load(self, account_ids: Iterable[str]) -> None:
         """Read the accounts not seen yet, in bulk (one request per 50)."""
-        missing = sorted({a for a in account_ids if a} - set(self._by_id))
+        with self._lock:
+            known = set(self._by_id)
+        missing = sorted({a for a in account_ids if a} - known)
         if missing:
             self._remember(self.jira.bulk_users(account_ids=missing))
 
@@ -126,7 +129,7 @@ class JsmDirectory:
 
     def _team(self) -> str:
         if self._team_id is None:
-            teams = self.ops.list_teams()
+            teams = _on_site(self.ops, self.ops.list_teams)
             wanted = self.team_name.casefold()
             found = [t for t in teams if (t.team_name or "").casefold() == wanted]
             if not found:
@@ -227,7 +230,8 @@ class JsmSchedule:
         if self._schedule_id is not None:
             return
         wanted = self.schedule_name.casefold()
-        found = [s for s in self.ops.list_schedules(query=self.schedule_name) if s.name.casefold() == wanted]
+        listed = _on_site(self.ops, lambda: self.ops.list_schedules(query=self.schedule_name))
+        found = [s for s in listed if s.name.casefold() == wanted]
         if not found or not found[0].id:
             raise NotFoundError(
                 f"no Jira Service Management schedule named {self.schedule_name!r}",
@@ -293,17 +297,22 @@ class JsmSchedule:
         ]
 
     def timeline(self, start: datetime, end: datetime) -> list[Shift]:
-        """JSM's own effective timeline: it starts at the beginning of the day holding `date` (in the
-        schedule's zone), so ask from that day for enough whole days to pass `end`."""
+        """JSM's own effective timeline over the window Opsgenie's would cover (`start` plus whole days past
+        `end`), so both backends give the same shifts. JSM's window starts at the beginning of the day
+        holding `date` (in the schedule's zone): ask from that day and clip the periods to the window."""
         tz = ZoneInfo(self.timezone)
+        until = start + timedelta(days=max(1, -(-int((end - start).total_seconds()) // 86400)))
         day = start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-        days = max(1, -(-int((end - day).total_seconds()) // 86400))
+        days = max(1, -(-int((until - day).total_seconds()) // 86400))
         wire = self.ops.get_timeline(
             schedule_id=self.schedule_id, interval=days, interval_unit="days", date=day
         )
-        return self._shifts(wire, start, end, tz)
+        return self._shifts(wire, start.replace(microsecond=0), end, until.replace(microsecond=0), tz)
 
-    def _shifts(self, wire: ScheduleTimeline, start: datetime, end: datetime, tz: ZoneInfo) -> list[Shift]:
+    def _shifts(
+        self, wire: ScheduleTimeline, start: datetime, end: datetime, until: datetime, tz: ZoneInfo
+    ) -> list[Shift]:
+        """The periods that meet [start, end), clipped to [start, until], in the schedule's zone."""
         rotations = wire.final_timeline.rotations
         self.people.load(
             p.responder.id
@@ -323,8 +332,8 @@ class JsmSchedule:
                     Shift(
                         rotation=rotation.name or "",
                         user=user,
-                        start=period.start_date.astimezone(tz),
-                        end=period.end_date.astimezone(tz),
+                        start=max(period.start_date, start).astimezone(tz),
+                        end=min(period.end_date, until).astimezone(tz),
                         index=index,
                         override=(period.type == "override"),
                     )
@@ -407,6 +416,18 @@ class JsmSchedule:
 
     def delete_override(self, key: str) -> None:
         self.ops.delete_override(schedule_id=self.schedule_id, alias=key)
+
+
+def _on_site(ops: JsmOpsClient, call: Callable[[], T]) -> T:
+    """A list call, whose 404 can only mean the gateway knows no site with our cloud id."""
+    try:
+        return call()
+    except NotFoundError as exc:
+        raise ConfigError(
+            f"jsm.cloud_id: the Atlassian API knows no JSM Operations site with cloud id {ops.cloud_id!r}",
+            hint="Check jsm.cloud_id, or empty it (`oncall config set jsm.cloud_id ''`) to look it up from "
+            "jira.url again.",
+        ) from exc
 
 
 def _rotation_type(value: str) -> RotationType:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from oncall_cli.errors import ConfigError, NotFoundError, OncallError, PartialError, UsageError
+from oncall_cli.errors import ConfigError, NotFoundError, PartialError, UsageError
 from oncall_cli.services import incident_text as text
 from oncall_cli.services.context import Context
 from oncall_cli.services.incident.models import IncidentRef, SlackLinks, StatuspageLinks, StepView
@@ -370,36 +370,6 @@ def _partial(
     }
     # Not the cause's "... then run the command again": a second raise is a duplicate; resume finishes it.
     return PartialError(message, hint=text.resume_hint(first.error.hint, resume), details=details)
-
-
-class _Effects:
-    """Track the remote changes of a non-journaled command, to say what was done when one fails."""
-
-    def __init__(self, command: str) -> None:
-        self.command = command
-        self.done: list[str] = []
-        self.skipped: list[str] = []
-
-    def run(self, name: str, fn: Callable[[], bool], planned: Sequence[str]) -> None:
-        """`fn()` returns False when there was nothing to do (already done by an earlier run)."""
-        try:
-            changed = fn()
-        except OncallError as exc:
-            if not self.done:
-                raise
-            rest = [p for p in planned if p not in self.done and p not in self.skipped]
-            raise PartialError(
-                f"{self.command} stopped at {name}: {exc.message}. Done: {', '.join(self.done)}. "
-                f"Not done: {', '.join(rest)}.",
-                hint="Fix the cause, then run the same command again: finished changes are detected and "
-                "not repeated.",
-                details={
-                    "done": list(self.done),
-                    "not_done": rest,
-                    "failed": [{"step": name, "error": exc.to_dict()}],
-                },
-            ) from exc
-        (self.done if changed else self.skipped).append(name)
 
 
 # ---- checks before a raise creates anything -----------------------------------------------------------

@@ -1,9 +1,9 @@
 """The commands that change a live incident: `assign`, `responder add` and `stakeholder add`, `note`,
 `priority`, `status update` and `close`.
 
-They are not journaled: each tracks its remote changes (`_Effects`) and checks before each one whether an
-earlier run already made it, so running the same command again after a failure finishes the job without
-repeating what was done.
+They are not journaled: each tracks its remote changes (`services.steps.Steps`) and checks before each
+one whether an earlier run already made it, so running the same command again after a failure finishes
+the job without repeating what was done.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from oncall_cli.services.incident.common import (
     _check_thread,
     _check_url,
     _details,
-    _Effects,
     _find_statuspage,
     _mentions,
     _og,
@@ -51,6 +50,7 @@ from oncall_cli.services.incident_text import (
     Priority,
     PublicStatus,
 )
+from oncall_cli.services.steps import Steps
 
 if TYPE_CHECKING:
     from oncall_cli.clients.statuspage_models import Incident as SpIncident
@@ -86,7 +86,7 @@ def assign(
         plan.append(Change("opsgenie", "add details", ref_.number, dict(changes)))
         return DryRun(plan)
     og = _og(ctx)
-    effects = _Effects("assign")
+    effects = Steps("assign")
     since = ctx.now() - timedelta(hours=24)
 
     def timeline() -> bool:
@@ -133,7 +133,7 @@ def add_person(
     details = _details(inc)
     channel_id = details.get(D_CHANNEL_ID)
     og = _og(ctx)
-    effects = _Effects(f"{kind} add")
+    effects = Steps(f"{kind} add")
     if kind == "responder":
         planned = ["opsgenie.add_responder"] + (["slack.invite"] if channel_id else [])
     else:
@@ -234,7 +234,7 @@ def add_note(
         if slack and channel_id:
             plan.append(_post_change(_details(inc), text.note_message(note, when)))
         return DryRun(plan, warnings)
-    effects = _Effects("note")
+    effects = Steps("note")
 
     def timeline() -> bool:
         # The same text at the same time (or, without --at, within 10 minutes) is the same note.
@@ -302,7 +302,7 @@ def change_priority(
             warnings.append(f"incident #{ref_.number} is already {priority}")
         return DryRun(plan, warnings)
     og = _og(ctx)
-    effects = _Effects("priority")
+    effects = Steps("priority")
     statuspage: StatuspageLinks | None = None
 
     def impact() -> bool:
@@ -417,7 +417,7 @@ def status_update(
                 Change("opsgenie", "add details", ref_.number, {"keys": [D_STATUSPAGE, D_COMPONENTS]}),
             ]
         )
-    effects = _Effects("status update")
+    effects = Steps("status update")
     og = _og(ctx)
     result: StatuspageLinks | None = None
     by_id = {v: k for k, v in ids.items()}
@@ -532,7 +532,7 @@ def close_incident(
             plan.append(Change("slack", "reply in thread", thread, {"text": message}))
         return DryRun(plan, warnings)
     og = _og(ctx)
-    effects = _Effects("close")
+    effects = Steps("close")
 
     def close() -> bool:
         if inc.status == "closed":
