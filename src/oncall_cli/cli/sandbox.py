@@ -59,7 +59,9 @@ def status(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
 
 def serving_message(url: str) -> str:
     """What `sandbox serve` says once it is listening (never before: the host or port may be refused)."""
-    return f"sandbox serving on {url} (/opsgenie, /statuspage, /slack); Ctrl-C to stop"
+    return (
+        f"sandbox serving on {url} (/opsgenie, /atlassian, /jira, /statuspage, /slack); Ctrl-C to stop"
+    )
 
 
 @app.command("serve")
@@ -88,7 +90,8 @@ def serve(
     """Serve the emulator over HTTP for curl, a browser or another SDK (Ctrl-C stops it).
 
     Point the CLI at it with ONCALL_OPSGENIE_URL=http://127.0.0.1:8765/opsgenie,
-    ONCALL_STATUSPAGE_URL=http://127.0.0.1:8765/statuspage and ONCALL_SLACK_URL=http://127.0.0.1:8765/slack.
+    ONCALL_STATUSPAGE_URL=http://127.0.0.1:8765/statuspage and ONCALL_SLACK_URL=http://127.0.0.1:8765/slack;
+    for JSM, ONCALL_ATLASSIAN_API_URL=http://127.0.0.1:8765/atlassian and ONCALL_JIRA_URL=.../jira.
 
     Example: oncall sandbox serve --port 8765 --latency-ms 100
     """
