@@ -2,12 +2,13 @@
 
     python scripts/vendor_specs.py [SPECS_DIR]    # default: ../shared/specs, else /work/shared/specs
 
-Writes src/oncall_cli/sandbox/specs/{opsgenie,slack,statuspage,jsm-ops,jira}.json: only the operations the CLI
-uses, with every definition / parameter / response / component they reference, descriptions and examples
-dropped. The sandbox validates every request and response against these (oncall_cli/sandbox/validation.py),
-and tests/sandbox/test_validation.py checks that the vendored files equal a fresh `extract()`.
-(specs/atlassian-teams.json is not generated: the Teams public API has no spec file here; it is transcribed
-by hand from the public docs, see its `info.description`.)
+Writes src/oncall_cli/sandbox/specs/{opsgenie,slack,statuspage,jsm-ops,jira,jsm-servicedesk}.json: only the
+operations the CLI uses, with every definition / parameter / response / component they reference,
+descriptions and examples dropped. The sandbox validates every request and response against these
+(oncall_cli/sandbox/validation.py), and tests/sandbox/test_validation.py checks that the vendored files equal
+a fresh `extract()`. (specs/atlassian-teams.json and specs/jsm-incidents.json are not generated: the Teams
+public API and the JSM Incident API have no spec file here; they are transcribed by hand from the public
+docs, see their `info.description`.)
 
 Where the vendors' specs are silent or wrong, this script adds or patches, and marks each change with an
 `x-oncall-*` key so it never passes for the vendor's word:
@@ -28,7 +29,11 @@ Where the vendors' specs are silent or wrong, this script adds or patches, and m
   null ("Null if the type is `noone`", as the schema's own description says).
 - Jira platform: `GET /_edge/tenant_info` (the site's cloud id, documented in jira/SOURCE.md and
   jsm-ops/SOURCE.md, not in the platform spec) is added; per-operation security and `x-atlassian-*`
-  annotations are dropped.
+  annotations are dropped. The issue search is the enhanced `/rest/api/3/search/jql` (the spec marks
+  `/rest/api/3/search` deprecated); both priority lists are vendored (the spec marks both deprecated).
+- JSM service desk (jira/jsm-servicedesk.v3.json): vendored as is into jsm-servicedesk.json, which the
+  sandbox merges with jira.json (the Jira site serves both; they share one identical component,
+  JsonTypeBean).
 """
 
 from __future__ import annotations
@@ -170,6 +175,32 @@ JIRA_OPERATIONS: tuple[str, ...] = (
     "PUT /rest/api/3/user/properties/{propertyKey}",
     "DELETE /rest/api/3/user/properties/{propertyKey}",
     "GET /_edge/tenant_info",
+    # issues (sandbox/jira_issues.py)
+    "POST /rest/api/3/issue",
+    "GET /rest/api/3/issue/{issueIdOrKey}",
+    "PUT /rest/api/3/issue/{issueIdOrKey}",
+    "GET /rest/api/3/search/jql",
+    "POST /rest/api/3/search/jql",
+    "GET /rest/api/3/priority",
+    "GET /rest/api/3/priority/search",
+    "GET /rest/api/3/issue/{issueIdOrKey}/transitions",
+    "POST /rest/api/3/issue/{issueIdOrKey}/transitions",
+    "GET /rest/api/3/issue/{issueIdOrKey}/comment",
+    "POST /rest/api/3/issue/{issueIdOrKey}/comment",
+    "GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}",
+    "PUT /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}",
+    "DELETE /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}",
+    "POST /rest/api/3/issueLink",
+    "GET /rest/api/3/issueLinkType",
+    "GET /rest/api/3/project/{projectIdOrKey}",
+)
+
+JSM_SERVICEDESK_OPERATIONS: tuple[str, ...] = (
+    "GET /rest/servicedeskapi/servicedesk",
+    "GET /rest/servicedeskapi/servicedesk/{serviceDeskId}/requesttype",
+    "POST /rest/servicedeskapi/request",
+    "GET /rest/servicedeskapi/request/{issueIdOrKey}/comment",
+    "POST /rest/servicedeskapi/request/{issueIdOrKey}/comment",
 )
 
 _DROP_KEYS = {
@@ -911,6 +942,26 @@ def extract_jira(specs: Path) -> dict[str, Any]:
     return _drop_atlassian_annotations(_strip(out))  # type: ignore[no-any-return]
 
 
+def extract_jsm_servicedesk(specs: Path) -> dict[str, Any]:
+    full = json.loads((specs / "jira" / "jsm-servicedesk.v3.json").read_text())
+    chosen = _choose_oas3(full["paths"], JSM_SERVICEDESK_OPERATIONS)
+    closure = _closure(full, chosen)
+    out = {
+        "openapi": full["openapi"],
+        "info": {
+            "title": full["info"]["title"],
+            "version": full["info"]["version"],
+            "x-oncall-vendored": "subset of Atlassian's Jira Service Management service desk REST API "
+            "(shared/specs/jira/jsm-servicedesk.v3.json); served by the sandbox's Jira site with the "
+            "platform API; regenerate with scripts/vendor_specs.py",
+        },
+        "servers": [{"url": server["url"]} for server in full["servers"]],
+        "paths": chosen,
+        "components": _components(closure),
+    }
+    return _drop_atlassian_annotations(_strip(out))  # type: ignore[no-any-return]
+
+
 def extract(specs: Path) -> dict[str, dict[str, Any]]:
     """The vendored subsets (file name without `.json` -> document), built fresh from the full specs."""
     return {
@@ -919,6 +970,7 @@ def extract(specs: Path) -> dict[str, dict[str, Any]]:
         "statuspage": extract_statuspage(specs),
         "jsm-ops": extract_jsm_ops(specs),
         "jira": extract_jira(specs),
+        "jsm-servicedesk": extract_jsm_servicedesk(specs),
     }
 
 

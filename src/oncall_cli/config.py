@@ -123,6 +123,14 @@ def _as_backend(value: Any) -> str:
     return text
 
 
+def _as_priority_names(value: Any) -> str:
+    items = value if isinstance(value, list) else _as_str(value).split(",")
+    names = [str(v).strip() for v in items]
+    if len(names) != 5 or not all(names):
+        raise ValueError("expected five priority names for P1-P5, e.g. Highest,High,Medium,Low,Lowest")
+    return ",".join(names)
+
+
 def _as_priorities(value: Any) -> str:
     items = value if isinstance(value, list) else _as_str(value).split(",")
     names = [str(v).strip().upper() for v in items if str(v).strip()]
@@ -178,6 +186,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("jsm.cloud_id", "", _as_str, "ONCALL_JSM_CLOUD_ID", "site cloud id (looked up once when empty)"),
     Setting("jsm.org_id", "", _as_str, "ONCALL_JSM_ORG_ID", "Atlassian organisation id (team membership)"),
     Setting("jsm.team", "", help="the Atlassian team (default: opsgenie.team)"),
+    Setting("jira.followup_project", "", help="the Jira project of follow-up tickets (incident followup)"),
+    Setting("jsm.service_desk", "", help="the incidents' service desk, by project key or name"),
+    Setting("jsm.incident_type", "Incident", help="the request type incidents are raised with"),
+    Setting(
+        "jsm.priorities",
+        "Highest,High,Medium,Low,Lowest",
+        _as_priority_names,
+        help="the site's priority names for P1,P2,P3,P4,P5",
+    ),
     Setting("jsm.schedule", "", help="the JSM schedule (default: opsgenie.schedule's effective value)"),
     Setting("statuspage.url", "https://api.statuspage.io", _as_url, "ONCALL_STATUSPAGE_URL"),
     Setting("statuspage.page_id", "", _as_str, "ONCALL_STATUSPAGE_PAGE_ID"),

@@ -337,17 +337,18 @@ ON_CALL_CLIENTS = _ours(
 )
 ADAPTERS = {
     "oncall_cli.services.backends.opsgenie": _ours("clients.opsgenie", "clients.opsgenie_models"),
+    "oncall_cli.services.backends.opsgenie_incidents": _ours("clients.opsgenie", "clients.opsgenie_models"),
     "oncall_cli.services.backends.jsm": _ours("clients.jsm", "clients.jsm_models", "clients.jira",
                                               "clients.jira_models"),
 }
 STILL_OPSGENIE = frozenset(
     {
-        # Incidents reach Opsgenie directly until the incident-tracker port lands (the JSM incidents issue);
-        # `context` builds the clients the adapters get.
+        # `context` builds the clients the adapters get (for types only, and lazily).
         "oncall_cli.services.context",
-        "oncall_cli.services.reports",
-        *(m for m in KNOWN if m.startswith("oncall_cli.services.incident")),
     }
+)
+INCIDENT_USE_CASES = frozenset(
+    {"oncall_cli.services.reports", *(m for m in KNOWN if m.startswith("oncall_cli.services.incident."))}
 )
 
 
@@ -373,4 +374,14 @@ def test_the_schedule_use_cases_type_against_the_ports_only() -> None:
     found = [i for i in all_imports() if i.module in schedule_services and _in(i.target, *_ours("services"))]
     adapters = [i.describe() for i in found if _in(i.target, "oncall_cli.services.backends")]
     assert adapters == [], "use cases choose no adapter: Context.schedule_store() / Context.directory do"
+    assert any(i.target == "oncall_cli.services.ports" for i in found)
+
+
+def test_the_incident_use_cases_reach_the_tracker_through_the_port_only() -> None:
+    assert "oncall_cli.services.incident.raising" in INCIDENT_USE_CASES
+    found = [i for i in all_imports() if i.module in INCIDENT_USE_CASES]
+    vendors = [i.describe() for i in found if _in(i.target, *ON_CALL_CLIENTS)]
+    assert vendors == [], "the incident use cases speak to Context.incidents (IncidentTracker), not a client"
+    adapters = [i.describe() for i in found if _in(i.target, "oncall_cli.services.backends")]
+    assert adapters == [], "use cases choose no adapter: Context.incidents does"
     assert any(i.target == "oncall_cli.services.ports" for i in found)

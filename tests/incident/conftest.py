@@ -19,10 +19,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import explain
+from conftest import backend_flag, explain
 from oncall_cli.cli.main import app
+from oncall_cli.config import load_settings
 from oncall_cli.sandbox.emulator import Emulator
-from oncall_cli.services.context import Deps
+from oncall_cli.services.context import Context, Deps
+from oncall_cli.services.ports import TrackedIncident
 
 NOW = datetime(2025, 3, 5, 15, 0, tzinfo=UTC)
 """Wednesday 10:00 in New York."""
@@ -64,6 +66,12 @@ class Sandbox:
     clock: FakeClock
     tmp: Path
     extra: dict[str, Any] = field(default_factory=dict)
+    backend: str = "opsgenie"
+
+    @property
+    def number(self) -> str:
+        """The first incident's number as the tracker gives it: `1` on Opsgenie, the key `ITSM-1` on JSM."""
+        return "1" if self.backend == "opsgenie" else "ITSM-1"
 
     @property
     def state_dir(self) -> Path:
@@ -82,7 +90,7 @@ class Sandbox:
         )
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        argv = ["--sandbox", "--config", str(self.tmp / "config.toml"), *args]
+        argv = ["--sandbox", "--config", str(self.tmp / "config.toml"), *backend_flag(self.backend), *args]
         return CliRunner().invoke(app, argv, obj=self.deps(), input=input)
 
     def json(self, *args: str, code: int = 0) -> Any:
@@ -152,17 +160,24 @@ class Sandbox:
         )[0]["ts"]
         return f"https://sandbox.slack.com/archives/{channel}/p{parent.replace('.', '')}", channel, parent
 
-    def on_call(self) -> list[str]:
-        """Who the emulator says is on call now (the engineers `raise` must invite)."""
-        from oncall_cli.clients.opsgenie import OpsgenieClient
+    def context(self) -> Context:
+        """The services' context of this sandbox (same backend), to read back through the ports."""
+        settings = load_settings(
+            profile="sandbox", path=self.tmp / "config.toml", env={}, flags={"backend": self.backend}
+        )
+        return Context(settings, self.deps())
 
-        with self.emulator.client() as http:
-            client = OpsgenieClient(http, api_key="k", base_url="http://sandbox.oncall.invalid/opsgenie")
-            return list(
-                client.get_on_calls(
-                    identifier="Engineering_schedule", identifier_type="name", flat=True
-                ).usernames
-            )
+    def tracked(self) -> list[TrackedIncident]:
+        """Every incident, oldest first, as the tracker itself answers (Opsgenie, or JSM's Jira)."""
+        return self.context().incidents.between(None)
+
+    def entries(self, incident: TrackedIncident) -> list[str]:
+        """The texts of the incident's timeline on the tracker."""
+        return [item.text for item in self.context().incidents.timeline(incident) if not item.hidden]
+
+    def on_call(self) -> list[str]:
+        """Who the on-call service says is on call now (the engineers `raise` must invite)."""
+        return self.context().schedule_store().on_call()
 
 
 _COMMANDS: dict[int, Any] = {}
@@ -197,8 +212,8 @@ def emulator(clock: FakeClock) -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def sandbox(emulator: Emulator, clock: FakeClock, tmp_path: Path) -> Sandbox:
-    return Sandbox(emulator, clock, tmp_path)
+def sandbox(emulator: Emulator, clock: FakeClock, tmp_path: Path, backend: str) -> Sandbox:
+    return Sandbox(emulator, clock, tmp_path, backend=backend)
 
 
 @pytest.fixture

@@ -301,7 +301,7 @@ def test_assign_records_roles_in_the_timeline_and_details_and_posts_them_once(
     commander, comms = _emails(sandbox, 2)
     number = raised["incident"]["number"]
     data = sandbox.json("incident", "assign", number, "--commander", commander, "--comms", comms)
-    assert data["done"] == ["opsgenie.timeline_entry", "slack.post_roles", "opsgenie.details"]
+    assert data["done"] == ["tracker.timeline_entry", "slack.post_roles", "tracker.details"]
     incident = sandbox.incident(number)
     assert incident["extraProperties"]["commander"] == commander
     assert incident["extraProperties"]["comms"] == comms
@@ -327,12 +327,12 @@ def test_responder_add_pages_them_in_opsgenie_and_invites_them_once(
     [expert] = _emails(sandbox, 1)
     number = raised["incident"]["number"]
     data = sandbox.json("incident", "responder", "add", number, expert, "--note", "database expert")
-    assert data["done"] == ["opsgenie.add_responder", "slack.invite"]
+    assert data["done"] == ["tracker.add_responder", "slack.invite"]
     user_id = sandbox.emulator.query("SELECT id FROM opsgenie_users WHERE username = ?", (expert,))[0]["id"]
     assert {"type": "user", "id": user_id} in sandbox.incident(number)["responders"]
     assert sandbox.slack_id(expert) in sandbox.channel_members(raised["slack"]["channel_id"])
     again = sandbox.json("incident", "responder", "add", number, expert)
-    assert again["done"] == [] and set(again["skipped"]) == {"opsgenie.add_responder", "slack.invite"}
+    assert again["done"] == [] and set(again["skipped"]) == {"tracker.add_responder", "slack.invite"}
     assert [r["id"] for r in sandbox.incident(number)["responders"]].count(user_id) == 1
 
 
@@ -342,7 +342,7 @@ def test_stakeholder_add_records_them_without_paging_and_invites_them(
     [person] = _emails(sandbox, 1)
     number = raised["incident"]["number"]
     data = sandbox.json("incident", "stakeholder", "add", number, person)
-    assert data["done"] == ["opsgenie.timeline_entry", "slack.invite", "opsgenie.details"]
+    assert data["done"] == ["tracker.timeline_entry", "slack.invite", "tracker.details"]
     incident = sandbox.incident(number)
     assert incident["extraProperties"]["stakeholders"] == person
     assert incident["responders"] == []
@@ -358,7 +358,7 @@ def test_note_at_a_past_time_goes_in_the_timeline_and_the_channel_once(
     data = sandbox.json(
         "incident", "note", number, "Rolled back the 09:05 deploy", "--at", "09:20", "--slack"
     )
-    assert data["done"] == ["opsgenie.timeline_entry", "slack.post_note"]
+    assert data["done"] == ["tracker.timeline_entry", "slack.post_note"]
     [entry] = sandbox.timeline(raised["incident"]["id"])
     assert entry["eventTime"] == "2025-03-05T14:20:00.000Z"  # 09:20 in New York
     assert entry["description"]["content"] == "Rolled back the 09:05 deploy"
@@ -384,7 +384,7 @@ def test_priority_change_updates_opsgenie_statuspage_impact_and_tells_the_channe
         "statuspage.impact",
         "statuspage.components",
         "slack.post_priority",
-        "opsgenie.priority",
+        "tracker.priority",
     ]
     assert sandbox.incident(number)["priority"] == "P2"
     [sp] = sandbox.sp_incidents()
@@ -455,7 +455,7 @@ def test_status_update_opens_the_statuspage_incident_on_demand_and_links_it(sand
         "--component",
         "Website=partial_outage",
     )
-    assert data["done"] == ["statuspage.create_incident", "opsgenie.details"]
+    assert data["done"] == ["statuspage.create_incident", "tracker.details"]
     [sp] = sandbox.sp_incidents()
     assert sp["impact"] == "major" and sp["name"] == "Disruption affecting Website"
     assert sandbox.incident(number)["extraProperties"]["statuspage_incident_id"] == sp["id"]
@@ -593,7 +593,7 @@ def test_close_a_report_that_is_not_an_incident_with_the_friendly_reply_once(san
         "https://jira.example/X-1",
     )
     data = sandbox.json(*args)
-    assert data["done"] == ["opsgenie.close", "slack.reply_thread"] and data["warnings"] == []
+    assert data["done"] == ["tracker.close", "slack.reply_thread"] and data["warnings"] == []
     assert sandbox.incident(number)["status"] == "closed"
     replies = [
         t
@@ -640,7 +640,7 @@ def test_closing_two_reports_of_one_thread_replies_once_for_each(sandbox: Sandbo
             "--ticket",
             ticket,
         )
-        assert data["done"] == ["opsgenie.close", "slack.reply_thread"]
+        assert data["done"] == ["tracker.close", "slack.reply_thread"]
     replies = _close_replies(sandbox)
     assert len(replies) == 2
     assert "https://jira.example/X-1" in replies[0] and replies[0].endswith("incident #1)")
@@ -716,6 +716,7 @@ def test_show_gathers_roles_responders_timeline_channel_and_statuspage(
         "timeline",
         "details",
         "warnings",
+        "followups",
     }
     assert data["roles"] == {"commander": commander, "comms": None}
     assert data["responders"] == [expert]
@@ -772,7 +773,7 @@ def test_journal_shows_the_steps_of_each_run(sandbox: Sandbox, raised: dict[str,
     assert [s["name"] for s in raise_run["steps"]] == [s["name"] for s in raised["steps"]]
     assert all(s["status"] == "done" for s in raise_run["steps"])
     human = sandbox("incident", "journal")
-    assert human.exit_code == 0 and "opsgenie.create_incident" in human.stdout
+    assert human.exit_code == 0 and "tracker.create_incident" in human.stdout
 
 
 def test_resume_with_nothing_unfinished_says_so(sandbox: Sandbox, raised: dict[str, Any]) -> None:

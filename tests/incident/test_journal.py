@@ -115,6 +115,23 @@ def test_runs_are_found_by_incident_number_id_or_run_id_prefix_newest_first(jour
     assert journal.runs(profile="p", ref="99") == []
 
 
+def test_renamed_steps_keep_their_status_attempts_and_events(journal: Journal) -> None:
+    run = journal.start_run(workflow="raise", profile="p", message="m", params={})
+    StepRunner(journal, run).step("old.create", lambda again: {"id": "X1"})
+    other = journal.start_run(workflow="raise", profile="p", message="m", params={})
+    StepRunner(journal, other).step("old.create", lambda again: {"id": "X2"})
+
+    journal.rename_steps(run.id, {"old.create": "new.create"})
+    [record] = journal.steps(run.id)
+    assert (record.name, record.status, record.attempts) == ("new.create", "done", 1)
+    assert record.result == {"id": "X1"}
+    assert {e["step"] for e in journal.events(run.id)} == {None, "new.create"}
+    assert [s.name for s in journal.steps(other.id)] == ["old.create"]  # only the run asked for
+    calls: list[bool] = []
+    StepRunner(journal, run).step("new.create", lambda again: calls.append(again) or {"id": "again"})
+    assert calls == []
+
+
 def test_the_file_is_sqlite_with_the_documented_tables(journal: Journal) -> None:
     tables = {
         r[0]

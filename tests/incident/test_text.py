@@ -10,6 +10,7 @@ import pytest
 
 from oncall_cli.errors import UsageError
 from oncall_cli.services import incident_text as text
+from oncall_cli.services.backends.opsgenie_incidents import opsgenie_web_url
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2025, 3, 5, 15, 0, tzinfo=UTC)  # 10:00 in New York
@@ -69,7 +70,7 @@ def test_impact_and_component_status_follow_the_priority() -> None:
     ],
 )
 def test_the_opsgenie_web_link_is_derived_from_the_api_url(api: str, web: str) -> None:
-    assert text.opsgenie_web_url(api, "abc") == web
+    assert opsgenie_web_url(api, "abc") == web
 
 
 def test_channel_name_is_inc_number_and_a_slack_valid_slug() -> None:

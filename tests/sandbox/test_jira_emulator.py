@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from oncall_cli.sandbox.emulator import SANDBOX_CLOUD_ID, SANDBOX_ORG_ID, SANDBOX_TEAM_ID, Emulator
-from oncall_cli.sandbox.jira import OPERATIONS
+from oncall_cli.sandbox.jira import DIRECTORY_OPERATIONS, OPERATIONS
 from oncall_cli.sandbox.server import serve_in_thread
 from oncall_cli.sandbox.validation import Validator, load_vendored
 
@@ -310,7 +310,8 @@ def test_the_teams_spec_is_a_small_openapi_document_saying_where_it_comes_from()
     assert "not a vendor spec" in doc["info"]["description"].lower()
     assert len([op for item in doc["paths"].values() for op in item]) == 3
     merged = load_vendored("jira")
-    assert merged["info"]["x-oncall-merged"] == ["specs/jira.json", "specs/atlassian-teams.json"]
+    assert merged["info"]["x-oncall-merged"] == ["specs/jira.json", "specs/atlassian-teams.json",
+                                                 "specs/jsm-servicedesk.json"]
 
 
 def test_every_operation_the_emulator_serves_is_in_the_vendored_specs() -> None:
@@ -326,7 +327,7 @@ def test_every_call_is_validated_both_ways(emulator: Emulator, http: httpx.Clien
     test_user_property_set_replace_delete(emulator, http)
     test_team_members_add_and_remove(emulator, http)
     called = {c.operation for c in emulator.calls if c.service == "jira"}
-    assert called == set(OPERATIONS)
+    assert called == set(DIRECTORY_OPERATIONS)  # the issues': test_jira_issues_emulator.py
     for operation in called:
         assert ("jira", operation, "request") in emulator.validated, operation
         if operation.startswith(("PUT ", "DELETE ")):  # empty bodies: nothing to check

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from oncall_cli.cli.output import Output
+    from oncall_cli.services.context import Context
     from oncall_cli.services.incident import (
         ActionResult,
         DryRun,
@@ -72,7 +73,7 @@ def _render_dry_run(result: DryRun) -> Any:
     return render
 
 
-def _render_workflow(result: WorkflowResult) -> Any:
+def _render_workflow(result: WorkflowResult, tracker: str) -> Any:
     def render(console: Console) -> None:
         inc = result.incident
         verb = {"raise": "raised", "resolve": "resolved"}.get(result.workflow, result.workflow)
@@ -80,7 +81,7 @@ def _render_workflow(result: WorkflowResult) -> Any:
             console,
             f"[bold]Incident #{_esc(inc.number)}[/] {verb} ({_esc(inc.priority)}): {_esc(inc.message)}",
         )
-        _print(console, f"  Opsgenie:   {_esc(inc.url)}")
+        _print(console, f"  {_esc(tracker + ':'):<11} {_esc(inc.url)}")
         if result.slack.channel_id:
             name = f"#{result.slack.channel_name} " if result.slack.channel_name else ""
             _print(console, f"  Slack:      {_esc(name)}{_esc(result.slack.channel_url)}")
@@ -101,7 +102,7 @@ def _render_workflow(result: WorkflowResult) -> Any:
     return render
 
 
-def _show_workflow(out: Output, result: WorkflowResult | DryRun) -> None:
+def _show_workflow(out: Output, result: WorkflowResult | DryRun, context: Context) -> None:
     """Print a raise/resume/resolve result: the steps it ran, or the changes a dry run would make."""
     from oncall_cli.services.incident import DryRun
 
@@ -109,7 +110,7 @@ def _show_workflow(out: Output, result: WorkflowResult | DryRun) -> None:
     if isinstance(result, DryRun):
         out.result(result, _render_dry_run(result))
     else:
-        out.result(result, _render_workflow(result))
+        out.result(result, _render_workflow(result, context.incidents.service))
 
 
 def _render_action(verb: str, result: ActionResult) -> Any:
@@ -224,7 +225,7 @@ def raise_(
     with out.spinner("Raising the incident...") as spinner:
         confirm = None if json_mode else _confirm(spinner)
         result = raise_incident(context, request, dry_run=dry_run, confirm=confirm)
-    _show_workflow(out, result)
+    _show_workflow(out, result, context)
 
 
 @app.command("resume")
@@ -244,9 +245,10 @@ def resume(
     from oncall_cli.services.incident import resume as resume_run
 
     out = output(ctx, json_mode)
+    context = services(ctx)
     with out.spinner("Resuming..."):
-        result = resume_run(services(ctx), ref, dry_run=dry_run)
-    _show_workflow(out, result)
+        result = resume_run(context, ref, dry_run=dry_run)
+    _show_workflow(out, result, context)
 
 
 @app.command("journal")
@@ -431,16 +433,17 @@ def resolve(
     from oncall_cli.services.incident import resolve_incident
 
     out = output(ctx, json_mode)
+    context = services(ctx)
     with out.spinner("Resolving the incident..."):
         result = resolve_incident(
-            services(ctx),
+            context,
             ref,
             note=note,
             close_alerts=close_alerts,
             statuspage_message=statuspage_message,
             dry_run=dry_run,
         )
-    _show_workflow(out, result)
+    _show_workflow(out, result, context)
 
 
 @app.command("close")
@@ -521,12 +524,13 @@ def show(ctx: typer.Context, ref: IdArg, json_mode: JsonOpt = False) -> None:
     from oncall_cli.services.incident import show as show_incident
 
     out = output(ctx, json_mode)
-    detail = show_incident(services(ctx), ref)
+    context = services(ctx)
+    detail = show_incident(context, ref)
     _warnings(out, detail.warnings)
-    out.result(detail, _render_detail(detail))
+    out.result(detail, _render_detail(detail, context.incidents.service))
 
 
-def _render_detail(d: IncidentDetail) -> Any:
+def _render_detail(d: IncidentDetail, tracker: str) -> Any:
     def render(console: Console) -> None:
         inc = d.incident
         _print(
@@ -534,7 +538,7 @@ def _render_detail(d: IncidentDetail) -> Any:
             f"[bold]Incident #{_esc(inc.number)}[/] {_esc(inc.priority)} {_esc(inc.status)}: "
             f"{_esc(inc.message)}",
         )
-        _print(console, f"  Opsgenie:    {_esc(inc.url)}")
+        _print(console, f"  {_esc(tracker + ':'):<12} {_esc(inc.url)}")
         if d.description:
             _print(console, f"  Description: {_esc(d.description)}")
         _print(
@@ -560,6 +564,13 @@ def _render_detail(d: IncidentDetail) -> Any:
                 console,
                 f"  Statuspage:  {_esc(sp.url)} ({_esc(sp.status)}, impact {_esc(sp.impact)}) {_esc(parts)}",
             )
+        for ticket in d.followups:
+            done = " (done)" if ticket.done else ""
+            _print(
+                console,
+                f"  Follow-up:   {_esc(ticket.key)} {_esc(ticket.status)}{done} {_esc(ticket.summary)} "
+                f"{_esc(ticket.url)}",
+            )
         if d.timeline:
             _print(console, "[bold]Timeline[/] (UTC)")
             for item in d.timeline:
@@ -567,6 +578,51 @@ def _render_detail(d: IncidentDetail) -> Any:
                 _print(console, f"  {at}  {_esc(item.text)}")
 
     return render
+
+
+@app.command("followup")
+def followup(
+    ctx: typer.Context,
+    ref: IdArg,
+    summary: Annotated[
+        str, typer.Argument(metavar="SUMMARY", help="What needs doing, the ticket's summary.")
+    ],
+    project: Annotated[
+        str | None,
+        typer.Option("--project", help="The Jira project of the ticket (default: jira.followup_project)."),
+    ] = None,
+    issue_type: Annotated[str, typer.Option("--type", help="The ticket's issue type.")] = "Task",
+    dry_run: DryRunOpt = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """File a follow-up ticket in Jira and link it to the incident (on Opsgenie too: needs jira.url).
+
+    Running it again with the same summary creates no second ticket.
+
+    Example: oncall incident followup 42 "Fix the retry storm" --project SEARCH
+    """
+    from oncall_cli.services.incident.followups import followup as file_followup
+
+    out = output(ctx, json_mode)
+    result = file_followup(
+        services(ctx), ref, summary, project=project, issue_type=issue_type, dry_run=dry_run
+    )
+
+    def render(console: Console) -> None:
+        number = _esc(result.incident.number)
+        ticket = result.ticket
+        if result.dry_run:
+            for action in result.actions:
+                _print(console, f"would: {_esc(action)}")
+            if not result.actions and ticket:
+                _print(console, f"{_esc(ticket.key)} is already a follow-up of incident #{number}.")
+            return
+        if ticket is None:
+            return
+        what = "created and linked" if result.created else ("linked" if result.applied else "already linked")
+        _print(console, f"Follow-up {_esc(ticket.key)} {what} to incident #{number}: {_esc(ticket.url)}")
+
+    out.result(result.to_json(), render)
 
 
 @app.command("postmortem")

@@ -206,16 +206,19 @@ class HttpService:
         data: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
         allow_status: tuple[int, ...] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send one logical request, retrying per policy; raise an `OncallError` on failure.
 
         `allow_status` lists error statuses the caller handles itself (e.g. Opsgenie's 404 while an
-        asynchronous request is still being processed).
+        asynchronous request is still being processed). `headers` adds to the service's own (e.g. JSM's
+        `X-ExperimentalApi: opt-in` on a beta operation).
         """
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        headers = {"Accept": "application/json"}
+        extra = headers
+        headers = {"Accept": "application/json", **(extra or {})}
         if self._auth:
             headers["Authorization"] = self._auth
         rt = self.runtime

@@ -208,7 +208,23 @@ AUTH_SCHEMES: dict[str, str] = {
 """The `Authorization` scheme each vendor expects (Atlassian: Basic email:API token; any is accepted)."""
 
 _JSM_CODES = {400: "BAD_REQUEST", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT",
-              422: "UNPROCESSABLE_ENTITY", 429: "TOO_MANY_REQUESTS"}
+              412: "PRECONDITION_FAILED", 422: "UNPROCESSABLE_ENTITY", 429: "TOO_MANY_REQUESTS"}
+SERVICEDESK_PATH = "/rest/servicedeskapi/"
+"""The Jira site's service desk API: its errors are `{"errorMessage", "i18nErrorMessage"}`, not Jira's
+ErrorCollection (jsm-servicedesk.v3.json's ErrorResponse)."""
+
+
+def is_servicedesk(operation: str | None) -> bool:
+    """True for an operation of the service desk API ("POST /rest/servicedeskapi/request")."""
+    return operation is not None and operation.partition(" ")[2].startswith(SERVICEDESK_PATH)
+
+
+def servicedesk_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
+    """The service desk API's ErrorResponse: `{"errorMessage", "i18nErrorMessage": {"i18nKey", "parameters"}}`
+    (the i18n keys are the sandbox's own)."""
+    body = {"errorMessage": message,
+            "i18nErrorMessage": {"i18nKey": f"sd.sandbox.error.{status}", "parameters": []}}
+    return json_response(status, body, headers)
 
 
 def gateway_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
@@ -220,7 +236,7 @@ def gateway_error(status: int, message: str, headers: Mapping[str, str] | None =
 
 def vendor_error(service: str, status: int, message: str, *, errors: Mapping[str, str] | None = None,
                  request_id: str = "", headers: Mapping[str, str] | None = None,
-                 slack_error: str | None = None) -> httpx.Response:
+                 slack_error: str | None = None, operation: str | None = None) -> httpx.Response:
     """An error response in the vendor's own shape.
 
     - Opsgenie: `{"message", "took", "requestId"}` (+ `errors: {field: message}` on a 422).
@@ -230,7 +246,8 @@ def vendor_error(service: str, status: int, message: str, *, errors: Mapping[str
     - JSM Operations ("atlassian"): `{"errors": [{"title", "code"}]}`, one entry per field of `errors` (else
       one with `message`); `code` is the status's name (NOT_FOUND, UNPROCESSABLE_ENTITY...). The gateway's
       own answers are `gateway_error`.
-    - Jira ("jira"): `{"errorMessages": [message], "errors": {field: message}}` (ErrorCollection).
+    - Jira ("jira"): `{"errorMessages": [message], "errors": {field: message}}` (ErrorCollection); on a
+      service desk `operation` (`is_servicedesk`), the service desk API's `servicedesk_error` instead.
     """
     if service == "opsgenie":
         body: dict[str, Any] = {"message": message, "took": 0.0, "requestId": request_id}
@@ -246,6 +263,9 @@ def vendor_error(service: str, status: int, message: str, *, errors: Mapping[str
         titles = [f"{k}: {v}" if not v.startswith(k) else v for k, v in (errors or {}).items()] or [message]
         return json_response(status, {"errors": [{"title": t, "code": code} for t in titles]}, headers)
     if service == "jira":
+        if is_servicedesk(operation):
+            detail = "; ".join(f"{k}: {v}" for k, v in (errors or {}).items())
+            return servicedesk_error(status, f"{message} ({detail})" if detail else message, headers)
         return json_response(status, {"errorMessages": [message], "errors": dict(errors or {})}, headers)
     body = {"error": message, "message": message}
     if errors:

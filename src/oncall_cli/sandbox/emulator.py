@@ -2,9 +2,11 @@
 one SQLite database.
 
 `Emulator.handle(request)` routes by the first path segment (`/opsgenie`, `/slack`, `/statuspage`, and
-`/atlassian` for the api.atlassian.com gateway (JSM Operations at `/atlassian/jsm/ops/api/{cloudId}/v1/...`),
-`/jira` for a Jira site `https://<site>.atlassian.net` (`/jira/rest/api/3/...`, `/jira/_edge/tenant_info`,
-the Teams API at `/jira/gateway/api/public/teams/v1/...`)), checks
+`/atlassian` for the api.atlassian.com gateway (JSM Operations at `/atlassian/jsm/ops/api/{cloudId}/v1/...`,
+the JSM Incident API at `/atlassian/jsm/incidents/cloudId/{cloudId}/v1/...`), `/jira` for a Jira site
+`https://<site>.atlassian.net` (`/jira/rest/api/3/...`, the service desk API at
+`/jira/rest/servicedeskapi/...`, `/jira/_edge/tenant_info`, the Teams API at
+`/jira/gateway/api/public/teams/v1/...`)), checks
 the vendor's auth header scheme, applies injected faults, validates the request against the vendor's spec,
 lets the service emulator answer under the database lock, and validates the answer. `transport()` plugs it
 into an `httpx.Client`; `server.serve` exposes the same over real HTTP.
@@ -383,11 +385,12 @@ class Emulator:
     ) -> httpx.Response:
         scheme = AUTH_SCHEMES.get(prefix, "Bearer")
         if not has_auth(request, scheme):
-            return self._checked(prefix, operation, _unauthorized(prefix, scheme, request_id))
+            return self._checked(prefix, operation, _unauthorized(prefix, scheme, request_id, operation))
         if operation is None:
             return _not_found(prefix, method, path, request_id)
         if decision.status is not None:
-            return self._checked(prefix, operation, _fault_response(prefix, decision.status, request_id))
+            return self._checked(prefix, operation,
+                                 _fault_response(prefix, decision.status, request_id, operation))
         if self.validate:
             try:
                 self.validator.validate_request(prefix, operation, request)
@@ -451,7 +454,7 @@ def _maybe_json(value: Any) -> Any:
     return value
 
 
-def _unauthorized(prefix: str, scheme: str, request_id: str) -> httpx.Response:
+def _unauthorized(prefix: str, scheme: str, request_id: str, operation: str | None) -> httpx.Response:
     if prefix == "slack":
         return vendor_error("slack", 200, "not_authed", slack_error="not_authed")
     if prefix == "opsgenie":
@@ -460,7 +463,8 @@ def _unauthorized(prefix: str, scheme: str, request_id: str) -> httpx.Response:
         return gateway_error(401, "Unauthorized")
     if prefix == "jira":
         return vendor_error(
-            "jira", 401, "You are not authenticated. Authentication required to perform this operation."
+            "jira", 401, "You are not authenticated. Authentication required to perform this operation.",
+            operation=operation,
         )
     return vendor_error(prefix, 401, f"Could not authenticate (expected `Authorization: {scheme} <key>`)")
 
@@ -477,7 +481,7 @@ def _not_found(prefix: str, method: str, path: str, request_id: str) -> httpx.Re
     return vendor_error(prefix, 404, "The requested resource could not be found.")
 
 
-def _fault_response(prefix: str, fault: Fault, request_id: str) -> httpx.Response:
+def _fault_response(prefix: str, fault: Fault, request_id: str, operation: str | None) -> httpx.Response:
     status = fault.status
     headers: dict[str, str] = {}
     if status in (420, 429):
@@ -495,7 +499,8 @@ def _fault_response(prefix: str, fault: Fault, request_id: str) -> httpx.Respons
         if prefix == "atlassian":
             return gateway_error(status, "Rate limit exceeded", headers)
         message = "You are making too many requests! To avoid errors, we recommend you limit requests."
-        return vendor_error(prefix, status, message, request_id=request_id, headers=headers)
+        return vendor_error(prefix, status, message, request_id=request_id, headers=headers,
+                            operation=operation)
     if prefix == "slack":
         code = "service_unavailable" if status == 503 else "internal_error"
         return vendor_error("slack", status, code, slack_error=code)
@@ -507,7 +512,7 @@ def _fault_response(prefix: str, fault: Fault, request_id: str) -> httpx.Respons
     }.get(status, f"HTTP {status}")
     if prefix == "atlassian":
         return gateway_error(status, message)
-    return vendor_error(prefix, status, message, request_id=request_id)
+    return vendor_error(prefix, status, message, request_id=request_id, operation=operation)
 
 
 class EmulatorTransport(httpx.BaseTransport):

@@ -1,5 +1,7 @@
 """The Jira site emulator (prefix `jira` = `https://<site>.atlassian.net`): the user directory a JSM backend
-needs, per `jira-platform.v3.json`, plus the site's tenant info and the Atlassian Teams API members.
+needs, per `jira-platform.v3.json`, plus the site's tenant info and the Atlassian Teams API members; and the
+routes of its issues (jira_issues.py: the platform issue API, jira_search.py: the issue search) and of its
+service desk API (jira_servicedesk.py), which share this emulator's tables, seed and error rendering.
 
 - `GET /_edge/tenant_info` -> `{"cloudId": SANDBOX_CLOUD_ID}` (the id JSM Operations paths carry).
 - `GET /rest/api/3/myself`: the account whose email is the Basic credential's user name; any other
@@ -22,7 +24,8 @@ needs, per `jira-platform.v3.json`, plus the site's tenant info and the Atlassia
   `{"code", "message"}`. The seed team "Engineering" (`SANDBOX_TEAM_ID`, org `SANDBOX_ORG_ID`) has the
   Opsgenie team's members.
 - Errors are Jira's ErrorCollection `{"errorMessages": [...], "errors": {...}}`; a request Jira cannot use
-  is a 400 (the spec documents no 422).
+  is a 400 (the spec documents no 422). On `/rest/servicedeskapi/...` they are the service desk API's
+  `{"errorMessage", "i18nErrorMessage"}`; on the Teams API, `{"code", "message"}`.
 
 Accounts are `atlassian_account_id(person)` (seed.py): `712020:<uuid>`, derived from the email, so JSM
 Operations (sandbox/jsm.py) knows the same ids; it reads `jira_users` to check participants.
@@ -35,11 +38,9 @@ import binascii
 import json
 import random
 import sqlite3
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -48,13 +49,21 @@ from oncall_cli.sandbox.base import (
     SeedPerson,
     compile_template,
     from_json_col,
+    is_servicedesk,
     json_col,
     json_response,
     next_seq,
     parse_body,
+    servicedesk_error,
     vendor_error,
 )
 from oncall_cli.sandbox.emulator import SANDBOX_CLOUD_ID, SANDBOX_ORG_ID, SANDBOX_TEAM_ID
+from oncall_cli.sandbox.jira_http import Handler, JiraError, JiraRequest, basic_user, user_json
+from oncall_cli.sandbox.jira_issues import ROUTES as ISSUE_ROUTES
+from oncall_cli.sandbox.jira_issues import counts as issue_counts
+from oncall_cli.sandbox.jira_issues import create_issue_schema, seed_site
+from oncall_cli.sandbox.jira_search import ROUTES as SEARCH_ROUTES
+from oncall_cli.sandbox.jira_servicedesk import ROUTES as SERVICEDESK_ROUTES
 from oncall_cli.sandbox.seed import TEAM_NAME, atlassian_account_id, team_members
 
 PROPERTY_KEY = "oncall"
@@ -113,42 +122,8 @@ def account_exists(db: sqlite3.Connection, account_id: str) -> bool:
     return db.execute("SELECT 1 FROM jira_users WHERE account_id = ?", (account_id,)).fetchone() is not None
 
 
-class _Error(Exception):
-    """An error answer: Jira's ErrorCollection, or on a Teams API path `{"code", "message"}` (`code`)."""
-
-    def __init__(self, status: int, message: str, *, code: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-
-
-@dataclass
-class _Req:
-    ctx: Ctx
-    request: httpx.Request
-    match: dict[str, str]
-    body: Any
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        return self.ctx.db
-
-    def param(self, name: str) -> str | None:
-        value = self.request.url.params.get(name)
-        return None if value is None else str(value)
-
-    def int_param(self, name: str, default: int) -> int:
-        raw = self.param(name)
-        if raw is None or raw.strip() == "":
-            return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise _Error(400, f"The value '{raw}' is invalid for the parameter '{name}'.") from None
-
-
-Handler = Callable[["JiraEmulator", _Req], httpx.Response]
+_Error = JiraError
+_Req = JiraRequest
 
 _ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/_edge/tenant_info", "tenant_info"),
@@ -163,9 +138,15 @@ _ROUTES: list[tuple[str, str, str]] = [
     ("POST", _TEAMS + "/add", "add_members"),
     ("POST", _TEAMS + "/remove", "remove_members"),
 ]
-_COMPILED = [(m, t, compile_template(t), h) for m, t, h in _ROUTES]
-OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ROUTES)
-"""Every operation the emulator answers (names as in specs/jira.json and specs/atlassian-teams.json)."""
+DIRECTORY_OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ROUTES)
+"""The directory's own operations (tenant info, users, user properties, Teams API)."""
+_ALL: list[tuple[str, str, str | Handler]] = [
+    *_ROUTES, *ISSUE_ROUTES, *SEARCH_ROUTES, *SERVICEDESK_ROUTES,
+]
+_COMPILED = [(m, t, compile_template(t), h) for m, t, h in _ALL]
+OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ALL)
+"""Every operation the emulator answers (names as in specs/jira.json, specs/atlassian-teams.json and
+specs/jsm-servicedesk.json)."""
 
 
 class JiraEmulator:
@@ -177,6 +158,7 @@ class JiraEmulator:
 
     def create_schema(self, db: sqlite3.Connection) -> None:
         create_directory_schema(db)
+        create_issue_schema(db)
 
     def operation(self, method: str, path: str) -> str | None:
         for m, template, rx, _ in _COMPILED:
@@ -191,17 +173,30 @@ class JiraEmulator:
             return vendor_error("jira", 404, f"No resource at {request.method} {path}")
         found, template, name = route
         teams = template.startswith(_TEAMS)
+        # An error answer changes nothing, even when the handler found the problem after a first write.
+        ctx.db.execute("SAVEPOINT jira_request")
         try:
             try:
                 body = parse_body(request)
             except (ValueError, UnicodeDecodeError):
                 raise _Error(400, "The request body is not valid JSON.", code="BAD_REQUEST") from None
-            handler: Handler = getattr(type(self), "_h_" + name)
-            return handler(self, _Req(ctx, request, found.groupdict(), body))
+            req = _Req(ctx, request, found.groupdict(), body)
+            if isinstance(name, str):
+                answer: httpx.Response = getattr(self, "_h_" + name)(req)
+            else:
+                answer = name(req)
+            ctx.db.execute("RELEASE jira_request")
+            return answer
         except _Error as exc:
+            ctx.db.execute("ROLLBACK TO jira_request")
+            ctx.db.execute("RELEASE jira_request")
             if teams:
                 return json_response(exc.status, {"code": exc.code or "ERROR", "message": exc.message})
-            return vendor_error("jira", exc.status, exc.message)
+            if is_servicedesk(f"{request.method.upper()} {template}"):
+                return servicedesk_error(exc.status, exc.message)
+            # Jira's field errors come in `errors` with no message of their own.
+            return json_response(exc.status, {"errorMessages": [] if exc.errors else [exc.message],
+                                              "errors": exc.errors})
 
     def status(self, db: sqlite3.Connection) -> dict[str, Any]:
         def count(sql: str) -> int:
@@ -213,6 +208,7 @@ class JiraEmulator:
             "user_properties": count("SELECT COUNT(*) FROM jira_user_properties"),
             "teams": count("SELECT COUNT(*) FROM jira_teams"),
             "team_members": count("SELECT COUNT(*) FROM jira_team_members"),
+            **issue_counts(db),
         }
 
     # ---- seed ---------------------------------------------------------------------------------------
@@ -228,33 +224,13 @@ class JiraEmulator:
         )
         for person in team_members(people):
             self._add_member(db, SANDBOX_TEAM_ID, atlassian_account_id(person))
+        seed_site(db)
 
     # ---- helpers ------------------------------------------------------------------------------------
 
     @staticmethod
-    def _site(req: _Req) -> str:
-        url = req.request.url
-        return f"{url.scheme}://{url.netloc.decode('ascii')}/jira"
-
-    def _user_json(self, req: _Req, row: sqlite3.Row) -> dict[str, Any]:
-        data = from_json_col(row["data"])
-        account_id = row["account_id"]
-        initials = "".join(w[:1] for w in str(data["displayName"]).split()[:2]).upper() or "U"
-        avatars = {
-            size: f"https://avatar-management.sandbox.invalid/initials/{initials}.png?size={size[:2]}"
-            for size in ("16x16", "24x24", "32x32", "48x48")
-        }
-        return {
-            "self": f"{self._site(req)}/rest/api/3/user?accountId={quote(account_id)}",
-            "accountId": account_id,
-            "accountType": data.get("accountType", "atlassian"),
-            "emailAddress": row["email"],
-            "avatarUrls": avatars,
-            "displayName": data["displayName"],
-            "active": bool(data.get("active", True)),
-            "timeZone": data["timeZone"],
-            "locale": data.get("locale", "en_US"),
-        }
+    def _user_json(req: _Req, row: sqlite3.Row) -> dict[str, Any]:
+        return user_json(req.site, row)
 
     @staticmethod
     def _users(db: sqlite3.Connection) -> list[sqlite3.Row]:
@@ -308,7 +284,7 @@ class JiraEmulator:
         return json_response(200, {"cloudId": SANDBOX_CLOUD_ID})
 
     def _h_myself(self, req: _Req) -> httpx.Response:
-        email = _basic_user(req.request)
+        email = basic_user(req.request)
         row: sqlite3.Row | None = None
         if email:
             row = req.db.execute("SELECT * FROM jira_users WHERE email = ?", (email,)).fetchone()
@@ -489,16 +465,3 @@ def _matches(query: str, row: sqlite3.Row) -> bool:
         or name.startswith(query)
         or any(word.startswith(query) for word in name.split())
     )
-
-
-def _basic_user(request: httpx.Request) -> str | None:
-    """The user name (an email) of a Basic `Authorization` header, when it decodes."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
-    user, _, _ = decoded.partition(":")
-    return user or None

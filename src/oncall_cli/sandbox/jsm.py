@@ -1,4 +1,5 @@
-"""The JSM Operations emulator (prefix `atlassian` = the API gateway `https://api.atlassian.com`).
+"""The JSM Operations emulator (prefix `atlassian` = the API gateway `https://api.atlassian.com`), which also
+routes the gateway's JSM Incident API (`/jsm/incidents/cloudId/{cloudId}/v1/...`, jsm_incidents.py).
 
 Serves `/jsm/ops/api/{cloudId}/v1/...` as `jsm-ops-excerpt.openapi.yaml` describes it (specs/jsm-ops.json):
 schedules (list, get), rotations (list, create, get, update, delete), overrides (list, create, get, update,
@@ -63,6 +64,12 @@ from oncall_cli.sandbox.base import (
 )
 from oncall_cli.sandbox.emulator import SANDBOX_CLOUD_ID, SANDBOX_TEAM_ID
 from oncall_cli.sandbox.jira import account_exists, create_directory_schema
+from oncall_cli.sandbox.jira_issues import create_issue_schema
+from oncall_cli.sandbox.jsm_incidents import ROUTES as INCIDENT_ROUTES
+from oncall_cli.sandbox.jsm_incidents import Handler as IncidentHandler
+from oncall_cli.sandbox.jsm_incidents import counts as incident_counts
+from oncall_cli.sandbox.jsm_incidents import create_schema as create_incident_schema
+from oncall_cli.sandbox.jsm_incidents import handle as handle_incident
 from oncall_cli.sandbox.seed import (
     SCHEDULE_NAME,
     SCHEDULE_TZ,
@@ -155,9 +162,16 @@ _ROUTES: list[tuple[str, str, str]] = [
     ("GET", _SCHEDULE + "/next-on-calls", "get_next_on_calls"),
     ("GET", API + "/v1/teams", "list_teams"),
 ]
-_COMPILED = [(m, t, compile_template(t), h) for m, t, h in _ROUTES]
-OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ROUTES)
-"""Every operation the emulator answers (names as in specs/jsm-ops.json, after the `/jsm/ops` base)."""
+_IncidentRoute = tuple[IncidentHandler, bool]
+_ALL: list[tuple[str, str, str | _IncidentRoute]] = [
+    *_ROUTES, *((m, t, (h, experimental)) for m, t, h, experimental in INCIDENT_ROUTES),
+]
+_COMPILED = [(m, t, compile_template(t), h) for m, t, h in _ALL]
+OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ALL)
+"""Every operation the gateway answers (names as in specs/jsm-ops.json after its `/jsm/ops` base, and in
+specs/jsm-incidents.json after its `/jsm/incidents` base)."""
+SCHEDULE_OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ROUTES)
+"""JSM Operations' own operations (schedules, rotations, overrides, on-calls, teams)."""
 
 
 def _add_months(local: datetime, months: int) -> datetime:
@@ -202,6 +216,8 @@ class JsmEmulator:
     def create_schema(self, db: sqlite3.Connection) -> None:
         db.executescript(_SCHEMA)
         create_directory_schema(db)  # participants are checked against the site's accounts
+        create_issue_schema(db)  # the Incident API's incidents are the site's issues
+        create_incident_schema(db)
 
     def operation(self, method: str, path: str) -> str | None:
         for m, template, rx, _ in _COMPILED:
@@ -224,6 +240,9 @@ class JsmEmulator:
                 body = parse_body(request)
             except (ValueError, UnicodeDecodeError):
                 raise _Error(400, "The request body is not valid JSON") from None
+            if not isinstance(name, str):
+                incident_handler, experimental = name
+                return handle_incident(ctx, request, incident_handler, experimental, match, body)
             handler: Handler = getattr(type(self), "_h_" + name)
             return handler(self, _Req(ctx, request, match, body))
         except _Error as exc:
@@ -241,6 +260,7 @@ class JsmEmulator:
             "schedules": count("SELECT COUNT(*) FROM jsm_schedules"),
             "rotations": count("SELECT COUNT(*) FROM jsm_rotations"),
             "overrides": count("SELECT COUNT(*) FROM jsm_overrides"),
+            **incident_counts(db),
         }
 
     # ---- seed ---------------------------------------------------------------------------------------

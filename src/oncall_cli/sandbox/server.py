@@ -4,9 +4,11 @@
     http://127.0.0.1:8765/statuspage   ONCALL_STATUSPAGE_URL (the client appends /v1)
     http://127.0.0.1:8765/slack        ONCALL_SLACK_URL (methods at /slack/<method>)
     http://127.0.0.1:8765/atlassian    the api.atlassian.com gateway (JSM Operations at
-                                       /atlassian/jsm/ops/api/<SANDBOX_CLOUD_ID>/v1/...)
+                                       /atlassian/jsm/ops/api/<SANDBOX_CLOUD_ID>/v1/..., the JSM Incident API
+                                       at /atlassian/jsm/incidents/cloudId/<SANDBOX_CLOUD_ID>/v1/...)
     http://127.0.0.1:8765/jira         a Jira site https://<site>.atlassian.net (/jira/rest/api/3/...,
-                                       /jira/_edge/tenant_info, /jira/gateway/api/public/teams/v1/...)
+                                       /jira/rest/servicedeskapi/..., /jira/_edge/tenant_info,
+                                       /jira/gateway/api/public/teams/v1/...)
 
 Loopback only unless `allow_remote`: the sandbox accepts any key, so it must not face a network by accident.
 A "drop" fault closes the socket without an answer.

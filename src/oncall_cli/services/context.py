@@ -23,12 +23,14 @@ from oncall_cli.errors import ConfigError
 
 if TYPE_CHECKING:
     from oncall_cli.clients.jira import JiraClient
+    from oncall_cli.clients.jira_issues import JiraIssuesClient
     from oncall_cli.clients.jsm import JsmOpsClient
+    from oncall_cli.clients.jsm_incidents import JsmIncidentsClient
     from oncall_cli.clients.opsgenie import OpsgenieClient
     from oncall_cli.clients.slack import SlackClient
     from oncall_cli.clients.statuspage import StatuspageClient
     from oncall_cli.sandbox.emulator import Emulator
-    from oncall_cli.services.ports import Directory, ScheduleStore
+    from oncall_cli.services.ports import Directory, IncidentTracker, ScheduleStore, Tickets
 
 
 def _utcnow() -> datetime:
@@ -127,14 +129,41 @@ class Context:
 
     @cached_property
     def jira(self) -> JiraClient:
-        """The Jira site (`jira.url`): people, their properties, and (later) incidents as work items."""
+        """The Jira site (`jira.url`): people and their properties."""
         from oncall_cli.clients.jira import JiraClient
 
         return JiraClient(
             self.http,
             email=self._jsm_email(),
             api_token=self.secret("jsm"),
-            base_url=self._jira_url(),
+            base_url=self.jira_url,
+            runtime=self.runtime,
+        )
+
+    @cached_property
+    def jira_issues(self) -> JiraIssuesClient:
+        """The Jira site's work items: JSM incidents and follow-up tickets."""
+        from oncall_cli.clients.jira_issues import JiraIssuesClient
+
+        return JiraIssuesClient(
+            self.http,
+            email=self._jsm_email(),
+            api_token=self.secret("jsm"),
+            base_url=self.jira_url,
+            runtime=self.runtime,
+        )
+
+    @cached_property
+    def jsm_incidents(self) -> JsmIncidentsClient:
+        """The JSM Incident API (beta) on the Atlassian gateway: responders and stakeholders."""
+        from oncall_cli.clients.jsm_incidents import JsmIncidentsClient
+
+        return JsmIncidentsClient(
+            self.http,
+            email=self._jsm_email(),
+            api_token=self.secret("jsm"),
+            base_url=self.settings.text("atlassian.api_url"),
+            cloud_id=self.cloud_id,
             runtime=self.runtime,
         )
 
@@ -166,14 +195,16 @@ class Context:
             found = self.jira.tenant_info()
         except NotFoundError as exc:
             raise ConfigError(
-                f"jira.url: {self._jira_url()} has no Atlassian cloud id (/_edge/tenant_info not found)",
+                f"jira.url: {self.jira_url} has no Atlassian cloud id (/_edge/tenant_info not found)",
                 hint="Check jira.url: it is your site, https://<site>.atlassian.net.",
             ) from exc
         if not self.settings.sandbox:
             set_value(self.settings.path, self.settings.profile, "jsm.cloud_id", found)
         return found
 
-    def _jira_url(self) -> str:
+    @property
+    def jira_url(self) -> str:
+        """The Jira site (`jira.url`); a ConfigError saying how to set it when it is not set."""
         url = self.settings.text("jira.url").strip()
         if not url:
             raise ConfigError(
@@ -200,6 +231,20 @@ class Context:
         from oncall_cli.services.backends import open_directory
 
         return open_directory(self)
+
+    @cached_property
+    def incidents(self) -> IncidentTracker:
+        """Where the team's incidents are tracked: Opsgenie incidents, or JSM's Jira work items."""
+        from oncall_cli.services.backends import open_incidents
+
+        return open_incidents(self)
+
+    @cached_property
+    def tickets(self) -> Tickets:
+        """Follow-up tickets in Jira, on either backend."""
+        from oncall_cli.services.backends import open_tickets
+
+        return open_tickets(self)
 
     def schedule_store(self, name: str | None = None) -> ScheduleStore:
         """The profile's schedule (or the one named) on the on-call service; one store per name per run."""

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal, cast
-from urllib.parse import urlsplit
 
 from oncall_cli.errors import UsageError
 
@@ -47,8 +46,8 @@ COMPONENT_STATUSES: tuple[ComponentStatus, ...] = (
 PUBLIC_STATUSES: tuple[PublicStatus, ...] = ("investigating", "identified", "monitoring", "resolved")
 NEVER_PUBLIC: frozenset[str] = frozenset({"P4", "P5"})  # P5 is for practice; P4 is internal
 
-# Keys of the Opsgenie incident's details (extraProperties): the links between the three services live on
-# the incident itself, so any later command on any machine finds them.
+# The incident's links (`ports.LINK_KEYS`: Opsgenie incident details, a Jira issue property): the links
+# between the three services live on the incident itself, so any later command on any machine finds them.
 D_RUN = "oncall_run"
 D_THREAD = "slack_thread"
 D_CHANNEL_ID = "slack_channel_id"
@@ -58,6 +57,8 @@ D_COMPONENTS = "statuspage_components"
 D_COMMANDER = "commander"
 D_COMMS = "comms"
 D_STAKEHOLDERS = "stakeholders"
+D_POSTMORTEM = "postmortem"
+"""The postmortem's URL; its presence (or a `postmortem` tag) closes the follow-up."""
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
 CLOSE_WORDING = (
@@ -70,7 +71,7 @@ CLOSE_WORDING_NO_TICKET = (
     "the team PM about prioritization."
 )
 CLOSE_NOTE_PREFIX = "Not an incident: "
-"""How the Opsgenie note of `oncall incident close` starts (the handoff report tells these apart)."""
+"""How the tracker's note of `oncall incident close` starts (the handoff report tells these apart)."""
 
 
 # ---- priorities ----------------------------------------------------------------------------------------
@@ -111,21 +112,6 @@ def is_public(priority: str, setting: str) -> bool:
 # ---- links ---------------------------------------------------------------------------------------------
 
 
-def opsgenie_web_url(api_url: str, incident_id: str) -> str:
-    """The incident's page for people, from the API base URL: the ONE place this mapping lives.
-
-    `api.opsgenie.com` -> `app.opsgenie.com`, `api.eu.opsgenie.com` -> `app.eu.opsgenie.com` (any
-    `api.<x>.opsgenie.com` -> `app.<x>.opsgenie.com`); another host (the sandbox) keeps its own base.
-    """
-    parts = urlsplit(api_url)
-    host = (parts.hostname or "").lower()
-    if host.startswith("api.") and (host == "api.opsgenie.com" or host.endswith(".opsgenie.com")):
-        base = f"https://app.{host[4:]}"
-    else:
-        base = api_url.rstrip("/")
-    return f"{base}/incident/detail/{incident_id}"
-
-
 def slack_channel_url(channel_id: str) -> str:
     return f"https://slack.com/app_redirect?channel={channel_id}"
 
@@ -162,15 +148,20 @@ def channel_candidates(base: str, count: int = 10) -> list[str]:
     return [base] + [with_suffix(base, n) for n in range(2, count + 1)]
 
 
-# ---- Opsgenie texts ------------------------------------------------------------------------------------
+# ---- tracker texts -------------------------------------------------------------------------------------
 
 
 def description(text: str | None, thread_url: str | None) -> str | None:
-    """The Opsgenie description: the given text, plus the #incidents thread link when there is one."""
+    """The incident's description: the given text, plus the #incidents thread link when there is one."""
     parts = [text.strip()] if text and text.strip() else []
     if thread_url:
         parts.append(f"#incidents thread: {thread_url}")
     return "\n\n".join(parts) or None
+
+
+def purpose(tracker: str, number: str, url: str) -> str:
+    """The incident channel's purpose: `Opsgenie incident #42: <its page>`."""
+    return f"{tracker} incident #{number}: {url}"
 
 
 def roles_entry(commander: str | None, comms: str | None) -> str:
@@ -245,6 +236,10 @@ class OpeningInfo:
     not_in_slack: Sequence[str] = ()
     commander: str | None = None
     comms: str | None = None
+    tracker: str = "Opsgenie"
+    """The tracker's name (`IncidentTracker.service`); `opsgenie_url` is the incident's page there."""
+    followups: Sequence[tuple[str, str, str, str]] = ()
+    """Filed follow-up tickets: (key, summary, status, url)."""
 
 
 def opening_marker(number: str) -> str:
@@ -256,7 +251,7 @@ def opening_message(info: OpeningInfo) -> str:
     lines = [
         f"{opening_marker(info.number)}: *{info.message}*",
         f"*Priority:* {priority_label(info.priority)}",
-        f"*Opsgenie:* {info.opsgenie_url}",
+        f"*{info.tracker}:* {info.opsgenie_url}",
     ]
     if info.public:
         lines.append(f"*Statuspage:* {info.statuspage_url or 'being opened (link follows here)'}")
@@ -343,12 +338,12 @@ def close_reply(number: str, reason: str, ticket: str | None) -> str:
 
 
 def close_note(reason: str, ticket: str | None) -> str:
-    """The Opsgenie note of the close."""
+    """The tracker's note of the close."""
     return f"{CLOSE_NOTE_PREFIX}{reason.strip()}" + (f" (ticket {ticket})" if ticket else "")
 
 
 def is_close_note(note: str | None) -> bool:
-    """Whether an Opsgenie note is the one `oncall incident close` writes (closed as not an incident)."""
+    """Whether a note is the one `oncall incident close` writes (closed as not an incident)."""
     return (note or "").startswith(CLOSE_NOTE_PREFIX)
 
 
@@ -548,6 +543,10 @@ class PostmortemInput:
     responders: Sequence[str] = ()
     timeline: Sequence[TimelineLine] = field(default_factory=tuple)
     generated_at: datetime | None = None
+    tracker: str = "Opsgenie"
+    """The tracker's name (`IncidentTracker.service`); `opsgenie_url` is the incident's page there."""
+    followups: Sequence[tuple[str, str, str, str]] = ()
+    """Filed follow-up tickets: (key, summary, status, url)."""
 
 
 def _cell(text: str) -> str:
@@ -592,7 +591,7 @@ def postmortem_markdown(data: PostmortemInput) -> str:
         "|---|---|",
         f"| Priority | {priority_label(data.priority)} |",
         f"| Status | {data.status} |",
-        f"| Opsgenie | {data.opsgenie_url} |",
+        f"| {_cell(data.tracker)} | {data.opsgenie_url} |",
     ]
     if data.channel:
         out.append(f"| Slack | {_cell(data.channel)} |")
@@ -638,6 +637,8 @@ def postmortem_markdown(data: PostmortemInput) -> str:
         "",
         "| Action | Owner | Ticket | Due |",
         "|---|---|---|---|",
+        *(f"| {_cell(summary)} | | [{key}]({url}) ({_cell(status)}) | |" for key, summary, status, url in
+          data.followups),
         f"| {todo} | | | |",
         "",
     ]

@@ -232,6 +232,25 @@ class Journal:
                 (incident_id, incident_number, self._stamp(), run_id),
             )
 
+    def rename_steps(self, run_id: str, names: Mapping[str, str]) -> None:
+        """Give a run's steps (and their events) the names this version calls them by (`old -> new`), so a
+        run journaled by an earlier version resumes without repeating its finished steps."""
+        if not names:
+            return
+        marks = ", ".join("?" for _ in names)
+        with self._lock:
+            found = self._db.execute(
+                f"SELECT COUNT(*) FROM steps WHERE run_id = ? AND name IN ({marks})", (run_id, *names)
+            ).fetchone()[0]
+        if not found:
+            return
+        with self._tx() as db:
+            for old, new in names.items():
+                db.execute(
+                    "UPDATE OR IGNORE steps SET name = ? WHERE run_id = ? AND name = ?", (new, run_id, old)
+                )
+                db.execute("UPDATE events SET step = ? WHERE run_id = ? AND step = ?", (new, run_id, old))
+
     def set_status(self, run_id: str, status: RunStatus, error: Mapping[str, Any] | None = None) -> None:
         with self._tx() as db:
             db.execute(
@@ -249,14 +268,17 @@ class Journal:
         statuses: tuple[str, ...] | None = None,
         limit: int = 50,
     ) -> list[Run]:
-        """Runs of this profile, newest first; `ref` matches the incident number, the incident id, or a
-        run id (prefix)."""
+        """Runs of this profile, newest first; `ref` matches the incident number (a Jira key in any case, or
+        just its number: `ITSM-30`, `itsm-30`, `30`), the incident id, or a run id (prefix)."""
         sql = "SELECT * FROM runs WHERE profile = ?"
         args: list[Any] = [profile]
         if ref:
             key = ref.strip().lstrip("#")
-            sql += " AND (incident_number = ? OR incident_id = ? OR id LIKE ?)"
-            args += [key, key, f"{key}%"]
+            sql += (
+                " AND (incident_number = ? COLLATE NOCASE OR incident_id = ? OR id LIKE ?"
+                " OR (? NOT GLOB '*[^0-9]*' AND incident_number LIKE '%-' || ?))"
+            )
+            args += [key, key, f"{key}%", key, key]
         if workflow:
             sql += " AND workflow = ?"
             args.append(workflow)

@@ -8,7 +8,8 @@ usernames are emails; JSM participants are Atlassian accountIds). A `none` place
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
@@ -17,8 +18,6 @@ from oncall_cli.scheduling.model import Engineer, Override, Rotation, Shift
 UNKNOWN_START = date(1970, 1, 1)
 """The start date of a person whose service keeps none (read as a veteran)."""
 
-BACKENDS: tuple[str, ...] = ("opsgenie", "jsm")
-"""The values of the `backend` setting."""
 
 
 class ScheduleStore(Protocol):
@@ -103,3 +102,196 @@ class Directory(Protocol):
     def delete_action(self, email: str, *, question: bool = False) -> str:
         """What `delete` does, for plans and the confirmation prompt (`question`)."""
         ...
+
+
+# ---- incidents ------------------------------------------------------------------------------------------
+
+LINK_KEYS: tuple[str, ...] = (
+    "oncall_run",
+    "slack_thread",
+    "slack_channel_id",
+    "slack_channel",
+    "statuspage_incident_id",
+    "statuspage_components",
+    "commander",
+    "comms",
+    "stakeholders",
+    "postmortem",
+    "followups",
+)
+"""What an incident carries for the workflow (`TrackedIncident.links`): the run that raised it (for
+`resume`), the Slack thread and channel, the Statuspage incident and its components, the roles, the
+stakeholders, the postmortem and the follow-up tickets. Opsgenie keeps them in incident details, JSM in one
+Jira issue property."""
+
+
+@dataclass(frozen=True)
+class TrackedIncident:
+    """An incident as the use cases see it, whatever tracks it.
+
+    `id` is the tracker's own id (Opsgenie's incident id, the Jira issue id); `number` is what people type
+    and read (Opsgenie's tinyId `42`, the Jira issue key `ITSM-30`). `status` is normalised to `open`,
+    `resolved` or `closed` (`closed`: ended as not an incident). `priority` is P1-P5.
+    """
+
+    id: str
+    number: str
+    url: str
+    message: str
+    priority: str
+    status: str
+    created_at: datetime | None
+    updated_at: datetime | None = None
+    description: str | None = None
+    links: Mapping[str, str] = field(default_factory=dict)
+    """The LINK_KEYS the incident holds; a tracker may hold more (Opsgenie: every incident detail, which
+    `incident show` prints)."""
+    responders: tuple[str, ...] = ()
+    """Who the tracker pages for the incident, as it names them without further reads: an email, else the
+    tracker's own id for the person (what `check_user` returns); a team by its name (`responder_names`
+    reads the names for people)."""
+    tags: frozenset[str] = frozenset()
+    """The incident's tags (Opsgenie tags, Jira labels); a `postmortem` tag marks the postmortem done."""
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One note or timeline entry of an incident; `at` is when it says it happened (a back-dated entry's
+    time, else when it was written)."""
+
+    at: datetime | None
+    text: str
+    kind: str = "entry"
+    """What the tracker calls it (Opsgenie's entry type, "note" for a note); `incident show` prints it."""
+    hidden: bool = False
+    """Hidden from people by the tracker (Opsgenie's hidden entries): `incident show` leaves it out, but it
+    still counts as written (a re-run does not write it again) and as a response (the SLO report)."""
+
+
+class IncidentTracker(Protocol):
+    """Where incidents are tracked: Opsgenie incidents, or Jira work items of Jira Service Management.
+
+    Every write is done when the call returns (Opsgenie's "202, then poll the request" stays inside the
+    adapter). Refs are what users type: a number (`42`, `ITSM-30`, `itsm-30`, `30`) or the tracker's id.
+    """
+
+    service: str
+    """The tracker's name for messages: "Opsgenie", "Jira Service Management"."""
+
+    def check_service(self, name: str | None) -> tuple[str, str]:
+        """The impacted service (Opsgenie) or incident request type (JSM) an incident will be raised on,
+        checked before anything is created; a clear error naming the setting when it does not exist.
+        Returns (what `open` takes as `service`, its name for people)."""
+        ...
+
+    def check_user(self, email: str, flag: str) -> str:
+        """The tracker's own id for the person (as `TrackedIncident.responders` may name them);
+        NotFoundError (exit 5) naming `flag` when the tracker knows no such person."""
+        ...
+
+    def open(
+        self,
+        *,
+        message: str,
+        description: str | None,
+        priority: str,
+        service: str,
+        responders: Sequence[str],
+        links: Mapping[str, str],
+    ) -> TrackedIncident:
+        """Create the incident, with its links already set (so `find_by_run` finds it at once)."""
+        ...
+
+    def complete(
+        self, incident: TrackedIncident, *, priority: str, responders: Sequence[str], links: Mapping[str, str]
+    ) -> TrackedIncident:
+        """Finish what an interrupted `open` may have left undone, for `resume` (safe to repeat). Opsgenie's
+        create is one request, so nothing is ever left; JSM's is several (request, priority, links,
+        responders)."""
+        ...
+
+    def get(self, ref: str) -> TrackedIncident: ...
+    def since(self, start: datetime | None, status: str | None = None) -> Iterator[TrackedIncident]:
+        """Incidents created at or after `start` (None: all), optionally by status, newest first."""
+        ...
+
+    def between(
+        self, start: datetime | None, end: datetime | None = None, status: str | None = None
+    ) -> list[TrackedIncident]:
+        """Incidents created in [start, end) (None: no bound), optionally by status, oldest first: every
+        page read (the reports)."""
+        ...
+
+    def find_by_run(self, run_id: str, since: datetime, message: str | None = None) -> TrackedIncident | None:
+        """The incident a raise run created since `since` (its `oncall_run` link), for `resume` after a
+        crash. Where the tracker's list leaves the links out, an incident with this `message` whose links
+        name this run or none."""
+        ...
+
+    def set_links(self, incident: TrackedIncident, links: Mapping[str, str]) -> None:
+        """Merge links into the incident's (a value "" removes the key)."""
+        ...
+
+    def timeline(self, incident: TrackedIncident) -> list[TimelineItem]:
+        """The timeline entries (what `add_entry` writes), hidden ones included."""
+        ...
+
+    def notes(self, incident: TrackedIncident) -> list[TimelineItem]:
+        """The incident's notes apart from its timeline (Opsgenie's incident notes, where the resolve and
+        close notes go); a tracker that keeps everything on the timeline returns []."""
+        ...
+
+    def responder_names(self, incident: TrackedIncident, warnings: list[str]) -> list[str]:
+        """Who is paged, as people know them (emails; a team by its name), reading the people the incident
+        names only by id; one that cannot be read stays an id, with a line appended to `warnings`."""
+        ...
+
+    def add_entry(self, incident: TrackedIncident, text: str, at: datetime | None = None) -> None:
+        """A timeline note; `at` back-dates it where the tracker can, else writes the time into the text."""
+        ...
+
+    def set_priority(self, incident: TrackedIncident, priority: str) -> None: ...
+    def add_responder(self, incident: TrackedIncident, email: str, note: str | None) -> None: ...
+    def add_stakeholder(self, incident: TrackedIncident, email: str) -> None: ...
+    def start_work(self, incident: TrackedIncident) -> None:
+        """The incident is being fixed (a commander was named): JSM moves it to its in-progress status;
+        Opsgenie has no such status (a no-op)."""
+        ...
+
+    def resolve(self, incident: TrackedIncident, note: str) -> None: ...
+    def close(self, incident: TrackedIncident, note: str) -> None:
+        """End it as not an incident (JSM: a canceled status where the workflow has one)."""
+        ...
+
+    def link_followup(self, incident: TrackedIncident, ticket: Ticket) -> None:
+        """Link a follow-up ticket to the incident (its `followups` link, plus an issue link on JSM or a
+        timeline note on Opsgenie); safe to repeat."""
+        ...
+
+    def close_alerts(self, incident: TrackedIncident, note: str) -> list[str]:
+        """Close the alerts that raised or joined the incident (`resolve --close-alerts`), with `note`;
+        safe to repeat. Returns what was closed, in the tracker's terms (for the journal)."""
+        ...
+
+
+# ---- follow-up tickets ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A follow-up ticket: its key (`SEARCH-12`), link, summary and workflow status (`done`: finished)."""
+
+    key: str
+    url: str
+    summary: str
+    status: str
+    done: bool = False
+
+
+class Tickets(Protocol):
+    """Where follow-up work is filed (Jira, on either backend)."""
+
+    def check(self, project: str, issue_type: str) -> None: ...
+    def get(self, key: str) -> Ticket: ...
+    def find(self, project: str, summary: str, since: datetime | None) -> Ticket | None: ...
+    def create(self, project: str, issue_type: str, summary: str, description: str) -> Ticket: ...

@@ -1,13 +1,14 @@
 """The two reports: the handoff after stand-up, and the acknowledgement SLO.
 
-Both read Opsgenie (incidents, their notes and timeline entries, the schedule timeline and users) with the
-reads that do not depend on each other run concurrently; the judging and sorting is done by the pure core
-in `scheduling/slo.py`. Only `handoff --post` writes, and it is safe to repeat: a report already posted for
-the same shift (same first line) is not posted again.
+Both read the incident tracker (`Context.incidents`: incidents, their notes and timeline entries) and the
+on-call schedule (its timeline and people), with the reads that do not depend on each other run
+concurrently; the judging and sorting is done by the pure core in `scheduling/slo.py`. Only
+`handoff --post` writes, and it is safe to repeat: a report already posted for the same shift (same first
+line) is not posted again.
 
-Links between services are read from the incident's details, as the incident workflow writes them
+Links between services are read from the incident's links, as the incident workflow writes them
 (`services/incident_text.py`): `slack_channel_id`, `statuspage_incident_id`, `commander`, `comms`,
-`resolved_at`. A postmortem counts as done when the incident has a `postmortem` detail (its URL) or a
+`resolved_at`. A postmortem counts as done when the incident has a `postmortem` link (its URL) or a
 `postmortem` tag. An incident closed with `oncall incident close` (its note starts "Not an incident: ") was
 never an incident: the handoff lists it apart from the resolved ones, with no follow-up.
 """
@@ -25,25 +26,25 @@ from oncall_cli.errors import OncallError, UsageError
 from oncall_cli.scheduling import slo
 from oncall_cli.scheduling.model import Engineer, Shift, zone
 from oncall_cli.services.context import Context
+from oncall_cli.services.incident.followups import followup_json, followups_of, linked_keys
 from oncall_cli.services.incident_text import (
     D_CHANNEL,
     D_CHANNEL_ID,
     D_COMMANDER,
     D_COMMS,
+    D_POSTMORTEM,
     D_STATUSPAGE,
     is_close_note,
-    opsgenie_web_url,
     resolution_entry,
     statuspage_url,
 )
 from oncall_cli.services.oncall import pool_map, read_people, read_timelines
+from oncall_cli.services.ports import Ticket
 from oncall_cli.services.timeparse import day_start
 
 if TYPE_CHECKING:
-    from oncall_cli.clients.opsgenie_models import Incident
+    from oncall_cli.services.ports import IncidentTracker, TrackedIncident
 
-D_POSTMORTEM = "postmortem"
-"""Incident detail holding the postmortem's URL; its presence (or a `postmortem` tag) closes the follow-up."""
 T_POSTMORTEM = "postmortem"
 FOLLOW_UP_LOOKBACK = timedelta(days=30)
 """How far back resolved incidents are searched for open follow-ups (and for ones resolved in the shift)."""
@@ -53,19 +54,10 @@ RESOLUTION_PREFIX = resolution_entry("").strip()
 """How the incident workflow's resolution timeline entry starts ("Resolved: <note>")."""
 
 
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
-
-
-def _query_since(at: datetime) -> str:
-    # Opsgenie's incident search: createdAt against epoch milliseconds (no spaces around the operator).
-    return f"createdAt>={_ms(at)}"
-
-
-def has_postmortem(incident: Incident) -> bool:
-    """A postmortem is recorded: a `postmortem` detail (its URL) or a `postmortem` tag."""
+def has_postmortem(incident: TrackedIncident) -> bool:
+    """A postmortem is recorded: a `postmortem` link (its URL) or a `postmortem` tag."""
     tags = {t.lower() for t in incident.tags}
-    return bool(incident.extra_properties.get(D_POSTMORTEM)) or T_POSTMORTEM in tags
+    return bool(incident.links.get(D_POSTMORTEM)) or T_POSTMORTEM in tags
 
 
 def _settle(fn: Callable[[], Any], warnings: list[str], what: str) -> Any:
@@ -129,6 +121,8 @@ class ReportIncident:
     statuspage_id: str | None
     statuspage_status: str | None
     statuspage_url: str | None
+    followups: tuple[Ticket, ...] = ()
+    """Its follow-up tickets (`incident followup`) and their status now."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,6 +144,7 @@ class ReportIncident:
                 if self.statuspage_id
                 else None
             ),
+            "followups": [followup_json(t) for t in self.followups],
         }
 
 
@@ -259,7 +254,7 @@ def _handovers(shifts: Sequence[Shift], at: datetime, people: dict[str, Engineer
     return tuple(out)
 
 
-def _may_show(incident: Incident, start: datetime, now: datetime) -> bool:
+def _may_show(incident: TrackedIncident, start: datetime, now: datetime) -> bool:
     """Whether an incident can appear in the report: opened or touched in the shift, open, or a resolved
     P1/P2 (a possible follow-up)."""
     status = incident.status or "open"
@@ -274,29 +269,23 @@ def _may_show(incident: Incident, start: datetime, now: datetime) -> bool:
 
 
 def _complete(
-    context: Context, incident: Incident, start: datetime
-) -> tuple[Incident, datetime | None, bool]:
-    """The incident with its details (the list may leave them out), when it was resolved: the time of the
-    workflow's "Resolved: ..." timeline entry, else its last update (Opsgenie has no resolution time), and
-    whether it was closed as not an incident (`oncall incident close`: its note says so; it was closed at
-    that note). Only incidents touched since `start` need their timeline read."""
-    og = context.opsgenie
-    full = incident if incident.extra_properties else og.get_incident(identifier=incident.id)
+    tracker: IncidentTracker, incident: TrackedIncident, start: datetime
+) -> tuple[TrackedIncident, datetime | None, bool]:
+    """The incident with its links (the list may leave them out), when it was resolved: the time of the
+    workflow's "Resolved: ..." timeline entry, else its last update (a tracker may keep no resolution
+    time), and whether it was closed as not an incident (`oncall incident close`: its note says so; it was
+    closed at that note). Only incidents touched since `start` need their timeline read."""
+    full = incident if incident.links else tracker.get(incident.id)
     if slo.is_open(full.status or "open"):
         return full, None, False
     if (full.status or "").lower() == "closed":
-        closes = [n.created_at for n in og.list_incident_notes(identifier=full.id) if is_close_note(n.note)]
+        closes = [n.at for n in tracker.notes(full) if is_close_note(n.text)]
         if closes:
             return full, max((c for c in closes if c is not None), default=full.updated_at), True
     resolved = full.updated_at
     if resolved is not None and resolved >= start:
-        entries = og.list_incident_timeline_entries(incident_id=full.id)
         marks = [
-            e.event_time
-            for e in entries
-            if e.event_time is not None
-            and e.description is not None
-            and (e.description.content or "").startswith(RESOLUTION_PREFIX)
+            e.at for e in tracker.timeline(full) if e.at is not None and e.text.startswith(RESOLUTION_PREFIX)
         ]
         if marks:
             resolved = max(marks)
@@ -314,14 +303,14 @@ def handoff(
     if start >= now:
         raise UsageError(f"--since must be in the past, got {start.isoformat()}")
     handoff_at = slo.next_handoff(now, weekdays, at, tz)
-    og = context.opsgenie
+    tracker = context.incidents
     schedule = context.settings.schedule_name
     lookback = min(start, now - FOLLOW_UP_LOOKBACK)
 
     # Round trip 1: recent incidents, open incidents and the schedule timeline, concurrently.
     tasks: list[Callable[[], Any]] = [
-        partial(og.list_incidents, query=_query_since(lookback), sort="createdAt", order="asc"),
-        partial(og.list_incidents, query="status:open", sort="createdAt", order="asc"),
+        partial(tracker.between, lookback),
+        partial(tracker.between, None, status="open"),
         partial(read_timelines, context, [schedule], now - timedelta(days=1), handoff_at + timedelta(days=1)),
     ]
     recent, still_open, timelines = pool_map(_call, tasks)
@@ -331,17 +320,17 @@ def handoff(
 
     # Round trip 2: details and resolution times of the incidents that may show, and the people.
     jobs: list[Callable[[], Any]] = [partial(read_people, context, users)]
-    jobs += [partial(_complete, context, i, start) for i in listed.values()]
+    jobs += [partial(_complete, tracker, i, start) for i in listed.values()]
     results = pool_map(_call, jobs)
     people, people_warnings = results[0]
-    complete: dict[str, tuple[Incident, datetime | None, bool]] = {r[0].id: r for r in results[1:]}
+    complete: dict[str, tuple[TrackedIncident, datetime | None, bool]] = {r[0].id: r for r in results[1:]}
     facts = [
         slo.ShiftIncident(
             id=i.id,
             created=i.created_at or start,
             status=i.status or "open",
             resolved=resolved,
-            priority=i.priority,
+            priority=i.priority or None,
             postmortem=has_postmortem(i),
         )
         for i, resolved, _ in complete.values()
@@ -359,16 +348,20 @@ def handoff(
 
     # Round trip 3 (optional reads: a failure is a warning): Slack channel names, Statuspage states.
     warnings: list[str] = list(people_warnings)
-    channel_ids = sorted({c for i in shown if (c := i.extra_properties.get(D_CHANNEL_ID))})
-    page_ids = sorted({p for i in shown if (p := i.extra_properties.get(D_STATUSPAGE))})
+    channel_ids = sorted({c for i in shown if (c := i.links.get(D_CHANNEL_ID))})
+    page_ids = sorted({p for i in shown if (p := i.links.get(D_STATUSPAGE))})
     optional: list[Callable[[], Any]] = [
         partial(_settle, partial(_channel_names, context, channel_ids), warnings, "Slack channel names"),
         partial(_settle, partial(_statuspage_states, context, page_ids), warnings, "Statuspage"),
     ]
-    names, states = pool_map(_call, optional) if (channel_ids or page_ids) else ({}, {})
+    optional.append(partial(_followups, context, shown, warnings))
+    names, states, tickets = pool_map(_call, optional)
     page_id = context.settings.text("statuspage.page_id")
     rows = {
-        i.id: _report_incident(context, i, complete[i.id][1], names or {}, states or {}, page_id)
+        i.id: replace(
+            _report_incident(i, complete[i.id][1], names or {}, states or {}, page_id),
+            followups=tuple(tickets.get(i.id, ())),
+        )
         for i in shown
     }
     report = HandoffReport(
@@ -393,6 +386,13 @@ def handoff(
 
 def _call(task: Callable[[], Any]) -> Any:
     return task()
+
+
+def _followups(
+    context: Context, incidents: Sequence[TrackedIncident], warnings: list[str]
+) -> dict[str, list[Ticket]]:
+    """The follow-up tickets of the incidents that have some (none read when no incident has any)."""
+    return {i.id: followups_of(context, i, warnings) for i in incidents if linked_keys(i)}
 
 
 def _channel_names(context: Context, ids: Sequence[str]) -> dict[str, str]:
@@ -426,26 +426,25 @@ def _statuspage_states(context: Context, ids: Sequence[str]) -> dict[str, tuple[
 
 
 def _report_incident(
-    context: Context,
-    incident: Incident,
+    incident: TrackedIncident,
     resolved: datetime | None,
     names: dict[str, str],
     states: dict[str, tuple[str, str | None]],
     page_id: str,
 ) -> ReportIncident:
-    d = incident.extra_properties
+    d = incident.links
     cid = d.get(D_CHANNEL_ID) or None
     sid = d.get(D_STATUSPAGE) or None
     state = states.get(sid) if sid else None
     return ReportIncident(
         id=incident.id,
-        number=incident.tiny_id or incident.id,
-        message=incident.message or "",
-        priority=incident.priority,
+        number=incident.number,
+        message=incident.message,
+        priority=incident.priority or None,
         status=incident.status or "open",
         created=incident.created_at,
         resolved=resolved,
-        url=opsgenie_web_url(context.settings.opsgenie_url, incident.id),
+        url=incident.url,
         commander=d.get(D_COMMANDER) or None,
         comms=d.get(D_COMMS) or None,
         slack_channel_id=cid,
@@ -514,6 +513,11 @@ def handoff_text(report: HandoffReport, flavour: Flavour = "markdown") -> str:
             bits.append(f"Statuspage {link(state, i.statuspage_url) if i.statuspage_url else state}")
         else:
             bits.append("no Statuspage incident")
+        if i.followups:
+            tickets = ", ".join(
+                f"{link(t.key, t.url) if t.url else t.key} ({t.status})" for t in i.followups
+            )
+            bits.append(f"follow-ups {tickets}")
         return "- " + "; ".join(bits)
 
     for title, items in (
@@ -634,11 +638,10 @@ def holidays(context: Context) -> tuple[date, ...]:
     return tuple(sorted(date.fromisoformat(d.strip()) for d in raw.split(",") if d.strip()))
 
 
-def _actions(context: Context, incident: Incident) -> list[datetime | None]:
+def _actions(tracker: IncidentTracker, incident: TrackedIncident) -> list[datetime | None]:
     """Responder actions on an incident: its notes and its timeline entries (times only)."""
-    og = context.opsgenie
-    notes = [n.created_at for n in og.list_incident_notes(identifier=incident.id)]
-    entries = [e.event_time for e in og.list_incident_timeline_entries(incident_id=incident.id)]
+    notes = [n.at for n in tracker.notes(incident)]
+    entries = [e.at for e in tracker.timeline(incident)]
     return [*notes, *entries]
 
 
@@ -660,13 +663,12 @@ def slo_report(context: Context, *, since: date | None = None, until: date | Non
         raise UsageError(f"--since/--until span {(last - first).days + 1} days; the most is {MAX_SLO_DAYS}")
     start, end = day_start(first, tz), day_start(last + timedelta(days=1), tz)
     off_days = holidays(context)
-    og = context.opsgenie
+    tracker = context.incidents
     schedule = context.settings.schedule_name
-    query = f"{_query_since(start)} AND createdAt<{_ms(end)}"
 
     # Round trip 1: the incidents and the schedule timeline over the whole period.
     tasks: list[Callable[[], Any]] = [
-        partial(og.list_incidents, query=query, sort="createdAt", order="asc"),
+        partial(tracker.between, start, end),
         partial(read_timelines, context, [schedule], start, end),
     ]
     found, timelines = pool_map(_call, tasks)
@@ -681,7 +683,7 @@ def slo_report(context: Context, *, since: date | None = None, until: date | Non
 
     # Round trip 2: every incident's notes and timeline, and the on-call people's time zones.
     jobs: list[Callable[[], Any]] = [partial(read_people, context, users)]
-    jobs += [partial(_actions, context, i) for i in incidents]
+    jobs += [partial(_actions, tracker, i) for i in incidents]
     results = pool_map(_call, jobs)
     people, warnings = results[0]
     warnings = list(warnings)
@@ -691,22 +693,19 @@ def slo_report(context: Context, *, since: date | None = None, until: date | Non
         zones = tuple(dict.fromkeys(people[u].timezone for u in names)) or (tz,)
         if not names:
             warnings.append(
-                f"nobody was on call when incident #{incident.tiny_id} was created; judged in {tz}"
+                f"nobody was on call when incident #{incident.number} was created; judged in {tz}"
             )
         assert incident.created_at is not None
         response = slo.Response(
-            incident=incident.tiny_id or incident.id,
+            incident=incident.number,
             created=incident.created_at,
             acknowledged=acknowledged_at(incident.created_at, actions),
             zones=zones,
             on_call=tuple(names),
-            priority=incident.priority,
-            message=incident.message,
+            priority=incident.priority or None,
+            message=incident.message or None,
         )
         judgement = slo.judge(response, now=now, holidays=off_days)
-        url = opsgenie_web_url(context.settings.opsgenie_url, incident.id)
-        rows.append(
-            SloIncident(judgement, incident.id, incident.tiny_id or incident.id, incident.message or "", url)
-        )
+        rows.append(SloIncident(judgement, incident.id, incident.number, incident.message, incident.url))
     tiers = tuple(slo.attainment(r.judgement for r in rows))
     return SloReport(first, last, tz, off_days, tiers, tuple(rows), tuple(warnings))

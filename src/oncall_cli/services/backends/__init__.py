@@ -1,7 +1,7 @@
 """The adapters, one module per on-call service, picked from the `backend` setting.
 
-`Context.schedule_store()` and `Context.directory` call these once per run. Each adapter module is
-imported only when its backend is chosen, so start-up loads none of them.
+`Context.schedule_store()`, `Context.directory` and `Context.incidents` call these once per run. Each
+adapter module is imported only when its backend is chosen, so start-up loads none of them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from oncall_cli.services.context import Context
-    from oncall_cli.services.ports import Directory, ScheduleStore
+    from oncall_cli.services.ports import Directory, IncidentTracker, ScheduleStore, Tickets
 
 
 def open_schedule(context: Context, name: str) -> ScheduleStore:
@@ -41,3 +41,45 @@ def open_directory(context: Context) -> Directory:
     from oncall_cli.services.backends.opsgenie import OpsgenieDirectory
 
     return OpsgenieDirectory(context.opsgenie, team=settings.team_name, fallback_tz=tz)
+
+
+def open_incidents(context: Context) -> IncidentTracker:
+    """The incident tracker of the profile's backend."""
+    if context.settings.backend == "jsm":
+        return _jsm_incidents(context)
+    from oncall_cli.services.backends.opsgenie_incidents import OpsgenieIncidents
+
+    settings = context.settings
+    return OpsgenieIncidents(
+        context.opsgenie,
+        api_url=settings.opsgenie_url,
+        default_service=settings.text("opsgenie.service"),
+        now=context.now,
+    )
+
+
+def _jsm_incidents(context: Context) -> IncidentTracker:
+    """Incidents as Jira work items of the service desk's incident request type."""
+    from oncall_cli.services.backends.jsm import JsmDirectory
+    from oncall_cli.services.backends.jsm_incidents import JsmIncidents
+
+    settings = context.settings
+    people = context.directory
+    assert isinstance(people, JsmDirectory)
+    return JsmIncidents(
+        context.jira_issues,
+        context.jsm_incidents,
+        people,
+        site=context.jira_url,
+        service_desk=settings.text("jsm.service_desk"),
+        incident_type=settings.text("jsm.incident_type"),
+        priorities=settings.text("jsm.priorities"),
+        timezone=settings.text("timezone"),
+    )
+
+
+def open_tickets(context: Context) -> Tickets:
+    """Follow-up tickets in Jira (the site of `jira.url`, the JSM credential), whatever the backend."""
+    from oncall_cli.services.backends.jira_tickets import JiraTickets
+
+    return JiraTickets(context.jira_issues, site=context.jira_url)

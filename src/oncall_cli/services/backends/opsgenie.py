@@ -1,6 +1,7 @@
 """The Opsgenie adapter: the schedule store and the people directory over the Opsgenie client.
 
-The only module above the client that imports it or its wire models. Opsgenie's specifics stop here:
+With `opsgenie_incidents.py` (the incident tracker), the only modules above the client that import it or
+its wire models. Opsgenie's specifics stop here:
 usernames (emails), `{"type": "none"}` participants, user details holding start dates and managers,
 identifier types, and the schedule addressed by name where that saves a round trip.
 """

@@ -1,4 +1,4 @@
-"""Incident use cases across Opsgenie, Slack and Statuspage: raise, resume, assign, responders,
+"""Incident use cases across the incident tracker, Slack and Statuspage: raise, resume, assign, responders,
 stakeholders, notes, priority, public updates, resolve, close, list, show and the postmortem draft.
 
 - `raising`: `raise` (a journaled workflow), `resume` of any journaled run, and the `journal` view.
@@ -6,7 +6,8 @@ stakeholders, notes, priority, public updates, resolve, close, list, show and th
 - `updates`: assign, responder/stakeholder add, note, priority, status update and close.
 - `views`: list, show and the postmortem draft.
 - `models`: the output models (the `--json` contract) and the workflows' inputs.
-- `common`: what they share (clients, input checks, links, posting and timeline entries done once).
+- `common`: what they share (the tracker and clients, input checks, links, posting and timeline entries
+  done once).
 - `components`: the Statuspage component statuses when several open incidents list one component.
 
 `raise` and `resolve` are journaled workflows (`services/journal.py`): every step is recorded before it
@@ -15,9 +16,11 @@ that fails after the clients' retries stops the run with `PartialError` (exit 10
 `oncall incident resume` continues from there. The other commands that change something track what they
 did and detect it on a re-run, so running them again after a failure finishes the job.
 
-The links between the three services (Slack channel, #incidents thread, Statuspage incident, roles) are
-kept in the Opsgenie incident's details, so every later command, on any machine, finds them. The wording
-of every message lives in `services/incident_text.py`.
+The tracker is the `IncidentTracker` port (`services/ports.py`), `Context.incidents`: Opsgenie or Jira
+Service Management by the `backend` setting; nothing here speaks to its client. The links between the
+services (Slack channel, #incidents thread, Statuspage incident, roles) are kept on the incident itself
+(`TrackedIncident.links`: Opsgenie details, a Jira issue property), so every later command, on any machine,
+finds them. The wording of every message lives in `services/incident_text.py`.
 
 Crash simulation for tests: `Deps.extra["crash_after_step"]` (a step name or a collection of names) makes
 the step runner raise `SimulatedCrash` right after journaling that step as done, as if the process died.

@@ -1,18 +1,21 @@
-"""What the incident commands share: the clients and the journal, input checks, finding an incident and
-the links kept in its details, posting to Slack and writing the Opsgenie timeline once (a re-run finds
-what an earlier run did), the checks made before a raise creates anything, and the errors that say what
-was done when a command stops half-way."""
+"""What the incident commands share: the incident tracker, the clients and the journal, input checks,
+finding an incident and the links it holds, posting to Slack and writing the tracker's timeline once (a
+re-run finds what an earlier run did), the checks made before a raise creates anything, and the errors that
+say what was done when a command stops half-way.
+
+The incident commands reach the tracker through `Context.incidents` (the `IncidentTracker` port) only:
+Opsgenie or Jira Service Management, whichever the `backend` setting names."""
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from oncall_cli.errors import ConfigError, NotFoundError, PartialError, UsageError
+from oncall_cli.errors import NotFoundError, PartialError, UsageError
 from oncall_cli.services import incident_text as text
 from oncall_cli.services.context import Context
 from oncall_cli.services.incident.models import IncidentRef, SlackLinks, StatuspageLinks, StepView
@@ -20,11 +23,10 @@ from oncall_cli.services.incident_text import D_CHANNEL, D_CHANNEL_ID, D_THREAD
 from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, journal_path
 
 if TYPE_CHECKING:
-    from oncall_cli.clients.opsgenie import OpsgenieClient
-    from oncall_cli.clients.opsgenie_models import Incident
     from oncall_cli.clients.slack import SlackClient
     from oncall_cli.clients.statuspage import StatuspageClient
     from oncall_cli.clients.statuspage_models import Incident as SpIncident
+    from oncall_cli.services.ports import IncidentTracker, TrackedIncident
 
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 # Slack errors meaning "we cannot read the history here": then a re-run posts rather than fail.
@@ -37,9 +39,14 @@ _NO_HISTORY = frozenset(
 _CLIENTS = threading.Lock()
 
 
-def _og(ctx: Context) -> OpsgenieClient:
-    with _CLIENTS:  # Context builds clients lazily; concurrent steps must not build two
-        return ctx.opsgenie
+def _tracker(ctx: Context) -> IncidentTracker:
+    with _CLIENTS:  # Context builds the tracker and clients lazily; concurrent steps must not build two
+        return ctx.incidents
+
+
+def _tracker_label(ctx: Context) -> str:
+    """The tracker as `--dry-run` names the service a change goes to: the `backend` setting (`opsgenie`)."""
+    return ctx.settings.backend
 
 
 def _slack(ctx: Context) -> SlackClient:
@@ -99,55 +106,29 @@ def _check_thread(value: str) -> tuple[str, str]:
 
 # ---- incidents and their links ------------------------------------------------------------------------
 
-
-def _created_since(since: datetime | None, status: str | None = None) -> str:
-    """An Opsgenie search query: created at or after `since` (epoch ms; `0` = every incident), by status."""
-    millis = int(since.timestamp() * 1000) if since is not None else 0
-    return f"createdAt>={millis}" + (f" AND status:{status}" if status else "")
+SP_INCIDENT_META = "opsgenie_incident_id"
+"""The key of the tracker's incident id in a Statuspage incident's `{"oncall": {...}}` metadata. The name
+stays what the first Statuspage incidents were opened with, so `resume` and `status update` find those."""
 
 
-def _incidents_since(ctx: Context, since: datetime | None, status: str | None = None) -> Iterator[Incident]:
-    """Opsgenie incidents created at or after `since` (None: every incident), by status, newest first."""
-    for inc in _og(ctx).iter_incidents(query=_created_since(since, status), sort="createdAt", order="desc"):
-        if since is not None and inc.created_at is not None and inc.created_at < since:
-            return
-        yield inc
-
-
-def _web_url(ctx: Context, incident_id: str) -> str:
-    return text.opsgenie_web_url(ctx.settings.opsgenie_url, incident_id)
-
-
-def _ref(ctx: Context, inc: Incident) -> IncidentRef:
+def _ref(inc: TrackedIncident) -> IncidentRef:
     return IncidentRef(
         id=inc.id,
-        number=inc.tiny_id or inc.id,
-        message=inc.message or "",
-        priority=inc.priority or "",
-        status=inc.status or "",
-        url=_web_url(ctx, inc.id),
+        number=inc.number,
+        message=inc.message,
+        priority=inc.priority,
+        status=inc.status,
+        url=inc.url,
     )
 
 
-def find_incident(ctx: Context, ref: str) -> Incident:
-    """The Opsgenie incident for `ID`: its number (tinyId, `42` or `#42`) or its id."""
-    key = ref.strip().lstrip("#")
-    if not key:
-        raise UsageError("ID: give the incident number (e.g. 42) or its Opsgenie id")
-    og = _og(ctx)
-    try:
-        if key.isdigit():
-            return og.get_incident(identifier=key, identifier_type="tiny")
-        return og.get_incident(identifier=key)
-    except NotFoundError:
-        raise NotFoundError(
-            f"No Opsgenie incident {ref!r}",
-            hint="Use the incident number from `oncall incident list`, or its id.",
-        ) from None
+def find_incident(ctx: Context, ref: str) -> TrackedIncident:
+    """The incident for `ID`: its number (`42`, `#42`; `ITSM-30` on JSM) or the tracker's id for it."""
+    return _tracker(ctx).get(ref)
 
 
-def _details(inc: Incident) -> dict[str, str]:
-    return dict(inc.extra_properties or {})
+def _links(inc: TrackedIncident) -> dict[str, str]:
+    return dict(inc.links)
 
 
 def _split_list(value: str | None) -> list[str]:
@@ -194,13 +175,13 @@ def _step_sp_links(result: Mapping[str, Any]) -> StatuspageLinks | None:
 
 
 def _find_statuspage(
-    ctx: Context, opsgenie_id: str, title: str | None = None, since: datetime | None = None
+    ctx: Context, incident_id: str, title: str | None = None, since: datetime | None = None
 ) -> SpIncident | None:
-    """An unresolved Statuspage incident opened for this Opsgenie incident: by our metadata, else (when
-    `title` is given) one with that name and no metadata opened since `since` (the run's start)."""
+    """An unresolved Statuspage incident opened for this incident: by our metadata, else (when `title` is
+    given) one with that name and no metadata opened since `since` (the run's start)."""
     for sp_inc in _sp(ctx).iter_unresolved_incidents():
         meta = (sp_inc.metadata or {}).get("oncall") or {}
-        if isinstance(meta, dict) and meta.get("opsgenie_incident_id") == opsgenie_id:
+        if isinstance(meta, dict) and meta.get(SP_INCIDENT_META) == incident_id:
             return sp_inc
         recent = since is None or sp_inc.created_at is None or sp_inc.created_at >= since
         if title is not None and not meta and sp_inc.name == title and recent:
@@ -211,10 +192,6 @@ def _find_statuspage(
 def _channel_label(details: Mapping[str, str]) -> str:
     name = details.get(D_CHANNEL)
     return f"#{name}" if name else details.get(D_CHANNEL_ID, "")
-
-
-def _wait(og: OpsgenieClient, request_id: str) -> None:
-    og.wait_request(request_id=request_id)
 
 
 # ---- done once: Slack messages and timeline entries ---------------------------------------------------
@@ -279,17 +256,16 @@ def _mentions(emails: Iterable[str], ids: Mapping[str, str]) -> list[str]:
 
 
 def _has_timeline_entry(
-    og: OpsgenieClient,
-    incident_id: str,
+    tracker: IncidentTracker,
+    incident: TrackedIncident,
     content: str,
     at: datetime | None = None,
     since: datetime | None = None,
 ) -> bool:
-    for entry in og.list_incident_timeline_entries(incident_id=incident_id):
-        said = entry.description.content if entry.description is not None else None
-        if (said or "").strip() != content.strip():
+    for entry in tracker.timeline(incident):
+        if entry.text.strip() != content.strip():
             continue
-        when = entry.event_time
+        when = entry.at
         if at is not None and when is not None and abs((when - at).total_seconds()) > 60:
             continue
         if since is not None and when is not None and when < since:
@@ -300,21 +276,19 @@ def _has_timeline_entry(
 
 def _add_entry_once(
     ctx: Context,
-    incident_id: str,
+    incident: TrackedIncident,
     content: str,
     *,
     time: datetime | None = None,
     at: datetime | None = None,
     since: datetime | None = None,
 ) -> bool:
-    """Add a timeline entry (at `time`, by default now) unless the same text is already there (at about
-    `at`, or since `since`); False when it was."""
-    og = _og(ctx)
-    if _has_timeline_entry(og, incident_id, content, at=at, since=since):
+    """Add a timeline entry (at `time`, a past time; by default now) unless the same text is already there
+    (at about `at`, or since `since`); False when it was."""
+    tracker = _tracker(ctx)
+    if _has_timeline_entry(tracker, incident, content, at=at, since=since):
         return False
-    og.add_incident_timeline_entry(
-        incident_id=incident_id, content=content, time=ctx.now() if time is None else time
-    )
+    tracker.add_entry(incident, content, time)
     return True
 
 
@@ -376,35 +350,18 @@ def _partial(
 
 
 def _service(ctx: Context, name: str | None) -> tuple[str, str]:
-    wanted = (name or ctx.settings.text("opsgenie.service")).strip()
-    if not wanted:
-        raise ConfigError(
-            "No impacted service: pass --service NAME or set `opsgenie.service`.",
-            hint="oncall config set opsgenie.service NAME",
-        )
-    og = _og(ctx)
-    found = og.find_service(name=wanted)
-    if found is None:
-        known = sorted(s.name for s in og.list_services())
-        raise NotFoundError(
-            f"--service: no Opsgenie service named {wanted!r}. Known: {', '.join(known) or '(none)'}"
-        )
-    return found.id, found.name
+    """The service (or request type) the incident is raised on: (its id for the tracker, its name)."""
+    return _tracker(ctx).check_service(name)
 
 
-def _opsgenie_user_id(ctx: Context, email: str, flag: str) -> str | None:
-    """The Opsgenie user with this email (a responder must be one), checked before anything is created."""
-    try:
-        return _og(ctx).get_user(identifier=email).id
-    except NotFoundError:
-        raise NotFoundError(
-            f"{flag}: no Opsgenie user {email}", hint="Responders must be Opsgenie users; check the address."
-        ) from None
+def _check_person(ctx: Context, email: str, flag: str) -> str:
+    """The tracker's id for a person (a responder must be known to it), checked before anything is created."""
+    return _tracker(ctx).check_user(email, flag)
 
 
 def _components(ctx: Context, names: Sequence[str], warnings: list[str]) -> dict[str, str]:
     """Statuspage component ids by name; unknown names are an error before anything is created. When
-    Statuspage cannot be reached now, the check moves into the Statuspage step (Opsgenie goes first)."""
+    Statuspage cannot be reached now, the check moves into the Statuspage step (the tracker goes first)."""
     from oncall_cli.errors import RateLimitedError, UnavailableError
 
     if not names:
@@ -426,9 +383,9 @@ def _duplicates(ctx: Context, journal: Journal | None, message: str) -> list[str
     since = ctx.now() - text.DUPLICATE_WINDOW
     wanted = message.strip().casefold()
     found: list[str] = []
-    for inc in _incidents_since(ctx, since):
-        if (inc.message or "").strip().casefold() == wanted:
-            found.append(f"incident #{inc.tiny_id or inc.id} ({inc.status}) {_web_url(ctx, inc.id)}")
+    for inc in _tracker(ctx).since(since):
+        if inc.message.strip().casefold() == wanted:
+            found.append(f"incident #{inc.number} ({inc.status}) {inc.url}")
     if journal is not None:
         for run in journal.runs(profile=ctx.settings.profile, workflow="raise", statuses=UNFINISHED):
             if run.created >= since and run.message.strip().casefold() == wanted and not run.incident_id:

@@ -8,8 +8,8 @@ wants is read from its impact (`wanted_by_impact`). The decisions are pure funct
 `services/incident_text.py`; this module reads the state they need.
 
 The components of an incident are the ones its Statuspage incident lists plus the names recorded in the
-Opsgenie incident's `statuspage_components` detail (a Statuspage incident may have lost some from its
-list; the detail keeps what the raise named).
+incident's `statuspage_components` link (a Statuspage incident may have lost some from its list; the link
+keeps what the raise named).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def _affected(
     ctx: Context, sp_inc: SpIncident, details: Mapping[str, str], warnings: list[str]
 ) -> dict[str, Component]:
     """The incident's components with their current status, by id: its Statuspage list, plus the names in
-    the Opsgenie detail that the list lost."""
+    the incident's link that the list lost."""
     found = {c.id: c for c in sp_inc.components}
     known = {c.name.casefold() for c in found.values()}
     missing = [n for n in _split_list(details.get(D_COMPONENTS)) if n.casefold() not in known]

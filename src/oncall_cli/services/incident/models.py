@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from oncall_cli.services.incident_text import ChecklistItem, Priority
+from oncall_cli.services.ports import Ticket
 
 # ---- output models (the `--json` contract; documented in docs/incident.md) ----------------------------
 
@@ -134,6 +135,8 @@ class IncidentDetail:
     timeline: list[TimelineItem]
     details: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    followups: list[Ticket] = field(default_factory=list)
+    """Follow-up tickets (`incident followup`) with their status now."""
 
 
 @dataclass

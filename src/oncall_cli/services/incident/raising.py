@@ -1,13 +1,16 @@
 """`oncall incident raise`, and `resume` and `journal` for the journaled workflows (raise and resolve).
 
 A raise is a journaled workflow (`services/journal.py`): every step is recorded before it starts and after
-it ends. The Opsgenie incident comes first; then the Slack branch (channel, purpose, invitations, opening
-message, #incidents thread reply) and the Statuspage branch run concurrently (Statuspage never waits for
-Slack); last, the links are recorded in the Opsgenie incident's details. A step that fails after the
-clients' retries stops the run with `PartialError` (exit 10) and `oncall incident resume` continues from
-there. Before creating anything, a step whose earlier attempt was interrupted looks for what that attempt
-may already have created (the incident by its `oncall_run` detail, the channel by name, the Statuspage
-incident by its metadata, messages by their first line).
+it ends. The incident comes first (on the tracker: Opsgenie, or Jira Service Management); then the Slack
+branch (channel, purpose, invitations, opening message, #incidents thread reply) and the Statuspage branch
+run concurrently (Statuspage never waits for Slack); last, the links are recorded on the incident. A step
+that fails after the clients' retries stops the run with `PartialError` (exit 10) and
+`oncall incident resume` continues from there. Before creating anything, a step whose earlier attempt was
+interrupted looks for what that attempt may already have created (the incident by its `oncall_run` link,
+the channel by name, the Statuspage incident by its metadata, messages by their first line).
+
+The tracker's steps are named `tracker.*` whatever the backend; runs journaled before that, under the
+`opsgenie.*` names, are renamed when resumed (`OLD_STEP_NAMES`).
 """
 
 from __future__ import annotations
@@ -21,18 +24,16 @@ from oncall_cli.errors import NotFoundError, OncallError, RejectedError, UsageEr
 from oncall_cli.services import incident_text as text
 from oncall_cli.services.context import Context
 from oncall_cli.services.incident.common import (
+    SP_INCIDENT_META,
     _check_email,
+    _check_person,
     _check_text,
     _check_thread,
     _components,
     _crash_hook,
-    _details,
     _duplicates,
     _find_statuspage,
-    _incidents_since,
     _mentions,
-    _og,
-    _opsgenie_user_id,
     _page_id,
     _partial,
     _post_once,
@@ -41,8 +42,8 @@ from oncall_cli.services.incident.common import (
     _sp,
     _step_sp_links,
     _step_views,
-    _wait,
-    _web_url,
+    _tracker,
+    _tracker_label,
     find_incident,
     open_journal,
 )
@@ -58,7 +59,15 @@ from oncall_cli.services.incident.models import (
     SlackLinks,
     WorkflowResult,
 )
-from oncall_cli.services.incident.resolving import _resolve_plan, _resolve_result, _run_resolve
+from oncall_cli.services.incident.resolving import (
+    CLOSE_ALERTS,
+    READ_INCIDENT,
+    RESOLVE,
+    TIMELINE_ENTRY,
+    _resolve_plan,
+    _resolve_result,
+    _run_resolve,
+)
 from oncall_cli.services.incident_text import (
     D_CHANNEL,
     D_CHANNEL_ID,
@@ -70,7 +79,6 @@ from oncall_cli.services.incident_text import (
 from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, StepRunner
 
 if TYPE_CHECKING:
-    from oncall_cli.clients.opsgenie_models import Incident
     from oncall_cli.clients.slack import SlackClient
 
 # How far back an interrupted attempt's creations are looked for (clock skew between us and the vendor).
@@ -101,7 +109,7 @@ def raise_incident(
         warnings.append(f"--public-message ignored: a {priority} incident gets no Statuspage incident")
     service_id, service_name = _service(ctx, req.service)
     for email in responders:
-        _opsgenie_user_id(ctx, email, "--responder")
+        _check_person(ctx, email, "--responder")
     component_ids = _components(ctx, components, warnings) if public else {}
     params = RaiseParams(
         message=message,
@@ -142,9 +150,10 @@ def raise_incident(
 
 def _raise_changes(ctx: Context, p: RaiseParams) -> list[Change]:
     """The exact changes of a raise (reads only: who is on call, who is in Slack)."""
+    tracker = _tracker(ctx).service
     changes = [
         Change(
-            "opsgenie",
+            _tracker_label(ctx),
             "create incident",
             p.message,
             {
@@ -166,7 +175,7 @@ def _raise_changes(ctx: Context, p: RaiseParams) -> list[Change]:
         emails.append(f"(on-call engineers: unknown, {exc.message})")
     changes += [
         Change("slack", "create channel", name),
-        Change("slack", "set purpose", name, {"purpose": "Opsgenie incident #<number>: <link>"}),
+        Change("slack", "set purpose", name, {"purpose": text.purpose(tracker, "<number>", "<link>")}),
         Change("slack", "invite", name, {"users": list(dict.fromkeys(emails))}),
         Change("slack", "post opening message", name),
     ]
@@ -190,7 +199,7 @@ def _raise_changes(ctx: Context, p: RaiseParams) -> list[Change]:
         )
     changes.append(
         Change(
-            "opsgenie",
+            _tracker_label(ctx),
             "add details",
             "<incident>",
             {"keys": [D_CHANNEL_ID, D_CHANNEL] + ([D_STATUSPAGE, D_COMPONENTS] if p.public else [])},
@@ -199,9 +208,15 @@ def _raise_changes(ctx: Context, p: RaiseParams) -> list[Change]:
     return changes
 
 
+CREATE_INCIDENT = "tracker.create_incident"
+RECORD_LINKS = "tracker.record_links"
+RERUN_STEPS = frozenset({RECORD_LINKS})
+"""Steps that run again on every resume: recording the links picks up what the later steps created."""
+
+
 def _raise_plan(p: RaiseParams) -> list[str]:
     plan = [
-        "opsgenie.create_incident",
+        CREATE_INCIDENT,
         "slack.create_channel",
         "slack.set_purpose",
         "slack.invite",
@@ -211,7 +226,7 @@ def _raise_plan(p: RaiseParams) -> list[str]:
         plan.append("slack.reply_thread")
     if p.public:
         plan.append("statuspage.create_incident")
-    plan.append("opsgenie.record_links")
+    plan.append(RECORD_LINKS)
     return plan
 
 
@@ -222,7 +237,7 @@ def _run_raise(
     plan = _raise_plan(p)
     journal.set_status(run.id, "running")
     try:
-        created = runner.step("opsgenie.create_incident", lambda again: _create_incident(ctx, run, p, again))
+        created = runner.step(CREATE_INCIDENT, lambda again: _create_incident(ctx, run, p, again))
     except StepFailed as failure:
         raise _partial(journal, run, plan, [failure], None) from None
     journal.set_incident(run.id, created["id"], created["number"])
@@ -292,46 +307,27 @@ def _raise_result(
 
 
 def _create_incident(ctx: Context, run: Run, p: RaiseParams, interrupted: bool) -> dict[str, Any]:
-    from oncall_cli.clients.opsgenie_models import Recipient
-
-    og = _og(ctx)
-    found = _find_run_incident(ctx, run, p) if interrupted else None
+    tracker = _tracker(ctx)
+    # An interrupted attempt may have created it: its `oncall_run` link says so (or, where the tracker's
+    # list leaves links out, the same message created since the run started).
+    found = tracker.find_by_run(run.id, run.created - _LOOKBACK, p.message) if interrupted else None
+    links = {D_RUN: run.id}
+    if p.thread:
+        links[D_THREAD] = p.thread
     if found is None:
-        details = {D_RUN: run.id}
-        if p.thread:
-            details[D_THREAD] = p.thread
-        found = og.create_incident_and_wait(
+        found = tracker.open(
             message=p.message,
-            service_id=p.service_id,
             description=text.description(p.description, p.thread),
             priority=p.priority,
-            responders=[Recipient.user(r) for r in p.responders],
-            details=details,
+            service=p.service_id,
+            responders=p.responders,
+            links=links,
         )
         reused = False
     else:
+        found = tracker.complete(found, priority=p.priority, responders=p.responders, links=links)
         reused = True
-    return {
-        "id": found.id,
-        "number": found.tiny_id or found.id,
-        "url": _web_url(ctx, found.id),
-        "reused": reused,
-    }
-
-
-def _find_run_incident(ctx: Context, run: Run, p: RaiseParams) -> Incident | None:
-    """The incident an interrupted attempt of this run created: its `oncall_run` detail says so (or, when
-    the list leaves details out, the same message created since the run started)."""
-    og = _og(ctx)
-    for inc in _incidents_since(ctx, run.created - _LOOKBACK):
-        marked = (inc.extra_properties or {}).get(D_RUN)
-        if marked == run.id:
-            return inc
-        if marked is None and (inc.message or "") == p.message:
-            full = og.get_incident(identifier=inc.id)
-            if (full.extra_properties or {}).get(D_RUN) in (None, run.id):
-                return full
-    return None
+    return {"id": found.id, "number": found.number, "url": found.url, "reused": reused}
 
 
 def _on_call(ctx: Context) -> list[str]:
@@ -431,7 +427,7 @@ def _is_ours(channel: Any, ref: IncidentRef, run: Run, interrupted: bool) -> boo
 
 
 def _set_purpose(ctx: Context, channel_id: str, ref: IncidentRef) -> dict[str, Any]:
-    purpose = f"Opsgenie incident #{ref.number}: {ref.url}"
+    purpose = text.purpose(_tracker(ctx).service, ref.number, ref.url)
     _slack(ctx).conversations_set_purpose(channel=channel_id, purpose=purpose)
     return {"purpose": purpose}
 
@@ -485,6 +481,7 @@ def _post_opening(
         message=p.message,
         priority=p.priority,
         opsgenie_url=ref.url,
+        tracker=_tracker(ctx).service,
         thread_url=p.thread,
         statuspage_url=statuspage_url,
         public=p.public,
@@ -546,7 +543,7 @@ def _create_statuspage(
             impact_override=text.IMPACT[p.priority],
             components={ids[c]: s for c, s in statuses.items()},
             deliver_notifications=p.notify_subscribers,
-            metadata={"oncall": {"opsgenie_incident_id": ref.id, "run": run.id}},
+            metadata={"oncall": {SP_INCIDENT_META: ref.id, "run": run.id}},
         )
         reused = False
     else:
@@ -564,8 +561,8 @@ def _create_statuspage(
 
 
 def _record_links(ctx: Context, runner: StepRunner, p: RaiseParams, ref: IncidentRef) -> None:
-    """Write the links that exist on the Opsgenie incident (even when a branch failed: another machine can
-    then find what was created). Runs again on resume when there is something new to record."""
+    """Write the links that exist on the incident (even when a branch failed: another machine can then find
+    what was created). Runs again on resume when there is something new to record."""
     channel = runner.result("slack.create_channel") or {}
     sp = runner.result("statuspage.create_incident") or {}
     wanted: dict[str, str | None] = {
@@ -577,16 +574,16 @@ def _record_links(ctx: Context, runner: StepRunner, p: RaiseParams, ref: Inciden
     wanted = {k: v for k, v in wanted.items() if v}
     if not wanted:
         return
-    previous = runner.result("opsgenie.record_links") or {}
+    previous = runner.result(RECORD_LINKS) or {}
     if previous and all(previous.get("details", {}).get(k) == v for k, v in wanted.items()):
         return
 
     def record(_again: bool) -> dict[str, Any]:
-        og = _og(ctx)
-        current = _details(og.get_incident(identifier=ref.id))
-        changes = text.details_changes(current, wanted)
+        tracker = _tracker(ctx)
+        current = tracker.get(ref.id)
+        changes = text.details_changes(current.links, wanted)
         if changes:
-            _wait(og, og.add_incident_details(identifier=ref.id, details=changes))
+            tracker.set_links(current, changes)
         return {"details": wanted, "written": sorted(changes)}
 
     runner.step(RECORD_LINKS, record, rerun=RECORD_LINKS in RERUN_STEPS)
@@ -607,6 +604,7 @@ def resume(ctx: Context, ref: str | None = None, *, dry_run: bool = False) -> Wo
         if not runs:
             finished = journal.runs(profile=ctx.settings.profile, ref=ref, limit=1) if ref else []
             if finished and finished[0].status == "done":
+                journal.rename_steps(finished[0].id, OLD_STEP_NAMES)
                 return _finished_result(ctx, journal, finished[0])
             what = f"for {ref!r}" if ref else "in the journal"
             raise NotFoundError(
@@ -614,6 +612,7 @@ def resume(ctx: Context, ref: str | None = None, *, dry_run: bool = False) -> Wo
                 hint="See `oncall incident journal` for the recorded runs.",
             )
         run = runs[0]
+        journal.rename_steps(run.id, OLD_STEP_NAMES)
         if dry_run:
             return _resume_preview(ctx, journal, run)
         if run.workflow == "raise":
@@ -624,9 +623,15 @@ def resume(ctx: Context, ref: str | None = None, *, dry_run: bool = False) -> Wo
         journal.close()
 
 
-RECORD_LINKS = "opsgenie.record_links"
-RERUN_STEPS = frozenset({RECORD_LINKS})
-"""Steps that run again on every resume: recording the links picks up what the later steps created."""
+OLD_STEP_NAMES: dict[str, str] = {
+    "opsgenie.create_incident": CREATE_INCIDENT,
+    "opsgenie.record_links": RECORD_LINKS,
+    "opsgenie.read_incident": READ_INCIDENT,
+    "opsgenie.timeline_entry": TIMELINE_ENTRY,
+    "opsgenie.resolve": RESOLVE,
+    "opsgenie.close_alerts": CLOSE_ALERTS,
+}
+"""The tracker's journaled steps under their first names (Opsgenie only), for runs journaled then."""
 
 
 def _resume_preview(ctx: Context, journal: Journal, run: Run) -> DryRun:
@@ -651,7 +656,7 @@ def _finished_result(ctx: Context, journal: Journal, run: Run) -> WorkflowResult
     runner = StepRunner(journal, run)
     if run.workflow == "raise":
         p = RaiseParams.from_json(run.params)
-        created = runner.result("opsgenie.create_incident") or {}
+        created = runner.result(CREATE_INCIDENT) or {}
         ref = IncidentRef(
             id=created.get("id", run.incident_id or ""),
             number=run.incident_number or "",
@@ -661,7 +666,7 @@ def _finished_result(ctx: Context, journal: Journal, run: Run) -> WorkflowResult
             url=created.get("url", ""),
         )
         return _raise_result(ctx, journal, run, runner, ref, ["already finished; nothing to resume"])
-    inc = _og(ctx).get_incident(identifier=run.incident_id or "")
+    inc = _tracker(ctx).get(run.incident_id or "")
     result = _resolve_result(ctx, journal, run, runner, inc, ResolveParams.from_json(run.params))
     result.warnings.insert(0, "already finished; nothing to resume")
     return result

@@ -1,8 +1,8 @@
 """`oncall incident resolve`: a journaled workflow (`services/journal.py`) like raise.
 
-Three branches run concurrently once the incident is read: Opsgenie (a resolution timeline entry, resolve,
-optionally close the associated alerts), Statuspage (resolve the linked incident; its components back to
-operational unless another open incident lists them, see `components`) and Slack (a message in the
+Three branches run concurrently once the incident is read: the tracker (a resolution timeline entry,
+resolve, optionally close the associated alerts), Statuspage (resolve the linked incident; its components
+back to operational unless another open incident lists them, see `components`) and Slack (a message in the
 incident channel and a reply in the #incidents thread). Every step is safe to repeat (it checks what an
 earlier attempt did), so `resume` may run any of them again.
 """
@@ -22,18 +22,17 @@ from oncall_cli.services.incident.common import (
     _check_text,
     _check_thread,
     _crash_hook,
-    _details,
-    _og,
+    _links,
     _page_id,
     _partial,
     _post_once,
     _ref,
     _slack_links,
     _sp,
-    _split_list,
     _step_sp_links,
     _step_views,
-    _wait,
+    _tracker,
+    _tracker_label,
     find_incident,
     open_journal,
 )
@@ -43,7 +42,12 @@ from oncall_cli.services.incident_text import D_CHANNEL, D_CHANNEL_ID, D_STATUSP
 from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, StepRunner
 
 if TYPE_CHECKING:
-    from oncall_cli.clients.opsgenie_models import Incident
+    from oncall_cli.services.ports import TrackedIncident
+
+READ_INCIDENT = "tracker.read_incident"
+TIMELINE_ENTRY = "tracker.timeline_entry"
+RESOLVE = "tracker.resolve"
+CLOSE_ALERTS = "tracker.close_alerts"
 
 
 def resolve_incident(
@@ -74,27 +78,28 @@ def resolve_incident(
         run = journal.start_run(
             workflow="resolve",
             profile=ctx.settings.profile,
-            message=inc.message or "",
+            message=inc.message,
             params=asdict(params),
             incident_id=inc.id,
-            incident_number=inc.tiny_id,
+            incident_number=inc.number,
         )
         return _run_resolve(ctx, journal, run, params)
     finally:
         journal.close()
 
 
-def _resolve_changes(ctx: Context, inc: Incident, p: ResolveParams) -> DryRun:
-    details = _details(inc)
-    number = inc.tiny_id or inc.id
-    changes = [Change("opsgenie", "add timeline entry", number, {"content": text.resolution_entry(p.note)})]
+def _resolve_changes(ctx: Context, inc: TrackedIncident, p: ResolveParams) -> DryRun:
+    details = _links(inc)
+    number = inc.number
+    tracker = _tracker_label(ctx)
+    changes = [Change(tracker, "add timeline entry", number, {"content": text.resolution_entry(p.note)})]
     warnings: list[str] = []
     if inc.status in ("resolved", "closed"):
         warnings.append(f"incident #{number} is already {inc.status}")
     else:
-        changes.append(Change("opsgenie", "resolve incident", number, {"note": p.note}))
+        changes.append(Change(tracker, "resolve incident", number, {"note": p.note}))
     if p.close_alerts:
-        changes.append(Change("opsgenie", "close associated alerts", number))
+        changes.append(Change(tracker, "close associated alerts", number))
     if details.get(D_STATUSPAGE):
         changes.append(
             Change(
@@ -129,11 +134,11 @@ def _resolve_changes(ctx: Context, inc: Incident, p: ResolveParams) -> DryRun:
     return DryRun(changes, warnings)
 
 
-def _resolve_plan(inc: Incident, p: ResolveParams) -> list[str]:
-    details = _details(inc)
-    plan = ["opsgenie.timeline_entry", "opsgenie.resolve"]
+def _resolve_plan(inc: TrackedIncident, p: ResolveParams) -> list[str]:
+    details = _links(inc)
+    plan = [TIMELINE_ENTRY, RESOLVE]
     if p.close_alerts:
-        plan.append("opsgenie.close_alerts")
+        plan.append(CLOSE_ALERTS)
     if details.get(D_STATUSPAGE):
         plan.append("statuspage.resolve")
     if details.get(D_CHANNEL_ID):
@@ -146,19 +151,17 @@ def _resolve_plan(inc: Incident, p: ResolveParams) -> list[str]:
 def _run_resolve(ctx: Context, journal: Journal, run: Run, p: ResolveParams) -> WorkflowResult:
     runner = StepRunner(journal, run, crash_after=_crash_hook(ctx))
     journal.set_status(run.id, "running")
-    og = _og(ctx)
+    tracker = _tracker(ctx)
     try:
-        inc = og.get_incident(identifier=p.incident_id)
+        inc = tracker.get(p.incident_id)
     except OncallError as exc:
-        raise _partial(
-            journal, run, ["opsgenie.read_incident"], [StepFailed("opsgenie.read_incident", exc)], None
-        ) from exc
-    ref = _ref(ctx, inc)
-    details = _details(inc)
+        raise _partial(journal, run, [READ_INCIDENT], [StepFailed(READ_INCIDENT, exc)], None) from exc
+    ref = _ref(inc)
+    details = _links(inc)
     failures: list[StepFailed] = []
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="oncall-resolve") as pool:
         futures = [
-            pool.submit(_resolve_opsgenie, ctx, runner, inc, p),
+            pool.submit(_resolve_tracker, ctx, runner, inc, p),
             pool.submit(_resolve_statuspage, ctx, runner, details, p),
             pool.submit(_resolve_slack, ctx, runner, ref, details, p),
         ]
@@ -170,17 +173,17 @@ def _run_resolve(ctx: Context, journal: Journal, run: Run, p: ResolveParams) -> 
     if failures:
         raise _partial(journal, run, _resolve_plan(inc, p), failures, ref)
     journal.set_status(run.id, "done")
-    return _resolve_result(ctx, journal, run, runner, og.get_incident(identifier=inc.id), p)
+    return _resolve_result(ctx, journal, run, runner, tracker.get(inc.id), p)
 
 
 def _resolve_result(
-    ctx: Context, journal: Journal, run: Run, runner: StepRunner, inc: Incident, p: ResolveParams
+    ctx: Context, journal: Journal, run: Run, runner: StepRunner, inc: TrackedIncident, p: ResolveParams
 ) -> WorkflowResult:
-    details = _details(inc)
+    details = _links(inc)
     statuspage = _step_sp_links(runner.result("statuspage.resolve") or {})
-    ref = _ref(ctx, inc)
+    ref = _ref(inc)
     warnings = []
-    alerts = runner.result("opsgenie.close_alerts") or {}
+    alerts = runner.result(CLOSE_ALERTS) or {}
     warnings += [str(w) for w in alerts.get("warnings", [])]
     warnings += [str(w) for w in (runner.result("statuspage.resolve") or {}).get("warnings", [])]
     checklist = text.follow_up_checklist(ref.number, ref.priority, ctx.now())
@@ -197,42 +200,28 @@ def _resolve_result(
     )
 
 
-def _resolve_opsgenie(ctx: Context, runner: StepRunner, inc: Incident, p: ResolveParams) -> None:
-    og = _og(ctx)
+def _resolve_tracker(ctx: Context, runner: StepRunner, inc: TrackedIncident, p: ResolveParams) -> None:
+    tracker = _tracker(ctx)
     entry = text.resolution_entry(p.note)
 
     def timeline(_again: bool) -> dict[str, Any]:
-        return {"content": entry} if _add_entry_once(ctx, inc.id, entry) else {"reused": True}
+        return {"content": entry} if _add_entry_once(ctx, inc, entry) else {"reused": True}
 
     def resolve(_again: bool) -> dict[str, Any]:
-        current = og.get_incident(identifier=inc.id)
+        current = tracker.get(inc.id)
         if current.status in ("resolved", "closed"):
             return {"status": current.status, "reused": True}
-        _wait(og, og.resolve_incident(identifier=inc.id, note=p.note))
+        tracker.resolve(current, p.note)
         return {"status": "resolved"}
 
-    runner.step("opsgenie.timeline_entry", timeline)
-    runner.step("opsgenie.resolve", resolve)
+    def close_alerts(_again: bool) -> dict[str, Any]:
+        # Closing a closed alert changes nothing: safe to repeat.
+        return {"closed": tracker.close_alerts(inc, f"Incident #{inc.number} resolved")}
+
+    runner.step(TIMELINE_ENTRY, timeline)
+    runner.step(RESOLVE, resolve)
     if p.close_alerts:
-        runner.step("opsgenie.close_alerts", lambda again: _close_alerts(ctx, inc))
-
-
-def _close_alerts(ctx: Context, inc: Incident) -> dict[str, Any]:
-    """Close the incident's associated alerts (closing a closed alert changes nothing: safe to repeat).
-
-    Neither the spec nor the client has a "list the incident's alerts" operation. Opsgenie raises one
-    associated alert per incident, aliased by the incident id: it is closed by alias. Alerts an integration
-    associated later can be listed (comma-separated ids) in the incident's `associated_alerts` detail.
-    The close requests are asynchronous (202); the client has no way yet to wait for an alert request.
-    """
-    og = _og(ctx)
-    note = f"Incident #{inc.tiny_id or inc.id} resolved"
-    og.close_alert(identifier=inc.id, identifier_type="alias", note=note)
-    closed = [f"alias:{inc.id}"]
-    for alert_id in _split_list(_details(og.get_incident(identifier=inc.id)).get("associated_alerts")):
-        og.close_alert(identifier=alert_id, note=note)
-        closed.append(alert_id)
-    return {"closed": closed}
+        runner.step(CLOSE_ALERTS, close_alerts)
 
 
 def _resolve_statuspage(
@@ -247,7 +236,7 @@ def _resolve_statuspage(
         sp = _sp(ctx)
         current = sp.get_incident(incident_id=sp_id)
         url = text.statuspage_url(_page_id(ctx), current.id, current.shortlink)
-        # Every component the incident affected (its list and the Opsgenie detail) goes back to operational,
+        # Every component the incident affected (its list and the incident's link) goes back to operational,
         # unless another open incident lists it. `component_ids` is sent in full: it replaces the list.
         plan = resolve_plan(ctx, current, details)
         if current.status != "resolved":

@@ -16,24 +16,25 @@ from oncall_cli.errors import UsageError
 from oncall_cli.services import incident_text as text
 from oncall_cli.services.context import Context
 from oncall_cli.services.incident.common import (
+    SP_INCIDENT_META,
     _add_entry_once,
     _channel_label,
     _check_email,
+    _check_person,
     _check_text,
     _check_thread,
     _check_url,
-    _details,
     _find_statuspage,
+    _links,
     _mentions,
-    _og,
-    _opsgenie_user_id,
     _post_once,
     _ref,
     _slack,
     _sp,
     _sp_links,
     _split_list,
-    _wait,
+    _tracker,
+    _tracker_label,
     find_incident,
 )
 from oncall_cli.services.incident.components import priority_plan, resolve_plan
@@ -55,6 +56,13 @@ from oncall_cli.services.steps import Steps
 if TYPE_CHECKING:
     from oncall_cli.clients.statuspage_models import Incident as SpIncident
 
+# The tracker's changes, as `done`/`skipped` name them (whatever the backend).
+TIMELINE_ENTRY = "tracker.timeline_entry"
+LINKS = "tracker.details"
+ADD_RESPONDER = "tracker.add_responder"
+PRIORITY = "tracker.priority"
+CLOSE = "tracker.close"
+
 
 # ---- roles, people, notes, priority -------------------------------------------------------------------
 
@@ -62,12 +70,13 @@ if TYPE_CHECKING:
 def assign(
     ctx: Context, ref: str, *, commander: str, comms: str | None = None, dry_run: bool = False
 ) -> ActionResult | DryRun:
-    """`oncall incident assign`: roles in a timeline entry and the details, announced in the channel."""
+    """`oncall incident assign`: roles in a timeline entry and the links, announced in the channel; the
+    tracker marks the incident as being worked on where it has such a status (JSM's in-progress)."""
     commander = _check_email(commander, "--commander")
     comms = _check_email(comms, "--comms") if comms else None
     inc = find_incident(ctx, ref)
-    ref_ = _ref(ctx, inc)
-    details = _details(inc)
+    ref_ = _ref(inc)
+    details = _links(inc)
     wanted: dict[str, str | None] = {D_COMMANDER: commander, D_COMMS: comms}
     changes = text.details_changes(details, wanted)
     channel_id = details.get(D_CHANNEL_ID)
@@ -76,21 +85,20 @@ def assign(
             return DryRun([], ["roles already assigned: nothing to change"])
         return ActionResult(ref_, done=[], skipped=["roles already assigned"])
     entry = text.roles_entry(commander, comms)
-    planned = (
-        ["opsgenie.timeline_entry"] + (["slack.post_roles"] if channel_id else []) + ["opsgenie.details"]
-    )
+    planned = [TIMELINE_ENTRY] + (["slack.post_roles"] if channel_id else []) + [LINKS]
+    label = _tracker_label(ctx)
     if dry_run:
-        plan = [Change("opsgenie", "add timeline entry", ref_.number, {"content": entry})]
+        plan = [Change(label, "add timeline entry", ref_.number, {"content": entry})]
         if channel_id:
             plan.append(_post_change(details, text.roles_message(commander, comms)))
-        plan.append(Change("opsgenie", "add details", ref_.number, dict(changes)))
+        plan.append(Change(label, "add details", ref_.number, dict(changes)))
         return DryRun(plan)
-    og = _og(ctx)
+    tracker = _tracker(ctx)
     effects = Steps("assign")
     since = ctx.now() - timedelta(hours=24)
 
     def timeline() -> bool:
-        return _add_entry_once(ctx, inc.id, entry, since=since)
+        return _add_entry_once(ctx, inc, entry, since=since)
 
     def post() -> bool:
         assert channel_id
@@ -103,14 +111,15 @@ def assign(
         return not _post_once(ctx, channel_id, message)["reused"]
 
     def record() -> bool:
-        _wait(og, og.add_incident_details(identifier=inc.id, details=changes))
+        tracker.start_work(inc)
+        tracker.set_links(inc, changes)
         return True
 
-    # The details go last: they are what tells a re-run that everything before is done.
-    effects.run("opsgenie.timeline_entry", timeline, planned)
+    # The links go last: they are what tells a re-run that everything before is done.
+    effects.run(TIMELINE_ENTRY, timeline, planned)
     if channel_id:
         effects.run("slack.post_roles", post, planned)
-    effects.run("opsgenie.details", record, planned)
+    effects.run(LINKS, record, planned)
     warnings = [] if channel_id else ["no incident channel linked; roles not posted in Slack"]
     return ActionResult(ref_, done=effects.done, skipped=effects.skipped, warnings=warnings)
 
@@ -120,36 +129,33 @@ def add_person(
 ) -> ActionResult | DryRun:
     """`oncall incident responder add` / `stakeholder add`.
 
-    A responder (subject-matter expert) is added to the Opsgenie incident's responders (Opsgenie notifies
-    them). Opsgenie has no per-incident stakeholder operation: a stakeholder is recorded in the incident's
-    `stakeholders` detail and a timeline entry, without paging them. Both are invited to the channel.
+    A responder (subject-matter expert) is added to the incident's responders (the tracker pages them). A
+    stakeholder is recorded in the incident's `stakeholders` link and a timeline entry, without paging them
+    (and as a stakeholder where the tracker has them: JSM). Both are invited to the channel.
     """
-    from oncall_cli.clients.opsgenie_models import Recipient
-
     email = _check_email(email, "EMAIL")
     inc = find_incident(ctx, ref)
-    user_id = _opsgenie_user_id(ctx, email, "EMAIL") if kind == "responder" else None
-    ref_ = _ref(ctx, inc)
-    details = _details(inc)
+    user_id = _check_person(ctx, email, "EMAIL") if kind == "responder" else None
+    ref_ = _ref(inc)
+    details = _links(inc)
     channel_id = details.get(D_CHANNEL_ID)
-    og = _og(ctx)
+    tracker = _tracker(ctx)
+    label = _tracker_label(ctx)
     effects = Steps(f"{kind} add")
     if kind == "responder":
-        planned = ["opsgenie.add_responder"] + (["slack.invite"] if channel_id else [])
+        planned = [ADD_RESPONDER] + (["slack.invite"] if channel_id else [])
     else:
-        planned = (
-            ["opsgenie.timeline_entry"] + (["slack.invite"] if channel_id else []) + ["opsgenie.details"]
-        )
+        planned = [TIMELINE_ENTRY] + (["slack.invite"] if channel_id else []) + [LINKS]
     stakeholders = _split_list(details.get(D_STAKEHOLDERS))
     entry = text.member_entry(kind, email, note)
     if dry_run:
         if kind == "responder":
-            plan = [Change("opsgenie", "add responder", ref_.number, {"responder": email, "note": note})]
+            plan = [Change(label, "add responder", ref_.number, {"responder": email, "note": note})]
         else:
             plan = [
-                Change("opsgenie", "add timeline entry", ref_.number, {"content": entry}),
+                Change(label, "add timeline entry", ref_.number, {"content": entry}),
                 Change(
-                    "opsgenie",
+                    label,
                     "add details",
                     ref_.number,
                     {D_STAKEHOLDERS: ",".join(dict.fromkeys([*stakeholders, email]))},
@@ -161,15 +167,10 @@ def add_person(
     warnings: list[str] = []
 
     def add_responder() -> bool:
-        if any(
-            r.type == "user"
-            and ((r.id and r.id == user_id) or (r.username or "").casefold() == email.casefold())
-            for r in inc.responders
-        ):
+        # The incident names a person by email, or by the tracker's id for them (what `check_user` gave).
+        if any(r == user_id or r.casefold() == email.casefold() for r in inc.responders):
             return False
-        _wait(
-            og, og.add_incident_responders(identifier=inc.id, responders=[Recipient.user(email)], note=note)
-        )
+        tracker.add_responder(inc, email, note)
         return True
 
     def invite() -> bool:
@@ -187,25 +188,25 @@ def add_person(
         return bool(answer.invited)
 
     def timeline() -> bool:
-        return _add_entry_once(ctx, inc.id, entry)
+        return _add_entry_once(ctx, inc, entry)
 
     def record() -> bool:
         if email.casefold() in (s.casefold() for s in stakeholders):
             return False
-        value = ",".join([*stakeholders, email])
-        _wait(og, og.add_incident_details(identifier=inc.id, details={D_STAKEHOLDERS: value}))
+        tracker.add_stakeholder(inc, email)
+        tracker.set_links(inc, {D_STAKEHOLDERS: ",".join([*stakeholders, email])})
         return True
 
     if kind == "responder":
-        effects.run("opsgenie.add_responder", add_responder, planned)
+        effects.run(ADD_RESPONDER, add_responder, planned)
     elif email.casefold() not in (s.casefold() for s in stakeholders):
-        effects.run("opsgenie.timeline_entry", timeline, planned)
+        effects.run(TIMELINE_ENTRY, timeline, planned)
     if channel_id:
         effects.run("slack.invite", invite, planned)
     else:
         warnings.append("no incident channel linked; not invited in Slack")
     if kind != "responder":
-        effects.run("opsgenie.details", record, planned)
+        effects.run(LINKS, record, planned)
     return ActionResult(ref_, done=effects.done, skipped=effects.skipped, warnings=warnings)
 
 
@@ -223,29 +224,30 @@ def add_note(
     if when is not None and when > now + timedelta(minutes=1):
         raise UsageError(f"--at: {when.isoformat()} is in the future; notes record what already happened")
     inc = find_incident(ctx, ref)
-    ref_ = _ref(ctx, inc)
-    channel_id = _details(inc).get(D_CHANNEL_ID)
+    ref_ = _ref(inc)
+    channel_id = _links(inc).get(D_CHANNEL_ID)
     warnings: list[str] = []
     if slack and not channel_id:
         warnings.append("no incident channel linked; note not posted in Slack")
-    planned = ["opsgenie.timeline_entry"] + (["slack.post_note"] if slack and channel_id else [])
+    planned = [TIMELINE_ENTRY] + (["slack.post_note"] if slack and channel_id else [])
     if dry_run:
-        plan = [Change("opsgenie", "add timeline entry", ref_.number, {"content": note, "time": when or now})]
+        data = {"content": note, "time": when or now}
+        plan = [Change(_tracker_label(ctx), "add timeline entry", ref_.number, data)]
         if slack and channel_id:
-            plan.append(_post_change(_details(inc), text.note_message(note, when)))
+            plan.append(_post_change(_links(inc), text.note_message(note, when)))
         return DryRun(plan, warnings)
     effects = Steps("note")
 
     def timeline() -> bool:
         # The same text at the same time (or, without --at, within 10 minutes) is the same note.
         since = None if when else now - timedelta(minutes=10)
-        return _add_entry_once(ctx, inc.id, note, time=when or now, at=when, since=since)
+        return _add_entry_once(ctx, inc, note, time=when, at=when, since=since)
 
     def post() -> bool:
         assert channel_id
         return not _post_once(ctx, channel_id, text.note_message(note, when))["reused"]
 
-    effects.run("opsgenie.timeline_entry", timeline, planned)
+    effects.run(TIMELINE_ENTRY, timeline, planned)
     if slack and channel_id:
         effects.run("slack.post_note", post, planned)
     return ActionResult(ref_, done=effects.done, skipped=effects.skipped, warnings=warnings)
@@ -254,10 +256,10 @@ def add_note(
 def change_priority(
     ctx: Context, ref: str, priority: Priority, *, dry_run: bool = False
 ) -> ActionResult | DryRun:
-    """`oncall incident priority`: the Statuspage impact, a channel message, then the Opsgenie priority."""
+    """`oncall incident priority`: the Statuspage impact, a channel message, then the tracker's priority."""
     inc = find_incident(ctx, ref)
-    ref_ = _ref(ctx, inc)
-    details = _details(inc)
+    ref_ = _ref(inc)
+    details = _links(inc)
     old = inc.priority or "?"
     sp_id = details.get(D_STATUSPAGE)
     channel_id = details.get(D_CHANNEL_ID)
@@ -276,7 +278,7 @@ def change_priority(
     planned = (
         (["statuspage.impact", "statuspage.components"] if sp_id else [])
         + (["slack.post_priority"] if channel_id else [])
-        + ["opsgenie.priority"]
+        + [PRIORITY]
     )
     if old == priority:
         planned = [p for p in planned if p != "slack.post_priority"]
@@ -297,11 +299,11 @@ def change_priority(
         if old != priority:
             if channel_id:
                 plan.append(_post_change(details, text.priority_message(old, priority)))
-            plan.append(Change("opsgenie", "update priority", ref_.number, {"priority": priority}))
+            plan.append(Change(_tracker_label(ctx), "update priority", ref_.number, {"priority": priority}))
         else:
             warnings.append(f"incident #{ref_.number} is already {priority}")
         return DryRun(plan, warnings)
-    og = _og(ctx)
+    tracker = _tracker(ctx)
     effects = Steps("priority")
     statuspage: StatuspageLinks | None = None
 
@@ -345,7 +347,7 @@ def change_priority(
     def update() -> bool:
         if inc.priority == priority:
             return False
-        _wait(og, og.update_incident_priority(identifier=inc.id, priority=priority))
+        tracker.set_priority(inc, priority)
         return True
 
     if sp_id:
@@ -353,7 +355,7 @@ def change_priority(
         effects.run("statuspage.components", components, planned)
     if channel_id and old != priority:
         effects.run("slack.post_priority", post, planned)
-    effects.run("opsgenie.priority", update, planned)
+    effects.run(PRIORITY, update, planned)
     ref_.priority = priority
     return ActionResult(
         ref_, done=effects.done, skipped=effects.skipped, warnings=warnings, statuspage=statuspage
@@ -382,8 +384,8 @@ def status_update(
     the incident has none and its priority is public."""
     message = _check_text(message, "--message")
     inc = find_incident(ctx, ref)
-    ref_ = _ref(ctx, inc)
-    details = _details(inc)
+    ref_ = _ref(inc)
+    details = _links(inc)
     sp_id = details.get(D_STATUSPAGE)
     priority = cast(Priority, inc.priority or "P3")
     if not sp_id and not text.is_public(priority, ctx.settings.text("public_priorities")):
@@ -414,11 +416,13 @@ def status_update(
         return DryRun(
             [
                 Change("statuspage", "create incident", title, data),
-                Change("opsgenie", "add details", ref_.number, {"keys": [D_STATUSPAGE, D_COMPONENTS]}),
+                Change(
+                    _tracker_label(ctx), "add details", ref_.number, {"keys": [D_STATUSPAGE, D_COMPONENTS]}
+                ),
             ]
         )
     effects = Steps("status update")
-    og = _og(ctx)
+    tracker = _tracker(ctx)
     result: StatuspageLinks | None = None
     by_id = {v: k for k, v in ids.items()}
 
@@ -459,13 +463,13 @@ def status_update(
             ref_, done=effects.done, skipped=effects.skipped, warnings=warnings, statuspage=result
         )
 
-    planned = ["statuspage.create_incident", "opsgenie.details"]
+    planned = ["statuspage.create_incident", LINKS]
     title = text.public_title(priority, names)
     created: SpIncident | None = None
 
     def create() -> bool:
         nonlocal created, result
-        # A crash after an earlier create and before the details: find that one rather than open a second.
+        # A crash after an earlier create and before the links: find that one rather than open a second.
         created = _find_statuspage(ctx, inc.id)
         if created is not None:
             result = _sp_links(ctx, created, by_id)
@@ -478,7 +482,7 @@ def status_update(
             impact_override=text.IMPACT[priority],
             components=target or None,
             deliver_notifications=notify,
-            metadata={"oncall": {"opsgenie_incident_id": inc.id}},
+            metadata={"oncall": {SP_INCIDENT_META: inc.id}},
         )
         result = _sp_links(ctx, created, by_id)
         return True
@@ -489,11 +493,11 @@ def status_update(
         changes = text.details_changes(details, links)
         if not changes:
             return False
-        _wait(og, og.add_incident_details(identifier=inc.id, details=changes))
+        tracker.set_links(inc, changes)
         return True
 
     effects.run("statuspage.create_incident", create, planned)
-    effects.run("opsgenie.details", record, planned)
+    effects.run(LINKS, record, planned)
     return ActionResult(ref_, done=effects.done, skipped=effects.skipped, statuspage=result)
 
 
@@ -507,8 +511,8 @@ def close_incident(
     reason = _check_text(reason, "--reason")
     ticket = _check_url(ticket, "--ticket") if ticket else None
     inc = find_incident(ctx, ref)
-    ref_ = _ref(ctx, inc)
-    details = _details(inc)
+    ref_ = _ref(inc)
+    details = _links(inc)
     thread = details.get(D_THREAD)
     message = text.close_reply(ref_.number, reason, ticket)
     warnings: list[str] = []
@@ -524,20 +528,20 @@ def close_incident(
             f"a Statuspage incident is linked: resolve it with `oncall status update "
             f"{ref_.number} --status resolved --message TEXT`"
         )
-    planned = ["opsgenie.close"] + (["slack.reply_thread"] if thread else [])
+    planned = [CLOSE] + (["slack.reply_thread"] if thread else [])
     note = text.close_note(reason, ticket)
     if dry_run:
-        plan = [Change("opsgenie", "close incident", ref_.number, {"note": note})]
+        plan = [Change(_tracker_label(ctx), "close incident", ref_.number, {"note": note})]
         if thread:
             plan.append(Change("slack", "reply in thread", thread, {"text": message}))
         return DryRun(plan, warnings)
-    og = _og(ctx)
+    tracker = _tracker(ctx)
     effects = Steps("close")
 
     def close() -> bool:
         if inc.status == "closed":
             return False
-        _wait(og, og.close_incident(identifier=inc.id, note=note))
+        tracker.close(inc, note)
         return True
 
     def reply() -> bool:
@@ -547,7 +551,7 @@ def close_incident(
         needle = text.close_marker(ref_.number)
         return not _post_once(ctx, thread_channel, message, thread_ts, needle=needle)["reused"]
 
-    effects.run("opsgenie.close", close, planned)
+    effects.run(CLOSE, close, planned)
     if thread:
         effects.run("slack.reply_thread", reply, planned)
     ref_.status = "closed"

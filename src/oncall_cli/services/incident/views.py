@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from oncall_cli.errors import OncallError, UsageError
 from oncall_cli.services import incident_text as text
 from oncall_cli.services.context import Context
 from oncall_cli.services.incident.common import (
-    _details,
-    _incidents_since,
-    _og,
+    _links,
     _page_id,
     _ref,
     _slack,
@@ -21,9 +18,10 @@ from oncall_cli.services.incident.common import (
     _sp,
     _sp_links,
     _split_list,
-    _web_url,
+    _tracker,
     find_incident,
 )
+from oncall_cli.services.incident.followups import followups_of
 from oncall_cli.services.incident.models import (
     IncidentDetail,
     IncidentRow,
@@ -32,10 +30,6 @@ from oncall_cli.services.incident.models import (
     TimelineItem,
 )
 from oncall_cli.services.incident_text import D_CHANNEL, D_COMMANDER, D_COMMS, D_STAKEHOLDERS, D_STATUSPAGE
-
-if TYPE_CHECKING:
-    from oncall_cli.clients.opsgenie import OpsgenieClient
-    from oncall_cli.clients.opsgenie_models import Recipient
 
 
 def list_incidents(
@@ -49,19 +43,19 @@ def list_incidents(
     tz = ctx.settings.text("timezone")
     after = parse_time(since, flag="--since", tz=tz, now=ctx.now(), clock="past") if since else None
     rows: list[IncidentRow] = []
-    for inc in _incidents_since(ctx, after, status):
+    for inc in _tracker(ctx).since(after, status):
         if status is not None and inc.status and inc.status != status:
             continue
-        details = _details(inc)
+        details = _links(inc)
         rows.append(
             IncidentRow(
                 id=inc.id,
-                number=inc.tiny_id or inc.id,
-                message=inc.message or "",
-                priority=inc.priority or "",
-                status=inc.status or "",
+                number=inc.number,
+                message=inc.message,
+                priority=inc.priority,
+                status=inc.status,
                 created_at=inc.created_at,
-                url=_web_url(ctx, inc.id),
+                url=inc.url,
                 slack_channel=details.get(D_CHANNEL),
                 statuspage_incident_id=details.get(D_STATUSPAGE),
             )
@@ -74,23 +68,14 @@ def list_incidents(
 def show(ctx: Context, ref: str) -> IncidentDetail:
     """`oncall incident show`: details, responders, roles, timeline, channel and Statuspage state."""
     inc = find_incident(ctx, ref)
-    details = _details(inc)
+    details = _links(inc)
     warnings: list[str] = []
-    og = _og(ctx)
+    tracker = _tracker(ctx)
     timeline = [
-        TimelineItem(
-            at=e.event_time,
-            kind=e.type or e.group or "entry",
-            text=(e.description.content or e.description.name or "") if e.description else "",
-        )
-        for e in og.list_incident_timeline_entries(incident_id=inc.id)
-        if not e.hidden
+        TimelineItem(at=e.at, kind=e.kind, text=e.text) for e in tracker.timeline(inc) if not e.hidden
     ]
     try:
-        timeline += [
-            TimelineItem(at=n.created_at, text=n.note, kind="note")
-            for n in og.list_incident_notes(identifier=inc.id)
-        ]
+        timeline += [TimelineItem(at=n.at, text=n.text, kind=n.kind) for n in tracker.notes(inc)]
     except OncallError as exc:
         warnings.append(f"could not read the incident notes: {exc.message}")
     timeline.sort(key=lambda t: (t.at is None, t.at or datetime.min))
@@ -108,9 +93,10 @@ def show(ctx: Context, ref: str) -> IncidentDetail:
         except OncallError as exc:
             statuspage = StatuspageLinks(incident_id=sp_id, url=text.statuspage_url(_page_id(ctx), sp_id))
             warnings.append(f"could not read the Statuspage incident: {exc.message}")
-    responders = [_responder_name(og, r, warnings) for r in inc.responders]
+    responders = tracker.responder_names(inc, warnings)
+    followups = followups_of(ctx, inc, warnings)
     return IncidentDetail(
-        incident=_ref(ctx, inc),
+        incident=_ref(inc),
         description=inc.description,
         created_at=inc.created_at,
         updated_at=inc.updated_at,
@@ -122,19 +108,8 @@ def show(ctx: Context, ref: str) -> IncidentDetail:
         timeline=timeline,
         details=details,
         warnings=warnings,
+        followups=followups,
     )
-
-
-def _responder_name(og: OpsgenieClient, responder: Recipient, warnings: list[str]) -> str:
-    """A responder as people know them: the username (email) of a user Opsgenie names only by id."""
-    if responder.username or responder.name:
-        return str(responder.username or responder.name)
-    if responder.type == "user" and responder.id:
-        try:
-            return og.get_user(identifier=responder.id).username
-        except OncallError as exc:
-            warnings.append(f"could not read responder {responder.id}: {exc.message}")
-    return str(responder.id or responder.type)
 
 
 def postmortem(ctx: Context, ref: str, *, output: Path | None = None, force: bool = False) -> Postmortem:
@@ -158,6 +133,7 @@ def postmortem(ctx: Context, ref: str, *, output: Path | None = None, force: boo
         created_at=detail.created_at,
         resolved_at=resolved_at,
         opsgenie_url=detail.incident.url,
+        tracker=_tracker(ctx).service,
         description=detail.description,
         channel=channel,
         statuspage_url=detail.statuspage.url if detail.statuspage else None,
@@ -167,6 +143,7 @@ def postmortem(ctx: Context, ref: str, *, output: Path | None = None, force: boo
         responders=detail.responders,
         timeline=[text.TimelineLine(at=t.at, text=t.text) for t in detail.timeline],
         generated_at=ctx.now(),
+        followups=[(t.key, t.summary, t.status, t.url) for t in detail.followups],
     )
     markdown = text.postmortem_markdown(data)
     if output is not None:

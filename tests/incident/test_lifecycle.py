@@ -1,0 +1,119 @@
+"""An incident's whole life through the CLI, on each backend: the same commands, the same documents, and
+every request the tracker is sent is one its vendor's spec accepts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from conftest import ALL_BACKENDS
+
+from .conftest import Sandbox, explain
+
+pytestmark = pytest.mark.backends(*ALL_BACKENDS)
+
+MESSAGE = "Checkout API returns 500s"
+
+
+def _no_invalid_requests(sandbox: Sandbox) -> None:
+    emulator = sandbox.emulator
+    assert emulator.rejected == [] and emulator.invalid_responses == []
+    used = {(c.service, c.operation) for c in emulator.calls}
+    validated = {(s, o) for s, o, kind in emulator.validated if kind == "request"}
+    assert used <= validated, sorted(used - validated)
+
+
+def test_raise_assign_responders_note_priority_update_followup_resolve_postmortem(sandbox: Sandbox) -> None:
+    url, _, _ = sandbox.thread_url()
+    engineers = sandbox.on_call()
+    commander, comms = engineers[0], engineers[-1]
+    expert = next(e.email for e in sandbox.context().directory.team() if e.email not in engineers)
+    raised = sandbox.json("incident", "raise", MESSAGE, "-p", "P2", "--component", "API", "--thread", url)
+    number = raised["incident"]["number"]
+    assert number == sandbox.number and raised["status"] == "done"
+    ref = "1"  # the bare number works on both (JSM reads it as ITSM-1)
+
+    assigned = sandbox.json("incident", "assign", ref, "--commander", commander, "--comms", comms)
+    assert assigned["incident"]["number"] == number
+    sandbox.json("incident", "responder", "add", ref, expert, "--note", "database expert")
+    sandbox.json("incident", "stakeholder", "add", ref, comms)
+    sandbox.json("incident", "note", ref, "Rolled back the 14:05 deploy", "--at", "09:50")
+    sandbox.json("incident", "priority", ref, "P1")
+    sandbox.json("status", "update", ref, "--status", "identified", "--message", "We found the cause.")
+    ticket = sandbox.json("incident", "followup", ref, "Fix the retry storm", "--project", "SEARCH")
+    assert ticket["created"] is True and ticket["ticket"]["key"] == "SEARCH-1"
+    again = sandbox.json("incident", "followup", ref, "Fix the retry storm", "--project", "SEARCH")
+    assert again["created"] is False and again["ticket"]["key"] == "SEARCH-1"
+
+    shown = sandbox.json("incident", "show", ref)
+    assert shown["incident"]["priority"] == "P1" and shown["incident"]["status"] == "open"
+    assert shown["roles"] == {"commander": commander, "comms": comms}
+    assert expert in shown["responders"] and shown["stakeholders"] == [comms]
+    assert [f["key"] for f in shown["followups"]] == ["SEARCH-1"]
+    notes = [t for t in shown["timeline"] if "Rolled back the 14:05 deploy" in t["text"]]
+    assert len(notes) == 1 and notes[0]["at"].startswith("2025-03-05T14:50")  # 09:50 New York, in UTC
+
+    resolved = sandbox.json("incident", "resolve", ref, "--note", "Rolled back")
+    assert resolved["status"] == "done"
+    [incident] = sandbox.tracked()
+    assert incident.status == "resolved"
+    assert sandbox.entries(incident).count("Resolved: Rolled back") == 1
+    [sp] = sandbox.sp_incidents()
+    assert sp["status"] == "resolved" and sandbox.components()["API"] == "operational"
+    draft = sandbox.json("incident", "postmortem", ref)["markdown"]
+    assert f"(incident #{number})" in draft and "SEARCH-1" in draft
+    _no_invalid_requests(sandbox)
+
+
+def test_raise_then_close_as_not_an_incident(sandbox: Sandbox) -> None:
+    url, _, _ = sandbox.thread_url()
+    sandbox.json("incident", "raise", "Search looks slow", "-p", "P4", "--thread", url)
+    closed = sandbox.json("incident", "close", "1", "--reason", "feature request")
+    assert closed["incident"]["number"] == sandbox.number
+    [incident] = sandbox.tracked()
+    assert incident.status == "closed"
+    listed = sandbox.json("incident", "list", "--status", "closed")
+    assert [i["number"] for i in listed["incidents"]] == [sandbox.number]
+    again = sandbox("incident", "close", "1", "--reason", "feature request", "--json")
+    assert again.exit_code == 0, explain(again)
+    _no_invalid_requests(sandbox)
+
+
+# ---- a Jira site that lacks what the playbook needs ------------------------------------------------------
+
+
+@pytest.mark.backends("jsm")
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("jsm.incident_type", "Major incident", "request types: Incident"),
+        ("jsm.priorities", "Highest,High,Medium,Low,Trivial", "'Trivial'"),
+        ("jsm.service_desk", "NOPE", "ITSM"),
+    ],
+)
+def test_a_site_without_the_request_type_priority_or_desk_is_named_and_nothing_is_created(
+    sandbox: Sandbox, setting: str, value: str, named: str
+) -> None:
+    result = sandbox("--set", f"{setting}={value}", "incident", "raise", MESSAGE, "-p", "P2", "--json")
+    assert result.exit_code == 3, explain(result)
+    message: str = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith(setting) and named in message
+    assert sandbox.tracked() == [] and sandbox.channels() == [] and sandbox.sp_incidents() == []
+
+
+@pytest.mark.backends("jsm")
+def test_a_workflow_without_a_done_transition_names_the_transitions_and_resume_is_offered(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.json("incident", "raise", MESSAGE, "-p", "P4")
+    with sandbox.emulator.locked() as db:
+        db.execute("DELETE FROM jira_transitions WHERE name = 'Resolve'")
+    result = sandbox("incident", "resolve", "1", "--note", "Rolled back", "--json")
+    assert result.exit_code != 0, explain(result)
+    error: dict[str, Any] = json.loads(result.stdout)["error"]
+    failed = error["details"]["failed"][0]
+    assert failed["step"] == "tracker.resolve"
+    assert "no transition to done" in failed["error"]["message"] and "Cancel" in failed["error"]["message"]
+    assert "oncall incident resume ITSM-1" in error["hint"]
