@@ -33,3 +33,26 @@ def test_R1_check_finds_one_engineer_holding_both_seats_through_an_override(worl
     found = [v for v in json.loads(result.stdout)["violations"] if v["rule"] == "R1"]
     assert len(found) == 1 and found[0]["subjects"] == [a[1]], found
     assert "both" in found[0]["message"] or "two seats" in found[0]["message"]
+
+
+def test_notify_reports_per_person_who_was_sent_a_dm_and_why_not(world: World) -> None:
+    """Defect 9: the only engineer who moves has no Slack account: nothing is sent, and the output says so."""
+    a, b = emails(world, 4), emails(world, 4, 4)
+    world.build(a, b)
+    with world.emulator.locked() as db:
+        db.execute("DELETE FROM slack_users WHERE email = ? COLLATE NOCASE", (a[0],))
+    world.invite("east.hire@example.com")
+    data = world.json(
+        "rotation", "add-engineer", "east.hire@example.com", "--start-date", "2026-12-01",
+        "--timezone", "America/New_York", "--apply", "--notify",
+    )
+    assert [m["user"] for m in data["moves"]] == [a[0]]
+    assert data["notified"] == [] and data["not_in_slack"] == [a[0]]
+    assert data["notifications"] == [{"user": a[0], "sent": False, "why_not": "not in Slack"}]
+    assert not [x for x in data["applied"] if x.startswith("DM ")], data["applied"]
+    assert any("0 of 1" in x for x in data["applied"] + data["warnings"]), data
+    text = world(
+        "rotation", "add-engineer", "east.hire@example.com", "--start-date", "2026-12-01",
+        "--timezone", "America/New_York",
+    )
+    assert text.exit_code == 0, explain(text)

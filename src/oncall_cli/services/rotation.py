@@ -108,6 +108,33 @@ class Reminder:
     already_scheduled: bool = False
 
 
+@dataclass(frozen=True)
+class Notification:
+    """One DM the command meant to send: sent, or why not (not in Slack, ...)."""
+
+    user: str
+    sent: bool
+    why_not: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"user": self.user, "sent": self.sent, "why_not": self.why_not}
+
+
+def notify_summary(notifications: Sequence[Notification], what: str) -> tuple[str | None, str | None]:
+    """(the applied step, a warning) saying truthfully how many DMs went out: the step only when one did,
+    the warning naming each person who was not told and why."""
+    sent = [n for n in notifications if n.sent]
+    step = f"DM {len(sent)} of {len(notifications)} {what}" if sent else None
+    missed = [n for n in notifications if not n.sent]
+    warning = None
+    if missed:
+        who = ", ".join(f"{n.user} ({n.why_not})" for n in missed)
+        warning = (
+            f"DM sent to {len(sent)} of {len(notifications)} {what}; not sent to {who}: tell them yourself"
+        )
+    return step, warning
+
+
 @dataclass
 class AddEngineerResult:
     engineer: Engineer
@@ -124,6 +151,8 @@ class AddEngineerResult:
     notify: bool = False
     notified: list[str] = field(default_factory=list)
     not_in_slack: list[str] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    """Per engineer whose next shift moves, with --notify --apply: sent, or why not."""
     reminder: Reminder | None = None
     warnings: list[str] = field(default_factory=list)
     user_created: bool = False
@@ -196,6 +225,7 @@ class AddEngineerResult:
             "applied": self.applied,
             "notified": self.notified,
             "not_in_slack": self.not_in_slack,
+            "notifications": [n.to_json() for n in self.notifications],
             "reminder": reminder,
             "notes": list(p.notes),
             "warnings": self.warnings,
@@ -383,7 +413,11 @@ def _apply_add(context: Context, schedule: Schedule, result: AddEngineerResult) 
             _notify(context, result)
         except OncallError as exc:
             raise fail(step, exc) from exc
-        done.append(step)
+        told, warning = notify_summary(result.notifications, "engineer(s) whose next shift moves")
+        if told is not None:
+            done.append(told)
+        if warning is not None:
+            result.warnings.append(warning)
     reminder = result.reminder
     if reminder is not None and not reminder.skipped:
         step = next(a for a in result.actions if a.startswith("schedule a Slack message"))
@@ -409,9 +443,11 @@ def _notify(context: Context, result: AddEngineerResult) -> None:
     for move in result.placement.moves:
         user_id = found.ids.get(move.user)
         if user_id is None:
+            result.notifications.append(Notification(move.user, False, "not in Slack"))
             continue
         _dm(context, user_id, changes.impacted_message(f"<@{user_id}>"))
         result.notified.append(move.user)
+        result.notifications.append(Notification(move.user, True))
 
 
 def _schedule_reminder(context: Context, reminder: Reminder, email: str) -> None:
