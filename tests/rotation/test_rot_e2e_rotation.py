@@ -291,9 +291,15 @@ def test_remove_engineer_leaves_a_placeholder_and_the_manager_covers_the_leavers
         assert new[key] == (boss if user == a[1] else user), key  # nobody else moved
     assert on_call_pairs(after, *HORIZON) == []
 
+    assert any(f"cover 3 shift(s) of {a[1]}" in x for x in data["applied"])
     world.emulator.calls.clear()
-    again = world.json("rotation", "remove-engineer", a[1], "--apply")
-    assert again["actions"] == [] and world.writes() == 0
+    if world.backend_name == "jsm":  # the Atlassian account stays (off the team): nothing left to do
+        again = world.json("rotation", "remove-engineer", a[1], "--apply")
+        assert again["actions"] == []
+    else:  # the Opsgenie user is gone and nothing names them: "no such engineer" (issue 12, defect 10)
+        again = world("rotation", "remove-engineer", a[1], "--apply")
+        assert again.exit_code == 5, explain(again)
+    assert world.writes() == 0
 
 
 def test_remove_engineer_asks_before_deleting_the_user(world: World) -> None:

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from conftest import ALL_BACKENDS
-from oncall_cli.scheduling.model import Override
+from oncall_cli.scheduling.model import Override, Rotation
 
 from .conftest import World, explain, ny
 
@@ -56,3 +56,23 @@ def test_notify_reports_per_person_who_was_sent_a_dm_and_why_not(world: World) -
         "--timezone", "America/New_York",
     )
     assert text.exit_code == 0, explain(text)
+
+
+def test_remove_engineer_covers_every_planned_shift_and_asks_the_manager_in_slack(world: World) -> None:
+    """Defect 10: the leaver's shift in the next round (May 24, beyond 12 weeks) is covered too, and the
+    manager gets a DM listing the shifts; an unknown email exits 5."""
+    a, b = emails(world, 4), emails(world, 4, 4)
+    following = [*a, *emails(world, 9, 8)]  # 13 engineers: the last one's first shift is May 24
+    leaver, boss = following[-1], b[0]
+    world.build(a, b)
+    store = world.backend()
+    store.update_rotation("rot-a", end=ny(2027, 3, 1, 11))
+    store.create_rotation(Rotation("rot-a-next", ny(2027, 3, 1, 11), tuple(following)))
+    data = world.json("rotation", "remove-engineer", leaver, "--manager", boss, "--apply")
+    assert [o["start"][:10] for o in data["overrides"]] == ["2027-05-24"], data["overrides"]
+    (dm,) = world.dms(boss)
+    assert "2027-05-24" in dm or "May 24" in dm, dm
+    assert data["notifications"] == [{"user": boss, "sent": True, "why_not": None}]
+    unknown = world("rotation", "remove-engineer", "nobody@example.com", "--manager", boss, "--json")
+    assert unknown.exit_code == 5, explain(unknown)
+    assert "no such engineer" in json.loads(unknown.stdout)["error"]["message"]

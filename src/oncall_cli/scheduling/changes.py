@@ -33,7 +33,8 @@ _TICK = timedelta(microseconds=1)
 MAX_ROUNDS_AHEAD = 200
 """How many rounds ahead a deferral looks for the round from which an append keeps the 60-day rule."""
 LEAVER_HORIZON = timedelta(weeks=12)
-"""How far ahead the manager covers a leaver's shifts (the horizon `schedule check` lints)."""
+"""The least the manager covers of a leaver's shifts (the horizon `schedule check` lints); every shift of
+the planned rounds beyond it is covered too (`planned_until`)."""
 
 TRADE_MESSAGE = (
     "Hi {engineer}! We've added {new_engineer} to the schedule and would like to support them by not "
@@ -45,6 +46,10 @@ IMPACTED_MESSAGE = (
     "your on-call shift. Please take some time to review the schedule and trade shifts as needed."
 )
 REMINDER_MESSAGE = "add {new_engineer} to on-call rotations"
+MANAGER_MESSAGE = (
+    "Hi {manager}! {leaver} is leaving the on-call rotations. Would you cover their shifts? Overrides "
+    "putting you on call are in place for:\n{shifts}\nPlease trade any you cannot take."
+)
 
 Outcome = Literal["placeholder", "append", "deferred", "already_placed"]
 
@@ -672,6 +677,11 @@ def impacted_message(mention: str) -> str:
     return IMPACTED_MESSAGE.format(engineer=mention)
 
 
+def manager_message(mention: str, leaver: str, shifts: Sequence[str]) -> str:
+    """The DM asking a leaver's manager to cover their shifts, one line per shift."""
+    return MANAGER_MESSAGE.format(manager=mention, leaver=leaver, shifts="\n".join(shifts))
+
+
 def reminder_message(mention: str) -> str:
     return REMINDER_MESSAGE.format(new_engineer=mention)
 
@@ -729,6 +739,23 @@ def still_scheduled(
     return any(s.user == email for s in timeline(rotations, overrides, now, now + horizon, settings.timezone))
 
 
+def planned_until(
+    email: str, rotations: Sequence[Rotation], now: datetime, settings: RoundSettings
+) -> datetime:
+    """The end of the planned rounds that hold the leaver: for a rotation with an end date, that end; for an
+    open-ended one, the end of its round under way (or of its first round, when it starts later) [R8]. At
+    least `now + LEAVER_HORIZON`."""
+    limit = _utc(now + LEAVER_HORIZON)
+    for rotation in rotations:
+        if email not in rotation.participants or not active_after(rotation, now):
+            continue
+        if rotation.end is not None:
+            limit = max(limit, _utc(rotation.end))
+        else:
+            limit = max(limit, _utc(rules.round_end_after(rotation, now, settings.timezone)))
+    return limit
+
+
 def plan_removal(
     email: str,
     manager: str | None,
@@ -736,15 +763,17 @@ def plan_removal(
     overrides: Sequence[Override],
     now: datetime,
     settings: RoundSettings,
-    horizon: timedelta = LEAVER_HORIZON,
+    horizon: timedelta | None = None,
 ) -> Removal:
     """The leaver becomes `none` in every running rotation (positions kept, so nobody's dates move), and
-    `manager` overrides each stretch the leaver would be on call (overrides applied) from now to the
-    horizon, whole shifts, including one under way. `manager` may be None only when there is nothing to
-    cover."""
+    `manager` overrides each stretch the leaver would be on call (overrides applied) from now to the end of
+    the planned rounds (`planned_until`, or `horizon` when given), whole shifts, including one under way.
+    `manager` may be None only when there is nothing to cover."""
     if manager == email:
         raise UsageError(f"--manager: {email} cannot cover their own shifts; name their manager")
     tz = settings.timezone
+    if horizon is None:
+        horizon = planned_until(email, rotations, now, settings) - _utc(now)
     changes = []
     for rotation in rotations:
         if email in rotation.participants and active_after(rotation, now):

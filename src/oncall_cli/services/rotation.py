@@ -489,6 +489,9 @@ class RemoveEngineerResult:
     existing: list[str] = field(default_factory=list)
     user_deleted: bool = False
     user_kept: str = ""
+    notifications: list[Notification] = field(default_factory=list)
+    """The DM asking the manager to cover the shifts (with --apply): sent, or why not."""
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         r, tz = self.removal, self.timezone
@@ -524,7 +527,8 @@ class RemoveEngineerResult:
             },
             "actions": self.actions,
             "applied": self.applied,
-            "warnings": list(r.warnings),
+            "notifications": [n.to_json() for n in self.notifications],
+            "warnings": [*r.warnings, *self.warnings],
         }
 
 
@@ -534,6 +538,31 @@ def _describe_cover(override: Override) -> str:
         f"override {rotation} from {override.start.isoformat()} to {override.end.isoformat()} with "
         f"{override.user}"
     )
+
+
+def _ask_manager_step(removal: Removal) -> str:
+    count = len(removal.cover)
+    return f"DM {removal.manager} in Slack asking them to cover {count} shift(s) of {removal.engineer}"
+
+
+def _ask_manager(context: Context, removal: Removal, tz: str) -> Notification:
+    """The playbook asks the leaver's manager to cover their shifts: one DM listing each override's shift."""
+    from oncall_cli.services.slack_lookup import users_by_email
+
+    manager = removal.manager
+    assert manager is not None
+    found = users_by_email(context.slack, [manager])
+    user_id = found.ids.get(manager)
+    if user_id is None:
+        return Notification(manager, False, "not in Slack")
+    lines = [
+        f"- {o.rotations[0] if o.rotations else 'every rotation'}: "
+        f"{changes.message_time(o.start, tz)} to {changes.message_time(o.end, tz)} "
+        f"({o.start.astimezone(zone(tz)).date().isoformat()})"
+        for o in removal.cover
+    ]
+    _dm(context, user_id, changes.manager_message(f"<@{user_id}>", removal.engineer, lines))
+    return Notification(manager, True)
 
 
 def remove_engineer(
@@ -553,6 +582,14 @@ def remove_engineer(
     service, facts = directory.service, directory.facts_source
     source = "--manager"
     record = directory.find(email)
+    named = any(email in r.participants for r in schedule.rotations) or any(
+        o.user == email for o in schedule.overrides
+    )
+    if record is None and not named:
+        raise NotFoundError(
+            f"no such engineer {email}: {service} has no such user and no rotation or override names them",
+            hint="Check the spelling (`oncall rotation list` shows who rotates). Nothing was changed.",
+        )
     if manager is not None:
         manager = check_email(manager, "--manager")
     elif not changes.still_scheduled(
@@ -597,6 +634,9 @@ def remove_engineer(
             f"set {change.name} participants to: "
             f"{', '.join(p or 'no-one' for p in change.after.participants)}"
         )
+    ask_manager = _ask_manager_step(removal) if removal.cover else None
+    if ask_manager is not None:
+        actions.append(ask_manager)
     if delete_user and record is not None:
         actions.append(f"{directory.delete_action(email)} (after confirmation)")
     result = RemoveEngineerResult(removal, tz, not apply, source, delete_user, actions, existing=existing)
@@ -630,6 +670,18 @@ def remove_engineer(
         except OncallError as exc:
             raise fail(step, exc) from exc
         done.append(step)
+    if ask_manager is not None:
+        # The playbook: the manager is *asked* to cover the shifts; the overrides are in place already.
+        try:
+            result.notifications.append(_ask_manager(context, removal, tz))
+        except OncallError as exc:
+            raise fail(ask_manager, exc) from exc
+        if result.notifications[-1].sent:
+            done.append(ask_manager)
+        else:
+            result.warnings.append(
+                f"{ask_manager}: not sent ({result.notifications[-1].why_not}); tell them yourself"
+            )
     if delete_user and record is not None:
         step = f"{directory.delete_action(email)} (after confirmation)"
         question = f"{directory.delete_action(email, question=True)}? This cannot be undone."
