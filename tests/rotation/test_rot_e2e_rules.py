@@ -76,3 +76,48 @@ def test_remove_engineer_covers_every_planned_shift_and_asks_the_manager_in_slac
     unknown = world("rotation", "remove-engineer", "nobody@example.com", "--manager", boss, "--json")
     assert unknown.exit_code == 5, explain(unknown)
     assert "no such engineer" in json.loads(unknown.stdout)["error"]["message"]
+
+
+def _add(world: World, email: str, start: str, tz: str, *extra: str) -> dict[str, object]:
+    world.invite(email, timezone=tz)
+    data: dict[str, object] = world.json(
+        "rotation", "add-engineer", email, "--start-date", start, "--timezone", tz, *extra
+    )
+    return data
+
+
+def test_add_engineer_tries_the_next_round_when_the_current_rotation_ends_soon(world: World) -> None:
+    """Defect 1: rot-a ends Mar 1 and rot-a-next exists: the engineer goes into rot-a-next, not deferred
+    with `add_from: null`; a real deferral has a date and --remind schedules it."""
+    a, b = emails(world, 4), emails(world, 4, 4)
+    world.build(a, b)
+    store = world.backend()
+    store.update_rotation("rot-a", end=ny(2027, 3, 1, 11))
+    store.create_rotation(Rotation("rot-a-next", ny(2027, 3, 1, 11), tuple(a)))
+    store.update_rotation("rot-b", end=ny(2027, 3, 3, 11))
+    store.create_rotation(Rotation("rot-b-next", ny(2027, 3, 3, 11), tuple(b)))
+    data = _add(world, "east.hire@example.com", "2026-12-01", "America/New_York", "--apply")
+    assert (data["outcome"], data["rotation"]) == ("append", "rot-a-next"), data
+    assert data["first_shift"]["start"] == "2027-03-29T11:00:00-04:00"  # type: ignore[index]
+    assert world.rotations()["rot-a-next"].participants == (*a, "east.hire@example.com")
+    late = _add(world, "late.hire@example.com", "2027-02-01", "America/New_York", "--apply", "--remind")
+    assert late["outcome"] == "deferred" and late["add_from"] is not None, late
+    assert late["reminder"]["scheduled"] is True  # type: ignore[index]
+    assert len(world.scheduled()) == 1
+
+
+def test_add_engineer_fills_a_placeholder_in_the_other_seat_before_moving_anyone(world: World) -> None:
+    """Defect 2: an Eastern engineer, A and B of equal size, a free placeholder in B: fill it, move nobody."""
+    a, b = emails(world, 4), emails(world, 4, 4)
+    world.build(a, [b[0], None, b[1], b[2], b[3]])
+    data = _add(world, "east.hire@example.com", "2026-12-01", "America/New_York")
+    assert (data["outcome"], data["rotation"], data["moves"]) == ("placeholder", "rot-b", []), data
+
+
+def test_add_engineer_keeps_the_seats_balanced_before_eastern_coverage(world: World) -> None:
+    """Defect 4: B already has one more: a non-Eastern engineer goes to A (5 and 5), not B (4 and 6)."""
+    a, b = emails(world, 4), emails(world, 5, 4)
+    world.build(a, b)
+    data = _add(world, "far.hire@example.com", "2026-12-01", "Europe/London")
+    assert data["rotation"] == "rot-a", data
+    assert not [w for w in data["warnings"] if "[R3]" in w], data["warnings"]  # type: ignore[attr-defined]

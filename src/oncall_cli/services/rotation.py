@@ -276,12 +276,17 @@ def add_engineer(
         engineer = Engineer(email, name or _derived_name(email), timezone or settings.timezone, start_date)
     members = directory.team_members()
     in_team = email in members
-    choice = changes.choose_rotation(engineer, schedule.rotations, now, settings, rotation)
-    placement = changes.place_engineer(
-        engineer, choice.rotation, schedule.rotations, schedule.overrides, schedule.people, now, settings
-    )
+    if rotation is not None:
+        choice = changes.choose_rotation(engineer, schedule.rotations, now, settings, rotation)
+        placement = changes.place_engineer(
+            engineer, choice.rotation, schedule.rotations, schedule.overrides, schedule.people, now, settings
+        )
+        reason = choice.reason
+    else:
+        placement, reason = changes.place_in_schedule(
+            engineer, schedule.rotations, schedule.overrides, schedule.people, now, settings
+        )
     team = directory.team_name
-    reason = choice.reason
     if placement.outcome == "already_placed":
         reason = f"already a participant of {placement.rotation}"
     actions: list[str] = []
