@@ -304,7 +304,11 @@ def test_remove_engineer_leaves_a_placeholder_and_the_manager_covers_the_leavers
 
 def test_remove_engineer_asks_before_deleting_the_user(world: World) -> None:
     a = emails(world, 4)
-    world.build(a, emails(world, 4, 4))
+    record = world.directory().find(a[2])
+    assert record is not None and record.manager
+    # The manager (from the user's details) must not be on call in B meanwhile: that double booking is
+    # refused (exit 9, issue 12).
+    world.build(a, [e for e in emails(world, 9, 4) if e != record.manager][:4])
     result = world("rotation", "remove-engineer", a[2], "--apply", "--delete-user", input="n\n")
     assert result.exit_code == 0, explain(result)
     directory = world.directory()

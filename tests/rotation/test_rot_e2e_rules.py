@@ -63,7 +63,7 @@ def test_remove_engineer_covers_every_planned_shift_and_asks_the_manager_in_slac
     manager gets a DM listing the shifts; an unknown email exits 5."""
     a, b = emails(world, 4), emails(world, 4, 4)
     following = [*a, *emails(world, 9, 8)]  # 13 engineers: the last one's first shift is May 24
-    leaver, boss = following[-1], b[0]
+    leaver, boss = following[-1], world.hires[0].email  # on call nowhere: no double booking
     world.build(a, b)
     store = world.backend()
     store.update_rotation("rot-a", end=ny(2027, 3, 1, 11))
@@ -121,3 +121,29 @@ def test_add_engineer_keeps_the_seats_balanced_before_eastern_coverage(world: Wo
     data = _add(world, "far.hire@example.com", "2026-12-01", "Europe/London")
     assert data["rotation"] == "rot-a", data
     assert not [w for w in data["warnings"] if "[R3]" in w], data["warnings"]  # type: ignore[attr-defined]
+
+
+def test_holiday_plan_for_the_next_season_is_never_applied_when_its_check_finds_a_gap(world: World) -> None:
+    """Defect 6: this season's Holiday-a/b still exist; planning the next season must not end the regular
+    rotations with nobody to take over: its own check finds the gap, so exit 9 and nothing changes."""
+    a, b = emails(world, 4), emails(world, 4, 4)
+    world.build(a, b)
+    world.json("holiday", "plan", "--year", "2027", "--apply")
+    world.emulator.calls.clear()
+    before = world.rotations()
+    result = world("holiday", "plan", "--year", "2028", "--apply", "--json")
+    assert result.exit_code == 9, explain(result)
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "rules_violated" and "nothing was changed" in error["message"].lower()
+    assert world.writes() == 0 and world.rotations() == before
+
+
+def test_remove_engineer_is_never_applied_when_the_manager_would_hold_both_seats(world: World) -> None:
+    """Defect 6 (add/remove alike): b[0] is on call in B Feb 3-10 and would cover the leaver's A shift of
+    Feb 8-15: one engineer in both seats, a double booking its own check finds: exit 9, nothing changed."""
+    a, b = emails(world, 4), emails(world, 4, 4)
+    world.build(a, b)
+    result = world("rotation", "remove-engineer", a[1], "--manager", b[0], "--apply", "--json")
+    assert result.exit_code == 9, explain(result)
+    assert world.writes() == 0 and world.overrides() == []
+    assert json.loads(result.stdout)["error"]["details"]["violations"][0]["rule"] == "R1"

@@ -329,3 +329,21 @@ def _pto(shifts: Sequence[Shift], people: dict[str, Engineer]) -> list[Violation
                 )
             )
     return out
+
+
+def introduced_coverage(
+    before: tuple[Sequence[Rotation], Sequence[Override]],
+    after: tuple[Sequence[Rotation], Sequence[Override]],
+    settings: RoundSettings,
+    now: datetime,
+    horizon: timedelta = DEFAULT_HORIZON,
+    groups: Sequence[str] | None = None,
+) -> list[Violation]:
+    """[R1] The gaps and double bookings (a seat held twice, or one engineer in two seats) a change would
+    leave that the schedule does not have already: what makes a plan's own check reject it."""
+    def found(state: tuple[Sequence[Rotation], Sequence[Override]]) -> list[Violation]:
+        checked = check_schedule(state[0], state[1], None, settings, now, horizon, groups)
+        return [v for v in checked if v.rule == "R1"]
+
+    known = {(v.message, v.subjects) for v in found(before)}
+    return [v for v in found(after) if (v.message, v.subjects) not in known]

@@ -17,8 +17,10 @@ from typing import Any
 from oncall_cli.errors import NotFoundError, OncallError, PartialError, RejectedError, UsageError
 from oncall_cli.scheduling import changes, rules
 from oncall_cli.scheduling.changes import Move, Placement, Removal
+from oncall_cli.scheduling.check import introduced_coverage
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, zone
 from oncall_cli.services.context import Context
+from oncall_cli.services.gate import refuse_rejected_plan
 from oncall_cli.services.ports import UNKNOWN_START, Directory, ScheduleStore
 from oncall_cli.services.rounds import round_settings
 
@@ -647,6 +649,19 @@ def remove_engineer(
     result = RemoveEngineerResult(removal, tz, not apply, source, delete_user, actions, existing=existing)
     if not apply:
         return result
+    after = list(schedule.rotations)
+    for change in removal.changes:
+        after = [change.after if r.name == change.name else r for r in after]
+    horizon = changes.planned_until(email, schedule.rotations, schedule.now, schedule.settings) - schedule.now
+    rejected = introduced_coverage(
+        (schedule.rotations, schedule.overrides),
+        (after, [*schedule.overrides, *to_create]),
+        schedule.settings,
+        schedule.now,
+        horizon,
+    )
+    if rejected:
+        refuse_rejected_plan("remove-engineer", rejected, tz, "Name another manager with --manager.")
     done = result.applied
 
     def fail(step: str, exc: OncallError) -> PartialError:
