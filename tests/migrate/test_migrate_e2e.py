@@ -159,9 +159,12 @@ def test_order_changed_is_found(world: World) -> None:
 
 
 def test_placeholder_lost_is_found(world: World) -> None:
-    rot_b = world.rotation("jsm", "rot-b")
-    assert None in rot_b.participants  # the seed's no-one placeholder
-    world.store("jsm").update_rotation("rot-b", participants=[p for p in rot_b.participants if p])
+    rot_b = world.rotation("og", "rot-b")
+    with_placeholder = (*rot_b.participants[:1], None, *rot_b.participants[1:])
+    for profile in ("og", "jsm"):
+        world.store(profile).update_rotation("rot-b", participants=with_placeholder)
+    world.check(code=0)
+    world.store("jsm").update_rotation("rot-b", participants=[p for p in with_placeholder if p])
     assert world.kinds() == {("placeholder_lost", "rot-b")}
 
 

@@ -481,3 +481,12 @@ def test_a_turn_cut_by_the_window_resumes_in_the_bridge() -> None:
     assert users == ["a2", "a3", "a4", "a4", "a1", "a2", "a3"]  # a4's turn, split by the holidays
     lo, hi = ny(2026, 12, 1), ny(2027, 2, 1)
     assert [v for v in check_schedule(plan.after, [], None, S, lo, hi - lo) if v.rule == "R1"] == []
+
+
+def test_R3_seat_preference_balance_beats_eastern_coverage() -> None:
+    a, b = rot_a("a1", "a2", "a3"), rot_b("b1", "b2", "b3", "b4")
+    assert [g for g, _ in changes.seat_preference(eng("n", tz="Europe/London"), [a, b], NOW, S)] == ["A"]
+    assert [g for g, _ in changes.seat_preference(eng("n"), [a, b], NOW, S)] == ["A"]
+    even = rot_b("b1", "b2", "b3")
+    assert [g for g, _ in changes.seat_preference(eng("n"), [a, even], NOW, S)] == ["A", "B"]
+    assert [g for g, _ in changes.seat_preference(eng("n", tz="Europe/London"), [a, even], NOW, S)] == ["B"]

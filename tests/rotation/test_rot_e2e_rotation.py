@@ -291,14 +291,24 @@ def test_remove_engineer_leaves_a_placeholder_and_the_manager_covers_the_leavers
         assert new[key] == (boss if user == a[1] else user), key  # nobody else moved
     assert on_call_pairs(after, *HORIZON) == []
 
+    assert any(f"cover 3 shift(s) of {a[1]}" in x for x in data["applied"])
     world.emulator.calls.clear()
-    again = world.json("rotation", "remove-engineer", a[1], "--apply")
-    assert again["actions"] == [] and world.writes() == 0
+    if world.backend_name == "jsm":  # the Atlassian account stays (off the team): nothing left to do
+        again = world.json("rotation", "remove-engineer", a[1], "--apply")
+        assert again["actions"] == []
+    else:  # the Opsgenie user is gone and nothing names them: "no such engineer" (issue 12, defect 10)
+        again = world("rotation", "remove-engineer", a[1], "--apply")
+        assert again.exit_code == 5, explain(again)
+    assert world.writes() == 0
 
 
 def test_remove_engineer_asks_before_deleting_the_user(world: World) -> None:
     a = emails(world, 4)
-    world.build(a, emails(world, 4, 4))
+    record = world.directory().find(a[2])
+    assert record is not None and record.manager
+    # The manager (from the user's details) must not be on call in B meanwhile: that double booking is
+    # refused (exit 9, issue 12).
+    world.build(a, [e for e in emails(world, 9, 4) if e != record.manager][:4])
     result = world("rotation", "remove-engineer", a[2], "--apply", "--delete-user", input="n\n")
     assert result.exit_code == 0, explain(result)
     directory = world.directory()

@@ -164,7 +164,6 @@ def test_rotations_are_an_exact_copy_of_the_opsgenie_seed(seed: int) -> None:
         assert [emails[p["id"]] if p["type"] == "user" else p["type"] for p in mine["participants"]] == [
             p["username"] if p["type"] == "user" else "noone" for p in theirs["participants"]]
         assert mine["id"] != theirs["id"]  # the migration gives the copy its own ids
-    assert {"type": "noone"} in jsm[1]["participants"]
 
 
 # ---- rotations -----------------------------------------------------------------------------------------
@@ -387,7 +386,10 @@ def test_the_timeline_equals_the_opsgenie_emulators_for_the_seeded_schedule(
     assert all(p[2] == "override" for periods in overridden.values() for p in periods)
 
 
-def test_a_noone_shift_has_a_noone_responder(http: httpx.Client, sid: str) -> None:
+def test_a_noone_shift_has_a_noone_responder(emulator: Emulator, http: httpx.Client, sid: str) -> None:
+    created = http.post(f"{V1}/schedules/{sid}/rotations", json=_rotation_body(emulator, "rot-c"),
+                        headers=BASIC_AUTH)
+    assert created.status_code == 201
     body = http.get(f"{V1}/schedules/{sid}/timeline", params={"interval": 6, "intervalUnit": "months"},
                     headers=BASIC_AUTH).json()
     responders = [p["responder"] for r in body["finalTimeline"]["rotations"] for p in r["periods"]]

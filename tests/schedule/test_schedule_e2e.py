@@ -188,13 +188,24 @@ def test_show_lists_the_effective_shifts(sandbox_cli: SandboxCli) -> None:
     assert [s["index"] for s in view["shifts"]] == list(range(1, len(view["shifts"]) + 1))
 
 
-def test_check_finds_the_seeded_placeholder_and_exits_9(sandbox_cli: SandboxCli) -> None:
+def test_fresh_sandbox_passes_its_own_check(sandbox_cli: SandboxCli) -> None:
+    """Issue 12, defect 12: the seeded schedule keeps every rule (R3 Eastern coverage, no R10 placeholder)."""
+    result = sandbox_cli("schedule", "check", "--json")
+    assert result.exit_code == 0, explain(result)
+    report = json.loads(result.stdout)
+    assert report["ok"] is True and report["violations"] == []
+
+
+def test_check_finds_a_placeholder_and_exits_9(sandbox_cli: SandboxCli) -> None:
+    store = sandbox_cli.context().schedule_store()
+    rot_b = next(r for r in store.rotations() if r.name == "rot-b")
+    store.update_rotation("rot-b", participants=(*rot_b.participants[:1], None, *rot_b.participants[1:]))
     result = sandbox_cli("schedule", "check", "--json")
     assert result.exit_code == 9, explain(result)
     report = json.loads(result.stdout)
     assert report["ok"] is False
     rules = {v["rule"] for v in report["violations"]}
-    assert "R10" in rules  # the seed's `none` placeholder
+    assert "R10" in rules
     assert all(set(v) == {"rule", "message", "subjects", "start", "end"} for v in report["violations"])
 
 

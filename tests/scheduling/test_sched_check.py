@@ -196,3 +196,11 @@ def test_violations_are_sorted_by_time_then_rule() -> None:
     keys = [(v.start, v.rule) for v in violations]
     assert keys == sorted(keys, key=lambda k: (k[0] or NOW, k[1]))
     assert rules_of(violations)[0] == "R10" and "R3" in rules_of(violations)
+
+
+def test_R1_one_engineer_in_both_seats_through_an_override_is_reported() -> None:
+    # rot-a: a3 holds Feb 8-15; an override puts a3 on rot-b Feb 10-11 too.
+    cover = Override("a3", ny(2027, 2, 10, 11), ny(2027, 2, 11, 11), ("rot-b",))
+    (v,) = check_schedule([A, B], [cover], None, S, NOW, WEEKS)
+    assert v.rule == "R1" and v.subjects == ("a3",) and "two seats" in v.message
+    assert (v.start, v.end) == (ny(2027, 2, 10, 11), ny(2027, 2, 11, 11))

@@ -238,7 +238,7 @@ def remove_engineer(
             delete_user=delete_user,
             confirm=_confirm(yes),
         )
-    warn_all(out, list(result.removal.warnings))
+    warn_all(out, [*result.removal.warnings, *result.warnings])
     out.result(result.to_json(), lambda console: _render_remove(console, result))
 
 

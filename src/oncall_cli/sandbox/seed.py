@@ -4,8 +4,9 @@ Deterministic for one seed and one `now`, and relative to `now` so the demo alwa
 - 24 engineers (`first.last@example.com`) in US Eastern and other zones; each has a manager;
 - 17 veterans (started 1-6 years ago), 6 hires of the last 90 days, and one who starts next month;
 - Opsgenie: team "Engineering", schedule "Engineering_schedule" (America/New_York) with running weekly
-  rotations `rot-a` (Monday 11:00) and `rot-b` (Wednesday 11:00) of the veterans, one `none` placeholder,
-  started some weeks before `now` (the recent and future hires are not in them yet); service "Artsy";
+  rotations `rot-a` (Monday 11:00) and `rot-b` (Wednesday 11:00) of the veterans split by the playbook's
+  rules (no `none` placeholder: a fresh sandbox passes `schedule check`), started some weeks before
+  `now` (the recent and future hires are not in them yet); service "Artsy";
 - Slack and Statuspage: see their emulators (same people, same emails);
 - Jira site and JSM Operations (Atlassian): the same people as Atlassian accounts (`atlassian_account_id`),
   the platform team "Engineering" with the Opsgenie team's members, and the schedule "Engineering_schedule"
@@ -122,15 +123,24 @@ class OpsgeniePlan:
 def seed_rotations(rng: random.Random, people: Sequence[SeedPerson], now: datetime) -> list[SeedRotation]:
     """The seed schedule's running weekly rotations `rot-a` (Monday 11:00) and `rot-b` (Wednesday 11:00).
 
-    Only veterans rotate (recent and future hires are not scheduled yet), split in two halves; `rot-b` has one
-    no-one placeholder; each started 4 to 8 weeks before `now`, in `SCHEDULE_TZ`.
+    Only veterans rotate (recent and future hires are not scheduled yet), split as the playbook splits them
+    (R3: balanced within one, A filled with US Eastern engineers first, each half in shuffled order), with
+    no `none` placeholder, so a fresh sandbox passes its own `schedule check`; each started 4 to 8 weeks
+    before `now`, in `SCHEDULE_TZ`.
     """
+    from oncall_cli.scheduling.rules import is_eastern
+
     today = now.date()
     veterans = [p for p in people if (today - p.start_date).days > 90]
     rng.shuffle(veterans)
     half = (len(veterans) + 1) // 2
-    groups: list[list[SeedPerson | None]] = [list(veterans[:half]), list(veterans[half:])]
-    groups[1].insert(rng.randrange(len(groups[1]) + 1), None)
+    eastern = [p for p in veterans if is_eastern(p.timezone)]
+    fill = eastern + [p for p in veterans if not is_eastern(p.timezone)]
+    seat_a = {p.email for p in fill[:half]}
+    groups: list[list[SeedPerson | None]] = [
+        [p for p in veterans if p.email in seat_a],
+        [p for p in veterans if p.email not in seat_a],
+    ]
     z = ZoneInfo(SCHEDULE_TZ)
     local_now = now.astimezone(z)
     rotations: list[SeedRotation] = []

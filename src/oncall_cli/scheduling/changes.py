@@ -33,7 +33,8 @@ _TICK = timedelta(microseconds=1)
 MAX_ROUNDS_AHEAD = 200
 """How many rounds ahead a deferral looks for the round from which an append keeps the 60-day rule."""
 LEAVER_HORIZON = timedelta(weeks=12)
-"""How far ahead the manager covers a leaver's shifts (the horizon `schedule check` lints)."""
+"""The least the manager covers of a leaver's shifts (the horizon `schedule check` lints); every shift of
+the planned rounds beyond it is covered too (`planned_until`)."""
 
 TRADE_MESSAGE = (
     "Hi {engineer}! We've added {new_engineer} to the schedule and would like to support them by not "
@@ -45,6 +46,10 @@ IMPACTED_MESSAGE = (
     "your on-call shift. Please take some time to review the schedule and trade shifts as needed."
 )
 REMINDER_MESSAGE = "add {new_engineer} to on-call rotations"
+MANAGER_MESSAGE = (
+    "Hi {manager}! {leaver} is leaving the on-call rotations. Would you cover their shifts? Overrides "
+    "putting you on call are in place for:\n{shifts}\nPlease trade any you cannot take."
+)
 
 Outcome = Literal["placeholder", "append", "deferred", "already_placed"]
 
@@ -192,6 +197,63 @@ class RotationChoice:
     reason: str
 
 
+def seat_preference(
+    engineer: Engineer, rotations: Sequence[Rotation], now: datetime, settings: RoundSettings
+) -> list[tuple[str, str]]:
+    """[R3] The seats the engineer may join, preferred first, each with why: the same rule as `schedule
+    new` (`rules.split_engineers`). Balance beats Eastern coverage: a seat is eligible only when the seats
+    differ by at most one afterwards (if none is, the smallest seats). Among eligible seats an engineer
+    outside US Eastern time goes to B (or another non-A seat), and to A only when balance leaves no other;
+    an Eastern engineer prefers A and may go to another seat (the Eastern surplus), smaller first.
+
+    Sizes are those of the rotations carrying each seat on the engineer's eligibility date (placeholders
+    not counted)."""
+    current = current_by_group(rotations, eligibility_instant(engineer, now, settings), settings)
+    if not current:
+        raise UsageError(
+            "the schedule has no running A or B rotation to add to",
+            hint="Create the round with `oncall schedule new --apply`, or pass --rotation.",
+        )
+    sizes = {g: size(r) for g, r in current.items()}
+
+    def spread_after(seat: str) -> int:
+        after = [n + (1 if g == seat else 0) for g, n in sizes.items()]
+        return max(after) - min(after)
+
+    best = min(spread_after(g) for g in sizes)
+    eligible = [g for g in sorted(sizes) if spread_after(g) <= max(1, best)]
+    listing = ", ".join(f"{current[g].name} has {sizes[g]}" for g in sorted(sizes))
+    if rules.is_eastern(engineer.timezone):
+        order = sorted(eligible, key=lambda g: (g != "A", sizes[g], g))
+        why = {
+            g: "A: Eastern time [R3]" if g == "A" else f"{g}: A is full for balance ({listing}) [R3]"
+            for g in order
+        }
+    else:
+        others = sorted((g for g in eligible if g != "A"), key=lambda g: (sizes[g], g))
+        order = others or eligible
+        why = {
+            g: f"{g}: {engineer.timezone} is outside US Eastern time [R3]"
+            if g != "A"
+            else f"A: balance beats Eastern coverage ({listing}) [R3]"
+            for g in order
+        }
+    return [(g, why[g]) for g in order]
+
+
+def seat_rotations(
+    seat: str, rotations: Sequence[Rotation], now: datetime, settings: RoundSettings
+) -> list[Rotation]:
+    """The seat's regular rotations that still give shifts after `now`, in time order (current, next, ...)."""
+    mine = [
+        r
+        for r in rotations
+        if rules.group_of(r.name, settings) == seat and regular(r, settings) and active_after(r, now)
+        and r.participants
+    ]
+    return sorted(mine, key=lambda r: _utc(r.start))
+
+
 def choose_rotation(
     engineer: Engineer,
     rotations: Sequence[Rotation],
@@ -199,29 +261,17 @@ def choose_rotation(
     settings: RoundSettings,
     name: str | None = None,
 ) -> RotationChoice:
-    """The rotation named; else B for an engineer outside US Eastern time [R3]; else the smaller of A and B
-    (A on a tie, which keeps Eastern engineers in A)."""
+    """The rotation named; else the rotation carrying the preferred seat (`seat_preference`) on the
+    engineer's eligibility date."""
     if name is not None:
         for rotation in rotations:
             if rotation.name == name:
                 return RotationChoice(rotation, "named with --rotation")
         known = ", ".join(r.name for r in rotations) or "none"
         raise UsageError(f"--rotation: no rotation named {name!r} in the schedule (rotations: {known})")
+    seat, why = seat_preference(engineer, rotations, now, settings)[0]
     current = current_by_group(rotations, eligibility_instant(engineer, now, settings), settings)
-    a, b = current.get("A"), current.get("B")
-    if a is None and b is None:
-        raise UsageError(
-            "the schedule has no running A or B rotation to add to",
-            hint="Create the round with `oncall schedule new --apply`, or pass --rotation.",
-        )
-    eastern = rules.is_eastern(engineer.timezone)
-    if b is not None and (not eastern or a is None):
-        why = f"{engineer.timezone} is outside US Eastern time" if not eastern else "the only rotation"
-        return RotationChoice(b, f"B: {why} [R3]")
-    assert a is not None
-    if b is not None and size(b) < size(a):
-        return RotationChoice(b, f"the smaller rotation ({size(b)} vs {size(a)} engineers)")
-    return RotationChoice(a, "A: Eastern time" + (f", and not larger than {b.name}" if b else ""))
+    return RotationChoice(current[seat], why)
 
 
 def size_warning(rotations: Sequence[Rotation], at: datetime, settings: RoundSettings) -> str | None:
@@ -391,8 +441,11 @@ def place_engineer(
     people: Mapping[str, Engineer],
     now: datetime,
     settings: RoundSettings,
+    *,
+    allow_append: bool = True,
 ) -> Placement:
     """The playbook's placement of a new engineer in `rotation` (one of `rotations`); see the module doc.
+    Without `allow_append`, only placeholders are tried (else "deferred", with no `add_from`).
 
     `people` are the engineers' records (time zone, start date) used to tell who is new [R7].
     """
@@ -447,6 +500,8 @@ def place_engineer(
     candidates.sort(key=lambda c: _utc(c[0].first_shift.start) if c[0].first_shift else _utc(now))
 
     # (b) append, re-anchored at the current round's start so the current round keeps its shifts.
+    if not candidates and not allow_append:
+        return Placement("deferred", email, rotation.name, rotation, tried=tuple(tried))
     if not candidates:
         round_index, round_begin = current_round_start(rotation, now, tz)
         after = replace(rotation, start=round_begin, participants=(*rotation.participants, email))
@@ -555,6 +610,60 @@ def place_engineer(
         notes=tuple(notes),
         warnings=tuple(warnings),
     )
+
+
+def place_in_schedule(
+    engineer: Engineer,
+    rotations: Sequence[Rotation],
+    overrides: Sequence[Override],
+    people: Mapping[str, Engineer],
+    now: datetime,
+    settings: RoundSettings,
+) -> tuple[Placement, str]:
+    """The playbook's placement over every eligible seat and every rotation of it, and why that rotation.
+
+    (a) A qualifying placeholder in any eligible seat's rotations (preferred seat first, each seat's
+    rotations in time order: current, next, ...) moves nobody, so it comes before (b) an append, tried in
+    the same order: a current rotation that ends before its next round gives way to the next round's
+    rotation. (c) When nothing qualifies, the deferral of the preferred seat's last rotation, which always
+    has an `add_from` date when that rotation is open-ended [R6]."""
+    seats = seat_preference(engineer, rotations, now, settings)
+    ordered = [(r, why) for seat, why in seats for r in seat_rotations(seat, rotations, now, settings)]
+    if not ordered:
+        raise UsageError(
+            "the schedule has no running A or B rotation to add to",
+            hint="Create the round with `oncall schedule new --apply`, or pass --rotation.",
+        )
+    fallback: tuple[Placement, str] | None = None
+    for rotation, why in ordered:
+        p = place_engineer(
+            engineer, rotation, rotations, overrides, people, now, settings, allow_append=False
+        )
+        if p.outcome == "already_placed":
+            return p, why
+        if p.outcome == "placeholder":
+            if not (p.slot and p.slot.conflicts):
+                return p, why
+            fallback = fallback or (p, why)
+    if fallback is not None:
+        return fallback
+    deferrals: list[tuple[Placement, str]] = []
+    for rotation, why in ordered:
+        p = place_engineer(engineer, rotation, rotations, overrides, people, now, settings)
+        if p.outcome != "deferred":
+            return p, why
+        deferrals.append((p, why))
+    return _first_deferral(deferrals)
+
+
+def _first_deferral(deferrals: Sequence[tuple[Placement, str]]) -> tuple[Placement, str]:
+    """The earliest `add_from` (the preferred seat first on a tie); a deferral without a date only when no
+    rotation gives one."""
+    dated = [(d[0].add_from, i) for i, d in enumerate(deferrals) if d[0].add_from is not None]
+    if not dated:
+        return deferrals[0]
+    _, best = min(dated, key=lambda x: (_utc(x[0]), x[1]))
+    return deferrals[best]
 
 
 def covering_overrides(shift: Shift, overrides: Sequence[Override]) -> list[Override]:
@@ -672,6 +781,11 @@ def impacted_message(mention: str) -> str:
     return IMPACTED_MESSAGE.format(engineer=mention)
 
 
+def manager_message(mention: str, leaver: str, shifts: Sequence[str]) -> str:
+    """The DM asking a leaver's manager to cover their shifts, one line per shift."""
+    return MANAGER_MESSAGE.format(manager=mention, leaver=leaver, shifts="\n".join(shifts))
+
+
 def reminder_message(mention: str) -> str:
     return REMINDER_MESSAGE.format(new_engineer=mention)
 
@@ -729,6 +843,23 @@ def still_scheduled(
     return any(s.user == email for s in timeline(rotations, overrides, now, now + horizon, settings.timezone))
 
 
+def planned_until(
+    email: str, rotations: Sequence[Rotation], now: datetime, settings: RoundSettings
+) -> datetime:
+    """The end of the planned rounds that hold the leaver: for a rotation with an end date, that end; for an
+    open-ended one, the end of its round under way (or of its first round, when it starts later) [R8]. At
+    least `now + LEAVER_HORIZON`."""
+    limit = _utc(now + LEAVER_HORIZON)
+    for rotation in rotations:
+        if email not in rotation.participants or not active_after(rotation, now):
+            continue
+        if rotation.end is not None:
+            limit = max(limit, _utc(rotation.end))
+        else:
+            limit = max(limit, _utc(rules.round_end_after(rotation, now, settings.timezone)))
+    return limit
+
+
 def plan_removal(
     email: str,
     manager: str | None,
@@ -736,15 +867,17 @@ def plan_removal(
     overrides: Sequence[Override],
     now: datetime,
     settings: RoundSettings,
-    horizon: timedelta = LEAVER_HORIZON,
+    horizon: timedelta | None = None,
 ) -> Removal:
     """The leaver becomes `none` in every running rotation (positions kept, so nobody's dates move), and
-    `manager` overrides each stretch the leaver would be on call (overrides applied) from now to the
-    horizon, whole shifts, including one under way. `manager` may be None only when there is nothing to
-    cover."""
+    `manager` overrides each stretch the leaver would be on call (overrides applied) from now to the end of
+    the planned rounds (`planned_until`, or `horizon` when given), whole shifts, including one under way.
+    `manager` may be None only when there is nothing to cover."""
     if manager == email:
         raise UsageError(f"--manager: {email} cannot cover their own shifts; name their manager")
     tz = settings.timezone
+    if horizon is None:
+        horizon = planned_until(email, rotations, now, settings) - _utc(now)
     changes = []
     for rotation in rotations:
         if email in rotation.participants and active_after(rotation, now):

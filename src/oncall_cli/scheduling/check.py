@@ -42,6 +42,7 @@ def check_schedule(
     out: list[Violation] = []
     for seat in seats:
         out.extend(_coverage(seat, [s for g, s in grouped if g == seat], now, end))
+    out.extend(_two_seats(grouped))
     out.extend(_placeholders(shifts))
     out.extend(_balance(rotations, settings, now, end, people))
     if people is not None:
@@ -90,6 +91,44 @@ def _coverage(seat: str, shifts: Sequence[Shift], start: datetime, end: datetime
             held = ", ".join(f"{rotation}: {user or 'no-one'}" for rotation, user in holders)
             message = f"{len(holders)} {seat} shifts run at once ({held}) from {_fmt(lo)} to {_fmt(hi)}"
         out.append(Violation("R1", message, users, lo, hi))
+    return out
+
+
+def _two_seats(grouped: Sequence[tuple[str | None, Shift]]) -> list[Violation]:
+    """[R1] "Two engineers are on call at a time: one from rotation A, one from rotation B": one person
+    holding two seats at once (an override putting rot-a's engineer on rot-b too) leaves one engineer
+    where the playbook wants two. Each seat may look covered, so `_coverage` cannot see it."""
+    by_user: dict[str, list[tuple[str, Shift]]] = {}
+    for g, s in grouped:
+        if g is not None and s.user is not None:
+            by_user.setdefault(s.user, []).append((g, s))
+    out = []
+    for user in sorted(by_user):
+        held = sorted(by_user[user], key=lambda x: _utc(x[1].start))
+        runs: list[tuple[datetime, datetime, tuple[str, ...]]] = []
+        for i, (g, s) in enumerate(held):
+            for h, t in held[i + 1 :]:
+                if _utc(t.start) >= _utc(s.end):
+                    break
+                if g == h:
+                    continue
+                lo, hi = max(s.start, t.start, key=_utc), min(s.end, t.end, key=_utc)
+                names = tuple(sorted({s.rotation, t.rotation}))
+                if runs and runs[-1][2] == names and _utc(runs[-1][1]) >= _utc(lo):
+                    runs[-1] = (runs[-1][0], max(runs[-1][1], hi, key=_utc), names)
+                else:
+                    runs.append((lo, hi, names))
+        for lo, hi, names in runs:
+            out.append(
+                Violation(
+                    "R1",
+                    f"{user} holds two seats at once ({' and '.join(names)}) from {_fmt(lo)} to "
+                    f"{_fmt(hi)}: one engineer on call where the playbook wants two",
+                    (user,),
+                    lo,
+                    hi,
+                )
+            )
     return out
 
 
@@ -290,3 +329,21 @@ def _pto(shifts: Sequence[Shift], people: dict[str, Engineer]) -> list[Violation
                 )
             )
     return out
+
+
+def introduced_coverage(
+    before: tuple[Sequence[Rotation], Sequence[Override]],
+    after: tuple[Sequence[Rotation], Sequence[Override]],
+    settings: RoundSettings,
+    now: datetime,
+    horizon: timedelta = DEFAULT_HORIZON,
+    groups: Sequence[str] | None = None,
+) -> list[Violation]:
+    """[R1] The gaps and double bookings (a seat held twice, or one engineer in two seats) a change would
+    leave that the schedule does not have already: what makes a plan's own check reject it."""
+    def found(state: tuple[Sequence[Rotation], Sequence[Override]]) -> list[Violation]:
+        checked = check_schedule(state[0], state[1], None, settings, now, horizon, groups)
+        return [v for v in checked if v.rule == "R1"]
+
+    known = {(v.message, v.subjects) for v in found(before)}
+    return [v for v in found(after) if (v.message, v.subjects) not in known]

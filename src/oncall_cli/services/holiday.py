@@ -20,6 +20,7 @@ from oncall_cli.scheduling.check import check_schedule
 from oncall_cli.scheduling.model import Rotation, Shift, Violation, zone
 from oncall_cli.scheduling.timeline import timeline
 from oncall_cli.services.context import Context
+from oncall_cli.services.gate import refuse_rejected_plan, violation_json
 from oncall_cli.services.overrides import OverrideResult, cover_shift, resolve_user
 from oncall_cli.services.rotation import Schedule, read_schedule, shift_json
 
@@ -33,17 +34,6 @@ def _window(context: Context, schedule: Schedule, year: int | None) -> tuple[int
         raise UsageError(f"--year: expected a year such as 2027, got {year}")
     begin, end = changes.holiday_window(year, schedule.settings, start_mmdd, end_mmdd)
     return year, begin, end
-
-
-def _violation_json(v: Violation, tz: str) -> dict[str, Any]:
-    z = zone(tz)
-    return {
-        "rule": v.rule,
-        "message": v.message,
-        "subjects": list(v.subjects),
-        "start": v.start.astimezone(z).isoformat() if v.start else None,
-        "end": v.end.astimezone(z).isoformat() if v.end else None,
-    }
 
 
 @dataclass
@@ -73,7 +63,7 @@ class HolidayPlanResult:
             "notes": list(p.notes),
             "timeline": [shift_json(s, tz) for s in self.timeline],
             "check": {
-                "coverage": [_violation_json(v, tz) for v in self.coverage],
+                "coverage": [violation_json(v, tz) for v in self.coverage],
                 "open_holiday_shifts": self.open_shifts,
             },
         }
@@ -97,9 +87,28 @@ def plan(context: Context, *, year: int | None = None, apply: bool = False) -> H
     names = set(settings.holiday_rotation_names)
     open_shifts = sum(1 for s in shifts if s.rotation in names and s.user is None)
     result = HolidayPlanResult(holiday, tz, not apply, shifts, coverage, open_shifts)
+    if apply and coverage:
+        refuse_rejected_plan("the holiday plan", coverage, tz, _season_hint(holiday, schedule, settings))
     if apply:
         _apply(schedule, holiday.actions, result.applied)
     return result
+
+
+def _season_hint(holiday: HolidayPlan, schedule: Schedule, settings: Any) -> str:
+    """Why a season's plan leaves a gap: its holiday rotations exist already, for another season."""
+    names = set(settings.holiday_rotation_names)
+    other = [
+        r for r in schedule.rotations
+        if r.name in names and r.name in holiday.existing and r.end is not None and r.end != holiday.end
+    ]
+    if not other:
+        return ""
+    end = max(r.end for r in other if r.end is not None)
+    return (
+        f"{', '.join(r.name for r in other)} still hold the holiday season ending "
+        f"{end.isoformat(timespec='minutes')}; plan the {holiday.year} season after that (last season's "
+        "rotations are then deleted and created again), or delete them first."
+    )
 
 
 def _apply(schedule: Schedule, actions: tuple[RotationAction, ...], done: list[str]) -> None:

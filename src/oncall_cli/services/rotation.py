@@ -17,8 +17,10 @@ from typing import Any
 from oncall_cli.errors import NotFoundError, OncallError, PartialError, RejectedError, UsageError
 from oncall_cli.scheduling import changes, rules
 from oncall_cli.scheduling.changes import Move, Placement, Removal
+from oncall_cli.scheduling.check import introduced_coverage
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, zone
 from oncall_cli.services.context import Context
+from oncall_cli.services.gate import refuse_rejected_plan
 from oncall_cli.services.ports import UNKNOWN_START, Directory, ScheduleStore
 from oncall_cli.services.rounds import round_settings
 
@@ -108,6 +110,33 @@ class Reminder:
     already_scheduled: bool = False
 
 
+@dataclass(frozen=True)
+class Notification:
+    """One DM the command meant to send: sent, or why not (not in Slack, ...)."""
+
+    user: str
+    sent: bool
+    why_not: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"user": self.user, "sent": self.sent, "why_not": self.why_not}
+
+
+def notify_summary(notifications: Sequence[Notification], what: str) -> tuple[str | None, str | None]:
+    """(the applied step, a warning) saying truthfully how many DMs went out: the step only when one did,
+    the warning naming each person who was not told and why."""
+    sent = [n for n in notifications if n.sent]
+    step = f"DM {len(sent)} of {len(notifications)} {what}" if sent else None
+    missed = [n for n in notifications if not n.sent]
+    warning = None
+    if missed:
+        who = ", ".join(f"{n.user} ({n.why_not})" for n in missed)
+        warning = (
+            f"DM sent to {len(sent)} of {len(notifications)} {what}; not sent to {who}: tell them yourself"
+        )
+    return step, warning
+
+
 @dataclass
 class AddEngineerResult:
     engineer: Engineer
@@ -124,6 +153,8 @@ class AddEngineerResult:
     notify: bool = False
     notified: list[str] = field(default_factory=list)
     not_in_slack: list[str] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    """Per engineer whose next shift moves, with --notify --apply: sent, or why not."""
     reminder: Reminder | None = None
     warnings: list[str] = field(default_factory=list)
     user_created: bool = False
@@ -196,6 +227,7 @@ class AddEngineerResult:
             "applied": self.applied,
             "notified": self.notified,
             "not_in_slack": self.not_in_slack,
+            "notifications": [n.to_json() for n in self.notifications],
             "reminder": reminder,
             "notes": list(p.notes),
             "warnings": self.warnings,
@@ -246,12 +278,17 @@ def add_engineer(
         engineer = Engineer(email, name or _derived_name(email), timezone or settings.timezone, start_date)
     members = directory.team_members()
     in_team = email in members
-    choice = changes.choose_rotation(engineer, schedule.rotations, now, settings, rotation)
-    placement = changes.place_engineer(
-        engineer, choice.rotation, schedule.rotations, schedule.overrides, schedule.people, now, settings
-    )
+    if rotation is not None:
+        choice = changes.choose_rotation(engineer, schedule.rotations, now, settings, rotation)
+        placement = changes.place_engineer(
+            engineer, choice.rotation, schedule.rotations, schedule.overrides, schedule.people, now, settings
+        )
+        reason = choice.reason
+    else:
+        placement, reason = changes.place_in_schedule(
+            engineer, schedule.rotations, schedule.overrides, schedule.people, now, settings
+        )
     team = directory.team_name
-    reason = choice.reason
     if placement.outcome == "already_placed":
         reason = f"already a participant of {placement.rotation}"
     actions: list[str] = []
@@ -383,7 +420,11 @@ def _apply_add(context: Context, schedule: Schedule, result: AddEngineerResult) 
             _notify(context, result)
         except OncallError as exc:
             raise fail(step, exc) from exc
-        done.append(step)
+        told, warning = notify_summary(result.notifications, "engineer(s) whose next shift moves")
+        if told is not None:
+            done.append(told)
+        if warning is not None:
+            result.warnings.append(warning)
     reminder = result.reminder
     if reminder is not None and not reminder.skipped:
         step = next(a for a in result.actions if a.startswith("schedule a Slack message"))
@@ -409,9 +450,11 @@ def _notify(context: Context, result: AddEngineerResult) -> None:
     for move in result.placement.moves:
         user_id = found.ids.get(move.user)
         if user_id is None:
+            result.notifications.append(Notification(move.user, False, "not in Slack"))
             continue
         _dm(context, user_id, changes.impacted_message(f"<@{user_id}>"))
         result.notified.append(move.user)
+        result.notifications.append(Notification(move.user, True))
 
 
 def _schedule_reminder(context: Context, reminder: Reminder, email: str) -> None:
@@ -453,6 +496,9 @@ class RemoveEngineerResult:
     existing: list[str] = field(default_factory=list)
     user_deleted: bool = False
     user_kept: str = ""
+    notifications: list[Notification] = field(default_factory=list)
+    """The DM asking the manager to cover the shifts (with --apply): sent, or why not."""
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         r, tz = self.removal, self.timezone
@@ -488,7 +534,8 @@ class RemoveEngineerResult:
             },
             "actions": self.actions,
             "applied": self.applied,
-            "warnings": list(r.warnings),
+            "notifications": [n.to_json() for n in self.notifications],
+            "warnings": [*r.warnings, *self.warnings],
         }
 
 
@@ -498,6 +545,31 @@ def _describe_cover(override: Override) -> str:
         f"override {rotation} from {override.start.isoformat()} to {override.end.isoformat()} with "
         f"{override.user}"
     )
+
+
+def _ask_manager_step(removal: Removal) -> str:
+    count = len(removal.cover)
+    return f"DM {removal.manager} in Slack asking them to cover {count} shift(s) of {removal.engineer}"
+
+
+def _ask_manager(context: Context, removal: Removal, tz: str) -> Notification:
+    """The playbook asks the leaver's manager to cover their shifts: one DM listing each override's shift."""
+    from oncall_cli.services.slack_lookup import users_by_email
+
+    manager = removal.manager
+    assert manager is not None
+    found = users_by_email(context.slack, [manager])
+    user_id = found.ids.get(manager)
+    if user_id is None:
+        return Notification(manager, False, "not in Slack")
+    lines = [
+        f"- {o.rotations[0] if o.rotations else 'every rotation'}: "
+        f"{changes.message_time(o.start, tz)} to {changes.message_time(o.end, tz)} "
+        f"({o.start.astimezone(zone(tz)).date().isoformat()})"
+        for o in removal.cover
+    ]
+    _dm(context, user_id, changes.manager_message(f"<@{user_id}>", removal.engineer, lines))
+    return Notification(manager, True)
 
 
 def remove_engineer(
@@ -517,6 +589,14 @@ def remove_engineer(
     service, facts = directory.service, directory.facts_source
     source = "--manager"
     record = directory.find(email)
+    named = any(email in r.participants for r in schedule.rotations) or any(
+        o.user == email for o in schedule.overrides
+    )
+    if record is None and not named:
+        raise NotFoundError(
+            f"no such engineer {email}: {service} has no such user and no rotation or override names them",
+            hint="Check the spelling (`oncall rotation list` shows who rotates). Nothing was changed.",
+        )
     if manager is not None:
         manager = check_email(manager, "--manager")
     elif not changes.still_scheduled(
@@ -561,11 +641,27 @@ def remove_engineer(
             f"set {change.name} participants to: "
             f"{', '.join(p or 'no-one' for p in change.after.participants)}"
         )
+    ask_manager = _ask_manager_step(removal) if removal.cover else None
+    if ask_manager is not None:
+        actions.append(ask_manager)
     if delete_user and record is not None:
         actions.append(f"{directory.delete_action(email)} (after confirmation)")
     result = RemoveEngineerResult(removal, tz, not apply, source, delete_user, actions, existing=existing)
     if not apply:
         return result
+    after = list(schedule.rotations)
+    for change in removal.changes:
+        after = [change.after if r.name == change.name else r for r in after]
+    horizon = changes.planned_until(email, schedule.rotations, schedule.now, schedule.settings) - schedule.now
+    rejected = introduced_coverage(
+        (schedule.rotations, schedule.overrides),
+        (after, [*schedule.overrides, *to_create]),
+        schedule.settings,
+        schedule.now,
+        horizon,
+    )
+    if rejected:
+        refuse_rejected_plan("remove-engineer", rejected, tz, "Name another manager with --manager.")
     done = result.applied
 
     def fail(step: str, exc: OncallError) -> PartialError:
@@ -594,6 +690,18 @@ def remove_engineer(
         except OncallError as exc:
             raise fail(step, exc) from exc
         done.append(step)
+    if ask_manager is not None:
+        # The playbook: the manager is *asked* to cover the shifts; the overrides are in place already.
+        try:
+            result.notifications.append(_ask_manager(context, removal, tz))
+        except OncallError as exc:
+            raise fail(ask_manager, exc) from exc
+        if result.notifications[-1].sent:
+            done.append(ask_manager)
+        else:
+            result.warnings.append(
+                f"{ask_manager}: not sent ({result.notifications[-1].why_not}); tell them yourself"
+            )
     if delete_user and record is not None:
         step = f"{directory.delete_action(email)} (after confirmation)"
         question = f"{directory.delete_action(email, question=True)}? This cannot be undone."
