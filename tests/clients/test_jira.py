@@ -6,17 +6,12 @@ public REST API reference (`results` + `pageInfo`, `members` + `errors`).
 
 from __future__ import annotations
 
-import base64
-import json
-import random
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import respx
 
-from oncall_cli.clients._http import Runtime
 from oncall_cli.clients.jira import JiraClient, jira_error_text
 from oncall_cli.errors import (
     AuthError,
@@ -29,12 +24,11 @@ from oncall_cli.errors import (
 )
 from oncall_cli.redaction import forget_secrets
 
-from .conftest import FakeClock
+from .conftest import ECHO, TOKEN, FakeClock, assert_no_token, atlassian_args, jira_errors, sent, sent_json
+from .conftest import basic_route as route
 
-EMAIL = "oncall-bot@example.com"
-TOKEN = "ATATT3xFfGF0q8Zt2vK9mR4pL7sW1yB6nD3cH5jE0gU2aT8iQ=4F1B2C3D"
-B64 = base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
-AUTH = {"Authorization": f"Basic {B64}"}
+pytestmark = pytest.mark.usefixtures("no_leftover_secrets")
+
 SITE = "https://acme.atlassian.net"
 CLOUD = "a436116f-02ce-4520-8fbb-7301462a1674"
 ORG = "0j2k4a1d-3b5c-4e6f-8a9b-1c2d3e4f5a6b"
@@ -44,51 +38,13 @@ JANE = "5b10a2844c20165700ede21g"
 BOB = "5b10ac8d82e05b22cc7d4ef5"
 
 
-@pytest.fixture(autouse=True)
-def _no_leftover_secrets() -> Iterator[None]:
-    yield
-    forget_secrets()
-
-
 def make_client(router: respx.MockRouter, clock: FakeClock) -> JiraClient:
-    runtime = Runtime(
-        sleep=clock.sleep, clock=clock, wall=lambda: 1_700_000_000.0 + clock.now, rng=random.Random(7)
-    )
-    http = httpx.Client(transport=httpx.MockTransport(router.handler))
-    return JiraClient(http, email=EMAIL, api_token=TOKEN, base_url=SITE + "/", runtime=runtime)
+    return JiraClient(**atlassian_args(router, clock), base_url=SITE + "/")
 
 
 @pytest.fixture
 def jira(router: respx.MockRouter, clock: FakeClock) -> JiraClient:
     return make_client(router, clock)
-
-
-def route(
-    router: respx.MockRouter,
-    method: str,
-    url: str,
-    *,
-    params: dict[str, Any] | None = None,
-    body: Any = None,
-) -> respx.Route:
-    """A route matching method, exact URL (and query), Basic auth and, for writes, the exact JSON."""
-    extra: dict[str, Any] = {"json": body} if body is not None else {}
-    if params is None:
-        return router.route(method=method, url__eq=url, headers=AUTH, **extra)
-    return router.route(method=method, url=url, params__eq=params, headers=AUTH, **extra)
-
-
-def sent(r: respx.Route, index: int = -1) -> httpx.Request:
-    request: httpx.Request = r.calls[index].request
-    assert request.headers["Authorization"] == f"Basic {B64}"
-    assert request.headers["Accept"] == "application/json"
-    return request
-
-
-def sent_json(r: respx.Route, index: int = -1) -> Any:
-    request = sent(r, index)
-    assert request.headers["Content-Type"] == "application/json"
-    return json.loads(request.content)
 
 
 def user(account_id: str, name: str, **extra: Any) -> dict[str, Any]:
@@ -103,10 +59,6 @@ def user(account_id: str, name: str, **extra: Any) -> dict[str, Any]:
         "locale": "en_US",
         **extra,
     }
-
-
-def jira_errors(status: int, *messages: str, **fields: str) -> httpx.Response:
-    return httpx.Response(status, json={"errorMessages": list(messages), "errors": fields})
 
 
 # --- site ----------------------------------------------------------------------------------------------
@@ -472,16 +424,14 @@ def test_a_malformed_user_is_an_error_not_a_crash(jira: JiraClient, router: resp
 def test_the_token_never_appears_in_an_error(router: respx.MockRouter, clock: FakeClock, status: int) -> None:
     forget_secrets()  # the client registers its own token
     client = make_client(router, clock)
-    echo = f"token {TOKEN} rejected; header Basic {B64}; raw {B64}"
     route(router, "GET", f"{SITE}/rest/api/3/user", params={"accountId": JANE}).mock(
-        return_value=jira_errors(status, echo, apiToken=TOKEN)
+        return_value=jira_errors(status, ECHO, apiToken=TOKEN)
     )
 
     with pytest.raises(OncallError) as caught:
         client.get_user(account_id=JANE)
 
-    for text in (str(caught.value), caught.value.hint, json.dumps(caught.value.to_dict(), default=str)):
-        assert TOKEN not in text and B64 not in text
+    assert_no_token(caught.value)
 
 
 @pytest.mark.parametrize(

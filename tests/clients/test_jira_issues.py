@@ -7,10 +7,6 @@ Bodies follow `specs/jira/jira-platform.v3.json` (`IssueBean`, `IssueTransition`
 
 from __future__ import annotations
 
-import base64
-import json
-import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -18,7 +14,6 @@ import httpx
 import pytest
 import respx
 
-from oncall_cli.clients._http import Runtime
 from oncall_cli.clients.jira_issues import ISSUE_FIELDS, JiraIssuesClient, jira_issues_error_text
 from oncall_cli.clients.jira_issues_models import adf, adf_text
 from oncall_cli.errors import (
@@ -33,12 +28,22 @@ from oncall_cli.errors import (
 )
 from oncall_cli.redaction import forget_secrets
 
-from .conftest import FakeClock
+from .conftest import (
+    B64,
+    ECHO,
+    EMAIL,
+    TOKEN,
+    FakeClock,
+    assert_no_token,
+    atlassian_args,
+    jira_errors,
+    sent,
+    sent_json,
+)
+from .conftest import basic_route as route
 
-EMAIL = "oncall-bot@example.com"
-TOKEN = "ATATT3xFfGF0q8Zt2vK9mR4pL7sW1yB6nD3cH5jE0gU2aT8iQ=4F1B2C3D"
-B64 = base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
-AUTH = {"Authorization": f"Basic {B64}"}
+pytestmark = pytest.mark.usefixtures("no_leftover_secrets")
+
 SITE = "https://acme.atlassian.net"
 API = f"{SITE}/rest/api/3"
 SD = f"{SITE}/rest/servicedeskapi"
@@ -46,55 +51,13 @@ KEY = "ITSM-30"
 ISSUE_ID = "10030"
 
 
-@pytest.fixture(autouse=True)
-def _no_leftover_secrets() -> Iterator[None]:
-    yield
-    forget_secrets()
-
-
 def make_client(router: respx.MockRouter, clock: FakeClock) -> JiraIssuesClient:
-    runtime = Runtime(
-        sleep=clock.sleep, clock=clock, wall=lambda: 1_700_000_000.0 + clock.now, rng=random.Random(7)
-    )
-    http = httpx.Client(transport=httpx.MockTransport(router.handler))
-    return JiraIssuesClient(http, email=EMAIL, api_token=TOKEN, base_url=SITE + "/", runtime=runtime)
+    return JiraIssuesClient(**atlassian_args(router, clock), base_url=SITE + "/")
 
 
 @pytest.fixture
 def jira(router: respx.MockRouter, clock: FakeClock) -> JiraIssuesClient:
     return make_client(router, clock)
-
-
-def route(
-    router: respx.MockRouter,
-    method: str,
-    url: str,
-    *,
-    params: dict[str, Any] | None = None,
-    body: Any = None,
-) -> respx.Route:
-    """A route matching method, exact URL (and exact query), Basic auth and, for writes, the exact JSON."""
-    extra: dict[str, Any] = {"json": body} if body is not None else {}
-    if params is None:
-        return router.route(method=method, url__eq=url, headers=AUTH, **extra)
-    return router.route(method=method, url=url, params__eq=params, headers=AUTH, **extra)
-
-
-def sent(r: respx.Route, index: int = -1) -> httpx.Request:
-    request: httpx.Request = r.calls[index].request
-    assert request.headers["Authorization"] == f"Basic {B64}"
-    assert request.headers["Accept"] == "application/json"
-    return request
-
-
-def sent_json(r: respx.Route, index: int = -1) -> Any:
-    request = sent(r, index)
-    assert request.headers["Content-Type"] == "application/json"
-    return json.loads(request.content)
-
-
-def jira_errors(status: int, *messages: str, **fields: str) -> httpx.Response:
-    return httpx.Response(status, json={"errorMessages": list(messages), "errors": fields})
 
 
 def desk_error(status: int, message: str) -> httpx.Response:
@@ -1022,16 +985,14 @@ def test_the_token_never_appears_in_an_error(
 ) -> None:
     forget_secrets()  # the client registers its own token
     client = make_client(router, clock)
-    echo = f"token {TOKEN} rejected; header Basic {B64}; raw {B64}"
     route(router, "PUT", f"{API}/issue/{KEY}").mock(
-        return_value=jira_errors(status_code, echo, apiToken=TOKEN)
+        return_value=jira_errors(status_code, ECHO, apiToken=TOKEN)
     )
 
     with pytest.raises(OncallError) as caught:
         client.edit_issue(key=KEY, fields={"summary": "x"})
 
-    for text in (str(caught.value), caught.value.hint, json.dumps(caught.value.to_dict(), default=str)):
-        assert TOKEN not in text and B64 not in text
+    assert_no_token(caught.value)
 
 
 def test_the_token_never_appears_in_a_service_desk_error(router: respx.MockRouter, clock: FakeClock) -> None:

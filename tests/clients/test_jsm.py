@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -17,7 +15,6 @@ import httpx
 import pytest
 import respx
 
-from oncall_cli.clients._http import Runtime
 from oncall_cli.clients.jsm import JsmOpsClient, jsm_error_text
 from oncall_cli.clients.jsm_models import (
     OverrideResponderInfo,
@@ -38,12 +35,10 @@ from oncall_cli.errors import (
 )
 from oncall_cli.redaction import forget_secrets
 
-from .conftest import FakeClock
+from .conftest import AUTH, ECHO, EMAIL, TOKEN, FakeClock, assert_no_token, atlassian_args, basic_route, sent
 
-EMAIL = "oncall-bot@example.com"
-TOKEN = "ATATT3xFfGF0q8Zt2vK9mR4pL7sW1yB6nD3cH5jE0gU2aT8iQ=4F1B2C3D"
-B64 = base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
-AUTH = {"Authorization": f"Basic {B64}"}
+pytestmark = pytest.mark.usefixtures("no_leftover_secrets")
+
 CLOUD = "a436116f-02ce-4520-8fbb-7301462a1674"
 ROOT = f"https://api.atlassian.com/jsm/ops/api/{CLOUD}"
 API = f"{ROOT}/v1"
@@ -54,24 +49,9 @@ BOB = "5b10ac8d82e05b22cc7d4ef5"
 CET = timezone(timedelta(hours=1))
 
 
-@pytest.fixture(autouse=True)
-def _no_leftover_secrets() -> Iterator[None]:
-    yield
-    forget_secrets()
-
-
 def make_client(router: respx.MockRouter, clock: FakeClock, *, cloud_id: str = CLOUD) -> JsmOpsClient:
-    runtime = Runtime(
-        sleep=clock.sleep, clock=clock, wall=lambda: 1_700_000_000.0 + clock.now, rng=random.Random(7)
-    )
-    http = httpx.Client(transport=httpx.MockTransport(router.handler))
     return JsmOpsClient(
-        http,
-        email=EMAIL,
-        api_token=TOKEN,
-        base_url="https://api.atlassian.com/",
-        cloud_id=cloud_id,
-        runtime=runtime,
+        **atlassian_args(router, clock), base_url="https://api.atlassian.com/", cloud_id=cloud_id
     )
 
 
@@ -88,19 +68,8 @@ def route(
     params: dict[str, Any] | None = None,
     body: Any = None,
 ) -> respx.Route:
-    """A route matching method, exact URL (and query), Basic auth and, for writes, the exact JSON."""
-    url = API + path
-    extra: dict[str, Any] = {"json": body} if body is not None else {}
-    if params is None:
-        return router.route(method=method, url__eq=url, headers=AUTH, **extra)
-    return router.route(method=method, url=url, params__eq=params, headers=AUTH, **extra)
-
-
-def sent(r: respx.Route, index: int = -1) -> httpx.Request:
-    request: httpx.Request = r.calls[index].request
-    assert request.headers["Authorization"] == f"Basic {B64}"
-    assert request.headers["Accept"] == "application/json"
-    return request
+    """`basic_route` of a path below `API`."""
+    return basic_route(router, method, API + path, params=params, body=body)
 
 
 def query(request: httpx.Request) -> dict[str, str]:
@@ -809,18 +778,16 @@ def test_an_answer_in_an_unexpected_shape_is_an_oncall_error(
 def test_the_token_never_appears_in_an_error(router: respx.MockRouter, clock: FakeClock, status: int) -> None:
     forget_secrets()  # the client registers its own token
     client = make_client(router, clock)
-    echo = f"token {TOKEN} rejected; header Basic {B64}; raw {B64}"
     route(router, "GET", "/teams").mock(
         return_value=httpx.Response(
-            status, json={"message": echo, "errors": [{"title": echo, "code": TOKEN}]}
+            status, json={"message": ECHO, "errors": [{"title": ECHO, "code": TOKEN}]}
         )
     )
 
     with pytest.raises(OncallError) as caught:
         client.list_teams()
 
-    for text in (str(caught.value), caught.value.hint, json.dumps(caught.value.to_dict(), default=str)):
-        assert TOKEN not in text and B64 not in text
+    assert_no_token(caught.value)
 
 
 @pytest.mark.parametrize(

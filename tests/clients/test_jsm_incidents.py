@@ -8,17 +8,13 @@ Bodies follow Atlassian's JSM Incident REST API reference (developer.atlassian.c
 
 from __future__ import annotations
 
-import base64
 import json
-import random
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import respx
 
-from oncall_cli.clients._http import Runtime
 from oncall_cli.clients.jsm_incidents import JsmIncidentsClient
 from oncall_cli.errors import (
     AuthError,
@@ -32,12 +28,12 @@ from oncall_cli.errors import (
 )
 from oncall_cli.redaction import forget_secrets
 
-from .conftest import FakeClock
+from .conftest import AUTH, ECHO, TOKEN, FakeClock, assert_no_token, atlassian_args, basic_route
+from .conftest import sent as basic_sent
 
-EMAIL = "oncall-bot@example.com"
-TOKEN = "ATATT3xFfGF0q8Zt2vK9mR4pL7sW1yB6nD3cH5jE0gU2aT8iQ=4F1B2C3D"
-B64 = base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
-HEADERS = {"Authorization": f"Basic {B64}", "X-ExperimentalApi": "opt-in"}
+pytestmark = pytest.mark.usefixtures("no_leftover_secrets")
+
+HEADERS = {**AUTH, "X-ExperimentalApi": "opt-in"}
 CLOUD = "35273b54-3f06-40d2-880f-dd28cf8daafa"
 API = f"https://api.atlassian.com/jsm/incidents/cloudId/{CLOUD}/v1"
 ISSUE_ID = "10030"
@@ -47,24 +43,9 @@ BOB = "99:27935d01-92a7-4687-8272-a9b8d3b2ae2e"
 TEAM = "ari:cloud:identity::team/77b933c9-92bb-46e7-a73c-764b8d7c3c25"
 
 
-@pytest.fixture(autouse=True)
-def _no_leftover_secrets() -> Iterator[None]:
-    yield
-    forget_secrets()
-
-
 def make_client(router: respx.MockRouter, clock: FakeClock, *, cloud_id: str = CLOUD) -> JsmIncidentsClient:
-    runtime = Runtime(
-        sleep=clock.sleep, clock=clock, wall=lambda: 1_700_000_000.0 + clock.now, rng=random.Random(7)
-    )
-    http = httpx.Client(transport=httpx.MockTransport(router.handler))
     return JsmIncidentsClient(
-        http,
-        email=EMAIL,
-        api_token=TOKEN,
-        base_url="https://api.atlassian.com/",
-        cloud_id=cloud_id,
-        runtime=runtime,
+        **atlassian_args(router, clock), base_url="https://api.atlassian.com/", cloud_id=cloud_id
     )
 
 
@@ -75,15 +56,13 @@ def jsm(router: respx.MockRouter, clock: FakeClock) -> JsmIncidentsClient:
 
 def route(router: respx.MockRouter, method: str, url: str, *, body: Any = None) -> respx.Route:
     """A route matching method, exact URL (no query), Basic auth, the opt-in header and the exact JSON."""
-    extra: dict[str, Any] = {"json": body} if body is not None else {}
-    return router.route(method=method, url__eq=url, headers=HEADERS, **extra)
+    return basic_route(router, method, url, body=body, headers=HEADERS)
 
 
 def sent(r: respx.Route, index: int = -1) -> httpx.Request:
-    request: httpx.Request = r.calls[index].request
-    assert request.headers["Authorization"] == f"Basic {B64}"
+    """`basic_sent`, and the opt-in header and no query."""
+    request = basic_sent(r, index)
     assert request.headers["X-ExperimentalApi"] == "opt-in"
-    assert request.headers["Accept"] == "application/json"
     assert request.url.query == b""
     return request
 
@@ -275,16 +254,14 @@ def test_the_token_never_appears_in_an_error(
 ) -> None:
     forget_secrets()  # the client registers its own token
     client = make_client(router, clock)
-    echo = f"token {TOKEN} rejected; header Basic {B64}; raw {B64}"
     route(router, "POST", f"{INCIDENT}/responder/add").mock(
-        return_value=httpx.Response(status_code, json={"errorMessages": [echo], "errors": {"token": TOKEN}})
+        return_value=httpx.Response(status_code, json={"errorMessages": [ECHO], "errors": {"token": TOKEN}})
     )
 
     with pytest.raises(OncallError) as caught:
         client.add_responders(issue_id=ISSUE_ID, account_ids=[JANE])
 
-    for text in (str(caught.value), caught.value.hint, json.dumps(caught.value.to_dict(), default=str)):
-        assert TOKEN not in text and B64 not in text
+    assert_no_token(caught.value)
 
 
 def test_jsm_style_errors_are_read_too(jsm: JsmIncidentsClient, router: respx.MockRouter) -> None:

@@ -29,21 +29,18 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from oncall_cli.clients._http import HttpService, Runtime
+from oncall_cli.clients._atlassian import atlassian_service, json_of, parse, parse_list
+from oncall_cli.clients._http import Runtime
 from oncall_cli.clients.jira_models import (
     JiraUser,
     TeamMemberPage,
     TeamMembershipResult,
     UserPage,
 )
-from oncall_cli.clients.jsm import basic_auth
 from oncall_cli.errors import UnexpectedError, UsageError
-from oncall_cli.redaction import register_secret
 
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
 
 DOCS = "https://developer.atlassian.com/cloud/jira/platform/rest/v3/"
 TEAMS_DOCS = "https://developer.atlassian.com/platform/teams/rest/v1/api-group-teams-members-public-api/"
@@ -55,7 +52,7 @@ TEAM_CHANGE_MAX = 50
 MAX_PROPERTY_KEY = 255
 MAX_PROPERTY_BYTES = 32768
 
-_USERS = TypeAdapter(list[JiraUser])
+SERVICE = "Jira"
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _MAX_ERROR_TEXT = 300
@@ -118,52 +115,29 @@ class JiraClient:
         base_url: str,
         runtime: Runtime | None = None,
     ) -> None:
-        # Defence in depth: the token and the header built from it are masked even if a body echoes them.
-        auth = basic_auth(email, api_token) if email and api_token else None
-        register_secret(api_token)
-        if auth:
-            register_secret(auth.removeprefix("Basic "))
-        self.http = HttpService(
-            name="Jira",
-            client=http,
+        self.http = atlassian_service(
+            http,
+            name=SERVICE,
+            email=email,
+            api_token=api_token,
             base_url=base_url,
-            auth=auth,
             runtime=runtime,
             error_text=jira_error_text,
         )
 
     # --- plumbing ------------------------------------------------------------------------------------
 
-    def _json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise UnexpectedError(
-                f"Jira {response.request.method} {response.request.url.path} answered HTTP "
-                f"{response.status_code} with a body that is not JSON",
-                details={"service": "Jira", "status": response.status_code},
-            ) from exc
-
     @staticmethod
-    def _unexpected(exc: ValidationError, what: str) -> UnexpectedError:
-        first = exc.errors(include_input=False)[0]
-        return UnexpectedError(
-            f"Jira returned an unexpected {what}: {first.get('msg', exc)}"
-            f" at {'.'.join(str(p) for p in first.get('loc', ()))}",
-            details={"service": "Jira", "what": what},
-        )
-
-    def _users(self, response: httpx.Response, what: str) -> list[JiraUser]:
-        try:
-            return _USERS.validate_python(self._json(response))
-        except ValidationError as exc:
-            raise self._unexpected(exc, what) from exc
-
-    def _model(self, model: type[M], response: httpx.Response, what: str) -> M:
-        try:
-            return model.model_validate(self._json(response))
-        except ValidationError as exc:
-            raise self._unexpected(exc, what) from exc
+    def _users(response: httpx.Response) -> list[JiraUser]:
+        """A JSON array of users. `parse_list` alone would read a null body as no users; Jira answers an
+        array, so anything else is an error."""
+        data = json_of(response, SERVICE)
+        if not isinstance(data, list):
+            raise UnexpectedError(
+                f"{SERVICE} returned an unexpected list of users: not a JSON array",
+                details={"service": SERVICE, "model": JiraUser.__name__},
+            )
+        return parse_list(JiraUser, data, "users", SERVICE)
 
     @staticmethod
     def _teams_path(org_id: str, team_id: str, *segments: str) -> str:
@@ -185,7 +159,7 @@ class JiraClient:
 
         Needs no authentication; sending the credential is harmless. See `specs/jira/SOURCE.md`.
         """
-        body = self._json(self.http.request("GET", "/_edge/tenant_info"))
+        body = json_of(self.http.request("GET", "/_edge/tenant_info"), SERVICE)
         cloud_id = body.get("cloudId") if isinstance(body, dict) else None
         if not cloud_id or not isinstance(cloud_id, str):
             raise UnexpectedError(
@@ -200,7 +174,8 @@ class JiraClient:
     def myself(self) -> JiraUser:
         """GET /rest/api/3/myself — the credential's own user; a cheap check that it works
         (`getCurrentUser`)."""
-        return self._model(JiraUser, self.http.request("GET", "/rest/api/3/myself"), "current user")
+        response = self.http.request("GET", "/rest/api/3/myself")
+        return parse(JiraUser, json_of(response, SERVICE), "current user", SERVICE)
 
     def search_users(self, *, query: str, max_results: int = 50) -> list[JiraUser]:
         """GET /rest/api/3/user/search?query= — active users whose display name or e-mail starts with
@@ -216,14 +191,14 @@ class JiraClient:
         response = self.http.request(
             "GET", "/rest/api/3/user/search", params={"query": query, "maxResults": max_results}
         )
-        return self._users(response, "user search result")
+        return self._users(response)
 
     def get_user(self, *, account_id: str) -> JiraUser:
         """GET /rest/api/3/user?accountId= — one user (`getUser`); an unknown id is a NotFoundError."""
         if not account_id:
             raise UsageError("get_user needs an account id.")
         response = self.http.request("GET", "/rest/api/3/user", params={"accountId": account_id})
-        return self._model(JiraUser, response, "user")
+        return parse(JiraUser, json_of(response, SERVICE), "user", SERVICE)
 
     def bulk_users(self, *, account_ids: Sequence[str]) -> list[JiraUser]:
         """GET /rest/api/3/user/bulk?accountId=...&accountId=... — many users by id (`bulkGetUsers`,
@@ -239,7 +214,7 @@ class JiraClient:
             while True:
                 params = {"accountId": chunk, "startAt": start, "maxResults": len(chunk)}
                 response = self.http.request("GET", "/rest/api/3/user/bulk", params=params)
-                page = self._model(UserPage, response, "page of users")
+                page = parse(UserPage, json_of(response, SERVICE), "page of users", SERVICE)
                 users.extend(page.values)
                 start += len(page.values)
                 if page.is_last or not page.values or start >= len(chunk):
@@ -263,7 +238,7 @@ class JiraClient:
         response = self.http.request("GET", path, params={"accountId": account_id}, allow_status=(404,))
         if response.status_code == 404:
             return None
-        body = self._json(response)
+        body = json_of(response, SERVICE)
         if not isinstance(body, dict):
             raise UnexpectedError(
                 f"Jira {path} answered an unexpected JSON shape", details={"service": "Jira"}
@@ -313,7 +288,7 @@ class JiraClient:
             if cursor:
                 body["after"] = cursor
             response = self.http.request("POST", path, params=params, json=body, idempotent=True)
-            page = self._model(TeamMemberPage, response, "page of team members")
+            page = parse(TeamMemberPage, json_of(response, SERVICE), "page of team members", SERVICE)
             members.extend(m.account_id for m in page.results)
             following = page.page_info.end_cursor
             if not page.page_info.has_next_page or not following or following == cursor:
@@ -351,7 +326,8 @@ class JiraClient:
             response = self.http.request("POST", path, json=body)
             if not response.content.strip():
                 continue
-            answer = self._model(TeamMembershipResult, response, f"team members {action} result")
+            what = f"team members {action} result"
+            answer = parse(TeamMembershipResult, json_of(response, SERVICE), what, SERVICE)
             result.members.extend(answer.members)
             result.errors.extend(answer.errors)
         return result

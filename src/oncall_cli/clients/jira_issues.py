@@ -27,16 +27,16 @@ Lists: the service desk pages with `start`/`limit` to `isLastPage`, the platform
 
 from __future__ import annotations
 
-import functools
 import json as jsonlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
-from oncall_cli.clients._http import HttpService, Runtime
+from oncall_cli.clients._atlassian import atlassian_service, json_of, parse, parse_list
+from oncall_cli.clients._http import Runtime
 from oncall_cli.clients.jira import jira_error_text
 from oncall_cli.clients.jira_issues_models import (
     CommentPage,
@@ -59,9 +59,7 @@ from oncall_cli.clients.jira_issues_models import (
     adf,
     adf_text,
 )
-from oncall_cli.clients.jsm import basic_auth
 from oncall_cli.errors import UnexpectedError, UsageError
-from oncall_cli.redaction import register_secret
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -90,6 +88,7 @@ MAX_SEARCH_PROPERTIES = 5
 """`GET /search/jql` returns at most 5 issue properties."""
 MAX_PROPERTY_KEY = 255
 MAX_PROPERTY_BYTES = 32768
+SERVICE = "Jira"
 _MAX_ERROR_TEXT = 300
 
 
@@ -148,12 +147,6 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-@functools.cache
-def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
-    """A validator for `list[model]`, built once per model."""
-    return TypeAdapter(list[model])  # type: ignore[valid-type]
-
-
 class JiraIssuesClient:
     """Jira work items of one Jira Cloud site, over an injected `httpx.Client`. `base_url` is
     `https://<site>.atlassian.net`."""
@@ -167,56 +160,17 @@ class JiraIssuesClient:
         base_url: str,
         runtime: Runtime | None = None,
     ) -> None:
-        # Defence in depth: the token and the header built from it are masked even if a body echoes them.
-        auth = basic_auth(email, api_token) if email and api_token else None
-        register_secret(api_token)
-        if auth:
-            register_secret(auth.removeprefix("Basic "))
-        self.http = HttpService(
-            name="Jira",
-            client=http,
+        self.http = atlassian_service(
+            http,
+            name=SERVICE,
+            email=email,
+            api_token=api_token,
             base_url=base_url,
-            auth=auth,
             runtime=runtime,
             error_text=jira_issues_error_text,
         )
 
     # --- plumbing ------------------------------------------------------------------------------------
-
-    def _json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise UnexpectedError(
-                f"Jira {response.request.method} {response.request.url.path} answered HTTP "
-                f"{response.status_code} with a body that is not JSON",
-                details={"service": "Jira", "status": response.status_code},
-            ) from exc
-
-    @staticmethod
-    def _unexpected(exc: ValidationError, what: str) -> UnexpectedError:
-        first = exc.errors(include_input=False)[0]
-        return UnexpectedError(
-            f"Jira returned an unexpected {what}: {first.get('msg', exc)}"
-            f" at {'.'.join(str(p) for p in first.get('loc', ()))}",
-            details={"service": "Jira", "what": what},
-        )
-
-    def _model(self, model: type[M], response: httpx.Response, what: str) -> M:
-        return self._parse(model, self._json(response), what)
-
-    def _parse(self, model: type[M], data: Any, what: str) -> M:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise self._unexpected(exc, what) from exc
-
-    def _parse_list(self, model: type[M], data: Any, what: str) -> list[M]:
-        try:
-            items: list[M] = _list_adapter(model).validate_python(data or [])
-            return items
-        except ValidationError as exc:
-            raise self._unexpected(exc, what) from exc
 
     def _service_desk_pages(
         self, model: type[M], path: str, what: str, params: Mapping[str, Any] | None = None
@@ -226,8 +180,8 @@ class JiraIssuesClient:
         while True:
             query = {**(params or {}), "start": start, "limit": SERVICE_DESK_PAGE}
             response = self.http.request("GET", path, params=query)
-            page = self._model(ServiceDeskPage, response, f"page of {what}")
-            items = self._parse_list(model, page.values, what)
+            page = parse(ServiceDeskPage, json_of(response, SERVICE), f"page of {what}", SERVICE)
+            items = parse_list(model, page.values, what, SERVICE)
             yield from items
             if page.is_last_page or not items:
                 return
@@ -287,7 +241,7 @@ class JiraIssuesClient:
             "requestFieldValues": _merge(values, fields, "create_request"),
         }
         response = self.http.request("POST", "/rest/servicedeskapi/request", json=body)
-        return self._model(CreatedRequest, response, "created request")
+        return parse(CreatedRequest, json_of(response, SERVICE), "created request", SERVICE)
 
     def add_request_comment(self, *, key: str, body: str, public: bool) -> RequestComment:
         """POST /rest/servicedeskapi/request/{issueIdOrKey}/comment `{body, public}` — a comment in plain
@@ -297,7 +251,7 @@ class JiraIssuesClient:
             raise UsageError("A comment needs a body.")
         path = f"/rest/servicedeskapi/request/{_segment(key, 'issue key')}/comment"
         response = self.http.request("POST", path, json={"body": body, "public": public})
-        return self._model(RequestComment, response, "created comment")
+        return parse(RequestComment, json_of(response, SERVICE), "created comment", SERVICE)
 
     def list_request_comments(
         self, *, key: str, public: bool | None = None, internal: bool | None = None
@@ -354,7 +308,7 @@ class JiraIssuesClient:
                 {"key": key, "value": _property_value(key, value)} for key, value in properties.items()
             ]
         response = self.http.request("POST", "/rest/api/3/issue", json=body)
-        return self._model(CreatedIssue, response, "created issue")
+        return parse(CreatedIssue, json_of(response, SERVICE), "created issue", SERVICE)
 
     def get_issue(
         self, *, key: str, fields: Sequence[str] = ISSUE_FIELDS, properties: Sequence[str] = ()
@@ -368,7 +322,7 @@ class JiraIssuesClient:
         if properties:
             params["properties"] = _csv(properties)
         response = self.http.request("GET", self._issue_path(key), params=params)
-        return self._model(Issue, response, "issue")
+        return parse(Issue, json_of(response, SERVICE), "issue", SERVICE)
 
     def search(
         self, *, jql: str, fields: Sequence[str], properties: Sequence[str] = (), max_results: int = 100
@@ -391,7 +345,7 @@ class JiraIssuesClient:
         seen: set[str] = set()
         while True:
             response = self.http.request("GET", "/rest/api/3/search/jql", params=params)
-            page = self._model(SearchPage, response, "search result")
+            page = parse(SearchPage, json_of(response, SERVICE), "search result", SERVICE)
             yield from page.issues
             token = page.next_page_token
             if not token or page.is_last or token in seen:
@@ -412,7 +366,7 @@ class JiraIssuesClient:
         (`getTransitions`). Ids are workflow-specific: discover them, never hard-code."""
         path = self._issue_path(key, "transitions")
         response = self.http.request("GET", path, params={"expand": "transitions.fields"})
-        return self._model(Transitions, response, "transitions").transitions
+        return parse(Transitions, json_of(response, SERVICE), "transitions", SERVICE).transitions
 
     def transition(
         self,
@@ -446,7 +400,7 @@ class JiraIssuesClient:
         if not body.strip():
             raise UsageError("A comment needs a body.")
         response = self.http.request("POST", self._issue_path(key, "comment"), json={"body": adf(body)})
-        return self._model(IssueComment, response, "created comment")
+        return parse(IssueComment, json_of(response, SERVICE), "created comment", SERVICE)
 
     def list_comments(self, *, key: str) -> list[IssueComment]:
         """GET /rest/api/3/issue/{issueIdOrKey}/comment?orderBy=created — every comment, oldest first, page by
@@ -456,7 +410,8 @@ class JiraIssuesClient:
         start = 0
         while True:
             params = {"startAt": start, "maxResults": PLATFORM_PAGE, "orderBy": "created"}
-            page = self._model(CommentPage, self.http.request("GET", path, params=params), "page of comments")
+            response = self.http.request("GET", path, params=params)
+            page = parse(CommentPage, json_of(response, SERVICE), "page of comments", SERVICE)
             comments.extend(page.comments)
             start += len(page.comments)
             if not page.comments or (page.total is not None and start >= page.total):
@@ -477,7 +432,7 @@ class JiraIssuesClient:
         response = self.http.request("GET", path, allow_status=(404,))
         if response.status_code == 404:
             return None
-        body = self._json(response)
+        body = json_of(response, SERVICE)
         if not isinstance(body, dict):
             raise UnexpectedError(
                 f"Jira {path} answered an unexpected JSON shape", details={"service": "Jira"}
@@ -512,7 +467,7 @@ class JiraIssuesClient:
         """GET /rest/api/3/issueLinkType — the site's link types (`getIssueLinkTypes`); 404 when issue linking
         is disabled."""
         response = self.http.request("GET", "/rest/api/3/issueLinkType")
-        return self._model(IssueLinkTypes, response, "issue link types").issue_link_types
+        return parse(IssueLinkTypes, json_of(response, SERVICE), "issue link types", SERVICE).issue_link_types
 
     # --- site configuration --------------------------------------------------------------------------
 
@@ -526,7 +481,7 @@ class JiraIssuesClient:
             if project_ids:
                 params["projectId"] = list(project_ids)
             response = self.http.request("GET", "/rest/api/3/priority/search", params=params)
-            page = self._model(PriorityPage, response, "page of priorities")
+            page = parse(PriorityPage, json_of(response, SERVICE), "page of priorities", SERVICE)
             priorities.extend(page.values)
             start += len(page.values)
             if page.is_last or not page.values:
@@ -538,7 +493,7 @@ class JiraIssuesClient:
         """GET /rest/api/3/project/{projectIdOrKey} — a project with its issue types (`getProject`); unknown
         or invisible is a NotFoundError. The key is case-sensitive."""
         path = f"/rest/api/3/project/{_segment(key, 'project key')}"
-        return self._model(Project, self.http.request("GET", path), "project")
+        return parse(Project, json_of(self.http.request("GET", path), SERVICE), "project", SERVICE)
 
 
 __all__ = [

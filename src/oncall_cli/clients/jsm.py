@@ -14,8 +14,6 @@ Vendor reference: https://developer.atlassian.com/cloud/jira/service-desk-ops/re
 
 from __future__ import annotations
 
-import base64
-import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -23,9 +21,10 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
-from oncall_cli.clients._http import HttpService, Runtime
+from oncall_cli.clients._atlassian import atlassian_service, json_of, parse, parse_list, require_cloud_id
+from oncall_cli.clients._http import Runtime
 from oncall_cli.clients.jsm_models import (
     IntervalUnit,
     Override,
@@ -39,8 +38,7 @@ from oncall_cli.clients.jsm_models import (
     TimelineExpand,
     TimeRestriction,
 )
-from oncall_cli.errors import ConfigError, UnexpectedError, UsageError
-from oncall_cli.redaction import register_secret
+from oncall_cli.errors import UnexpectedError, UsageError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,15 +46,11 @@ DEFAULT_BASE_URL = "https://api.atlassian.com"
 DOCS = "https://developer.atlassian.com/cloud/jira/service-desk-ops/rest/v2/intro/"
 MAX_SIZE = 50
 """The page size ceiling of schedules, rotations and overrides (`size` ≤ 50)."""
+SERVICE = "JSM"
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _MAX_ERROR_TEXT = 300
-
-
-def basic_auth(email: str, api_token: str) -> str:
-    """The `Authorization` value of Atlassian Basic auth (`email:api_token`)."""
-    return "Basic " + base64.b64encode(f"{email}:{api_token}".encode()).decode("ascii")
 
 
 def jsm_error_text(response: httpx.Response) -> str:
@@ -110,12 +104,6 @@ def _ordered(start: datetime, end: datetime | None) -> None:
         raise UsageError(f"endDate {end.isoformat()} must be after startDate {start.isoformat()}.")
 
 
-@functools.cache
-def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
-    """A validator for `list[model]`, built once per model."""
-    return TypeAdapter(list[model])  # type: ignore[valid-type]
-
-
 def _next_params(link: str, current: Mapping[str, Any]) -> dict[str, Any] | None:
     """The query of the next page from `links.next`, merged over the current one; None when it adds nothing.
 
@@ -146,17 +134,13 @@ class JsmOpsClient:
         cloud_id: str,
         runtime: Runtime | None = None,
     ) -> None:
-        # Defence in depth: the token and the header built from it are masked even if a body echoes them.
-        auth = basic_auth(email, api_token) if email and api_token else None
-        register_secret(api_token)
-        if auth:
-            register_secret(auth.removeprefix("Basic "))
         self._cloud_id = cloud_id
-        self.http = HttpService(
-            name="JSM",
-            client=http,
+        self.http = atlassian_service(
+            http,
+            name=SERVICE,
+            email=email,
+            api_token=api_token,
             base_url=base_url.rstrip("/") + "/jsm/ops/api",
-            auth=auth,
             runtime=runtime,
             error_text=jsm_error_text,
         )
@@ -166,13 +150,7 @@ class JsmOpsClient:
     @property
     def cloud_id(self) -> str:
         """The site's cloud id; every operation needs it."""
-        if not self._cloud_id:
-            raise ConfigError(
-                "No Atlassian cloud id is configured for JSM.",
-                hint="Set the site's cloud id in the config; "
-                "`GET https://<site>.atlassian.net/_edge/tenant_info` answers it (`JiraClient.tenant_info`).",
-            )
-        return self._cloud_id
+        return require_cloud_id(self._cloud_id, "JSM")
 
     def _path(self, *segments: str) -> str:
         return "/".join([quote(self.cloud_id, safe=""), "v1", *segments])
@@ -180,43 +158,13 @@ class JsmOpsClient:
     def _schedule_path(self, schedule_id: str, *segments: str) -> str:
         return self._path("schedules", _segment(schedule_id, "schedule id"), *segments)
 
-    def _body(self, response: httpx.Response) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise UnexpectedError(
-                f"JSM {response.request.method} {response.request.url.path} answered HTTP "
-                f"{response.status_code} with a body that is not JSON",
-                details={"service": "JSM", "status": response.status_code},
-            ) from exc
+    @staticmethod
+    def _body(response: httpx.Response) -> dict[str, Any]:
+        """The JSON object every JSM answer is; anything else is an UnexpectedError."""
+        body = json_of(response, SERVICE)
         if not isinstance(body, dict):
             raise UnexpectedError(f"JSM {response.request.url.path} answered an unexpected JSON shape")
         return body
-
-    @staticmethod
-    def _parse(model: type[M], data: Any, what: str) -> M:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors(include_input=False)[0]
-            raise UnexpectedError(
-                f"JSM returned an unexpected {what}: {first.get('msg', exc)}"
-                f" at {'.'.join(str(p) for p in first.get('loc', ()))}",
-                details={"service": "JSM", "model": model.__name__},
-            ) from exc
-
-    @staticmethod
-    def _parse_list(model: type[M], data: Any, what: str) -> list[M]:
-        try:
-            items: list[M] = _list_adapter(model).validate_python(data or [])
-            return items
-        except ValidationError as exc:
-            first = exc.errors(include_input=False)[0]
-            raise UnexpectedError(
-                f"JSM returned an unexpected list of {what}: {first.get('msg', exc)}"
-                f" at {'.'.join(str(p) for p in first.get('loc', ()))}",
-                details={"service": "JSM", "model": model.__name__},
-            ) from exc
 
     def _iter_values(
         self, model: type[M], path: str, what: str, params: Mapping[str, Any] | None = None
@@ -225,7 +173,7 @@ class JsmOpsClient:
         current: dict[str, Any] = {"offset": 0, "size": MAX_SIZE, **(params or {})}
         while True:
             body = self._body(self.http.request("GET", path, params=current))
-            values = self._parse_list(model, body.get("values"), what)
+            values = parse_list(model, body.get("values"), what, SERVICE)
             yield from values
             links = body.get("links") or {}
             link = links.get("next") if isinstance(links, dict) else None
@@ -249,7 +197,7 @@ class JsmOpsClient:
     def get_schedule(self, *, schedule_id: str) -> Schedule:
         """GET /v1/schedules/{id} — one schedule with its rotations (`getSchedule`)."""
         response = self.http.request("GET", self._schedule_path(schedule_id))
-        return self._parse(Schedule, self._body(response), "schedule")
+        return parse(Schedule, self._body(response), "schedule", SERVICE)
 
     # --- rotations -----------------------------------------------------------------------------------
 
@@ -295,7 +243,7 @@ class JsmOpsClient:
         if time_restriction is not None:
             body["timeRestriction"] = time_restriction.to_wire()
         response = self.http.request("POST", self._schedule_path(schedule_id, "rotations"), json=body)
-        return self._parse(Rotation, self._body(response), "created rotation")
+        return parse(Rotation, self._body(response), "created rotation", SERVICE)
 
     def update_rotation(
         self,
@@ -340,7 +288,7 @@ class JsmOpsClient:
         path = self._schedule_path(schedule_id, "rotations", _segment(rotation_id, "rotation id"))
         # A PATCH that sets absolute values can be repeated safely.
         response = self.http.request("PATCH", path, json=body, idempotent=True)
-        return self._parse(Rotation, self._body(response), "updated rotation")
+        return parse(Rotation, self._body(response), "updated rotation", SERVICE)
 
     def delete_rotation(self, *, schedule_id: str, rotation_id: str) -> None:
         """DELETE /v1/schedules/{scheduleId}/rotations/{id} — 204 (`deleteRotation`)."""
@@ -380,7 +328,7 @@ class JsmOpsClient:
         if rotation_ids is not None:
             body["rotationIds"] = list(rotation_ids)
         response = self.http.request("POST", self._schedule_path(schedule_id, "overrides"), json=body)
-        return self._parse(Override, self._body(response), "created override")
+        return parse(Override, self._body(response), "created override", SERVICE)
 
     def delete_override(self, *, schedule_id: str, alias: str) -> None:
         """DELETE /v1/schedules/{scheduleId}/overrides/{alias} — 204 (`deleteOverride`)."""
@@ -414,7 +362,7 @@ class JsmOpsClient:
         if expand:
             params["expand"] = list(expand)
         response = self.http.request("GET", self._schedule_path(schedule_id, "timeline"), params=params)
-        return self._parse(ScheduleTimeline, self._body(response), "schedule timeline")
+        return parse(ScheduleTimeline, self._body(response), "schedule timeline", SERVICE)
 
     def get_on_calls(self, *, schedule_id: str, date: datetime | None = None) -> list[str]:
         """GET /v1/schedules/{scheduleId}/on-calls?flat=true — the account ids on call at `date` (default:
@@ -434,13 +382,12 @@ class JsmOpsClient:
         """GET /v1/teams — the Operations-enabled teams the credential can see, from `platformTeams`
         (`getTeams`; no paging upstream). Admins see every team, others only their own."""
         response = self.http.request("GET", self._path("teams"))
-        return self._parse_list(PlatformTeam, self._body(response).get("platformTeams"), "teams")
+        return parse_list(PlatformTeam, self._body(response).get("platformTeams"), "teams", SERVICE)
 
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "MAX_SIZE",
     "JsmOpsClient",
-    "basic_auth",
     "jsm_error_text",
 ]

@@ -22,20 +22,15 @@ reference, https://developer.atlassian.com/cloud/incidents/rest/ ("Incident", "R
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
-from oncall_cli.clients._http import HttpService, Runtime
+from oncall_cli.clients._atlassian import atlassian_service, json_of, parse, require_cloud_id
+from oncall_cli.clients._http import Runtime
 from oncall_cli.clients.jira_issues import jira_issues_error_text
-from oncall_cli.clients.jsm import basic_auth
 from oncall_cli.clients.jsm_incidents_models import Incident, IncidentResponder, Responders, user_ari
-from oncall_cli.errors import ConfigError, UnexpectedError, UsageError
-from oncall_cli.redaction import register_secret
-
-M = TypeVar("M", bound=BaseModel)
+from oncall_cli.errors import UsageError
 
 DEFAULT_BASE_URL = "https://api.atlassian.com"
 DOCS = "https://developer.atlassian.com/cloud/incidents/rest/"
@@ -47,6 +42,7 @@ EXPERIMENTAL: Mapping[str, bool] = {
     "add_stakeholders": True,  # not legible in the reference; harmless when not required
 }
 """Which methods send `X-ExperimentalApi: opt-in`."""
+SERVICE = "JSM"
 
 
 def _issue_id(issue_id: str) -> str:
@@ -77,18 +73,13 @@ class JsmIncidentsClient:
         cloud_id: str,
         runtime: Runtime | None = None,
     ) -> None:
-        # Defence in depth: the token and the header built from it are masked even if a body echoes them.
-        auth = basic_auth(email, api_token) if email and api_token else None
-        register_secret(api_token)
-        if auth:
-            register_secret(auth.removeprefix("Basic "))
         self._cloud_id = cloud_id
-        root = base_url.rstrip("/") + "/jsm/incidents/cloudId"
-        self.http = HttpService(
-            name="JSM",
-            client=http,
-            base_url=root,
-            auth=auth,
+        self.http = atlassian_service(
+            http,
+            name=SERVICE,
+            email=email,
+            api_token=api_token,
+            base_url=base_url.rstrip("/") + "/jsm/incidents/cloudId",
             runtime=runtime,
             error_text=jira_issues_error_text,
         )
@@ -98,13 +89,7 @@ class JsmIncidentsClient:
     @property
     def cloud_id(self) -> str:
         """The site's cloud id; every operation needs it."""
-        if not self._cloud_id:
-            raise ConfigError(
-                "No Atlassian cloud id is configured for the JSM Incident API.",
-                hint="Set the site's cloud id in the config; "
-                "`GET https://<site>.atlassian.net/_edge/tenant_info` answers it (`JiraClient.tenant_info`).",
-            )
-        return self._cloud_id
+        return require_cloud_id(self._cloud_id, "the JSM Incident API")
 
     def _path(self, issue_id: str, *segments: str) -> str:
         return "/".join([quote(self.cloud_id, safe=""), "v1", "incident", _issue_id(issue_id), *segments])
@@ -114,33 +99,13 @@ class JsmIncidentsClient:
         """`X-ExperimentalApi: opt-in` on the operations the docs mark experimental."""
         return {EXPERIMENTAL_HEADER: "opt-in"} if EXPERIMENTAL[method] else {}
 
-    @staticmethod
-    def _parse(model: type[M], response: httpx.Response, what: str) -> M:
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise UnexpectedError(
-                f"JSM {response.request.method} {response.request.url.path} answered HTTP "
-                f"{response.status_code} with a body that is not JSON",
-                details={"service": "JSM", "status": response.status_code},
-            ) from exc
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors(include_input=False)[0]
-            raise UnexpectedError(
-                f"JSM returned an unexpected {what}: {first.get('msg', exc)}"
-                f" at {'.'.join(str(p) for p in first.get('loc', ()))}",
-                details={"service": "JSM", "model": model.__name__},
-            ) from exc
-
     # --- incidents -----------------------------------------------------------------------------------
 
     def get_incident(self, *, issue_id: str) -> Incident:
         """GET /jsm/incidents/cloudId/{cloudId}/v1/incident/{issueID} — the incident's summary, reporter,
         priority, status and incident fields, responders included (`IncidentDTO`; experimental)."""
         response = self.http.request("GET", self._path(issue_id), headers=self._headers("get_incident"))
-        return self._parse(Incident, response, "incident")
+        return parse(Incident, json_of(response, SERVICE), "incident", SERVICE)
 
     def list_responders(self, *, issue_id: str) -> list[IncidentResponder]:
         """GET /jsm/incidents/cloudId/{cloudId}/v1/incident/{issueID}/responder — the incident's user and team
@@ -148,7 +113,7 @@ class JsmIncidentsClient:
         response = self.http.request(
             "GET", self._path(issue_id, "responder"), headers=self._headers("list_responders")
         )
-        return self._parse(Responders, response, "responders").responders
+        return parse(Responders, json_of(response, SERVICE), "responders", SERVICE).responders
 
     def add_responders(self, *, issue_id: str, account_ids: Sequence[str]) -> None:
         """POST /jsm/incidents/cloudId/{cloudId}/v1/incident/{issueID}/responder/add

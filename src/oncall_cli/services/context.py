@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
 
@@ -35,6 +35,15 @@ if TYPE_CHECKING:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _AtlassianArgs(TypedDict):
+    """What every Atlassian client is built with: the shared transport and runtime, the `jsm` credential."""
+
+    http: httpx.Client
+    email: str
+    api_token: str
+    runtime: Runtime
 
 
 @dataclass
@@ -132,26 +141,14 @@ class Context:
         """The Jira site (`jira.url`): people and their properties."""
         from oncall_cli.clients.jira import JiraClient
 
-        return JiraClient(
-            self.http,
-            email=self._jsm_email(),
-            api_token=self.secret("jsm"),
-            base_url=self.jira_url,
-            runtime=self.runtime,
-        )
+        return JiraClient(**self._atlassian(), base_url=self.jira_url)
 
     @cached_property
     def jira_issues(self) -> JiraIssuesClient:
         """The Jira site's work items: JSM incidents and follow-up tickets."""
         from oncall_cli.clients.jira_issues import JiraIssuesClient
 
-        return JiraIssuesClient(
-            self.http,
-            email=self._jsm_email(),
-            api_token=self.secret("jsm"),
-            base_url=self.jira_url,
-            runtime=self.runtime,
-        )
+        return JiraIssuesClient(**self._atlassian(), base_url=self.jira_url)
 
     @cached_property
     def jsm_incidents(self) -> JsmIncidentsClient:
@@ -159,12 +156,7 @@ class Context:
         from oncall_cli.clients.jsm_incidents import JsmIncidentsClient
 
         return JsmIncidentsClient(
-            self.http,
-            email=self._jsm_email(),
-            api_token=self.secret("jsm"),
-            base_url=self.settings.text("atlassian.api_url"),
-            cloud_id=self.cloud_id,
-            runtime=self.runtime,
+            **self._atlassian(), base_url=self.settings.text("atlassian.api_url"), cloud_id=self.cloud_id
         )
 
     @cached_property
@@ -173,12 +165,7 @@ class Context:
         from oncall_cli.clients.jsm import JsmOpsClient
 
         return JsmOpsClient(
-            self.http,
-            email=self._jsm_email(),
-            api_token=self.secret("jsm"),
-            base_url=self.settings.text("atlassian.api_url"),
-            cloud_id=self.cloud_id,
-            runtime=self.runtime,
+            **self._atlassian(), base_url=self.settings.text("atlassian.api_url"), cloud_id=self.cloud_id
         )
 
     @cached_property
@@ -213,6 +200,12 @@ class Context:
                 "(or ONCALL_JIRA_URL).",
             )
         return url
+
+    def _atlassian(self) -> _AtlassianArgs:
+        """The arguments the Atlassian clients share; the email is checked before the token is looked up."""
+        return _AtlassianArgs(
+            http=self.http, email=self._jsm_email(), api_token=self.secret("jsm"), runtime=self.runtime
+        )
 
     def _jsm_email(self) -> str:
         email = self.settings.text("jsm.email").strip()
