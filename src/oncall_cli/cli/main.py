@@ -199,6 +199,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "whoisoncall": ("oncall", "whoisoncall"),
     "shifts": ("oncall", "shifts"),
     "calendar": ("calendar", "app"),
+    "remind": ("remind", "app"),
     "handoff": ("reports", "handoff"),
     "slo": ("reports", "app"),
     "incident": ("incident", "app"),
