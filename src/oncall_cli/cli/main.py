@@ -198,6 +198,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("migrate", "app"),
     "whoisoncall": ("oncall", "whoisoncall"),
     "shifts": ("oncall", "shifts"),
+    "calendar": ("calendar", "app"),
+    "remind": ("remind", "app"),
     "handoff": ("reports", "handoff"),
     "slo": ("reports", "app"),
     "incident": ("incident", "app"),

@@ -222,20 +222,59 @@ def check(
     roster: Annotated[
         Path | None, typer.Option("--roster", help="Roster TOML with PTO and new flags.")
     ] = None,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="text; github (GitHub Actions ::error annotations on stdout); junit (JUnit XML, one "
+            "test case per rule).",
+        ),
+    ] = "text",
+    output_file: Annotated[
+        Path | None,
+        typer.Option("--output", metavar="FILE", help="With --format junit: write the XML to FILE."),
+    ] = None,
     json_mode: JsonOpt = False,
 ) -> None:
     """Lint the live schedule against the playbook's rules; exit 9 when anything is wrong.
 
     Finds new-new pairs, 60-day violations, unbalanced rotations, `none` placeholders, PTO clashes, and
-    gaps or overlaps (any moment without exactly one A and one B engineer on call).
+    gaps or overlaps (any moment without exactly one A and one B engineer on call). For CI: `--format
+    github` prints annotations, `--format junit --output FILE` writes a JUnit report; the exit code is
+    the same (9 when a rule is broken).
 
-    Example: oncall schedule check --weeks 12 --json
+    Example: oncall schedule check --weeks 12 --format junit --output schedule-check.xml
     """
-    from oncall_cli.errors import RulesViolatedError
-    from oncall_cli.services.schedule import check as check_schedule
+    import sys
 
+    from oncall_cli.errors import RulesViolatedError, UsageError
+    from oncall_cli.services.schedule import check as check_schedule
+    from oncall_cli.services.schedule import check_annotations, check_junit
+
+    if format not in ("text", "github", "junit"):
+        raise UsageError(f"--format must be text, github or junit, not {format!r}")
+    if output_file is not None and format != "junit":
+        raise UsageError("--output only applies to --format junit")
+    if json_mode and (format == "github" or (format == "junit" and output_file is None)):
+        raise UsageError(
+            f"--json prints JSON on stdout, and so would --format {format} (junit: use --output)"
+        )
     out = output(ctx, json_mode)
     result = check_schedule(services(ctx), weeks=weeks, roster=roster)
+    if format == "junit" and output_file is not None:
+        from oncall_cli.services.files import write_if_changed
+
+        write_if_changed(output_file, check_junit(result), flag="--output")
+        out.message(f"wrote {output_file} ({len(result.rules)} rules, {len(result.violations)} problem(s))")
+    elif format != "text":
+        out.mark_sandbox()
+        if format == "github":
+            sys.stdout.write(check_annotations(result))
+        else:
+            sys.stdout.write(check_junit(result).decode("utf-8"))
+        if result.violations:
+            raise typer.Exit(int(RulesViolatedError.exit_code))
+        return
     data = {
         "from": result.start,
         "to": result.end,

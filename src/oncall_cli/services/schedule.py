@@ -17,7 +17,7 @@ from pathlib import Path
 from oncall_cli.errors import OncallError, PartialError, UsageError
 from oncall_cli.scheduling import rules
 from oncall_cli.scheduling.calendar import shifts_to_csv, shifts_to_ics
-from oncall_cli.scheduling.check import check_schedule
+from oncall_cli.scheduling.check import CHECKED_RULES, check_schedule
 from oncall_cli.scheduling.diff import Action, RoundDiff, round_actions
 from oncall_cli.scheduling.model import (
     GROUP_LETTERS,
@@ -316,6 +316,8 @@ class CheckResult:
     start: datetime
     end: datetime
     violations: tuple[Violation, ...]
+    rules: tuple[tuple[str, str], ...] = CHECKED_RULES
+    """The rules judged (id, title): one test case each in `--format junit`."""
 
 
 def check(context: Context, *, weeks: int = 12, roster: Path | None = None) -> CheckResult:
@@ -335,6 +337,63 @@ def check(context: Context, *, weeks: int = 12, roster: Path | None = None) -> C
     horizon = timedelta(weeks=weeks)
     found = check_schedule(rotations, overrides, engineers, settings, now, horizon)
     return CheckResult(now, now + horizon, tuple(found))
+
+
+def check_annotations(result: CheckResult) -> str:
+    """GitHub Actions workflow commands: one `::error` per violation, or one `::notice` when all is well.
+
+    https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions
+    """
+    if not result.violations:
+        span = f"{result.start.isoformat(timespec='minutes')} to {result.end.isoformat(timespec='minutes')}"
+        return f"::notice title=oncall schedule check::{_gh_data('no problems from ' + span)}\n"
+    titles = dict(result.rules)
+    lines = []
+    for v in result.violations:
+        title = f"{v.rule} {titles.get(v.rule, '')}".strip()
+        lines.append(f"::error title={_gh_property(title)}::{_gh_data(f'[{v.rule}] {v.message}')}")
+    return "\n".join(lines) + "\n"
+
+
+def _gh_data(text: str) -> str:
+    # The runner unescapes %25, %0D and %0A in a command's message (and %3A, %2C in its properties).
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def check_junit(result: CheckResult) -> bytes:
+    """JUnit XML: one test suite, one test case per rule judged, a `<failure>` listing its violations."""
+    import xml.etree.ElementTree as ET
+
+    failed = {rule for rule, _ in result.rules if any(v.rule == rule for v in result.violations)}
+    suites = ET.Element("testsuites", name="oncall schedule check")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name="oncall schedule check",
+        tests=str(len(result.rules)),
+        failures=str(len(failed)),
+        errors="0",
+        skipped="0",
+        timestamp=result.start.isoformat(timespec="seconds"),
+    )
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="from", value=result.start.isoformat())
+    ET.SubElement(props, "property", name="to", value=result.end.isoformat())
+    for rule, title in result.rules:
+        case = ET.SubElement(suite, "testcase", classname="oncall.schedule.check", name=f"{rule} {title}")
+        mine = [v for v in result.violations if v.rule == rule]
+        if mine:
+            failure = ET.SubElement(
+                case, "failure", type=rule, message=f"{len(mine)} violation(s) of {rule}: {mine[0].message}"
+            )
+            failure.text = "\n".join(f"[{v.rule}] {v.message}" for v in mine)
+    ET.indent(suites)
+    data: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
+    return data
 
 
 def export(context: Context, *, fmt: str, user: str | None = None, weeks: int = 12) -> str:
