@@ -19,9 +19,12 @@ Where the vendors' specs are silent or wrong, this script adds or patches, and m
   omits from some closed schemas; each method's arguments and error codes are merged with the current docs
   (docs-slack-dev-methods: `required` flags, arguments newer than the 2020 spec, current error codes);
   bookmarks.add is missing from the spec and is built from the docs alone; in chat.scheduledMessages.list
-  `channel_id` is any conversation id (a DM's `D...` too, as chat.scheduleMessage answers), not only `C...`.
+  `channel_id` is any conversation id (a DM's `D...` too, as chat.scheduleMessage answers), not only `C...`;
+  a message keeps `edited` and a reply in conversations.replies carries `bot_id`/`bot_profile` (the 2020
+  spec's closed schemas leave them out; the real API sends them).
 - Statuspage: the incident payloads' `components` map (written with one literal random key) becomes a map
-  of component id -> status; `"type": "Object"` becomes `"object"`.
+  of component id -> status; `"type": "Object"` becomes `"object"`; the 18 incident fields the API sends as
+  `null` when unset (`resolved_at`, `impact_override`, ...) are `nullable`.
 - JSM Operations (jsm-ops-excerpt.openapi.yaml, read with PyYAML): path-level parameters (`cloudId`,
   `scheduleId`) are copied into each operation; the `oneOf` alternatives of the on-call answers and of
   `timeRestriction` overlap (no `required`, no discriminating enum, so every instance matches both and
@@ -95,7 +98,15 @@ OPSGENIE_OPERATIONS: tuple[str, ...] = (
     "POST /v2/incident-timelines/{incidentId}/entries",
     "GET /v2/incident-timelines/{incidentId}/entries",
     "GET /v2/alerts/requests/{requestId}",
+    "POST /v2/alerts",
+    "GET /v2/alerts",
+    "GET /v2/alerts/count",
+    "GET /v2/alerts/{identifier}",
+    "POST /v2/alerts/{identifier}/acknowledge",
     "POST /v2/alerts/{identifier}/close",
+    "POST /v2/alerts/{identifier}/notes",
+    "GET /v2/alerts/{identifier}/notes",
+    "GET /v2/schedules/{identifier}.ics",
 )
 
 SLACK_METHODS: tuple[str, ...] = (
@@ -641,6 +652,32 @@ def _patch_scheduled_channel(op: dict[str, Any]) -> None:
         )
 
 
+_EDITED = {
+    "type": "object",
+    "required": ["user", "ts"],
+    "properties": {"user": {"$ref": "#/definitions/defs_user_id"}, "ts": {"$ref": "#/definitions/defs_ts"}},
+    "x-oncall-patched": "an edited message keeps `edited: {user, ts}` in history and replies (docs.slack.dev "
+    "message object); the 2020 spec omits it",
+}
+_REPLY_FIELDS = ("bot_id", "bot_profile", "blocks", "attachments", "subtype", "edited")
+
+
+def _patch_slack_messages(full: dict[str, Any], chosen: dict[str, Any]) -> None:
+    """The message object gains `edited`; conversations.replies' messages (closed schemas in the 2020 spec)
+    may carry what a history message carries: `bot_id`, `bot_profile`, `blocks`, `subtype`, `edited`."""
+    message = full["definitions"]["objs_message"]
+    message["properties"].setdefault("edited", copy.deepcopy(_EDITED))
+    replies = chosen.get("/conversations.replies", {}).get("get")
+    if replies is None:
+        return
+    schema = replies["responses"]["200"]["schema"]
+    for alternative in schema["properties"]["messages"]["items"]["items"]:
+        props = alternative["properties"]
+        for key in _REPLY_FIELDS:
+            props.setdefault(key, copy.deepcopy(message["properties"][key]))
+        alternative["x-oncall-patched"] = "a reply carries the message fields " + ", ".join(_REPLY_FIELDS)
+
+
 def extract_slack(specs: Path) -> dict[str, Any]:
     full = json.loads((specs / "slack" / "slack_web_openapi_v2.json").read_text())
     docs_dir = specs / "slack" / "docs-slack-dev-methods"
@@ -722,6 +759,7 @@ def extract_slack(specs: Path) -> dict[str, Any]:
             if isinstance(err, dict) and "enum" in err:
                 err["enum"] = sorted(set(err["enum"]) | set(docs.get("errors", {})) | set(common))
         chosen[f"/{method}"] = {http_method: op}
+    _patch_slack_messages(full, chosen)
     closure = _closure(full, chosen)
     out = {
         "swagger": "2.0",
@@ -750,6 +788,17 @@ _COMPONENT_STATUS = [
     "major_outage",
     "",
 ]
+
+
+_STATUSPAGE_NULL_WHEN_UNSET = (
+    "impact_override", "incident_impacts", "monitoring_at", "postmortem_body",
+    "postmortem_body_last_updated_at", "postmortem_published_at", "resolved_at", "scheduled_auto_completed",
+    "scheduled_auto_in_progress", "scheduled_for", "auto_transition_deliver_notifications_at_end",
+    "auto_transition_deliver_notifications_at_start", "auto_transition_to_maintenance_state",
+    "auto_transition_to_operational_state", "scheduled_remind_prior", "scheduled_reminded_at",
+    "scheduled_until", "reminder_intervals",
+)
+"""The 18 of an incident's 32 fields the real API sends as `null` when unset (the spec has no `nullable`)."""
 
 
 def _fix_statuspage(node: Any) -> Any:
@@ -781,6 +830,11 @@ def extract_statuspage(specs: Path) -> dict[str, Any]:
                 "additionalProperties": {"type": "string", "enum": _COMPONENT_STATUS},
                 "x-oncall-patched": "the spec writes this map with one literal random key",
             }
+    incident = schemas.get("Incident", {}).get("properties", {})
+    for name in _STATUSPAGE_NULL_WHEN_UNSET:
+        if name in incident:
+            incident[name] = {**incident[name], "nullable": True,
+                              "x-oncall-patched": "the API answers null when unset (the spec says nothing)"}
     out = {
         "openapi": full["openapi"],
         "info": {

@@ -170,3 +170,19 @@ def test_sandbox_serve_says_serving_on_the_real_port(spawn: Callable[..., subpro
     line = next(x for x in said.splitlines() if "serving on" in x)
     port = line.split("http://127.0.0.1:", 1)[1].split(" ", 1)[0]
     assert port.isdigit() and port != "0", line
+
+
+def test_sandbox_serve_pending_polls_fixes_the_not_processed_answers(
+    spawn: Callable[..., subprocess.Popen[str]],
+) -> None:
+    process = spawn("--sandbox", "sandbox", "serve", "--port", "0", "--json", "--pending-polls", "2")
+    data = _Lines(process.stdout).wait_for(_one_json_document)
+    assert isinstance(data, dict)
+    auth = {"Authorization": "GenieKey any"}
+    with httpx.Client(base_url=data["url"] + "/opsgenie", timeout=10, trust_env=False) as http:
+        created = http.post("/v2/alerts", json={"message": "pending polls"}, headers=auth)
+        assert created.status_code == 202
+        path = f"/v2/alerts/requests/{created.json()['requestId']}"
+        answers = [http.get(path, headers=auth) for _ in range(3)]
+    assert [a.status_code for a in answers] == [404, 404, 200]
+    assert answers[0].headers["X-Opsgenie-Errortype"] == "RequestNotProcessed"

@@ -79,6 +79,15 @@ def serve(
         typer.Option("--fail", help="Inject a fault, e.g. 'slack:conversations.invite#2=500' (repeatable)."),
     ] = None,
     latency_ms: Annotated[int, typer.Option("--latency-ms", help="Add this latency to every call.")] = 0,
+    pending_polls: Annotated[
+        int | None,
+        typer.Option(
+            "--pending-polls",
+            min=0,
+            help="Opsgenie request-status polls answering 'not processed yet' before the outcome, for every "
+            "request (default: a seeded random 0-2 per request, like the real service).",
+        ),
+    ] = None,
     json_mode: Annotated[
         bool,
         typer.Option(
@@ -93,7 +102,7 @@ def serve(
     ONCALL_STATUSPAGE_URL=http://127.0.0.1:8765/statuspage and ONCALL_SLACK_URL=http://127.0.0.1:8765/slack;
     for JSM, ONCALL_ATLASSIAN_API_URL=http://127.0.0.1:8765/atlassian and ONCALL_JIRA_URL=.../jira.
 
-    Example: oncall sandbox serve --port 8765 --latency-ms 100
+    Example: oncall sandbox serve --port 8765 --latency-ms 100 --pending-polls 1
     """
     from oncall_cli.services.sandbox import serve as serve_world
 
@@ -112,5 +121,6 @@ def serve(
         allow_remote=allow_remote,
         faults=fail or [],
         latency_ms=latency_ms,
+        pending_polls=pending_polls,
         ready=ready,
     )

@@ -39,6 +39,7 @@ from oncall_cli.sandbox.base import (
     ServiceEmulator,
     gateway_error,
     has_auth,
+    json_response,
     new_uuid,
     next_seq,
     vendor_error,
@@ -469,16 +470,24 @@ def _unauthorized(prefix: str, scheme: str, request_id: str, operation: str | No
     return vendor_error(prefix, 401, f"Could not authenticate (expected `Authorization: {scheme} <key>`)")
 
 
+UNKNOWN_ENDPOINT_HEADER = "X-Sandbox-Unknown-Endpoint"
+"""Set to "true" on the 404 answer to a route the sandbox does not emulate (docs/sandbox.md lists what it
+does), so a client or a test can tell "not emulated" from "no such resource"."""
+
+
 def _not_found(prefix: str, method: str, path: str, request_id: str) -> httpx.Response:
+    """A route no service emulator answers: HTTP 404 in the vendor's error shape, saying so plainly (never
+    "no such id": the request may be right for the real service). Slack's own answer is already exact:
+    HTTP 404 `{"ok": false, "error": "unknown_method"}`."""
+    headers = {UNKNOWN_ENDPOINT_HEADER: "true"}
+    text = f"Unknown endpoint {method} {path}: not emulated by the oncall sandbox (see docs/sandbox.md)"
     if prefix == "slack":
-        return vendor_error("slack", 404, "unknown_method", slack_error="unknown_method")
+        return json_response(404, {"ok": False, "error": "unknown_method"}, headers)
     if prefix == "opsgenie":
-        return vendor_error("opsgenie", 404, f"No API found for {method} {path}", request_id=request_id)
+        return vendor_error("opsgenie", 404, text, request_id=request_id, headers=headers)
     if prefix == "atlassian":
-        return gateway_error(404, "Not Found")
-    if prefix == "jira":
-        return vendor_error("jira", 404, f"No resource at {method} {path}")
-    return vendor_error(prefix, 404, "The requested resource could not be found.")
+        return gateway_error(404, text, headers)
+    return vendor_error(prefix, 404, text, headers=headers)
 
 
 def _fault_response(prefix: str, fault: Fault, request_id: str, operation: str | None) -> httpx.Response:

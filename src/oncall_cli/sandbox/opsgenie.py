@@ -3,8 +3,11 @@
 - Success bodies are `{"data", "took", "requestId"}` (+ `paging` and `totalCount` on paged lists, offset/limit
   ≤ 100); errors `{"message", "took", "requestId"}`, and a 422 adds `errors: {field: message}`.
 - Incident and alert writes answer 202 + `requestId` and are applied at once; `GET
-  /v1/incidents/requests/{id}` answers 404 with `X-Opsgenie-Errortype: RequestNotProcessed` for the first
-  `pending_polls` polls of each request (default 0, settable with `set_pending_polls`), then the outcome.
+  /v1/incidents/requests/{id}` (alerts: `/v2/alerts/requests/{id}`) answers 404 with
+  `X-Opsgenie-Errortype: RequestNotProcessed` for the first polls of each request, then the outcome. Like
+  the real service, a request is not always processed by the first poll: by default each request stays
+  pending for a random 0-2 polls, drawn from the request's seeded rng (repeatable for one seed);
+  `set_pending_polls(db, N)` fixes it at N for every request (`sandbox serve --pending-polls N`).
 - Who is on call, next on-calls and the schedule timeline are computed from the stored rotations and
   overrides by the CLI's own scheduling core (`oncall_cli.scheduling.timeline`), in the schedule's zone.
 - Users keep their start date and manager in the user `details` map, as lists of strings like every
@@ -56,6 +59,8 @@ from oncall_cli.scheduling.timeline import on_call_at, timeline
 ACCOUNT_NAME = "oncall-sandbox"
 MAX_USERS = 40
 MAX_LIMIT = 100
+PENDING_POLLS_MAX = 2
+"""The most "not processed yet" answers a request gets by default (a random 0..2 each)."""
 _PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 
 
@@ -112,6 +117,7 @@ _ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/v1/services/{identifier}", "get_service"),
     ("GET", "/v2/schedules", "list_schedules"),
     ("GET", "/v2/schedules/on-calls", "list_on_calls"),
+    ("GET", "/v2/schedules/{identifier}.ics", "export_schedule"),
     ("GET", "/v2/schedules/{identifier}", "get_schedule"),
     ("GET", "/v2/schedules/{identifier}/timeline", "get_timeline"),
     ("GET", "/v2/schedules/{identifier}/on-calls", "get_on_calls"),
@@ -145,7 +151,14 @@ _ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/v2/incident-timelines/{incidentId}/entries", "add_timeline_entry"),
     ("GET", "/v2/incident-timelines/{incidentId}/entries", "list_timeline_entries"),
     ("GET", "/v2/alerts/requests/{requestId}", "get_alert_request_status"),
+    ("POST", "/v2/alerts", "create_alert"),
+    ("GET", "/v2/alerts", "list_alerts"),
+    ("GET", "/v2/alerts/count", "count_alerts"),
+    ("GET", "/v2/alerts/{identifier}", "get_alert"),
+    ("POST", "/v2/alerts/{identifier}/acknowledge", "acknowledge_alert"),
     ("POST", "/v2/alerts/{identifier}/close", "close_alert"),
+    ("POST", "/v2/alerts/{identifier}/notes", "add_alert_note"),
+    ("GET", "/v2/alerts/{identifier}/notes", "list_alert_notes"),
 ]
 _COMPILED = [(m, t, compile_template(t), h) for m, t, h in _ROUTES]
 OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ROUTES)
@@ -173,6 +186,8 @@ CREATE TABLE IF NOT EXISTS opsgenie_timeline_entries (id TEXT PRIMARY KEY, incid
     seq INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS opsgenie_alerts (id TEXT PRIMARY KEY, tiny_id INTEGER NOT NULL, alias TEXT,
     data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS opsgenie_alert_notes (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS opsgenie_requests (id TEXT PRIMARY KEY, kind TEXT NOT NULL,
     polls_left INTEGER NOT NULL, data TEXT NOT NULL);
 """
@@ -187,14 +202,17 @@ def _bool_param(value: str | None) -> bool:
 
 
 def _half_hour(value: str, field: str) -> datetime:
-    """A rotation/override boundary: ISO-8601 with minutes :00 or :30 (no seconds), else 422."""
+    """A rotation/override boundary, rounded to the nearest :00 or :30 as Opsgenie's spec says ("Minutes
+    may take 0 or 30 as value. Otherwise they will be converted to nearest 0 or 30 automatically",
+    definitions/scheduleRotation.yaml and scheduleOverride.yaml; docs.opsgenie.com says the same).
+    A quarter past goes up (:15 -> :30, :45 -> the next hour); seconds count. Not a date: 422."""
     try:
         dt = parse_iso(value)
     except ValueError:
         raise _unprocessable(field, f"{field} [{value}] is not a valid date") from None
-    if dt.minute not in (0, 30) or dt.second or dt.microsecond:
-        raise _unprocessable(field, f"{field} minutes may take 0 or 30 as value, got [{value}]")
-    return dt
+    into = timedelta(minutes=dt.minute % 30, seconds=dt.second, microseconds=dt.microsecond)
+    floor = dt - into
+    return floor + timedelta(minutes=30) if into >= timedelta(minutes=15) else floor
 
 
 class OpsgenieEmulator:
@@ -245,22 +263,27 @@ class OpsgenieEmulator:
             "open_incidents": count(
                 "SELECT COUNT(*) FROM opsgenie_incidents WHERE json_extract(data, '$.status') = 'open'"
             ),
-            "pending_polls": self.pending_polls(db),
+            "pending_polls": "random 0-2" if (polls := self.pending_polls(db)) is None else polls,
         }
 
     # ---- settings -----------------------------------------------------------------------------------
 
     @staticmethod
-    def pending_polls(db: sqlite3.Connection) -> int:
+    def pending_polls(db: sqlite3.Connection) -> int | None:
+        """Polls each new async request stays "not processed yet": a fixed number, or None for a random
+        0-`PENDING_POLLS_MAX` per request (the default)."""
         row = db.execute("SELECT value FROM opsgenie_settings WHERE key = 'pending_polls'").fetchone()
-        return int(row[0]) if row else 0
+        if row is None or row[0] == "random":
+            return None
+        return int(row[0])
 
     @staticmethod
-    def set_pending_polls(db: sqlite3.Connection, polls: int) -> None:
-        """How many polls of each new async request answer "RequestNotProcessed" before the outcome."""
+    def set_pending_polls(db: sqlite3.Connection, polls: int | None) -> None:
+        """How many polls of each new async request answer "RequestNotProcessed" before the outcome (None:
+        a seeded random 0-2 per request, the default)."""
         db.execute(
             "INSERT OR REPLACE INTO opsgenie_settings (key, value) VALUES ('pending_polls', ?)",
-            (str(max(0, polls)),),
+            ("random" if polls is None else str(max(0, polls)),),
         )
 
     # ---- seed ---------------------------------------------------------------------------------------
@@ -268,7 +291,7 @@ class OpsgenieEmulator:
     def seed(
         self, db: sqlite3.Connection, rng: random.Random, people: Sequence[SeedPerson], now: datetime
     ) -> None:
-        self.set_pending_polls(db, 0)
+        self.set_pending_polls(db, None)
         plan = opsgenie_plan(rng, people, now)
         managers = {p.manager for p in people}
         for person in people:
@@ -442,9 +465,16 @@ class OpsgenieEmulator:
             data["alertId"] = alert_id
         req.db.execute(
             "INSERT INTO opsgenie_requests (id, kind, polls_left, data) VALUES (?, ?, ?, ?)",
-            (req.ctx.request_id, kind, self.pending_polls(req.db), json_col(data)),
+            (req.ctx.request_id, kind, self._polls_for(req), json_col(data)),
         )
         return self._ok(req, status=202, result="Request will be processed")
+
+    def _polls_for(self, req: _Req) -> int:
+        fixed = self.pending_polls(req.db)
+        if fixed is not None:
+            return fixed
+        # Its own stream, so the draw does not move the ids the handler takes from `ctx.rng`.
+        return random.Random(f"{req.ctx.request_id}:pending").randint(0, PENDING_POLLS_MAX)
 
     @staticmethod
     def _page(req: _Req, items: list[Any], *, default_limit: int) -> tuple[list[Any], dict[str, str], int]:
@@ -1385,28 +1415,244 @@ class OpsgenieEmulator:
 
     # ---- alerts -------------------------------------------------------------------------------------
 
-    def _h_close_alert(self, req: _Req) -> httpx.Response:
-        ident = req.match["identifier"]
-        by = req.query.get("identifierType", "id")
+    @staticmethod
+    def _alert_lookup(db: sqlite3.Connection, identifier: str, by: str) -> sqlite3.Row | None:
         if by == "tiny":
-            row = req.db.execute(
-                "SELECT * FROM opsgenie_alerts WHERE tiny_id = ?", (int(ident) if ident.isdigit() else -1,)
+            found: sqlite3.Row | None = db.execute(
+                "SELECT * FROM opsgenie_alerts WHERE tiny_id = ?",
+                (int(identifier) if identifier.isdigit() else -1,),
             ).fetchone()
-        else:
-            column = "alias" if by == "alias" else "id"
-            row = req.db.execute(f"SELECT * FROM opsgenie_alerts WHERE {column} = ?", (ident,)).fetchone()
+            return found
+        column = "alias" if by == "alias" else "id"
+        # Several alerts may share an alias once closed: the open one (else the latest) is meant.
+        found = db.execute(
+            f"SELECT * FROM opsgenie_alerts WHERE {column} = ? "
+            "ORDER BY json_extract(data, '$.status') = 'open' DESC, tiny_id DESC",
+            (identifier,),
+        ).fetchone()
+        return found
+
+    def _alert_row(self, req: _Req) -> sqlite3.Row:
+        by = req.query.get("identifierType", "id")
+        row = self._alert_lookup(req.db, req.match["identifier"], by)
         if row is None:
-            return self._accepted(req, "alert", "Close", ok=False, status="Alert does not exist")
+            name = {"tiny": "tinyId", "alias": "alias"}.get(by, "id")
+            raise _Error(404, f"Alert with {name} [{req.match['identifier']}] does not exist")
+        return row
+
+    @staticmethod
+    def _alert_json(row: sqlite3.Row) -> dict[str, Any]:
+        """An alert as GET /v2/alerts/{id} shows it (`Alert`); incidents' own alerts keep few fields."""
         data = from_json_col(row["data"])
-        data["status"] = "closed"
+        created = data.get("createdAt")
+        return {
+            "id": row["id"],
+            "tinyId": str(row["tiny_id"]),
+            "alias": row["alias"] or row["id"],
+            "message": data.get("message", ""),
+            "status": data.get("status", "open"),
+            "acknowledged": bool(data.get("acknowledged", False)),
+            "isSeen": bool(data.get("isSeen", False)),
+            "tags": data.get("tags", []),
+            "snoozed": False,
+            "count": int(data.get("count", 1)),
+            "lastOccurredAt": data.get("lastOccurredAt", created),
+            "createdAt": created,
+            "updatedAt": data.get("updatedAt", created),
+            "source": data.get("source", "API"),
+            "owner": data.get("owner", ""),
+            "priority": data.get("priority", "P3"),
+            "responders": data.get("responders", []),
+            "integration": {"id": "00000000-0000-4000-8000-000000000000", "name": "Default API",
+                            "type": "API"},
+            "report": data.get("report", {}),
+            "description": data.get("description", ""),
+            "details": data.get("details", {}),
+            "entity": data.get("entity", ""),
+            "actions": data.get("actions", []),
+        }
+
+    def _h_create_alert(self, req: _Req) -> httpx.Response:
+        body = req.body
+        now = iso_z(req.ctx.now, millis=True)
+        responders = self._responders(req.db, body.get("responders", []))
+        if responders is None:
+            return self._accepted(req, "alert", "Create", ok=False, status="Responder does not exist")
+        alias = body.get("alias")
+        if alias:
+            # De-duplication: an open alert with the same alias counts one more occurrence.
+            existing = req.db.execute(
+                "SELECT * FROM opsgenie_alerts WHERE alias = ? AND json_extract(data, '$.status') = 'open'",
+                (alias,),
+            ).fetchone()
+            if existing is not None:
+                data = from_json_col(existing["data"])
+                data.update(count=int(data.get("count", 1)) + 1, lastOccurredAt=now, updatedAt=now)
+                req.db.execute(
+                    "UPDATE opsgenie_alerts SET data = ? WHERE id = ?", (json_col(data), existing["id"])
+                )
+                return self._accepted(req, "alert", "Create", alert_id=existing["id"], status="Alert created")
+        alert_id = new_uuid(req.ctx.rng)
+        data = {
+            "message": body["message"],
+            "status": "open",
+            "acknowledged": False,
+            "tags": sorted(set(body.get("tags", []))),
+            "count": 1,
+            "createdAt": now,
+            "updatedAt": now,
+            "lastOccurredAt": now,
+            "source": body.get("source") or "API",
+            "owner": "",
+            "priority": body.get("priority", "P3"),
+            "responders": responders,
+            "description": body.get("description", ""),
+            "details": body.get("details", {}),
+            "entity": body.get("entity", ""),
+            "actions": body.get("actions", []),
+            "report": {},
+        }
+        req.db.execute(
+            "INSERT INTO opsgenie_alerts (id, tiny_id, alias, data) VALUES (?, ?, ?, ?)",
+            (alert_id, next_seq(req.db, "opsgenie_alert_tiny"), alias or alert_id, json_col(data)),
+        )
+        if body.get("note"):
+            self._add_alert_note(req, alert_id, body["note"], body.get("user"))
+        return self._accepted(req, "alert", "Create", alert_id=alert_id, status="Alert created")
+
+    def _alerts_matching(self, req: _Req) -> list[dict[str, Any]]:
+        alerts = [self._alert_json(r) for r in req.db.execute("SELECT * FROM opsgenie_alerts")]
+        return [a for a in alerts if _matches(a, req.query.get("query", ""))]
+
+    def _h_list_alerts(self, req: _Req) -> httpx.Response:
+        alerts = self._alerts_matching(req)
+        sort = req.query.get("sort", "createdAt")
+
+        def key(a: dict[str, Any]) -> Any:
+            return int(a["tinyId"]) if sort == "tinyId" else str(a.get(sort, ""))
+
+        alerts.sort(key=key, reverse=req.query.get("order", "desc") == "desc")
+        page, paging, _ = self._page(req, alerts, default_limit=20)
+        # The list shows `BaseAlert`: no description, details, entity or actions.
+        page = [{k: v for k, v in a.items() if k not in ("description", "details", "entity", "actions")}
+                for a in page]
+        return self._ok(req, page, extra={"paging": paging})
+
+    def _h_count_alerts(self, req: _Req) -> httpx.Response:
+        return self._ok(req, {"count": len(self._alerts_matching(req))})
+
+    def _h_get_alert(self, req: _Req) -> httpx.Response:
+        return self._ok(req, self._alert_json(self._alert_row(req)))
+
+    def _alert_action(
+        self, req: _Req, action: str, change: Callable[[dict[str, Any], str], None]
+    ) -> httpx.Response:
+        """An asynchronous alert action: 202 at once; an unknown alert fails in the request status."""
+        row = self._alert_lookup(req.db, req.match["identifier"], req.query.get("identifierType", "id"))
+        if row is None:
+            return self._accepted(req, "alert", action, ok=False, status="Alert does not exist")
+        body = req.body if isinstance(req.body, dict) else {}
+        user = str(body.get("user") or "API")
+        data = from_json_col(row["data"])
+        change(data, user)
+        data["updatedAt"] = iso_z(req.ctx.now, millis=True)
         req.db.execute("UPDATE opsgenie_alerts SET data = ? WHERE id = ?", (json_col(data), row["id"]))
-        return self._accepted(req, "alert", "Close", alert_id=row["id"])
+        if body.get("note"):
+            self._add_alert_note(req, row["id"], body["note"], body.get("user"))
+        return self._accepted(req, "alert", action, alert_id=row["id"])
+
+    def _since_created_ms(self, req: _Req, data: dict[str, Any]) -> int:
+        created = parse_iso(data.get("createdAt") or iso_z(req.ctx.now))
+        return max(0, int((req.ctx.now - created).total_seconds() * 1000))
+
+    def _h_acknowledge_alert(self, req: _Req) -> httpx.Response:
+        def change(data: dict[str, Any], user: str) -> None:
+            data["acknowledged"] = True
+            data["report"] = {**data.get("report", {}), "ackTime": self._since_created_ms(req, data),
+                              "acknowledgedBy": user}
+
+        return self._alert_action(req, "Acknowledge", change)
+
+    def _h_close_alert(self, req: _Req) -> httpx.Response:
+        def change(data: dict[str, Any], user: str) -> None:
+            data["status"] = "closed"
+            data["report"] = {**data.get("report", {}), "closeTime": self._since_created_ms(req, data),
+                              "closedBy": user}
+
+        return self._alert_action(req, "Close", change)
+
+    def _add_alert_note(self, req: _Req, alert_id: str, note: str, user: str | None) -> None:
+        req.db.execute(
+            "INSERT INTO opsgenie_alert_notes (alert_id, data) VALUES (?, ?)",
+            (alert_id, json_col({"note": note, "owner": user or "API",
+                                 "createdAt": iso_z(req.ctx.now, millis=True)})),
+        )
+
+    def _h_add_alert_note(self, req: _Req) -> httpx.Response:
+        # The note itself is added by `_alert_action` (it adds the body's `note` to any action).
+        return self._alert_action(req, "AddNote", lambda data, user: None)
+
+    def _h_list_alert_notes(self, req: _Req) -> httpx.Response:
+        row = self._alert_row(req)
+        desc = req.query.get("order", "desc") == "desc"
+        limit = int(req.query.get("limit", "20"))
+        rows = list(req.db.execute(
+            "SELECT * FROM opsgenie_alert_notes WHERE alert_id = ? ORDER BY seq "
+            + ("DESC" if desc else "ASC"),
+            (row["id"],),
+        ))
+        cursor = req.query.get("offset")
+        if cursor and cursor.isdigit():
+            c = int(cursor)
+            rows = [r for r in rows if (r["seq"] < c if desc else r["seq"] > c)]
+        page = rows[:limit]
+        notes = [{**from_json_col(r["data"]), "offset": str(r["seq"])} for r in page]
+        paging: dict[str, str] = {}
+        if len(rows) > limit:
+            params = dict(req.query)
+            params.update({"offset": str(page[-1]["seq"]), "direction": "next"})
+            paging["next"] = str(req.request.url.copy_with(query=urlencode(params).encode()))
+        return self._ok(req, notes, extra={"paging": paging})
+
+    # ---- schedule export ----------------------------------------------------------------------------
+
+    def _h_export_schedule(self, req: _Req) -> httpx.Response:
+        """The schedule as an iCalendar file: one event per final-timeline shift, a week back to 12 ahead."""
+        schedule = self._schedule_for(req, "identifierType")
+        tz = from_json_col(schedule["data"])["timezone"]
+        rotations, overrides, _ = self._domain(req.db, schedule["id"])
+        start, end = req.ctx.now - timedelta(weeks=1), req.ctx.now + timedelta(weeks=12)
+
+        def stamp(dt: datetime) -> str:
+            return dt.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+        def text(value: str) -> str:  # RFC 5545 3.3.11 escaping
+            return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+
+        lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Opsgenie//oncall sandbox//EN",
+                 "CALSCALE:GREGORIAN", f"X-WR-CALNAME:{text(schedule['name'])}", f"X-WR-TIMEZONE:{tz}"]
+        for shift in timeline(rotations, overrides, start, end, tz):
+            who = shift.user or "none"
+            kind = ", override" if shift.override else ""
+            lines += ["BEGIN:VEVENT", f"UID:{schedule['id']}-{stamp(shift.start)}-{len(lines)}@opsgenie",
+                      f"DTSTAMP:{stamp(req.ctx.now)}", f"DTSTART:{stamp(shift.start)}",
+                      f"DTEND:{stamp(shift.end)}", f"SUMMARY:{text(f'{who} ({shift.rotation}{kind})')}",
+                      "END:VEVENT"]
+        lines.append("END:VCALENDAR")
+        content = ("\r\n".join(lines) + "\r\n").encode()
+        filename = f"{schedule['name']}.ics"
+        return httpx.Response(200, content=content, headers={
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Request-ID": req.ctx.request_id,
+        })
 
 
 def _matches(incident: dict[str, Any], query: str) -> bool:
     """A subset of Opsgenie's search syntax: `field:value` terms joined by AND (or spaces), `NOT`-less.
 
-    Fields: status, message (substring), priority, tag/tags, tinyId, serviceId, and createdAt with `>`,
+    Fields: status, message (substring), priority, tag/tags, tinyId, serviceId, alias, acknowledged (alerts),
+    and createdAt with `>`,
     `>=`, `<`, `<=` against epoch milliseconds or an ISO date. An unknown field raises 422.
     """
     text = query.strip()
@@ -1452,6 +1698,12 @@ def _matches(incident: dict[str, Any], query: str) -> bool:
                     return False
             elif field == "tinyId":
                 if incident["tinyId"] != value:
+                    return False
+            elif field == "alias":
+                if str(incident.get("alias", "")).lower() != value:
+                    return False
+            elif field == "acknowledged":
+                if str(bool(incident.get("acknowledged", False))).lower() != value:
                     return False
             elif field == "serviceId":
                 if value not in [s.lower() for s in incident.get("impactedServices", [])]:

@@ -1157,8 +1157,10 @@ class _Call:
         return {"thread_ts": m["ts"], "reply_count": len(replies), "reply_users_count": len(users),
                 "reply_users": users[:5], "latest_reply": replies[-1]["ts"], "subscribed": False}
 
-    def message_json(self, m: dict[str, Any]) -> dict[str, Any]:
-        """A message as conversations.history and chat.postMessage show it (`objs_message`)."""
+    @staticmethod
+    def _base_json(m: dict[str, Any]) -> dict[str, Any]:
+        """The fields every view of a message shows (history, replies, postMessage): a bot's message
+        carries `bot_id` and `bot_profile`, an edited one `edited: {user, ts}` (kept after chat.update)."""
         body: dict[str, Any] = {"type": "message", "ts": m["ts"], "user": m["user"], "text": m["text"],
                                 "team": TEAM_ID}
         if m["bot_id"]:
@@ -1170,6 +1172,13 @@ class _Call:
             body["blocks"] = json.loads(m["blocks"])
         if m["extra"]:
             body.update(json.loads(m["extra"]))
+        if m["edited_ts"]:
+            body["edited"] = {"user": m["user"], "ts": m["edited_ts"]}
+        return body
+
+    def message_json(self, m: dict[str, Any]) -> dict[str, Any]:
+        """A message as conversations.history and chat.postMessage show it (`objs_message`)."""
+        body = self._base_json(m)
         if m["thread_ts"] is not None:
             body["thread_ts"] = m["thread_ts"]
             parent = self.message(m["channel_id"], m["thread_ts"])
@@ -1184,14 +1193,16 @@ class _Call:
     def parent_json(self, m: dict[str, Any]) -> dict[str, Any]:
         """The first message of conversations.replies (the thread's parent)."""
         stats = self._thread_stats(m) or {"thread_ts": m["ts"], "reply_count": 0, "subscribed": False}
-        return {"type": "message", "ts": m["ts"], "user": m["user"], "text": m["text"], "team": TEAM_ID,
-                **stats}
+        return {**self._base_json(m), **stats}
 
     def reply_json(self, m: dict[str, Any]) -> dict[str, Any]:
         """A reply as conversations.replies shows it."""
         parent = self.message(m["channel_id"], m["thread_ts"])
-        return {"type": "message", "ts": m["ts"], "user": m["user"], "text": m["text"], "team": TEAM_ID,
-                "thread_ts": m["thread_ts"], "parent_user_id": parent["user"] if parent else m["user"]}
+        body = self._base_json(m)
+        if m["broadcast"]:
+            body["subtype"] = "thread_broadcast"
+        return {**body, "thread_ts": m["thread_ts"],
+                "parent_user_id": parent["user"] if parent else m["user"]}
 
     def deliver_due(self) -> None:
         """Post the scheduled messages whose time has come (at their `post_at`, or just after)."""

@@ -59,6 +59,14 @@ _IMPACT_OF = {"operational": 0, "under_maintenance": 0, "degraded_performance": 
 _IMPACTS = ("none", "minor", "major", "critical")
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _NOT_FOUND = "The requested resource could not be found."
+_NULL_UNLESS_SCHEDULED = (
+    "incident_impacts", "postmortem_body", "postmortem_body_last_updated_at", "postmortem_published_at",
+    "scheduled_auto_completed", "scheduled_auto_in_progress", "scheduled_for",
+    "auto_transition_deliver_notifications_at_end", "auto_transition_deliver_notifications_at_start",
+    "auto_transition_to_maintenance_state", "auto_transition_to_operational_state", "scheduled_remind_prior",
+    "scheduled_reminded_at", "scheduled_until", "reminder_intervals",
+)
+"""Incident fields the sandbox never sets (postmortems, scheduled maintenances): the API answers null."""
 
 Handler = Callable[["_Call", dict[str, str]], httpx.Response]
 
@@ -632,8 +640,9 @@ class _Call:
             "postmortem_notified_twitter": False,
             "incident_updates": [_update_json(u) for u in updates], "components": components,
         }
-        # The API answers null for these when unset; the spec does not allow null, so they are left out.
+        # The API sends every field, null when unset (the vendored spec marks these `nullable`).
         for optional in ("impact_override", "monitoring_at", "resolved_at"):
-            if i[optional] is not None:
-                body[optional] = i[optional]
+            body[optional] = i[optional]
+        for unset in _NULL_UNLESS_SCHEDULED:
+            body[unset] = None
         return body

@@ -43,12 +43,14 @@ def serve(
     allow_remote: bool,
     faults: Sequence[str],
     latency_ms: int,
+    pending_polls: int | None = None,
     ready: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Expose the emulator over HTTP until interrupted; faults as in `sandbox/faults.py`'s spec syntax.
 
     `ready` gets `{"url": ..., "faults": [...]}` once the socket is bound (so port 0 tells its port), and
-    never when the host is refused or the port is taken.
+    never when the host is refused or the port is taken. `pending_polls`: how many Opsgenie request-status
+    polls answer "not processed yet" for every request; None keeps the default, a seeded random 0-2 each.
     """
     from oncall_cli.sandbox.faults import Fault, parse_fault_spec
     from oncall_cli.sandbox.server import SandboxServer
@@ -57,6 +59,10 @@ def serve(
     emulator = context.emulator
     for spec in faults:
         emulator.faults.add(parse_fault_spec(spec))
+    from oncall_cli.sandbox.opsgenie import OpsgenieEmulator
+
+    with emulator.locked() as db:
+        OpsgenieEmulator.set_pending_polls(db, pending_polls)
     if latency_ms:
         emulator.faults.add(Fault(service="*", operation="*", kind="latency", latency_ms=latency_ms))
 
