@@ -78,6 +78,11 @@ def test_raise_then_close_as_not_an_incident(sandbox: Sandbox) -> None:
     assert [i["number"] for i in listed["incidents"]] == [sandbox.number]
     again = sandbox("incident", "close", "1", "--reason", "feature request", "--json")
     assert again.exit_code == 0, explain(again)
+    sandbox.clock.advance(60)
+    handoff = sandbox.json("handoff")
+    # Opened during the shift and closed as not an incident: never under resolved.
+    assert [(i["number"], i["status"]) for i in handoff["opened"]] == [(sandbox.number, "closed")]
+    assert handoff["resolved"] == []
     _no_invalid_requests(sandbox)
 
 
@@ -104,16 +109,30 @@ def test_a_site_without_the_request_type_priority_or_desk_is_named_and_nothing_i
 
 
 @pytest.mark.backends("jsm")
-def test_a_workflow_without_a_done_transition_names_the_transitions_and_resume_is_offered(
+def test_a_workflow_without_a_done_transition_is_named_before_anything_says_resolved(
     sandbox: Sandbox,
 ) -> None:
-    sandbox.json("incident", "raise", MESSAGE, "-p", "P4")
+    sandbox.json("incident", "raise", MESSAGE, "-p", "P2", "--component", "API")
     with sandbox.emulator.locked() as db:
-        db.execute("DELETE FROM jira_transitions WHERE name = 'Resolve'")
-    result = sandbox("incident", "resolve", "1", "--note", "Rolled back", "--json")
-    assert result.exit_code != 0, explain(result)
-    error: dict[str, Any] = json.loads(result.stdout)["error"]
-    failed = error["details"]["failed"][0]
-    assert failed["step"] == "tracker.resolve"
-    assert "no transition to done" in failed["error"]["message"] and "Cancel" in failed["error"]["message"]
-    assert "oncall incident resume ITSM-1" in error["hint"]
+        db.execute("DELETE FROM jira_transitions WHERE name IN ('Resolve', 'Cancel')")
+    for command in (("resolve", "1", "--note", "Rolled back"), ("close", "1", "--reason", "no")):
+        for dry in ((), ("--dry-run",)):
+            result = sandbox("incident", *command, *dry, "--json")
+            assert result.exit_code == 6, explain(result)
+            error: dict[str, Any] = json.loads(result.stdout)["error"]
+            assert "no transition to done" in error["message"] and "Start fixing" in error["message"]
+    [sp] = sandbox.sp_incidents()
+    assert sp["status"] == "investigating" and sandbox.components()["API"] != "operational"
+    assert sandbox.tracked()[0].status == "open"
+
+
+@pytest.mark.backends("jsm")
+def test_a_priority_name_the_site_lacks_is_named_before_anything_changes(sandbox: Sandbox) -> None:
+    raised = sandbox.json("incident", "raise", MESSAGE, "-p", "P3")
+    channel = raised["slack"]["channel_id"]
+    before = len(sandbox.messages(channel))
+    result = sandbox("--set", "jsm.priorities=Highest,High,Urgent,Low,Lowest", "incident", "priority", "1", "P2",
+                     "--json")
+    assert result.exit_code == 3, explain(result)
+    assert json.loads(result.stdout)["error"]["message"].startswith("jsm.priorities")
+    assert len(sandbox.messages(channel)) == before and sandbox.tracked()[0].priority == "P3"

@@ -279,7 +279,9 @@ def _complete(
     if slo.is_open(full.status or "open"):
         return full, None, False
     if (full.status or "").lower() == "closed":
-        closes = [n.at for n in tracker.notes(full) if is_close_note(n.text)]
+        # Opsgenie keeps the close note apart from the timeline, JSM on it (a comment): read both.
+        notes = [*tracker.notes(full), *tracker.timeline(full)]
+        closes = [n.at for n in notes if is_close_note(n.text)]
         if closes:
             return full, max((c for c in closes if c is not None), default=full.updated_at), True
     resolved = full.updated_at

@@ -44,13 +44,16 @@ def serve(
     faults: Sequence[str],
     latency_ms: int,
     pending_polls: int | None = None,
+    rate_limits: bool = False,
     ready: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Expose the emulator over HTTP until interrupted; faults as in `sandbox/faults.py`'s spec syntax.
 
-    `ready` gets `{"url": ..., "faults": [...]}` once the socket is bound (so port 0 tells its port), and
-    never when the host is refused or the port is taken. `pending_polls`: how many Opsgenie request-status
-    polls answer "not processed yet" for every request; None keeps the default, a seeded random 0-2 each.
+    `ready` gets `{"url": ..., "faults": [...], "rate_limits": bool}` once the socket is bound (so port 0
+    tells its port), and never when the host is refused or the port is taken. `pending_polls`: how many
+    Opsgenie request-status polls answer "not processed yet" for every request; None keeps the default, a
+    seeded random 0-2 each. `rate_limits`: apply Slack's per-method tiers and Opsgenie's per-domain quotas
+    (sandbox/ratelimits.py) on the real clock.
     """
     from oncall_cli.sandbox.faults import Fault, parse_fault_spec
     from oncall_cli.sandbox.server import SandboxServer
@@ -65,9 +68,11 @@ def serve(
         OpsgenieEmulator.set_pending_polls(db, pending_polls)
     if latency_ms:
         emulator.faults.add(Fault(service="*", operation="*", kind="latency", latency_ms=latency_ms))
+    emulator.rate_limits = rate_limits
 
     def bound(server: SandboxServer) -> None:
         if ready is not None:
-            ready({"url": server.url, "faults": [f.describe() for f in emulator.faults.active]})
+            ready({"url": server.url, "faults": [f.describe() for f in emulator.faults.active],
+                   "rate_limits": emulator.rate_limits})
 
     serve_http(emulator, host=host, port=port, allow_remote=allow_remote, ready=bound)

@@ -19,7 +19,7 @@ specifics stop here:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -38,10 +38,14 @@ LINKS_PROPERTY = "oncall"
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 RUN_MARKER = "Raised with oncall, run "
 _RUN = re.compile(re.escape(RUN_MARKER) + r"([A-Za-z0-9_-]+)")
+_RUN_LINE = re.compile(r"\n*" + re.escape(RUN_MARKER) + r"[A-Za-z0-9_-]+\s*$")
 _AT = re.compile(r"^\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2} [+-]\d{4})\] ")
 """A back-dated note starts with its time: `[2026-12-06 14:20 -0500] Rolled back the deploy`."""
 _CANCELED = re.compile(r"cancel", re.IGNORECASE)
-FIELDS = ("summary", "description", "status", "priority", "created", "updated", "resolutiondate")
+FIELDS = (
+    "summary", "description", "status", "priority", "created", "updated", "resolutiondate", "issuetype",
+    "resolution",
+)
 
 
 class JsmIncidents:
@@ -74,6 +78,7 @@ class JsmIncidents:
         self._request_type: tuple[str, str] | None = None
         """(requestTypeId, issueTypeId)"""
         self._key_by_id: dict[str, str] = {}
+        self._priorities_checked = False
 
     # ---- the service desk, its incident request type, the priorities -----------------------------------
 
@@ -135,6 +140,22 @@ class JsmIncidents:
         self._check_priorities()
         return self.incident_type, self.incident_type
 
+    def check_priority(self, priority: str) -> None:
+        if not self._priorities_checked:
+            self._check_priorities()
+            self._priorities_checked = True
+
+    def check_can(self, incident: TrackedIncident, action: str) -> None:
+        """Resolve and close need a transition to a done status from where the incident is (none needed
+        when it is done already)."""
+        issue = self._issue(incident.number)
+        if _category(issue) == "done":
+            return
+        transitions = self.issues.get_transitions(key=incident.number)
+        wanted = _RESOLVE if action == "resolve" else _DONE
+        if not any(wanted(t) for t in transitions):
+            raise _no_transition(incident.number, "done (RESOLVED)", transitions)
+
     def check_user(self, email: str, flag: str) -> str:
         try:
             return self.people.account_id(email)
@@ -151,7 +172,7 @@ class JsmIncidents:
         """What to read for a ref, best guess first: a key as given (`itsm-30` -> `ITSM-30`); digits are
         an issue id this run has seen, else the number of a key of the service desk's project, else an
         issue id (Jira reads an issue by id too)."""
-        text = ref.strip()
+        text = ref.strip().lstrip("#")
         if not re.fullmatch(r"\d+", text):
             return [text.upper()]
         if text in self._key_by_id:
@@ -161,9 +182,14 @@ class JsmIncidents:
     def _tracked(self, issue: Issue) -> TrackedIncident:
         self._key_by_id[issue.id] = issue.key
         fields = issue.fields
-        links = issue.properties.get(LINKS_PROPERTY) if issue.properties else None
+        links = (issue.properties.get(LINKS_PROPERTY) if issue.properties else None) or {}
         named = fields.priority.name if fields.priority else None
         priority = next((p for p, name in self.priority_names.items() if name == named), "P3")
+        paged = str(links.get("responders") or "")
+        described = fields.description_text or ""
+        run = _run_of(described)
+        if run and not links.get("oncall_run"):
+            links = {**links, "oncall_run": run}  # the create request wrote it; the links may not be there yet
         return TrackedIncident(
             id=issue.id,
             number=issue.key,
@@ -173,12 +199,24 @@ class JsmIncidents:
             status=_status(issue),
             created_at=fields.created,
             updated_at=fields.resolutiondate or fields.updated,
-            description=fields.description_text,
-            links={str(k): str(v) for k, v in (links or {}).items() if v not in (None, "")},
+            description=_RUN_LINE.sub("", described).strip() or None,
+            links={str(k): str(v) for k, v in links.items() if v not in (None, "")},
+            responders=tuple(a for a in paged.split(",") if a),
         )
 
     def _issue(self, key: str) -> Issue:
-        return self.issues.get_issue(key=key, fields=FIELDS, properties=(LINKS_PROPERTY,))
+        """The issue, if it is an incident of the service desk: any other Jira key is refused before
+        anything reads or changes it."""
+        issue = self.issues.get_issue(key=key, fields=FIELDS, properties=(LINKS_PROPERTY,))
+        _, type_id = self._incident_request_type()
+        kind = issue.fields.issuetype
+        if not issue.key.startswith(f"{self.project_key}-") or (type_id and kind and kind.id != type_id):
+            raise NotFoundError(
+                f"{issue.key} is not an incident of the service desk {self.project_key}",
+                hint="Give the key of an incident; `oncall incident list` shows them.",
+                details={"key": issue.key},
+            )
+        return issue
 
     def get(self, ref: str) -> TrackedIncident:
         keys = self._keys(ref)
@@ -234,7 +272,7 @@ class JsmIncidents:
         """By the `oncall_run` link, else by the run id the create request wrote into the description (the
         links are written right after the request: a crash in between leaves only the description)."""
         for incident in self.since(since):
-            if incident.links.get("oncall_run") == run_id or _run_of(incident.description) == run_id:
+            if incident.links.get("oncall_run") == run_id:
                 return incident
         return None
 
@@ -245,14 +283,25 @@ class JsmIncidents:
         the responders); each part is checked first, so this is safe to repeat."""
         if incident.priority != priority.upper():
             self.set_priority(incident, priority)
-        missing = {k: v for k, v in links.items() if incident.links.get(k) != v}
-        if missing:
-            self.set_links(incident, missing)
-        paged = {r.account_id for r in self.api.list_responders(issue_id=incident.id)}
+        paged = [r.account_id for r in self.api.list_responders(issue_id=incident.id) if r.account_id]
         accounts = [a for a in (self.people.account_id(e) for e in responders) if a not in paged]
         if accounts:
             self.api.add_responders(issue_id=incident.id, account_ids=accounts)
+        wanted = dict(links)
+        if paged or accounts:
+            wanted["responders"] = ",".join(dict.fromkeys([*paged, *accounts]))
+        missing = {k: v for k, v in wanted.items() if incident.links.get(k) != v}
+        if missing:
+            self.set_links(incident, missing)
         return self.get(incident.number)
+
+    def _remember_responders(self, incident: TrackedIncident, accounts: Sequence[str]) -> None:
+        """Keep who was paged in the links too (`responders`, accountIds): `TrackedIncident.responders`
+        then says who is paged without a call to the incident API."""
+        known = list(incident.responders)
+        new = [a for a in accounts if a not in known]
+        if new:
+            self.set_links(incident, {"responders": ",".join([*known, *new])})
 
     def timeline(self, incident: TrackedIncident) -> list[TimelineItem]:
         """The incident's comments, internal and public, at the time each states (a back-dated note) or
@@ -336,9 +385,11 @@ class JsmIncidents:
         self.issues.edit_issue(key=incident.number, fields={"priority": {"name": name}})
 
     def add_responder(self, incident: TrackedIncident, email: str, note: str | None) -> None:
-        self.api.add_responders(issue_id=incident.id, account_ids=[self.people.account_id(email)])
+        account = self.people.account_id(email)
+        self.api.add_responders(issue_id=incident.id, account_ids=[account])
         if note:
             self.add_entry(incident, f"Responder {email} added: {note}")
+        self._remember_responders(self.get(incident.number), [account])
 
     def add_stakeholder(self, incident: TrackedIncident, email: str) -> None:
         self.api.add_stakeholders(issue_id=incident.id, account_ids=[self.people.account_id(email)])
@@ -356,12 +407,7 @@ class JsmIncidents:
         "Resolved: ..." timeline entry, a comment written just before, already says it."""
         issue = self._issue(incident.number)
         if _category(issue) != "done":
-            self._move(
-                incident.number,
-                lambda t: t.to_category == "done" and not _CANCELED.search(t.to_name or ""),
-                "done (RESOLVED)",
-                resolution="Done",
-            )
+            self._move(incident.number, _RESOLVE, "done (RESOLVED)", resolution="Done")
 
     def close(self, incident: TrackedIncident, note: str) -> None:
         issue = self._issue(incident.number)
@@ -373,24 +419,38 @@ class JsmIncidents:
             if canceled:
                 self._apply(incident.number, canceled[0], resolution=None)
             else:
-                self._move(incident.number, lambda t: t.to_category == "done", "done", resolution="Won't Do")
+                self._move(incident.number, _DONE, "done", resolution="Won't Do")
         self.add_entry(incident, note)
 
-    def _move(self, key: str, wanted: Any, what: str, resolution: str | None = None) -> None:
+    def _move(
+        self, key: str, wanted: Callable[[Transition], bool], what: str, resolution: str | None = None
+    ) -> None:
         transitions = self.issues.get_transitions(key=key)
         found = [t for t in transitions if wanted(t)]
         if not found:
-            known = ", ".join(f"{t.name} -> {t.to_name}" for t in transitions) or "none"
-            raise RejectedError(
-                f"{key}: the workflow has no transition to {what} from here (transitions: {known})",
-                hint="Add the transition to the incident workflow in Jira, or move the issue by hand.",
-                details={"key": key},
-            )
+            raise _no_transition(key, what, transitions)
         self._apply(key, found[0], resolution=resolution)
 
     def _apply(self, key: str, transition: Transition, *, resolution: str | None) -> None:
         fields = {"resolution": {"name": resolution}} if resolution and transition.has_resolution else None
         self.issues.transition(key=key, transition_id=transition.id, fields=fields)
+
+
+def _RESOLVE(t: Transition) -> bool:
+    return t.to_category == "done" and not _CANCELED.search(t.to_name or "")
+
+
+def _DONE(t: Transition) -> bool:
+    return t.to_category == "done"
+
+
+def _no_transition(key: str, what: str, transitions: Sequence[Transition]) -> RejectedError:
+    known = ", ".join(f"{t.name} -> {t.to_name}" for t in transitions) or "none"
+    return RejectedError(
+        f"{key}: the workflow has no transition to {what} from here (transitions: {known})",
+        hint="Add the transition to the incident workflow in Jira, or move the issue by hand.",
+        details={"key": key},
+    )
 
 
 def _category(issue: Issue) -> str:
@@ -399,10 +459,17 @@ def _category(issue: Issue) -> str:
 
 
 def _status(issue: Issue) -> str:
+    """open, resolved, or closed (not an incident: a canceled status, or done with a resolution other than
+    "Done", which is how `close` ends it on a workflow without a canceled status)."""
     status = issue.fields.status
     if status is None or status.category_key != "done":
         return "open"
-    return "closed" if _CANCELED.search(status.name or "") else "resolved"
+    resolution = issue.fields.resolution.name if issue.fields.resolution else None
+    canceled = _CANCELED.search(status.name or "") or resolution in _NOT_DONE
+    return "closed" if canceled else "resolved"
+
+
+_NOT_DONE = frozenset({"Won't Do", "Declined", "Won't Fix", "Duplicate", "Cannot Reproduce"})
 
 
 def _run_of(description: str | None) -> str | None:

@@ -301,6 +301,12 @@ class OpsgenieIncidents:
         """POST /v1/incidents/{id}/close with the note."""
         self._wait(self.client.close_incident(identifier=incident.id, note=note))
 
+    def check_priority(self, priority: str) -> None:
+        """Opsgenie's priorities are P1-P5 themselves."""
+
+    def check_can(self, incident: TrackedIncident, action: str) -> None:
+        """Opsgenie resolves and closes an incident in any status."""
+
     def link_followup(self, incident: TrackedIncident, ticket: Ticket) -> None:
         """Opsgenie has no link to Jira: the key goes into the `followups` detail, and a timeline note says
         what it is; each is checked first, so a re-run writes neither twice."""

@@ -64,6 +64,7 @@ def resolve_incident(
     if statuspage_message is not None:
         statuspage_message = _check_text(statuspage_message, "--statuspage-message")
     inc = find_incident(ctx, ref)
+    _tracker(ctx).check_can(inc, "resolve")  # before Statuspage or Slack say it is resolved
     params = ResolveParams(
         incident_id=inc.id, note=note, close_alerts=close_alerts, statuspage_message=statuspage_message
     )

@@ -135,7 +135,8 @@ def add_person(
     """
     email = _check_email(email, "EMAIL")
     inc = find_incident(ctx, ref)
-    user_id = _check_person(ctx, email, "EMAIL") if kind == "responder" else None
+    # Both must be people the tracker knows: nothing is written for a typo (exit 5 naming the email).
+    user_id = _check_person(ctx, email, "EMAIL")
     ref_ = _ref(inc)
     details = _links(inc)
     channel_id = details.get(D_CHANNEL_ID)
@@ -258,6 +259,7 @@ def change_priority(
 ) -> ActionResult | DryRun:
     """`oncall incident priority`: the Statuspage impact, a channel message, then the tracker's priority."""
     inc = find_incident(ctx, ref)
+    _tracker(ctx).check_priority(priority)
     ref_ = _ref(inc)
     details = _links(inc)
     old = inc.priority or "?"
@@ -511,6 +513,7 @@ def close_incident(
     reason = _check_text(reason, "--reason")
     ticket = _check_url(ticket, "--ticket") if ticket else None
     inc = find_incident(ctx, ref)
+    _tracker(ctx).check_can(inc, "close")
     ref_ = _ref(inc)
     details = _links(inc)
     thread = details.get(D_THREAD)
