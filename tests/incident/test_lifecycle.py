@@ -131,8 +131,8 @@ def test_a_priority_name_the_site_lacks_is_named_before_anything_changes(sandbox
     raised = sandbox.json("incident", "raise", MESSAGE, "-p", "P3")
     channel = raised["slack"]["channel_id"]
     before = len(sandbox.messages(channel))
-    result = sandbox("--set", "jsm.priorities=Highest,High,Urgent,Low,Lowest", "incident", "priority", "1", "P2",
-                     "--json")
+    names = "jsm.priorities=Highest,High,Urgent,Low,Lowest"
+    result = sandbox("--set", names, "incident", "priority", "1", "P2", "--json")
     assert result.exit_code == 3, explain(result)
     assert json.loads(result.stdout)["error"]["message"].startswith("jsm.priorities")
     assert len(sandbox.messages(channel)) == before and sandbox.tracked()[0].priority == "P3"

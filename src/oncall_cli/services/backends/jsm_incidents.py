@@ -189,7 +189,8 @@ class JsmIncidents:
         described = fields.description_text or ""
         run = _run_of(described)
         if run and not links.get("oncall_run"):
-            links = {**links, "oncall_run": run}  # the create request wrote it; the links may not be there yet
+            # The create request wrote it; the links may not be written yet.
+            links = {**links, "oncall_run": run}
         return TrackedIncident(
             id=issue.id,
             number=issue.key,
