@@ -717,9 +717,11 @@ def test_show_gathers_roles_responders_timeline_channel_and_statuspage(
         "details",
         "warnings",
         "followups",
+        "timezone",
     }
     assert data["roles"] == {"commander": commander, "comms": None}
-    assert data["responders"] == [expert]
+    # Who the tracker pages, then the people raise invited (the on-call engineers).
+    assert data["responders"][0] == expert and set(sandbox.on_call()) <= set(data["responders"])
     assert [t["text"] for t in data["timeline"]][-1] == "Rolled back"
     assert data["slack"]["channel_name"] == f"inc-{number}-checkout-api-returns-500s"
     assert data["statuspage"]["status"] == "investigating" and data["statuspage"]["components"] == {

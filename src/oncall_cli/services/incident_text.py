@@ -57,6 +57,11 @@ D_COMPONENTS = "statuspage_components"
 D_COMMANDER = "commander"
 D_COMMS = "comms"
 D_STAKEHOLDERS = "stakeholders"
+D_REPORTED = "reported_at"
+"""When the incident was reported (the #incidents thread's first message, else `--reported-at`, else the
+raise): the SLO clock starts there."""
+D_INVITED = "invited"
+"""The people `raise` invited to the channel (the on-call engineers, the responders, `me`)."""
 D_POSTMORTEM = "postmortem"
 """The postmortem's URL; its presence (or a `postmortem` tag) closes the follow-up."""
 

@@ -137,6 +137,8 @@ class IncidentDetail:
     warnings: list[str] = field(default_factory=list)
     followups: list[Ticket] = field(default_factory=list)
     """Follow-up tickets (`incident followup`) with their status now."""
+    timezone: str = "UTC"
+    """The zone every time above is given in (the profile's `timezone`)."""
 
 
 @dataclass
@@ -182,6 +184,8 @@ class RaiseRequest:
     public_message: str | None = None
     notify_subscribers: bool = True
     force: bool = False
+    reported_at: str | None = None
+    """`--reported-at` as typed (default: the thread's first message, else now)."""
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,8 @@ class RaiseParams:
     component_ids: dict[str, str]
     public_message: str | None
     notify_subscribers: bool
+    reported_at: str | None = None
+    """ISO 8601: when it was reported (stored on the incident as the `reported_at` link)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -222,6 +228,7 @@ class RaiseParams:
             component_ids=dict(data.get("component_ids") or {}),
             public_message=data.get("public_message"),
             notify_subscribers=bool(data.get("notify_subscribers", True)),
+            reported_at=data.get("reported_at"),
         )
 
 

@@ -15,9 +15,9 @@ The tracker's steps are named `tracker.*` whatever the backend; runs journaled b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from oncall_cli.errors import NotFoundError, OncallError, RejectedError, UsageError
@@ -37,6 +37,7 @@ from oncall_cli.services.incident.common import (
     _page_id,
     _partial,
     _post_once,
+    _read_thread,
     _service,
     _slack,
     _sp,
@@ -72,6 +73,8 @@ from oncall_cli.services.incident_text import (
     D_CHANNEL,
     D_CHANNEL_ID,
     D_COMPONENTS,
+    D_INVITED,
+    D_REPORTED,
     D_RUN,
     D_STATUSPAGE,
     D_THREAD,
@@ -92,8 +95,14 @@ def raise_incident(
     message = _check_text(req.message, "MESSAGE")
     priority = req.priority
     warnings: list[str] = []
+    reported = _reported_at(ctx, req.reported_at)
     if req.thread:
+        # A wrong link would stop the run after the incident, channel and Statuspage incident exist: check
+        # it before anything is created. The thread's first message is when the incident was reported.
         _check_thread(req.thread)
+        first = _read_thread(ctx, req.thread)
+        if reported is None:
+            reported = first
     responders = tuple(dict.fromkeys(_check_email(r, "--responder") for r in req.responders))
     by_priority = text.is_public(priority, ctx.settings.text("public_priorities"))
     if req.statuspage and priority in text.NEVER_PUBLIC:
@@ -124,6 +133,7 @@ def raise_incident(
         component_ids=component_ids,
         public_message=req.public_message,
         notify_subscribers=req.notify_subscribers,
+        reported_at=(reported or ctx.now()).isoformat(),
     )
     journal = None if dry_run else open_journal(ctx)
     duplicates = _duplicates(ctx, journal, message)
@@ -148,6 +158,20 @@ def raise_incident(
         journal.close()
 
 
+def _reported_at(ctx: Context, value: str | None) -> datetime | None:
+    """`--reported-at`: a past time (a bare HH:MM is the latest such time), in the profile's zone."""
+    from oncall_cli.services.timeparse import parse_time
+
+    if value is None:
+        return None
+    now = ctx.now()
+    tz = ctx.settings.text("timezone")
+    when = parse_time(value, flag="--reported-at", tz=tz, now=now, clock="past")
+    if when > now + timedelta(minutes=1):
+        raise UsageError(f"--reported-at: {when.isoformat()} is in the future")
+    return when
+
+
 def _raise_changes(ctx: Context, p: RaiseParams) -> list[Change]:
     """The exact changes of a raise (reads only: who is on call, who is in Slack)."""
     tracker = _tracker(ctx).service
@@ -163,6 +187,7 @@ def _raise_changes(ctx: Context, p: RaiseParams) -> list[Change]:
                 "serviceId": p.service_id,
                 "description": text.description(p.description, p.thread),
                 "responders": list(p.responders),
+                "reported_at": p.reported_at,
             },
         )
     ]
@@ -312,6 +337,8 @@ def _create_incident(ctx: Context, run: Run, p: RaiseParams, interrupted: bool) 
     # list leaves links out, the same message created since the run started).
     found = tracker.find_by_run(run.id, run.created - _LOOKBACK, p.message) if interrupted else None
     links = {D_RUN: run.id}
+    if p.reported_at:
+        links[D_REPORTED] = p.reported_at
     if p.thread:
         links[D_THREAD] = p.thread
     if found is None:
@@ -565,7 +592,11 @@ def _record_links(ctx: Context, runner: StepRunner, p: RaiseParams, ref: Inciden
     what was created). Runs again on resume when there is something new to record."""
     channel = runner.result("slack.create_channel") or {}
     sp = runner.result("statuspage.create_incident") or {}
+    invite = runner.result("slack.invite") or {}
+    invited = [*invite.get("invited", []), *invite.get("already_in_channel", [])]
     wanted: dict[str, str | None] = {
+        D_THREAD: p.thread,
+        D_INVITED: ",".join(dict.fromkeys(invited)) or None,
         D_CHANNEL_ID: channel.get("id"),
         D_CHANNEL: channel.get("name"),
         D_STATUSPAGE: sp.get("id"),
@@ -592,12 +623,24 @@ def _record_links(ctx: Context, runner: StepRunner, p: RaiseParams, ref: Inciden
 # ---- resume and journal -------------------------------------------------------------------------------
 
 
-def resume(ctx: Context, ref: str | None = None, *, dry_run: bool = False) -> WorkflowResult | DryRun:
+def resume(
+    ctx: Context,
+    ref: str | None = None,
+    *,
+    dry_run: bool = False,
+    skip: Sequence[str] = (),
+    thread: str | None = None,
+) -> WorkflowResult | DryRun:
     """`oncall incident resume [ID]`: continue the latest unfinished raise or resolve (of this incident).
 
     With `dry_run`, list the steps that would run (the journaled plan minus the finished steps) and change
-    nothing.
+    nothing. Two repairs for a run that cannot go on as journaled (a #incidents thread that is gone):
+    `skip` marks steps as skipped, `thread` replaces the thread link (checked first) on the run and the
+    incident, so the reply goes there.
     """
+    new_thread = thread.strip() if thread else None
+    if new_thread:
+        _read_thread(ctx, new_thread)
     journal = open_journal(ctx)
     try:
         runs = journal.runs(profile=ctx.settings.profile, ref=ref, statuses=UNFINISHED, limit=1)
@@ -613,14 +656,55 @@ def resume(ctx: Context, ref: str | None = None, *, dry_run: bool = False) -> Wo
             )
         run = runs[0]
         journal.rename_steps(run.id, OLD_STEP_NAMES)
+        plan = _run_plan(ctx, run)
+        for name in skip:
+            if name not in plan or name in UNSKIPPABLE:
+                allowed = [n for n in plan if n not in UNSKIPPABLE]
+                raise UsageError(
+                    f"--skip: {name!r} is not a step of this {run.workflow} run that can be skipped "
+                    f"(steps: {', '.join(allowed)})"
+                )
         if dry_run:
-            return _resume_preview(ctx, journal, run)
+            preview = _resume_preview(ctx, journal, run)
+            preview.changes = [c for c in preview.changes if f"{c.service}.{c.action}" not in skip]
+            if new_thread:
+                preview.warnings.append(f"the #incidents thread would become {new_thread}")
+            return preview
+        if new_thread:
+            _repair_thread(ctx, journal, run, new_thread)
+            run = journal.runs(profile=ctx.settings.profile, ref=run.id, limit=1)[0]
+        runner = StepRunner(journal, run)
+        for name in skip:
+            runner.skip(name, "skipped with `oncall incident resume --skip`")
         if run.workflow == "raise":
             params = RaiseParams.from_json(run.params)
             return _run_raise(ctx, journal, run, params, [])
         return _run_resolve(ctx, journal, run, ResolveParams.from_json(run.params))
     finally:
         journal.close()
+
+
+UNSKIPPABLE = frozenset({CREATE_INCIDENT, "slack.create_channel", RECORD_LINKS, READ_INCIDENT})
+"""Steps the others need (the incident, the channel) or that only record what the others made."""
+
+
+def _run_plan(ctx: Context, run: Run) -> list[str]:
+    if run.workflow == "raise":
+        plan = _raise_plan(RaiseParams.from_json(run.params))
+        return [*plan[:-1], "slack.post_statuspage_link", plan[-1]]
+    return _resolve_plan(find_incident(ctx, run.incident_id or ""), ResolveParams.from_json(run.params))
+
+
+def _repair_thread(ctx: Context, journal: Journal, run: Run, thread: str) -> None:
+    """`resume --thread URL`: the run replays the new link, and the incident links it (resolve reads it
+    there); the failed reply runs again, into the new thread."""
+    if run.workflow == "raise":
+        journal.set_params(run.id, {**run.params, "thread": thread})
+    if run.incident_id:
+        tracker = _tracker(ctx)
+        incident = tracker.get(run.incident_id)
+        if incident.links.get(D_THREAD) != thread:
+            tracker.set_links(incident, {D_THREAD: thread})
 
 
 OLD_STEP_NAMES: dict[str, str] = {

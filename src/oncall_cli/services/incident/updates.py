@@ -33,6 +33,7 @@ from oncall_cli.services.incident.common import (
     _sp,
     _sp_links,
     _split_list,
+    _thread_gone,
     _tracker,
     _tracker_label,
     find_incident,
@@ -546,6 +547,11 @@ def close_incident(
 
     def reply() -> bool:
         assert thread
+        gone = _thread_gone(ctx, thread)
+        if gone is not None:
+            warnings.append(f"not replied in the #incidents thread: {gone}; reply to the reporter by hand:\n"
+                            + message)
+            return False
         thread_channel, thread_ts = _check_thread(thread)
         # Found by this incident's marker: one thread may have reported several non-incidents.
         needle = text.close_marker(ref_.number)
