@@ -177,3 +177,120 @@ def test_show_gives_the_resolve_note_once(sandbox: Sandbox) -> None:
     said = [t for t in shown["timeline"] if "Rolled back" in t["text"]]
     assert len(said) == 1, said
 
+
+
+# ---- 4. updates to the #incidents thread ------------------------------------------------------------------
+
+
+def _thread_texts(sandbox: Sandbox) -> list[str]:
+    _, channel, parent = sandbox.thread_url()
+    return [m["text"] for m in sandbox.messages(channel, thread_ts=parent) if m["user"] == "U0ONCALLBOT"]
+
+
+def test_update_status_priority_and_assign_say_so_in_the_thread_once(sandbox: Sandbox) -> None:
+    url, _, _ = sandbox.thread_url()
+    sandbox.json("incident", "raise", MESSAGE, "-p", "P3", "--component", "API", "--thread", url)
+    engineers = sandbox.on_call()
+    for _ in range(2):  # safe to run twice
+        sandbox.json("incident", "update", "1", "Workaround: use the EU endpoint")
+        sandbox.json("incident", "priority", "1", "P2")
+        sandbox.json("incident", "assign", "1", "--commander", engineers[0])
+        sandbox.clock.advance(60 * 11)
+        sandbox.json(
+            "status", "update", "1", "--status", "identified", "--message", "Cause found.", "--thread"
+        )
+    texts = _thread_texts(sandbox)
+    assert len([t for t in texts if "update: Workaround: use the EU endpoint" in t]) == 1
+    assert len([t for t in texts if "Priority changed" in t]) == 1
+    assert len([t for t in texts if "Roles:" in t and engineers[0] in t]) == 1
+    assert len([t for t in texts if "public update (identified): Cause found." in t]) == 1
+    [incident] = sandbox.tracked()
+    assert sandbox.entries(incident).count("Update (#incidents thread): Workaround: use the EU endpoint") == 1
+
+
+def test_update_without_a_thread_is_refused(sandbox: Sandbox) -> None:
+    sandbox.json("incident", "raise", MESSAGE, "-p", "P4")
+    assert sandbox.json("incident", "update", "1", "Workaround", code=2)["error"]["code"] == "usage"
+
+
+def test_a_failed_thread_post_of_update_is_finished_by_running_it_again_without_duplicates(
+    sandbox: Sandbox,
+) -> None:
+    from oncall_cli.sandbox.faults import Fault
+
+    url, _, _ = sandbox.thread_url()
+    sandbox.json("incident", "raise", MESSAGE, "-p", "P4", "--thread", url)
+    sandbox.emulator.faults.clear()
+    sandbox.emulator.faults.add(Fault("slack", "chat.postMessage", "status", status=503, calls=range(1, 50)))
+    failed = sandbox.json("incident", "update", "1", "Workaround", code=10)["error"]["details"]
+    assert failed["done"] == ["tracker.timeline_entry"] and failed["not_done"] == ["slack.reply_thread"]
+    sandbox.emulator.faults.clear()
+    sandbox.emulator.faults.add(Fault("slack", "chat.postMessage", "drop", calls=range(1, 2), sent=True))
+    sandbox("incident", "update", "1", "Workaround", "--json")
+    sandbox.emulator.faults.clear()
+    sandbox.json("incident", "update", "1", "Workaround")
+    assert len([t for t in _thread_texts(sandbox) if "update: Workaround" in t]) == 1
+    [incident] = sandbox.tracked()
+    assert sandbox.entries(incident).count("Update (#incidents thread): Workaround") == 1
+
+
+# ---- 5. public updates not too often ----------------------------------------------------------------------
+
+
+def test_a_public_update_too_soon_after_the_previous_needs_force(sandbox: Sandbox) -> None:
+    sandbox.json("incident", "raise", MESSAGE, "-p", "P2", "--component", "API")
+    sandbox.clock.advance(60 * 3)
+    pace = ("--set", "statuspage.min_update_minutes=10")  # the default, over the fixture's 0
+    error = sandbox.json(
+        *pace, "status", "update", "1", "--status", "identified", "--message", "Found.", code=2
+    )
+    assert error["error"]["message"].startswith("--force") and "statuspage.min_update_minutes" in (
+        error["error"]["message"]
+    )
+    [sp] = sandbox.sp_incidents()
+    assert len(sandbox.sp_updates(sp["id"])) == 1
+    sandbox.json(*pace, "status", "update", "1", "--status", "identified", "--message", "Found.", "--force")
+    assert len(sandbox.sp_updates(sp["id"])) == 2
+    # The same update again is no new update: nothing to ask.
+    sandbox.json(*pace, "status", "update", "1", "--status", "identified", "--message", "Found.")
+    sandbox.json("status", "update", "1", "--status", "monitoring", "--message", "Fixed.")
+    assert len(sandbox.sp_updates(sp["id"])) == 3
+
+
+# ---- 6. non-production incidents --------------------------------------------------------------------------
+
+
+def test_a_non_production_incident_says_so_everywhere(sandbox: Sandbox) -> None:
+    url, _, _ = sandbox.thread_url()
+    refused = sandbox("incident", "raise", MESSAGE, "-p", "P3", "--non-production", "--json")
+    assert refused.exit_code == 2 and "--non-production" in json.loads(refused.stdout)["error"]["message"]
+    _nothing_created(sandbox)
+    data = sandbox.json(
+        "incident", "raise", "Staging is down", "-p", "P4", "--non-production", "--thread", url
+    )
+    [incident] = sandbox.tracked()
+    assert "No perceived impact on production." in (incident.description or "")
+    channel_id = data["slack"]["channel_id"]
+    assert any("No perceived impact on production." in m["text"] for m in sandbox.messages(channel_id))
+    assert any("No perceived impact on production." in t for t in _thread_texts(sandbox))
+
+
+# ---- 9. channel names -------------------------------------------------------------------------------------
+
+
+def test_the_channel_name_follows_the_slack_channel_name_template(sandbox: Sandbox) -> None:
+    template = "slack.channel_name=incident-{number}"
+    data = sandbox.json("--set", template, "incident", "raise", MESSAGE, "-p", "P4")
+    assert data["slack"]["channel_name"] == f"incident-{sandbox.number.lower()}"
+    sandbox.clock.advance(60 * 11)
+    long = "x" * 120
+    template = "slack.channel_name={date}-{slug}-inc-{number}"
+    data = sandbox.json("--set", template, "incident", "raise", long, "-p", "P4")
+    name = data["slack"]["channel_name"]
+    second = "2" if sandbox.backend == "opsgenie" else "itsm-2"
+    assert name.startswith("2025-03-05-xxx") and name.endswith(f"-inc-{second}")
+    assert len(name) <= 80
+    bad = sandbox(
+        "--set", "slack.channel_name=inc-{slug}", "incident", "raise", MESSAGE, "-p", "P4", "--json"
+    )
+    assert bad.exit_code == 3 and "slack.channel_name" in json.loads(bad.stdout)["error"]["message"]

@@ -197,6 +197,13 @@ def raise_(
         bool, typer.Option("--no-notify-subscribers", help="Do not notify Statuspage subscribers.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Raise even if it looks like a duplicate.")] = False,
+    non_production: Annotated[
+        bool | None,
+        typer.Option(
+            "--non-production/--production",
+            help="P4/P5 only: no perceived impact on production (a P4/P5 raise on a terminal asks).",
+        ),
+    ] = None,
     reported_at: Annotated[
         str | None,
         typer.Option(
@@ -228,6 +235,7 @@ def raise_(
         notify_subscribers=not no_notify_subscribers,
         force=force,
         reported_at=reported_at,
+        non_production=non_production,
     )
     context = services(ctx)
     with out.spinner("Raising the incident...") as spinner:
@@ -427,6 +435,25 @@ def priority(
     out = output(ctx, json_mode)
     result = change_priority(services(ctx), ref, parse_priority(value, flag="PRIORITY"), dry_run=dry_run)
     show_action(out, result, "priority changed")
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    ref: IdArg,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The internal update.")],
+    dry_run: DryRunOpt = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Post an internal update in the #incidents thread that reported the incident (and on its timeline).
+
+    Example: oncall incident update 42 "Workaround: use the EU endpoint"
+    """
+    from oncall_cli.services.incident import post_update
+
+    out = output(ctx, json_mode)
+    result = post_update(services(ctx), ref, text, dry_run=dry_run)
+    show_action(out, result, "update posted")
 
 
 # ---- resolve, close -----------------------------------------------------------------------------------

@@ -332,6 +332,22 @@ def _add_entry_once(
     return True
 
 
+def _thread_post(
+    ctx: Context, details: Mapping[str, str], message: str, warnings: list[str], *, needle: str | None = None
+) -> bool:
+    """Post `message` once in the incident's #incidents thread; False when it was there already, or when no
+    thread is linked or it cannot be reached (then a warning says so: the rest of the command goes on)."""
+    thread = details.get(D_THREAD)
+    if not thread:
+        return False
+    gone = _thread_gone(ctx, thread)
+    if gone is not None:
+        warnings.append(f"not posted in the #incidents thread: {gone}")
+        return False
+    channel, ts = _check_thread(thread, D_THREAD)
+    return not _post_once(ctx, channel, message, ts, needle=needle)["reused"]
+
+
 # ---- what was done ------------------------------------------------------------------------------------
 
 

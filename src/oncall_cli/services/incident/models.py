@@ -186,6 +186,8 @@ class RaiseRequest:
     force: bool = False
     reported_at: str | None = None
     """`--reported-at` as typed (default: the thread's first message, else now)."""
+    non_production: bool | None = None
+    """`--non-production` (P4/P5 only); None: not said (a P4/P5 raise on a terminal asks)."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ class RaiseParams:
     notify_subscribers: bool
     reported_at: str | None = None
     """ISO 8601: when it was reported (stored on the incident as the `reported_at` link)."""
+    non_production: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -229,6 +232,7 @@ class RaiseParams:
             public_message=data.get("public_message"),
             notify_subscribers=bool(data.get("notify_subscribers", True)),
             reported_at=data.get("reported_at"),
+            non_production=bool(data.get("non_production")),
         )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from oncall_cli.errors import NotFoundError, OncallError, RejectedError, UsageError
@@ -95,6 +95,13 @@ def raise_incident(
     message = _check_text(req.message, "MESSAGE")
     priority = req.priority
     warnings: list[str] = []
+    non_production = bool(req.non_production)
+    if req.non_production and priority not in text.NEVER_PUBLIC:
+        raise UsageError(
+            f"--non-production: only a P4 or P5 incident may have no production impact ({priority})"
+        )
+    if req.non_production is None and priority in text.NEVER_PUBLIC and confirm is not None and not dry_run:
+        non_production = not confirm(f"Does this {priority} incident affect production?")
     reported = _reported_at(ctx, req.reported_at)
     if req.thread:
         # A wrong link would stop the run after the incident, channel and Statuspage incident exist: check
@@ -134,6 +141,7 @@ def raise_incident(
         public_message=req.public_message,
         notify_subscribers=req.notify_subscribers,
         reported_at=(reported or ctx.now()).isoformat(),
+        non_production=non_production,
     )
     journal = None if dry_run else open_journal(ctx)
     duplicates = _duplicates(ctx, journal, message)
@@ -156,6 +164,20 @@ def raise_incident(
         return _run_raise(ctx, journal, run, params, warnings)
     finally:
         journal.close()
+
+
+def _description(p: RaiseParams) -> str | None:
+    said = text.description(p.description, p.thread)
+    if not p.non_production:
+        return said
+    return "\n\n".join(x for x in (text.NON_PRODUCTION, said) if x)
+
+
+def _local_day(ctx: Context, at: datetime | None = None) -> date:
+    """The `{date}` of a channel name: the day the raise started, in the profile's zone."""
+    from oncall_cli.scheduling.model import zone
+
+    return (at or ctx.now()).astimezone(zone(ctx.settings.text("timezone"))).date()
 
 
 def _reported_at(ctx: Context, value: str | None) -> datetime | None:
@@ -185,13 +207,13 @@ def _raise_changes(ctx: Context, p: RaiseParams) -> list[Change]:
                 "priority": p.priority,
                 "service": p.service_name,
                 "serviceId": p.service_id,
-                "description": text.description(p.description, p.thread),
+                "description": _description(p),
                 "responders": list(p.responders),
                 "reported_at": p.reported_at,
             },
         )
     ]
-    name = text.channel_name_pattern(p.message)
+    name = text.channel_name_pattern(p.message, ctx.settings.text("slack.channel_name"), _local_day(ctx))
     me = ctx.settings.text("me").strip()
     emails = [*p.responders, *([me] if me else [])]
     try:
@@ -344,7 +366,7 @@ def _create_incident(ctx: Context, run: Run, p: RaiseParams, interrupted: bool) 
     if found is None:
         found = tracker.open(
             message=p.message,
-            description=text.description(p.description, p.thread),
+            description=_description(p),
             priority=p.priority,
             service=p.service_id,
             responders=p.responders,
@@ -408,7 +430,9 @@ def _create_channel(
     from oncall_cli.clients.slack import SlackApiError
 
     slack = _slack(ctx)
-    base = text.channel_name(ref.number, p.message)
+    base = text.channel_name(
+        ref.number, p.message, ctx.settings.text("slack.channel_name"), _local_day(ctx, run.created)
+    )
     for name in text.channel_candidates(base):
         try:
             created = slack.conversations_create(name=name)
@@ -515,6 +539,7 @@ def _post_opening(
         on_call=_mentions(invite.get("on_call", []), ids),
         responders=_mentions(p.responders, ids),
         not_in_slack=list(invite.get("not_found", [])),
+        non_production=p.non_production,
     )
     marker = text.opening_marker(ref.number)
     posted = _post_once(ctx, channel_id, text.opening_message(info), needle=marker, check=interrupted)
@@ -531,7 +556,7 @@ def _reply_thread(
     return _post_once(
         ctx,
         thread_channel,
-        text.thread_reply(channel_id, ref.number),
+        text.thread_reply(channel_id, ref.number, p.non_production),
         thread_ts,
         needle=text.channel_link(channel_id),
         check=interrupted,
