@@ -61,6 +61,23 @@ def _as_optional_url(value: Any) -> str:
     return _as_url(text) if text else ""
 
 
+def _as_channel_template(value: Any) -> str:
+    """A Slack channel name template: `{number}` required, `{slug}` and `{date}` optional."""
+    import string
+
+    text = _as_str(value).strip()
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"not a template: {exc}") from None
+    unknown = fields - {"number", "slug", "date"}
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))}; use {{number}}, {{slug}}, {{date}}")
+    if "number" not in fields:
+        raise ValueError("must contain {number}, so each incident gets its own channel")
+    return text
+
+
 def _as_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a whole number")
@@ -198,10 +215,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("jsm.schedule", "", help="the JSM schedule (default: opsgenie.schedule's effective value)"),
     Setting("statuspage.url", "https://api.statuspage.io", _as_url, "ONCALL_STATUSPAGE_URL"),
     Setting("statuspage.page_id", "", _as_str, "ONCALL_STATUSPAGE_PAGE_ID"),
+    Setting(
+        "statuspage.min_update_minutes",
+        10,
+        _as_int,
+        help="a public update this soon after the previous one asks first (or needs --force)",
+    ),
     Setting("slack.url", "https://slack.com/api", _as_url, "ONCALL_SLACK_URL"),
     Setting("slack.incidents_channel", "incidents"),
     Setting("slack.announce_channel", "dev"),
     Setting("slack.alerts_channel", "alerts"),
+    Setting(
+        "slack.channel_name",
+        "inc-{number}-{slug}",
+        _as_channel_template,
+        help="incident channel names: {number}, {slug}, {date} (at most 80 characters)",
+    ),
+    Setting(
+        "slack.review_channel", "", help="where incident reviews are posted (default: the announce channel)"
+    ),
     Setting("me", "", help="my Opsgenie username (email), for --me and reminders"),
     Setting("timezone", "America/New_York", _as_timezone, help="the schedule's time zone"),
     Setting("handoff_time", "11:00", _as_time, help="local time of every handoff"),

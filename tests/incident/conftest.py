@@ -90,7 +90,12 @@ class Sandbox:
         )
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        argv = ["--sandbox", "--config", str(self.tmp / "config.toml"), *backend_flag(self.backend), *args]
+        # The fake clock only moves when something sleeps, so public updates come "at once": the pause
+        # between them (`statuspage.min_update_minutes`) is tested on its own, with `--set` after this one.
+        pace = ["--set", "statuspage.min_update_minutes=0"]
+        argv = [
+            "--sandbox", "--config", str(self.tmp / "config.toml"), *backend_flag(self.backend), *pace, *args
+        ]
         return CliRunner().invoke(app, argv, obj=self.deps(), input=input)
 
     def json(self, *args: str, code: int = 0) -> Any:

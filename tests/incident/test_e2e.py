@@ -301,7 +301,13 @@ def test_assign_records_roles_in_the_timeline_and_details_and_posts_them_once(
     commander, comms = _emails(sandbox, 2)
     number = raised["incident"]["number"]
     data = sandbox.json("incident", "assign", number, "--commander", commander, "--comms", comms)
-    assert data["done"] == ["tracker.timeline_entry", "slack.post_roles", "tracker.details"]
+    # The roles in the channel and in the #incidents thread that reported it.
+    assert data["done"] == [
+        "tracker.timeline_entry",
+        "slack.post_roles",
+        "slack.reply_thread",
+        "tracker.details",
+    ]
     incident = sandbox.incident(number)
     assert incident["extraProperties"]["commander"] == commander
     assert incident["extraProperties"]["comms"] == comms
@@ -384,6 +390,7 @@ def test_priority_change_updates_opsgenie_statuspage_impact_and_tells_the_channe
         "statuspage.impact",
         "statuspage.components",
         "slack.post_priority",
+        "slack.reply_thread",
         "tracker.priority",
     ]
     assert sandbox.incident(number)["priority"] == "P2"
@@ -717,9 +724,11 @@ def test_show_gathers_roles_responders_timeline_channel_and_statuspage(
         "details",
         "warnings",
         "followups",
+        "timezone",
     }
     assert data["roles"] == {"commander": commander, "comms": None}
-    assert data["responders"] == [expert]
+    # Who the tracker pages, then the people raise invited (the on-call engineers).
+    assert data["responders"][0] == expert and set(sandbox.on_call()) <= set(data["responders"])
     assert [t["text"] for t in data["timeline"]][-1] == "Rolled back"
     assert data["slack"]["channel_name"] == f"inc-{number}-checkout-api-returns-500s"
     assert data["statuspage"]["status"] == "investigating" and data["statuspage"]["components"] == {

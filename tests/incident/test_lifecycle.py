@@ -53,7 +53,7 @@ def test_raise_assign_responders_note_priority_update_followup_resolve_postmorte
     assert expert in shown["responders"] and shown["stakeholders"] == [comms]
     assert [f["key"] for f in shown["followups"]] == ["SEARCH-1"]
     notes = [t for t in shown["timeline"] if "Rolled back the 14:05 deploy" in t["text"]]
-    assert len(notes) == 1 and notes[0]["at"].startswith("2025-03-05T14:50")  # 09:50 New York, in UTC
+    assert len(notes) == 1 and notes[0]["at"] == "2025-03-05T09:50:00-05:00"  # in the profile's zone
 
     resolved = sandbox.json("incident", "resolve", ref, "--note", "Rolled back")
     assert resolved["status"] == "done"

@@ -167,6 +167,9 @@ def world(router: respx.MockRouter) -> dict[str, respx.Route]:
         )
     )
     r["sp_create"] = router.post(f"{SP}/incidents").mock(httpx.Response(201, json=sp_incident()))
+    r["replies"] = router.get(f"{SLACK}/conversations.replies").mock(
+        slack_ok(messages=[{"type": "message", "ts": "1741186000.000100", "text": "Checkout is down"}])
+    )
     return r
 
 
@@ -198,7 +201,13 @@ def test_raise_sends_one_request_per_step_with_the_right_bodies(
     assert create["serviceId"] == "svc-1" and create["impactedServices"] == ["svc-1"]
     assert create["description"] == f"Primary is gone\n\n#incidents thread: {THREAD}"
     assert create["responders"] == [{"type": "user", "username": "ada@example.com"}]
-    assert create["details"] == {"oncall_run": data["run_id"], "slack_thread": THREAD}
+    # The report time is the thread's first message: 2025-03-05 14:46:40 UTC.
+    assert create["details"] == {
+        "oncall_run": data["run_id"],
+        "slack_thread": THREAD,
+        "reported_at": "2025-03-05T14:46:40.000100+00:00",
+    }
+    assert world["replies"].calls[0].request.url.params["channel"] == "C0INCIDENTS"
     assert world["create"].call_count == 1 and world["poll_create"].call_count == 1
     assert world["on_call"].calls.last.request.url.params["scheduleIdentifierType"] == "name"
 
@@ -233,6 +242,8 @@ def test_raise_sends_one_request_per_step_with_the_right_bodies(
 
     # The links go on the Opsgenie incident.
     assert body(world["details"])["details"] == {
+        "invited": body(world["details"])["details"]["invited"],
+        "slack_thread": THREAD,
         "slack_channel_id": "C0INC0042",
         "slack_channel": "inc-42-db-down",
         "statuspage_incident_id": "spi1",

@@ -262,7 +262,9 @@ def test_slo_report_searches_incidents_by_creation_time(router: respx.MockRouter
     )
     assert result.exit_code == 0, result.stdout
     params = dict(listing.calls.last.request.url.params)
-    start, end = datetime(2027, 1, 20, 5, tzinfo=UTC), datetime(2027, 2, 1, 5, tzinfo=UTC)
+    # Up to a day past the period: an incident reported in it may be tracked later (the SLO clock starts at
+    # the report).
+    start, end = datetime(2027, 1, 20, 5, tzinfo=UTC), datetime(2027, 2, 2, 5, tzinfo=UTC)
     assert params == {
         "query": f"createdAt>={int(start.timestamp() * 1000)} AND createdAt<{int(end.timestamp() * 1000)}",
         "sort": "createdAt",

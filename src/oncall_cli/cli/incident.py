@@ -197,6 +197,20 @@ def raise_(
         bool, typer.Option("--no-notify-subscribers", help="Do not notify Statuspage subscribers.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Raise even if it looks like a duplicate.")] = False,
+    non_production: Annotated[
+        bool | None,
+        typer.Option(
+            "--non-production/--production",
+            help="P4/P5 only: no perceived impact on production (a P4/P5 raise on a terminal asks).",
+        ),
+    ] = None,
+    reported_at: Annotated[
+        str | None,
+        typer.Option(
+            "--reported-at",
+            help="When it was reported (SLO clock start; default: the thread's first message, else now).",
+        ),
+    ] = None,
     dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -220,6 +234,8 @@ def raise_(
         public_message=public_message,
         notify_subscribers=not no_notify_subscribers,
         force=force,
+        reported_at=reported_at,
+        non_production=non_production,
     )
     context = services(ctx)
     with out.spinner("Raising the incident...") as spinner:
@@ -235,19 +251,31 @@ def resume(
         str | None,
         typer.Argument(metavar="[ID]", help="Incident number, id or journal run id (default: latest)."),
     ] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--skip", metavar="STEP", help="Mark a step as skipped, e.g. slack.reply_thread (repeatable)."
+        ),
+    ] = None,
+    thread: Annotated[
+        str | None, typer.Option("--thread", help="Replace the #incidents thread link (checked first).")
+    ] = None,
     dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Continue the latest unfinished `raise` or `resolve` from its failed step.
 
-    Example: oncall incident resume 42
+    A step that cannot succeed (a thread that is gone) can be skipped with --skip, or the thread replaced
+    with --thread.
+
+    Example: oncall incident resume 42 --skip slack.reply_thread
     """
     from oncall_cli.services.incident import resume as resume_run
 
     out = output(ctx, json_mode)
     context = services(ctx)
     with out.spinner("Resuming..."):
-        result = resume_run(context, ref, dry_run=dry_run)
+        result = resume_run(context, ref, dry_run=dry_run, skip=tuple(skip or ()), thread=thread)
     _show_workflow(out, result, context)
 
 
@@ -407,6 +435,25 @@ def priority(
     out = output(ctx, json_mode)
     result = change_priority(services(ctx), ref, parse_priority(value, flag="PRIORITY"), dry_run=dry_run)
     show_action(out, result, "priority changed")
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    ref: IdArg,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The internal update.")],
+    dry_run: DryRunOpt = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Post an internal update in the #incidents thread that reported the incident (and on its timeline).
+
+    Example: oncall incident update 42 "Workaround: use the EU endpoint"
+    """
+    from oncall_cli.services.incident import post_update
+
+    out = output(ctx, json_mode)
+    result = post_update(services(ctx), ref, text, dry_run=dry_run)
+    show_action(out, result, "update posted")
 
 
 # ---- resolve, close -----------------------------------------------------------------------------------
@@ -572,7 +619,7 @@ def _render_detail(d: IncidentDetail, tracker: str) -> Any:
                 f"{_esc(ticket.url)}",
             )
         if d.timeline:
-            _print(console, "[bold]Timeline[/] (UTC)")
+            _print(console, f"[bold]Timeline[/] ({_esc(d.timezone)})")
             for item in d.timeline:
                 at = item.at.strftime("%Y-%m-%d %H:%M") if item.at else "?"
                 _print(console, f"  {at}  {_esc(item.text)}")

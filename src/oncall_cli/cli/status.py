@@ -28,6 +28,15 @@ def update(
     notify: Annotated[
         bool, typer.Option("--notify/--no-notify", help="Notify the page's subscribers.")
     ] = True,
+    thread: Annotated[
+        bool, typer.Option("--thread", help="Also post the public text in the #incidents thread.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Post even within statuspage.min_update_minutes of the previous update."
+        ),
+    ] = False,
     dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -35,7 +44,7 @@ def update(
 
     Example: oncall status update 42 --status identified --message "Cause found." --component API=major_outage
     """
-    from oncall_cli.cli.incident import show_action
+    from oncall_cli.cli.incident import _confirm, show_action
     from oncall_cli.services.incident import status_update
     from oncall_cli.services.incident_text import parse_component_statuses, parse_public_status
 
@@ -47,6 +56,9 @@ def update(
         message=message,
         components=parse_component_statuses(component or ()),
         notify=notify,
+        thread=thread,
+        force=force,
+        confirm=None if json_mode else _confirm(None),
         dry_run=dry_run,
     )
     show_action(out, result, "public update posted")

@@ -359,7 +359,16 @@ class SlackEmulator:
                          "'channel_archive', 'channel_unarchive', 'channel_name')")
         scheduled = _row(db, "SELECT COUNT(*) AS n FROM slack_scheduled")
         users = _row(db, "SELECT COUNT(*) AS n FROM slack_users WHERE is_bot = 0")
+        # The latest report in #incidents, as a thread link to practise `incident raise --thread` with.
+        report = _row(db, "SELECT m.channel_id, m.ts FROM slack_messages m JOIN slack_channels c "
+                          "ON c.id = m.channel_id WHERE c.name = 'incidents' AND m.thread_ts IS NULL "
+                          "AND m.subtype IS NULL ORDER BY m.ts_us DESC LIMIT 1")
+        thread = None
+        if report:
+            ts = str(report["ts"]).replace(".", "")
+            thread = f"https://sandbox.slack.com/archives/{report['channel_id']}/p{ts}"
         return {
+            "incidents_thread": thread,
             "channels": len(channels),
             "archived_channels": sum(1 for c in channels if c["is_archived"]),
             "incident_channels": incident,

@@ -57,6 +57,11 @@ D_COMPONENTS = "statuspage_components"
 D_COMMANDER = "commander"
 D_COMMS = "comms"
 D_STAKEHOLDERS = "stakeholders"
+D_REPORTED = "reported_at"
+"""When the incident was reported (the #incidents thread's first message, else `--reported-at`, else the
+raise): the SLO clock starts there."""
+D_INVITED = "invited"
+"""The people `raise` invited to the channel (the on-call engineers, the responders, `me`)."""
 D_POSTMORTEM = "postmortem"
 """The postmortem's URL; its presence (or a `postmortem` tag) closes the follow-up."""
 
@@ -129,16 +134,33 @@ def channel_link(channel_id: str) -> str:
 # ---- channel names -------------------------------------------------------------------------------------
 
 
-def channel_name(number: str, message: str) -> str:
-    """`inc-<number>-<slug of the message>`, valid for Slack (lowercase, digits, `-`/`_`, ≤ 80)."""
-    from oncall_cli.clients.slack import channel_slug
-
-    return channel_slug(message, prefix=f"inc-{number}-")
+CHANNEL_TEMPLATE = "inc-{number}-{slug}"
+"""The default of the setting `slack.channel_name` (`incident-{number}` is the other playbook's style)."""
 
 
-def channel_name_pattern(message: str) -> str:
-    """The channel name before the incident number is known: `inc-<number>-<slug>` (for --dry-run)."""
-    return "inc-<number>" + channel_name("0", message)[len("inc-0") :]
+def channel_name(
+    number: str, message: str, template: str = CHANNEL_TEMPLATE, day: date | None = None
+) -> str:
+    """The channel name from the template (`{number}`, `{slug}` of the message, `{date}` YYYY-MM-DD), valid
+    for Slack (lowercase, digits, `-`/`_`, ≤ 80): the slug is what gets cut to fit."""
+    from oncall_cli.clients.slack import CHANNEL_NAME_MAX, channel_slug
+
+    values = {"number": number, "date": day.isoformat() if day else ""}
+    head, found, tail = template.partition("{slug}")
+    head, tail = head.format(**values), tail.format(**values)
+    if not found:
+        return channel_slug("", prefix=head)
+    tail = channel_slug("", prefix=tail) if tail.strip("-_") else ""
+    joint = "-" if tail else ""
+    name = channel_slug(message, prefix=head, max_len=CHANNEL_NAME_MAX - len(tail) - len(joint))
+    return f"{name}{joint}{tail}"
+
+
+def channel_name_pattern(message: str, template: str = CHANNEL_TEMPLATE, day: date | None = None) -> str:
+    """The channel name before the incident number is known (for --dry-run): `{number}` stays `<number>`."""
+    return channel_name("0", message, template.replace("{number}", "zzznumberzzz"), day).replace(
+        "zzznumberzzz", "<number>"
+    )
 
 
 def channel_candidates(base: str, count: int = 10) -> list[str]:
@@ -240,6 +262,11 @@ class OpeningInfo:
     """The tracker's name (`IncidentTracker.service`); `opsgenie_url` is the incident's page there."""
     followups: Sequence[tuple[str, str, str, str]] = ()
     """Filed follow-up tickets: (key, summary, status, url)."""
+    non_production: bool = False
+
+
+NON_PRODUCTION = "No perceived impact on production."
+"""What a `--non-production` incident says in the incident, its channel and the #incidents thread."""
 
 
 def opening_marker(number: str) -> str:
@@ -253,6 +280,8 @@ def opening_message(info: OpeningInfo) -> str:
         f"*Priority:* {priority_label(info.priority)}",
         f"*{info.tracker}:* {info.opsgenie_url}",
     ]
+    if info.non_production:
+        lines.append(f"*{NON_PRODUCTION}*")
     if info.public:
         lines.append(f"*Statuspage:* {info.statuspage_url or 'being opened (link follows here)'}")
     else:
@@ -279,11 +308,12 @@ def statuspage_note(url: str) -> str:
     return f":mega: Public Statuspage incident opened: {url}"
 
 
-def thread_reply(channel_id: str, number: str) -> str:
+def thread_reply(channel_id: str, number: str, non_production: bool = False) -> str:
     """The reply in the #incidents thread sending people to the incident channel."""
     return (
         f"Incident #{number} is open; the response happens in {channel_link(channel_id)} "
         f"({slack_channel_url(channel_id)}). Please continue the discussion there."
+        + (f" {NON_PRODUCTION}" if non_production else "")
     )
 
 
@@ -309,6 +339,27 @@ def note_message(text: str, at: datetime | None) -> str:
 
 def priority_message(old: str, new: str) -> str:
     return f":arrows_counterclockwise: Priority changed from {priority_label(old)} to {priority_label(new)}."
+
+
+def in_thread(number: str, message: str) -> str:
+    """A message of the incident's channel as its #incidents thread gets it: naming the incident (the thread
+    may have reported several)."""
+    return f"Incident #{number}: {message}"
+
+
+def update_entry(text: str) -> str:
+    """The timeline entry of `incident update`."""
+    return f"Update (#incidents thread): {text.strip()}"
+
+
+def update_message(number: str, text: str) -> str:
+    """`incident update`: an internal update for the stakeholders following the #incidents thread."""
+    return f":information_source: Incident #{number} update: {text.strip()}"
+
+
+def public_update_message(number: str, status: str, text: str) -> str:
+    """`status update --thread`: the public text, as posted on Statuspage."""
+    return f":mega: Incident #{number} public update ({status}): {text.strip()}"
 
 
 def resolve_marker(number: str) -> str:

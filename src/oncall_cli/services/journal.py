@@ -232,6 +232,15 @@ class Journal:
                 (incident_id, incident_number, self._stamp(), run_id),
             )
 
+    def set_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        """Replace the inputs a run replays (`resume --thread` repairs a wrong link)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET params = ?, updated_at = ? WHERE id = ?",
+                (_dumps(dict(params)), self._stamp(), run_id),
+            )
+            self._event(db, run_id, None, "run_params", dict(params))
+
     def rename_steps(self, run_id: str, names: Mapping[str, str]) -> None:
         """Give a run's steps (and their events) the names this version calls them by (`old -> new`), so a
         run journaled by an earlier version resumes without repeating its finished steps."""

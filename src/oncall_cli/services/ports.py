@@ -108,6 +108,7 @@ class Directory(Protocol):
 
 LINK_KEYS: tuple[str, ...] = (
     "oncall_run",
+    "reported_at",
     "slack_thread",
     "slack_channel_id",
     "slack_channel",
@@ -116,13 +117,15 @@ LINK_KEYS: tuple[str, ...] = (
     "commander",
     "comms",
     "stakeholders",
+    "invited",
     "postmortem",
     "followups",
 )
 """What an incident carries for the workflow (`TrackedIncident.links`): the run that raised it (for
-`resume`), the Slack thread and channel, the Statuspage incident and its components, the roles, the
-stakeholders, the postmortem and the follow-up tickets. Opsgenie keeps them in incident details, JSM in one
-Jira issue property."""
+`resume`), when it was reported (ISO 8601, where the SLO clock starts), the Slack thread and channel, the
+Statuspage incident and its components, the roles, the stakeholders, the people `raise` invited
+(comma-separated emails), the postmortem and the follow-up tickets. Opsgenie keeps them in incident
+details, JSM in one Jira issue property."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from oncall_cli.services.incident_text import (
     D_COMMANDER,
     D_COMMS,
     D_POSTMORTEM,
+    D_REPORTED,
     D_STATUSPAGE,
     is_close_note,
     resolution_entry,
@@ -572,6 +573,8 @@ class SloIncident:
     number: str
     message: str
     url: str
+    created_at: datetime | None = None
+    """When the tracker got it (`judgement.response.created` is when it was reported)."""
 
     def to_dict(self) -> dict[str, Any]:
         j = self.judgement
@@ -581,7 +584,8 @@ class SloIncident:
             "id": self.id,
             "message": self.message,
             "priority": r.priority,
-            "created": r.created.isoformat(),
+            "created": (self.created_at or r.created).isoformat(),
+            "reported": r.created.isoformat(),
             "acknowledged": _iso(r.acknowledged),
             "response_minutes": _minutes(j.response_time),
             "tier": str(j.tier),
@@ -635,6 +639,24 @@ class SloReport:
         }
 
 
+REPORT_LAG = timedelta(days=1)
+"""How long after its report an incident may be tracked and still be found by the SLO report."""
+
+
+def reported_at(incident: TrackedIncident) -> datetime | None:
+    """When the incident was reported: its `reported_at` link (`raise` stores the #incidents thread's first
+    message, or `--reported-at`), else when it was tracked."""
+    value = incident.links.get(D_REPORTED)
+    if value:
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            at = None
+        if at is not None and at.tzinfo is not None:
+            return at
+    return incident.created_at
+
+
 def holidays(context: Context) -> tuple[date, ...]:
     raw = context.settings.text("holidays")
     return tuple(sorted(date.fromisoformat(d.strip()) for d in raw.split(",") if d.strip()))
@@ -670,16 +692,18 @@ def slo_report(context: Context, *, since: date | None = None, until: date | Non
 
     # Round trip 1: the incidents and the schedule timeline over the whole period.
     tasks: list[Callable[[], Any]] = [
-        partial(tracker.between, start, end),
+        # Created up to a day after the period: reported within it, tracked later.
+        partial(tracker.between, start, end + REPORT_LAG),
         partial(read_timelines, context, [schedule], start, end),
     ]
     found, timelines = pool_map(_call, tasks)
     shifts = timelines[schedule]
-    incidents = [i for i in found if i.created_at is not None and start <= i.created_at < end]
+    # The clock starts at the report (the `reported_at` link `raise` stores), not at the tracking.
+    reported = {i.id: at for i in found if (at := reported_at(i)) is not None and start <= at < end}
+    incidents = [i for i in found if i.id in reported]
     on_call = {
-        i.id: sorted({s.user for s in shifts if s.user and s.start <= i.created_at < s.end})
+        i.id: sorted({s.user for s in shifts if s.user and s.start <= reported[i.id] < s.end})
         for i in incidents
-        if i.created_at is not None
     }
     users = sorted({u for names in on_call.values() for u in names})
 
@@ -698,9 +722,10 @@ def slo_report(context: Context, *, since: date | None = None, until: date | Non
                 f"nobody was on call when incident #{incident.number} was created; judged in {tz}"
             )
         assert incident.created_at is not None
+        at = reported[incident.id]
         response = slo.Response(
             incident=incident.number,
-            created=incident.created_at,
+            created=at,
             acknowledged=acknowledged_at(incident.created_at, actions),
             zones=zones,
             on_call=tuple(names),
@@ -708,6 +733,10 @@ def slo_report(context: Context, *, since: date | None = None, until: date | Non
             message=incident.message or None,
         )
         judgement = slo.judge(response, now=now, holidays=off_days)
-        rows.append(SloIncident(judgement, incident.id, incident.number, incident.message, incident.url))
+        rows.append(
+            SloIncident(
+                judgement, incident.id, incident.number, incident.message, incident.url, incident.created_at
+            )
+        )
     tiers = tuple(slo.attainment(r.judgement for r in rows))
     return SloReport(first, last, tz, off_days, tiers, tuple(rows), tuple(warnings))

@@ -45,6 +45,7 @@ from oncall_cli.services.incident.updates import (
     assign,
     change_priority,
     close_incident,
+    post_update,
     status_update,
 )
 from oncall_cli.services.incident.views import list_incidents, postmortem, show
@@ -66,6 +67,7 @@ __all__ = [
     "find_incident",
     "journal_view",
     "list_incidents",
+    "post_update",
     "postmortem",
     "raise_incident",
     "resolve_incident",

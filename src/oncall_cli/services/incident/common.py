@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from oncall_cli.errors import NotFoundError, PartialError, UsageError
@@ -95,13 +95,53 @@ def _check_url(value: str, flag: str) -> str:
     return value.strip()
 
 
-def _check_thread(value: str) -> tuple[str, str]:
+def _check_thread(value: str, flag: str = "--thread") -> tuple[str, str]:
     from oncall_cli.clients.slack import parse_thread_url
 
     try:
         return parse_thread_url(value)
     except UsageError as exc:
-        raise UsageError(f"--thread: {exc.message}", hint=exc.hint) from None
+        raise UsageError(f"{flag}: {exc.message}", hint=exc.hint) from None
+
+
+# Slack errors meaning "this thread link leads nowhere we can reply": a wrong link, or a thread that is gone.
+_GONE = frozenset({"channel_not_found", "thread_not_found", "is_archived", "invalid_arguments"})
+
+
+def _read_thread(ctx: Context, url: str, flag: str = "--thread") -> datetime | None:
+    """Check, before anything is created, that a thread link leads to a message we can reply to; return
+    when the thread's first message was posted (the report time), or None when Slack will not show the
+    history to us (e.g. `missing_scope`: then the reply is still tried). A link to no channel or no
+    message is bad input: UsageError naming `flag`."""
+    from oncall_cli.clients.slack import SlackApiError
+
+    channel, ts = _check_thread(url, flag)
+    try:
+        answer = _slack(ctx).conversations_replies(channel=channel, ts=ts, limit=1)
+    except SlackApiError as exc:
+        if exc.error in _GONE:
+            raise UsageError(
+                f"{flag}: {url} leads to no Slack thread we can reply to ({exc.error})",
+                hint="Copy the link of the report in #incidents (its “Copy link”) and pass that.",
+            ) from None
+        if exc.error in _NO_HISTORY:
+            return None
+        raise
+    if not answer.messages:
+        return None
+    first = answer.messages[0]
+    return datetime.fromtimestamp(float(first.thread_ts or first.ts), UTC)
+
+
+def _thread_gone(ctx: Context, url: str) -> str | None:
+    """Why a linked #incidents thread cannot be replied to now (a wrong link, an archived or deleted
+    channel, a deleted message), or None when it can: resolve and close then skip the reply with a warning
+    rather than fail."""
+    try:
+        _read_thread(ctx, url, "slack_thread")
+    except UsageError as exc:
+        return exc.message
+    return None
 
 
 # ---- incidents and their links ------------------------------------------------------------------------
@@ -290,6 +330,22 @@ def _add_entry_once(
         return False
     tracker.add_entry(incident, content, time)
     return True
+
+
+def _thread_post(
+    ctx: Context, details: Mapping[str, str], message: str, warnings: list[str], *, needle: str | None = None
+) -> bool:
+    """Post `message` once in the incident's #incidents thread; False when it was there already, or when no
+    thread is linked or it cannot be reached (then a warning says so: the rest of the command goes on)."""
+    thread = details.get(D_THREAD)
+    if not thread:
+        return False
+    gone = _thread_gone(ctx, thread)
+    if gone is not None:
+        warnings.append(f"not posted in the #incidents thread: {gone}")
+        return False
+    channel, ts = _check_thread(thread, D_THREAD)
+    return not _post_once(ctx, channel, message, ts, needle=needle)["reused"]
 
 
 # ---- what was done ------------------------------------------------------------------------------------

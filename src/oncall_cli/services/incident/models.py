@@ -137,6 +137,8 @@ class IncidentDetail:
     warnings: list[str] = field(default_factory=list)
     followups: list[Ticket] = field(default_factory=list)
     """Follow-up tickets (`incident followup`) with their status now."""
+    timezone: str = "UTC"
+    """The zone every time above is given in (the profile's `timezone`)."""
 
 
 @dataclass
@@ -182,6 +184,10 @@ class RaiseRequest:
     public_message: str | None = None
     notify_subscribers: bool = True
     force: bool = False
+    reported_at: str | None = None
+    """`--reported-at` as typed (default: the thread's first message, else now)."""
+    non_production: bool | None = None
+    """`--non-production` (P4/P5 only); None: not said (a P4/P5 raise on a terminal asks)."""
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,9 @@ class RaiseParams:
     component_ids: dict[str, str]
     public_message: str | None
     notify_subscribers: bool
+    reported_at: str | None = None
+    """ISO 8601: when it was reported (stored on the incident as the `reported_at` link)."""
+    non_production: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -222,6 +231,8 @@ class RaiseParams:
             component_ids=dict(data.get("component_ids") or {}),
             public_message=data.get("public_message"),
             notify_subscribers=bool(data.get("notify_subscribers", True)),
+            reported_at=data.get("reported_at"),
+            non_production=bool(data.get("non_production")),
         )
 
 

@@ -15,9 +15,9 @@ The tracker's steps are named `tracker.*` whatever the backend; runs journaled b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from oncall_cli.errors import NotFoundError, OncallError, RejectedError, UsageError
@@ -37,6 +37,7 @@ from oncall_cli.services.incident.common import (
     _page_id,
     _partial,
     _post_once,
+    _read_thread,
     _service,
     _slack,
     _sp,
@@ -72,6 +73,8 @@ from oncall_cli.services.incident_text import (
     D_CHANNEL,
     D_CHANNEL_ID,
     D_COMPONENTS,
+    D_INVITED,
+    D_REPORTED,
     D_RUN,
     D_STATUSPAGE,
     D_THREAD,
@@ -92,8 +95,21 @@ def raise_incident(
     message = _check_text(req.message, "MESSAGE")
     priority = req.priority
     warnings: list[str] = []
+    non_production = bool(req.non_production)
+    if req.non_production and priority not in text.NEVER_PUBLIC:
+        raise UsageError(
+            f"--non-production: only a P4 or P5 incident may have no production impact ({priority})"
+        )
+    if req.non_production is None and priority in text.NEVER_PUBLIC and confirm is not None and not dry_run:
+        non_production = not confirm(f"Does this {priority} incident affect production?")
+    reported = _reported_at(ctx, req.reported_at)
     if req.thread:
+        # A wrong link would stop the run after the incident, channel and Statuspage incident exist: check
+        # it before anything is created. The thread's first message is when the incident was reported.
         _check_thread(req.thread)
+        first = _read_thread(ctx, req.thread)
+        if reported is None:
+            reported = first
     responders = tuple(dict.fromkeys(_check_email(r, "--responder") for r in req.responders))
     by_priority = text.is_public(priority, ctx.settings.text("public_priorities"))
     if req.statuspage and priority in text.NEVER_PUBLIC:
@@ -124,6 +140,8 @@ def raise_incident(
         component_ids=component_ids,
         public_message=req.public_message,
         notify_subscribers=req.notify_subscribers,
+        reported_at=(reported or ctx.now()).isoformat(),
+        non_production=non_production,
     )
     journal = None if dry_run else open_journal(ctx)
     duplicates = _duplicates(ctx, journal, message)
@@ -148,6 +166,34 @@ def raise_incident(
         journal.close()
 
 
+def _description(p: RaiseParams) -> str | None:
+    said = text.description(p.description, p.thread)
+    if not p.non_production:
+        return said
+    return "\n\n".join(x for x in (text.NON_PRODUCTION, said) if x)
+
+
+def _local_day(ctx: Context, at: datetime | None = None) -> date:
+    """The `{date}` of a channel name: the day the raise started, in the profile's zone."""
+    from oncall_cli.scheduling.model import zone
+
+    return (at or ctx.now()).astimezone(zone(ctx.settings.text("timezone"))).date()
+
+
+def _reported_at(ctx: Context, value: str | None) -> datetime | None:
+    """`--reported-at`: a past time (a bare HH:MM is the latest such time), in the profile's zone."""
+    from oncall_cli.services.timeparse import parse_time
+
+    if value is None:
+        return None
+    now = ctx.now()
+    tz = ctx.settings.text("timezone")
+    when = parse_time(value, flag="--reported-at", tz=tz, now=now, clock="past")
+    if when > now + timedelta(minutes=1):
+        raise UsageError(f"--reported-at: {when.isoformat()} is in the future")
+    return when
+
+
 def _raise_changes(ctx: Context, p: RaiseParams) -> list[Change]:
     """The exact changes of a raise (reads only: who is on call, who is in Slack)."""
     tracker = _tracker(ctx).service
@@ -161,12 +207,13 @@ def _raise_changes(ctx: Context, p: RaiseParams) -> list[Change]:
                 "priority": p.priority,
                 "service": p.service_name,
                 "serviceId": p.service_id,
-                "description": text.description(p.description, p.thread),
+                "description": _description(p),
                 "responders": list(p.responders),
+                "reported_at": p.reported_at,
             },
         )
     ]
-    name = text.channel_name_pattern(p.message)
+    name = text.channel_name_pattern(p.message, ctx.settings.text("slack.channel_name"), _local_day(ctx))
     me = ctx.settings.text("me").strip()
     emails = [*p.responders, *([me] if me else [])]
     try:
@@ -312,12 +359,14 @@ def _create_incident(ctx: Context, run: Run, p: RaiseParams, interrupted: bool) 
     # list leaves links out, the same message created since the run started).
     found = tracker.find_by_run(run.id, run.created - _LOOKBACK, p.message) if interrupted else None
     links = {D_RUN: run.id}
+    if p.reported_at:
+        links[D_REPORTED] = p.reported_at
     if p.thread:
         links[D_THREAD] = p.thread
     if found is None:
         found = tracker.open(
             message=p.message,
-            description=text.description(p.description, p.thread),
+            description=_description(p),
             priority=p.priority,
             service=p.service_id,
             responders=p.responders,
@@ -381,7 +430,9 @@ def _create_channel(
     from oncall_cli.clients.slack import SlackApiError
 
     slack = _slack(ctx)
-    base = text.channel_name(ref.number, p.message)
+    base = text.channel_name(
+        ref.number, p.message, ctx.settings.text("slack.channel_name"), _local_day(ctx, run.created)
+    )
     for name in text.channel_candidates(base):
         try:
             created = slack.conversations_create(name=name)
@@ -488,6 +539,7 @@ def _post_opening(
         on_call=_mentions(invite.get("on_call", []), ids),
         responders=_mentions(p.responders, ids),
         not_in_slack=list(invite.get("not_found", [])),
+        non_production=p.non_production,
     )
     marker = text.opening_marker(ref.number)
     posted = _post_once(ctx, channel_id, text.opening_message(info), needle=marker, check=interrupted)
@@ -504,7 +556,7 @@ def _reply_thread(
     return _post_once(
         ctx,
         thread_channel,
-        text.thread_reply(channel_id, ref.number),
+        text.thread_reply(channel_id, ref.number, p.non_production),
         thread_ts,
         needle=text.channel_link(channel_id),
         check=interrupted,
@@ -565,7 +617,11 @@ def _record_links(ctx: Context, runner: StepRunner, p: RaiseParams, ref: Inciden
     what was created). Runs again on resume when there is something new to record."""
     channel = runner.result("slack.create_channel") or {}
     sp = runner.result("statuspage.create_incident") or {}
+    invite = runner.result("slack.invite") or {}
+    invited = [*invite.get("invited", []), *invite.get("already_in_channel", [])]
     wanted: dict[str, str | None] = {
+        D_THREAD: p.thread,
+        D_INVITED: ",".join(dict.fromkeys(invited)) or None,
         D_CHANNEL_ID: channel.get("id"),
         D_CHANNEL: channel.get("name"),
         D_STATUSPAGE: sp.get("id"),
@@ -592,12 +648,24 @@ def _record_links(ctx: Context, runner: StepRunner, p: RaiseParams, ref: Inciden
 # ---- resume and journal -------------------------------------------------------------------------------
 
 
-def resume(ctx: Context, ref: str | None = None, *, dry_run: bool = False) -> WorkflowResult | DryRun:
+def resume(
+    ctx: Context,
+    ref: str | None = None,
+    *,
+    dry_run: bool = False,
+    skip: Sequence[str] = (),
+    thread: str | None = None,
+) -> WorkflowResult | DryRun:
     """`oncall incident resume [ID]`: continue the latest unfinished raise or resolve (of this incident).
 
     With `dry_run`, list the steps that would run (the journaled plan minus the finished steps) and change
-    nothing.
+    nothing. Two repairs for a run that cannot go on as journaled (a #incidents thread that is gone):
+    `skip` marks steps as skipped, `thread` replaces the thread link (checked first) on the run and the
+    incident, so the reply goes there.
     """
+    new_thread = thread.strip() if thread else None
+    if new_thread:
+        _read_thread(ctx, new_thread)
     journal = open_journal(ctx)
     try:
         runs = journal.runs(profile=ctx.settings.profile, ref=ref, statuses=UNFINISHED, limit=1)
@@ -613,14 +681,55 @@ def resume(ctx: Context, ref: str | None = None, *, dry_run: bool = False) -> Wo
             )
         run = runs[0]
         journal.rename_steps(run.id, OLD_STEP_NAMES)
+        plan = _run_plan(ctx, run)
+        for name in skip:
+            if name not in plan or name in UNSKIPPABLE:
+                allowed = [n for n in plan if n not in UNSKIPPABLE]
+                raise UsageError(
+                    f"--skip: {name!r} is not a step of this {run.workflow} run that can be skipped "
+                    f"(steps: {', '.join(allowed)})"
+                )
         if dry_run:
-            return _resume_preview(ctx, journal, run)
+            preview = _resume_preview(ctx, journal, run)
+            preview.changes = [c for c in preview.changes if f"{c.service}.{c.action}" not in skip]
+            if new_thread:
+                preview.warnings.append(f"the #incidents thread would become {new_thread}")
+            return preview
+        if new_thread:
+            _repair_thread(ctx, journal, run, new_thread)
+            run = journal.runs(profile=ctx.settings.profile, ref=run.id, limit=1)[0]
+        runner = StepRunner(journal, run)
+        for name in skip:
+            runner.skip(name, "skipped with `oncall incident resume --skip`")
         if run.workflow == "raise":
             params = RaiseParams.from_json(run.params)
             return _run_raise(ctx, journal, run, params, [])
         return _run_resolve(ctx, journal, run, ResolveParams.from_json(run.params))
     finally:
         journal.close()
+
+
+UNSKIPPABLE = frozenset({CREATE_INCIDENT, "slack.create_channel", RECORD_LINKS, READ_INCIDENT})
+"""Steps the others need (the incident, the channel) or that only record what the others made."""
+
+
+def _run_plan(ctx: Context, run: Run) -> list[str]:
+    if run.workflow == "raise":
+        plan = _raise_plan(RaiseParams.from_json(run.params))
+        return [*plan[:-1], "slack.post_statuspage_link", plan[-1]]
+    return _resolve_plan(find_incident(ctx, run.incident_id or ""), ResolveParams.from_json(run.params))
+
+
+def _repair_thread(ctx: Context, journal: Journal, run: Run, thread: str) -> None:
+    """`resume --thread URL`: the run replays the new link, and the incident links it (resolve reads it
+    there); the failed reply runs again, into the new thread."""
+    if run.workflow == "raise":
+        journal.set_params(run.id, {**run.params, "thread": thread})
+    if run.incident_id:
+        tracker = _tracker(ctx)
+        incident = tracker.get(run.incident_id)
+        if incident.links.get(D_THREAD) != thread:
+            tracker.set_links(incident, {D_THREAD: thread})
 
 
 OLD_STEP_NAMES: dict[str, str] = {

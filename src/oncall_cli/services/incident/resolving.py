@@ -31,6 +31,7 @@ from oncall_cli.services.incident.common import (
     _sp,
     _step_sp_links,
     _step_views,
+    _thread_gone,
     _tracker,
     _tracker_label,
     find_incident,
@@ -187,6 +188,7 @@ def _resolve_result(
     alerts = runner.result(CLOSE_ALERTS) or {}
     warnings += [str(w) for w in alerts.get("warnings", [])]
     warnings += [str(w) for w in (runner.result("statuspage.resolve") or {}).get("warnings", [])]
+    warnings += [str(w) for w in (runner.result("slack.reply_thread") or {}).get("warnings", [])]
     checklist = text.follow_up_checklist(ref.number, ref.priority, ctx.now())
     return WorkflowResult(
         run_id=run.id,
@@ -291,6 +293,10 @@ def _resolve_slack(
     if thread:
 
         def reply(_again: bool) -> dict[str, Any]:
+            gone = _thread_gone(ctx, thread)
+            if gone is not None:
+                # A thread that is gone must not keep the incident from being resolved.
+                return {"skipped": True, "warnings": [f"not replied in the #incidents thread: {gone}"]}
             thread_channel, thread_ts = _check_thread(thread)
             message = text.thread_resolved_message(ref.number, p.note)
             return _post_once(ctx, thread_channel, message, thread_ts, needle=marker)

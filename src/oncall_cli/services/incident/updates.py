@@ -8,7 +8,7 @@ the job without repeating what was done.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,6 +33,8 @@ from oncall_cli.services.incident.common import (
     _sp,
     _sp_links,
     _split_list,
+    _thread_gone,
+    _thread_post,
     _tracker,
     _tracker_label,
     find_incident,
@@ -62,6 +64,48 @@ LINKS = "tracker.details"
 ADD_RESPONDER = "tracker.add_responder"
 PRIORITY = "tracker.priority"
 CLOSE = "tracker.close"
+THREAD_POST = "slack.reply_thread"
+
+
+# ---- an internal update in the #incidents thread -------------------------------------------------------
+
+
+def post_update(ctx: Context, ref: str, message: str, *, dry_run: bool = False) -> ActionResult | DryRun:
+    """`oncall incident update`: an internal update in the #incidents thread that reported the incident (the
+    playbook: internal stakeholders follow it there), and the same text on the incident's timeline."""
+    message = _check_text(message, "TEXT")
+    inc = find_incident(ctx, ref)
+    ref_ = _ref(inc)
+    details = _links(inc)
+    thread = details.get(D_THREAD)
+    if not thread:
+        raise UsageError(
+            f"Incident #{ref_.number} has no #incidents thread linked",
+            hint=f"Post in the channel instead: `oncall incident note {ref_.number} TEXT --slack`.",
+        )
+    entry = text.update_entry(message)
+    posted = text.update_message(ref_.number, message)
+    planned = [TIMELINE_ENTRY, THREAD_POST]
+    if dry_run:
+        return DryRun(
+            [
+                Change(_tracker_label(ctx), "add timeline entry", ref_.number, {"content": entry}),
+                Change("slack", "reply in thread", thread, {"text": posted}),
+            ]
+        )
+    gone = _thread_gone(ctx, thread)
+    if gone is not None:
+        raise UsageError(
+            f"Incident #{ref_.number}: the #incidents thread cannot be reached: {gone}",
+            hint=f"Link the right thread with `oncall incident resume {ref_.number} --thread URL` (after an "
+            "unfinished raise), or post in the channel with `oncall incident note ID TEXT --slack`.",
+        )
+    warnings: list[str] = []
+    effects = Steps("update")
+    since = ctx.now() - timedelta(hours=24)
+    effects.run(TIMELINE_ENTRY, lambda: _add_entry_once(ctx, inc, entry, since=since), planned)
+    effects.run(THREAD_POST, lambda: _thread_post(ctx, details, posted, warnings), planned)
+    return ActionResult(ref_, done=effects.done, skipped=effects.skipped, warnings=warnings)
 
 
 # ---- roles, people, notes, priority -------------------------------------------------------------------
@@ -85,14 +129,24 @@ def assign(
             return DryRun([], ["roles already assigned: nothing to change"])
         return ActionResult(ref_, done=[], skipped=["roles already assigned"])
     entry = text.roles_entry(commander, comms)
-    planned = [TIMELINE_ENTRY] + (["slack.post_roles"] if channel_id else []) + [LINKS]
+    thread = details.get(D_THREAD)
+    thread_message = text.in_thread(ref_.number, text.roles_message(commander, comms))
+    planned = (
+        [TIMELINE_ENTRY]
+        + (["slack.post_roles"] if channel_id else [])
+        + ([THREAD_POST] if thread else [])
+        + [LINKS]
+    )
     label = _tracker_label(ctx)
     if dry_run:
         plan = [Change(label, "add timeline entry", ref_.number, {"content": entry})]
         if channel_id:
             plan.append(_post_change(details, text.roles_message(commander, comms)))
+        if thread:
+            plan.append(Change("slack", "reply in thread", thread, {"text": thread_message}))
         plan.append(Change(label, "add details", ref_.number, dict(changes)))
         return DryRun(plan)
+    warnings: list[str] = []
     tracker = _tracker(ctx)
     effects = Steps("assign")
     since = ctx.now() - timedelta(hours=24)
@@ -119,8 +173,11 @@ def assign(
     effects.run(TIMELINE_ENTRY, timeline, planned)
     if channel_id:
         effects.run("slack.post_roles", post, planned)
+    if thread:
+        effects.run(THREAD_POST, lambda: _thread_post(ctx, details, thread_message, warnings), planned)
     effects.run(LINKS, record, planned)
-    warnings = [] if channel_id else ["no incident channel linked; roles not posted in Slack"]
+    if not channel_id:
+        warnings.append("no incident channel linked; roles not posted in Slack")
     return ActionResult(ref_, done=effects.done, skipped=effects.skipped, warnings=warnings)
 
 
@@ -277,13 +334,16 @@ def change_priority(
             f"{priority} is not public: the Statuspage incident stays open with impact none; "
             f"resolve it with `oncall status update {ref_.number} --status resolved --message TEXT`"
         )
+    thread = details.get(D_THREAD)
+    thread_message = text.in_thread(ref_.number, text.priority_message(old, priority))
     planned = (
         (["statuspage.impact", "statuspage.components"] if sp_id else [])
         + (["slack.post_priority"] if channel_id else [])
+        + ([THREAD_POST] if thread else [])
         + [PRIORITY]
     )
     if old == priority:
-        planned = [p for p in planned if p != "slack.post_priority"]
+        planned = [p for p in planned if p not in ("slack.post_priority", THREAD_POST)]
     if dry_run:
         plan: list[Change] = []
         if sp_id:
@@ -301,6 +361,8 @@ def change_priority(
         if old != priority:
             if channel_id:
                 plan.append(_post_change(details, text.priority_message(old, priority)))
+            if thread:
+                plan.append(Change("slack", "reply in thread", thread, {"text": thread_message}))
             plan.append(Change(_tracker_label(ctx), "update priority", ref_.number, {"priority": priority}))
         else:
             warnings.append(f"incident #{ref_.number} is already {priority}")
@@ -357,6 +419,8 @@ def change_priority(
         effects.run("statuspage.components", components, planned)
     if channel_id and old != priority:
         effects.run("slack.post_priority", post, planned)
+    if thread and old != priority:
+        effects.run(THREAD_POST, lambda: _thread_post(ctx, details, thread_message, warnings), planned)
     effects.run(PRIORITY, update, planned)
     ref_.priority = priority
     return ActionResult(
@@ -380,14 +444,21 @@ def status_update(
     message: str,
     components: Mapping[str, ComponentStatus] | None = None,
     notify: bool = True,
+    thread: bool = False,
+    force: bool = False,
+    confirm: Callable[[str], bool] | None = None,
     dry_run: bool = False,
 ) -> ActionResult | DryRun:
     """`oncall status update`: a public update on the linked Statuspage incident, opening one on demand when
-    the incident has none and its priority is public."""
+    the incident has none and its priority is public; `thread` posts the public text in the #incidents
+    thread too."""
     message = _check_text(message, "--message")
     inc = find_incident(ctx, ref)
     ref_ = _ref(inc)
     details = _links(inc)
+    if thread and not details.get(D_THREAD):
+        raise UsageError(f"--thread: incident #{ref_.number} has no #incidents thread linked")
+    thread_message = text.public_update_message(ref_.number, status, message)
     sp_id = details.get(D_STATUSPAGE)
     priority = cast(Priority, inc.priority or "P3")
     if not sp_id and not text.is_public(priority, ctx.settings.text("public_priorities")):
@@ -395,11 +466,24 @@ def status_update(
             f"Incident #{ref_.number} is {priority}: not public, so it has no Statuspage incident",
             hint=f"Raise its priority first: `oncall incident priority {ref_.number} P3`.",
         )
+    thread_change = (
+        [Change("slack", "reply in thread", details[D_THREAD], {"text": thread_message})] if thread else []
+    )
     sp = _sp(ctx)
     names = list((components or {}).keys())
     ids = {name: c.id for name, c in sp.find_components(names).items()} if names else {}
     wanted: dict[str, ComponentStatus] = {ids[n]: s for n, s in (components or {}).items()}
     warnings: list[str] = []
+    if sp_id and not force:
+        too_soon = _too_soon(ctx, sp.get_incident(incident_id=sp_id), status, message)
+        if too_soon and dry_run:
+            warnings.append(f"{too_soon} (the real run will ask, or pass --force)")
+        elif too_soon and (confirm is None or not confirm(f"{too_soon}. Post another public update now?")):
+            raise UsageError(
+                f"--force: not posted: {too_soon}",
+                hint="Public updates should not come too often; pass --force to post it anyway "
+                "(setting statuspage.min_update_minutes).",
+            )
     if dry_run:
         data: dict[str, Any] = {
             "status": status,
@@ -412,7 +496,7 @@ def status_update(
                 reset = resolve_plan(ctx, sp.get_incident(incident_id=sp_id), details)
                 data["components"] = {**reset.by_name(), **(components or {})}
                 warnings += reset.warnings
-            return DryRun([Change("statuspage", "post update", sp_id, data)], warnings)
+            return DryRun([Change("statuspage", "post update", sp_id, data), *thread_change], warnings)
         data["impact_override"] = text.IMPACT[priority]
         title = text.public_title(priority, names)
         return DryRun(
@@ -421,6 +505,7 @@ def status_update(
                 Change(
                     _tracker_label(ctx), "add details", ref_.number, {"keys": [D_STATUSPAGE, D_COMPONENTS]}
                 ),
+                *thread_change,
             ]
         )
     effects = Steps("status update")
@@ -428,8 +513,11 @@ def status_update(
     result: StatuspageLinks | None = None
     by_id = {v: k for k, v in ids.items()}
 
+    def post_thread() -> bool:
+        return _thread_post(ctx, details, thread_message, warnings)
+
     if sp_id:
-        planned = ["statuspage.post_update"]
+        planned = ["statuspage.post_update"] + ([THREAD_POST] if thread else [])
 
         def update() -> bool:
             nonlocal result
@@ -461,11 +549,13 @@ def status_update(
             return True
 
         effects.run("statuspage.post_update", update, planned)
+        if thread:
+            effects.run(THREAD_POST, post_thread, planned)
         return ActionResult(
             ref_, done=effects.done, skipped=effects.skipped, warnings=warnings, statuspage=result
         )
 
-    planned = ["statuspage.create_incident", LINKS]
+    planned = ["statuspage.create_incident", LINKS] + ([THREAD_POST] if thread else [])
     title = text.public_title(priority, names)
     created: SpIncident | None = None
 
@@ -500,7 +590,30 @@ def status_update(
 
     effects.run("statuspage.create_incident", create, planned)
     effects.run(LINKS, record, planned)
-    return ActionResult(ref_, done=effects.done, skipped=effects.skipped, statuspage=result)
+    if thread:
+        effects.run(THREAD_POST, post_thread, planned)
+    return ActionResult(
+        ref_, done=effects.done, skipped=effects.skipped, warnings=warnings, statuspage=result
+    )
+
+
+def _too_soon(ctx: Context, current: SpIncident, status: str, message: str) -> str | None:
+    """Why a public update now comes too soon after the previous one (`statuspage.min_update_minutes`), or
+    None. The same update again is not a new one (a re-run finds it and posts nothing)."""
+    minimum = timedelta(minutes=ctx.settings.number("statuspage.min_update_minutes"))
+    latest = current.incident_updates[0] if current.incident_updates else None
+    if latest is None or latest.created_at is None or minimum <= timedelta(0):
+        return None
+    if latest.status == status and (latest.body or "").strip() == message:
+        return None
+    ago = ctx.now() - latest.created_at
+    if ago >= minimum:
+        return None
+    minutes = max(int(ago.total_seconds() // 60), 0)
+    return (
+        f"the previous public update was {minutes} minute(s) ago, less than statuspage.min_update_minutes "
+        f"({int(minimum.total_seconds() // 60)})"
+    )
 
 
 # ---- close (not an incident) --------------------------------------------------------------------------
@@ -549,6 +662,11 @@ def close_incident(
 
     def reply() -> bool:
         assert thread
+        gone = _thread_gone(ctx, thread)
+        if gone is not None:
+            warnings.append(f"not replied in the #incidents thread: {gone}; reply to the reporter by hand:\n"
+                            + message)
+            return False
         thread_channel, thread_ts = _check_thread(thread)
         # Found by this incident's marker: one thread may have reported several non-incidents.
         needle = text.close_marker(ref_.number)

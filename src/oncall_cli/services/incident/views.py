@@ -3,10 +3,11 @@ Markdown file it is asked for)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from oncall_cli.errors import OncallError, UsageError
+from oncall_cli.scheduling.model import zone
 from oncall_cli.services import incident_text as text
 from oncall_cli.services.context import Context
 from oncall_cli.services.incident.common import (
@@ -29,7 +30,14 @@ from oncall_cli.services.incident.models import (
     StatuspageLinks,
     TimelineItem,
 )
-from oncall_cli.services.incident_text import D_CHANNEL, D_COMMANDER, D_COMMS, D_STAKEHOLDERS, D_STATUSPAGE
+from oncall_cli.services.incident_text import (
+    D_CHANNEL,
+    D_COMMANDER,
+    D_COMMS,
+    D_INVITED,
+    D_STAKEHOLDERS,
+    D_STATUSPAGE,
+)
 
 
 def list_incidents(
@@ -71,14 +79,25 @@ def show(ctx: Context, ref: str) -> IncidentDetail:
     details = _links(inc)
     warnings: list[str] = []
     tracker = _tracker(ctx)
+    tz = zone(ctx.settings.text("timezone"))
+
+    def local(at: datetime | None) -> datetime | None:
+        # Every time in the profile's zone (with its offset), as the playbook's people read them.
+        return at.astimezone(tz) if at is not None else None
+
     timeline = [
-        TimelineItem(at=e.at, kind=e.kind, text=e.text) for e in tracker.timeline(inc) if not e.hidden
+        TimelineItem(at=local(e.at), kind=e.kind, text=e.text) for e in tracker.timeline(inc) if not e.hidden
     ]
+    said = {t.text.strip() for t in timeline}
     try:
-        timeline += [TimelineItem(at=n.at, text=n.text, kind=n.kind) for n in tracker.notes(inc)]
+        for n in tracker.notes(inc):
+            # The resolve note is also the workflow's "Resolved: ..." entry: say it once.
+            if n.text.strip() in said or text.resolution_entry(n.text) in said:
+                continue
+            timeline.append(TimelineItem(at=local(n.at), text=n.text, kind=n.kind))
     except OncallError as exc:
         warnings.append(f"could not read the incident notes: {exc.message}")
-    timeline.sort(key=lambda t: (t.at is None, t.at or datetime.min))
+    timeline.sort(key=lambda t: (t.at is None, t.at or datetime.min.replace(tzinfo=UTC)))
     slack = _slack_links(ctx, details)
     if slack.channel_id and not slack.channel_name:
         try:
@@ -93,13 +112,17 @@ def show(ctx: Context, ref: str) -> IncidentDetail:
         except OncallError as exc:
             statuspage = StatuspageLinks(incident_id=sp_id, url=text.statuspage_url(_page_id(ctx), sp_id))
             warnings.append(f"could not read the Statuspage incident: {exc.message}")
-    responders = tracker.responder_names(inc, warnings)
+    # Who the tracker pages, and the people `raise` invited to the channel (the on-call engineers).
+    responders = list(
+        dict.fromkeys([*tracker.responder_names(inc, warnings), *_split_list(details.get(D_INVITED))])
+    )
     followups = followups_of(ctx, inc, warnings)
     return IncidentDetail(
         incident=_ref(inc),
         description=inc.description,
-        created_at=inc.created_at,
-        updated_at=inc.updated_at,
+        created_at=local(inc.created_at),
+        updated_at=local(inc.updated_at),
+        timezone=str(tz.key),
         roles={"commander": details.get(D_COMMANDER), "comms": details.get(D_COMMS)},
         responders=[str(r) for r in responders],
         stakeholders=_split_list(details.get(D_STAKEHOLDERS)),
