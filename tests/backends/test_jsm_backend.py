@@ -161,3 +161,33 @@ def test_config_init_sets_up_a_jsm_profile_and_auth_status_checks_its_credential
     status = _run(emulator, config, "auth", "status", "--json")
     assert [c["provider"] for c in json.loads(status.stdout)["credentials"]] == ["jsm", "statuspage", "slack"]
     assert json.loads(status.stdout)["credentials"][0]["status"] == "ok"
+
+
+def test_an_unreachable_site_names_jira_url(emulator: Emulator, tmp_path: Path) -> None:
+    config = _profile(tmp_path)
+    emulator.faults.add(Fault(service="jira", operation="GET /_edge/tenant_info", kind="drop", sent=False,
+                              calls=range(1, 20)))
+    result = _run(emulator, config, "whoisoncall")
+    assert result.exit_code == 3, explain(result)
+    assert "jira.url" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_wrong_organisation_names_jsm_org_id(emulator: Emulator, tmp_path: Path) -> None:
+    config = _profile(tmp_path, **{"jsm.org_id": "wrong-org"})
+    result = _run(emulator, config, "schedule", "new", "--seed", "1")
+    assert result.exit_code == 3, explain(result)
+    assert "jsm.org_id" in result.stderr
+
+
+def test_remove_engineer_delete_user_twice_on_jsm_changes_nothing_the_second_time(
+    sandbox_cli: SandboxCli,
+) -> None:
+    rotation = sandbox_cli.context().schedule_store().rotations()[0]
+    leaver, manager = [p for p in rotation.participants if p][:2]
+    args = ("rotation", "remove-engineer", leaver, "--manager", manager, "--apply", "--delete-user", "--yes")
+    first = sandbox_cli.json(*args)
+    assert first["delete_user"]["deleted"] is True
+    assert leaver not in sandbox_cli.context().directory.team_members()
+    again = sandbox_cli(*args, "--json")
+    assert again.exit_code in (0, 5), explain(again)  # nothing left to do, or "no such engineer"
+    assert again.exit_code != 10

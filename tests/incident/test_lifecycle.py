@@ -136,3 +136,30 @@ def test_a_priority_name_the_site_lacks_is_named_before_anything_changes(sandbox
     assert result.exit_code == 3, explain(result)
     assert json.loads(result.stdout)["error"]["message"].startswith("jsm.priorities")
     assert len(sandbox.messages(channel)) == before and sandbox.tracked()[0].priority == "P3"
+
+
+@pytest.mark.backends("jsm")
+def test_a_jira_key_that_is_not_an_incident_is_refused_and_left_alone(sandbox: Sandbox) -> None:
+    sandbox.json("incident", "raise", MESSAGE, "-p", "P4")
+    ticket = sandbox.json("incident", "followup", "1", "Fix it", "--project", "SEARCH")["ticket"]["key"]
+    for command in (("close", ticket, "--reason", "x"), ("priority", ticket, "P1"), ("show", ticket)):
+        result = sandbox("incident", *command, "--json")
+        assert result.exit_code == 5, explain(result)
+        assert "is not an incident" in json.loads(result.stdout)["error"]["message"]
+    tickets = sandbox.context().tickets.get(ticket)
+    assert not tickets.done
+
+
+def test_adding_the_same_responder_twice_pages_and_notes_them_once(sandbox: Sandbox) -> None:
+    sandbox.json("incident", "raise", MESSAGE, "-p", "P3")
+    engineers = [e.email for e in sandbox.context().directory.team()]
+    expert = engineers[-1]
+    first = sandbox.json("incident", "responder", "add", "1", expert, "--note", "database expert")
+    again = sandbox.json("incident", "responder", "add", "1", expert, "--note", "database expert")
+    assert "tracker.add_responder" in first["done"] and "tracker.add_responder" in again["skipped"]
+    [incident] = sandbox.tracked()
+    notes = [t for t in sandbox.entries(incident) if "database expert" in t]
+    assert len(notes) <= 1
+    unknown = sandbox("incident", "stakeholder", "add", "1", "nobody@example.com", "--json")
+    assert unknown.exit_code == 5, explain(unknown)
+    assert not [t for t in sandbox.entries(incident) if "nobody@example.com" in t]

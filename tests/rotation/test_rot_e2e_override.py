@@ -160,3 +160,12 @@ def test_override_list_and_delete_twice(world: World) -> None:
     assert gone["found"] is True and gone["deleted"] is True and world.overrides() == []
     again = world.json("override", "delete", alias)
     assert again["found"] is False and again["deleted"] is False
+
+
+def test_an_override_for_an_unknown_user_is_not_found_naming_the_email(world: World) -> None:
+    build(world)
+    result = world("override", "add", "--user", "nobody@example.com", "--start", "2027-02-10 11:00",
+                   "--end", "2027-02-11 11:00", "--rotation", "rot-a", "--json")
+    assert result.exit_code == 5, explain(result)
+    assert "nobody@example.com" in json.loads(result.stdout)["error"]["message"]
+    assert world.overrides() == []

@@ -135,6 +135,8 @@ class JsmOpsClient:
         runtime: Runtime | None = None,
     ) -> None:
         self._cloud_id = cloud_id
+        self.base_url = base_url.rstrip("/")
+        """The gateway the client was given (for messages naming the setting)."""
         self.http = atlassian_service(
             http,
             name=SERVICE,

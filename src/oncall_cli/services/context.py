@@ -176,10 +176,15 @@ class Context:
         if known:
             return known
         from oncall_cli.config import set_value
-        from oncall_cli.errors import NotFoundError
+        from oncall_cli.errors import NotFoundError, UnavailableError
 
         try:
             found = self.jira.tenant_info()
+        except UnavailableError as exc:
+            raise ConfigError(
+                f"jira.url: cannot reach {self.jira_url} to look up its cloud id ({exc.message})",
+                hint="Check jira.url (https://<site>.atlassian.net) and the network.",
+            ) from exc
         except NotFoundError as exc:
             raise ConfigError(
                 f"jira.url: {self.jira_url} has no Atlassian cloud id (/_edge/tenant_info not found)",

@@ -108,7 +108,9 @@ def _user_zone(schedule: Schedule, user: str | None) -> str:
         return schedule.tz
     record = schedule.people.get(user) or schedule.directory.find(user)
     if record is None:
-        raise UsageError(f"--user: {schedule.directory.service} has no user {user}")
+        raise NotFoundError(
+            f"--user: {schedule.directory.service} has no user {user}", details={"email": user}
+        )
     schedule.people[user] = record
     return record.timezone
 

@@ -160,8 +160,10 @@ class AddEngineerResult:
     user_created: bool = False
     team_added: bool = False
     old_start_date: date | None = None
-    """The start date Opsgenie holds for an existing user when it differs from --start-date (None: same, or
-    a new user); `UNKNOWN_START` when the user has none."""
+    """The start date the service holds for an existing user when it differs from --start-date (None: same,
+    or a new user); `UNKNOWN_START` when the user has none."""
+    role: str | None = "user"
+    """The user's role on the service: Opsgenie's API role `user`; None where `oncall` gives none (JSM)."""
 
     def to_json(self) -> dict[str, Any]:
         p, tz, e = self.placement, self.timezone, self.engineer
@@ -200,7 +202,7 @@ class AddEngineerResult:
                 "eastern": rules.is_eastern(e.timezone),
                 "eligible_from": self.eligible_from.isoformat(),
             },
-            "user": {"exists": self.user_exists, "created": self.user_created, "role": "user"},
+            "user": {"exists": self.user_exists, "created": self.user_created, "role": self.role},
             "team": {"name": self.team, "member": self.in_team, "added": self.team_added},
             "rotation": p.rotation,
             "reason": self.reason,
@@ -336,6 +338,7 @@ def add_engineer(
         reminder=reminder,
         warnings=warnings,
         old_start_date=old_start_date,
+        role="user" if directory.creates_accounts else None,
     )
     if apply:
         _apply_add(context, schedule, result)

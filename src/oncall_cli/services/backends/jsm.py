@@ -151,7 +151,14 @@ class JsmDirectory:
         return self.org_id
 
     def _member_ids(self) -> list[str]:
-        ids = self.jira.team_members(org_id=self._org(), team_id=self._team(), site_id=self.ops.cloud_id)
+        try:
+            ids = self.jira.team_members(org_id=self._org(), team_id=self._team(), site_id=self.ops.cloud_id)
+        except NotFoundError as exc:
+            raise ConfigError(
+                f"jsm.org_id: Atlassian's Teams API knows no team {self.team_name!r} in organisation "
+                f"{self.org_id!r}",
+                hint="Check jsm.org_id (admin.atlassian.com shows it in the URL) and jsm.team.",
+            ) from exc
         self.load(ids)
         return ids
 
@@ -204,8 +211,10 @@ class JsmDirectory:
         self._change_team(email, "add")
 
     def delete(self, email: str) -> None:
-        """Take the person off the team: the account is the organisation's, not the team's."""
-        self._change_team(email, "remove")
+        """Take the person off the team: the account is the organisation's, not the team's. Someone already
+        off the team is left alone, so a re-run has nothing to do."""
+        if self.account_id(email) in self._member_ids():
+            self._change_team(email, "remove")
 
     def delete_action(self, email: str, *, question: bool = False) -> str:
         verb = "Remove" if question else "remove"
@@ -424,9 +433,10 @@ def _on_site(ops: JsmOpsClient, call: Callable[[], T]) -> T:
         return call()
     except NotFoundError as exc:
         raise ConfigError(
-            f"jsm.cloud_id: the Atlassian API knows no JSM Operations site with cloud id {ops.cloud_id!r}",
-            hint="Check jsm.cloud_id, or empty it (`oncall config set jsm.cloud_id ''`) to look it up from "
-            "jira.url again.",
+            f"jsm.cloud_id: the Atlassian API at atlassian.api_url ({ops.base_url}) knows no JSM Operations "
+            f"site with cloud id {ops.cloud_id!r}",
+            hint="Check atlassian.api_url (https://api.atlassian.com) and jsm.cloud_id; an empty "
+            "jsm.cloud_id is looked up from jira.url again.",
         ) from exc
 
 

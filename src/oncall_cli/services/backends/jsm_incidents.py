@@ -225,6 +225,8 @@ class JsmIncidents:
             try:
                 return self._tracked(self._issue(key))
             except NotFoundError as exc:
+                if exc.details.get("key"):  # found, but not an incident: say so
+                    raise
                 if key == keys[-1]:
                     raise NotFoundError(
                         f"no incident {keys[0]} in Jira Service Management",

@@ -199,7 +199,7 @@ class OpsgenieIncidents:
             TimelineItem(
                 at=e.event_time,
                 text=(e.description.content or e.description.name or "") if e.description else "",
-                kind=e.type or e.group or "entry",
+                kind="entry",  # the same on every tracker (Opsgenie's own type is not for the JSON)
                 hidden=bool(e.hidden),
             )
             for e in self.client.list_incident_timeline_entries(incident_id=incident.id)
