@@ -154,9 +154,10 @@ def test_sandbox_serve_json_prints_the_bound_url_and_faults_then_serves(
         "--sandbox", "sandbox", "serve", "--port", "0", "--json", "--fail", "slack:chat.postMessage#1=500"
     )
     data = _Lines(process.stdout).wait_for(_one_json_document)
-    assert isinstance(data, dict) and set(data) == {"url", "faults"}
+    assert isinstance(data, dict) and set(data) == {"url", "faults", "rate_limits"}
     assert data["url"].startswith("http://127.0.0.1:") and not data["url"].endswith(":0")
     assert data["faults"] == ["slack:chat.postMessage#1=500"]
+    assert data["rate_limits"] is False
     with httpx.Client(base_url=data["url"], timeout=10, trust_env=False) as http:
         answer = http.get("/opsgenie/v2/account", headers={"Authorization": "GenieKey any"})
     assert answer.status_code == 200
@@ -186,3 +187,16 @@ def test_sandbox_serve_pending_polls_fixes_the_not_processed_answers(
         answers = [http.get(path, headers=auth) for _ in range(3)]
     assert [a.status_code for a in answers] == [404, 404, 200]
     assert answers[0].headers["X-Opsgenie-Errortype"] == "RequestNotProcessed"
+
+
+def test_sandbox_serve_rate_limits_throttles_like_slack(spawn: Callable[..., subprocess.Popen[str]]) -> None:
+    process = spawn("--sandbox", "sandbox", "serve", "--port", "0", "--json", "--rate-limits")
+    data = _Lines(process.stdout).wait_for(_one_json_document)
+    assert isinstance(data, dict) and data["rate_limits"] is True
+    auth = {"Authorization": "Bearer xoxb-any"}
+    with httpx.Client(base_url=data["url"] + "/slack", timeout=10, trust_env=False) as http:
+        answers = [http.post("/conversations.list", headers=auth) for _ in range(21)]  # Tier 2: 20 a minute
+    assert [a.status_code for a in answers[:20]] == [200] * 20
+    refused = answers[20]
+    assert refused.status_code == 429 and refused.json() == {"ok": False, "error": "ratelimited"}
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60

@@ -315,3 +315,22 @@ def test_the_sandbox_flag_refuses_a_profile_that_is_not_a_sandbox(world: World) 
     result = world.cli("migrate", "check", "--from", "og", "--to", "prod", "--json")
     assert result.exit_code == 2, explain(result)
     assert "sandbox" in json.loads(result.stdout)["error"]["message"]
+
+
+def test_copy_carries_over_a_new_round_and_a_leaver_made_on_the_source_after_the_first_copy(
+    world: World,
+) -> None:
+    """The source moved on after Atlassian's copy (a new round ended the old rotations; someone left): copy
+    brings the target level with it, and check then passes."""
+    cli = world.cli
+    cli.json("schedule", "new", "--split", "2", "--seed", "7", "--apply")  # --sandbox: Opsgenie, as og
+    rot_a = world.rotation("og", "rot-a")
+    leaver = next(p for p in rot_a.participants if p)
+    manager = next(p for p in world.rotation("og", "rot-b").participants if p)
+    cli.json("rotation", "remove-engineer", leaver, "--manager", manager, "--apply")
+    assert world.kinds()  # the copy on JSM is behind
+    copied = cli.json("migrate", "copy", "--from", "og", "--to", "jsm", "--apply")
+    assert {"create_rotation", "update_rotation"} <= {a["kind"] for a in copied["actions"]}
+    world.check(code=0)
+    again = cli.json("migrate", "copy", "--from", "og", "--to", "jsm", "--apply")
+    assert again["actions"] == []

@@ -88,11 +88,20 @@ def serve(
             "request (default: a seeded random 0-2 per request, like the real service).",
         ),
     ] = None,
+    rate_limits: Annotated[
+        bool,
+        typer.Option(
+            "--rate-limits",
+            help="Throttle like the real services: Slack's per-method tiers and Opsgenie's per-domain "
+            "quotas, with their 429 answers (Statuspage's 1 request/s is always on). See docs/sandbox.md.",
+        ),
+    ] = False,
     json_mode: Annotated[
         bool,
         typer.Option(
             "--json",
-            help='Once listening, print one JSON document {"url": ..., "faults": [...]}, then keep serving.',
+            help='Once listening, print one JSON document {"url": ..., "faults": [...], "rate_limits": ...}, '
+            "then keep serving.",
         ),
     ] = False,
 ) -> None:
@@ -102,7 +111,7 @@ def serve(
     ONCALL_STATUSPAGE_URL=http://127.0.0.1:8765/statuspage and ONCALL_SLACK_URL=http://127.0.0.1:8765/slack;
     for JSM, ONCALL_ATLASSIAN_API_URL=http://127.0.0.1:8765/atlassian and ONCALL_JIRA_URL=.../jira.
 
-    Example: oncall sandbox serve --port 8765 --latency-ms 100 --pending-polls 1
+    Example: oncall sandbox serve --port 8765 --latency-ms 100 --pending-polls 1 --rate-limits
     """
     from oncall_cli.services.sandbox import serve as serve_world
 
@@ -122,5 +131,6 @@ def serve(
         faults=fail or [],
         latency_ms=latency_ms,
         pending_polls=pending_polls,
+        rate_limits=rate_limits,
         ready=ready,
     )

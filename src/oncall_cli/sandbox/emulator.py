@@ -7,7 +7,8 @@ the JSM Incident API at `/atlassian/jsm/incidents/cloudId/{cloudId}/v1/...`), `/
 `https://<site>.atlassian.net` (`/jira/rest/api/3/...`, the service desk API at
 `/jira/rest/servicedeskapi/...`, `/jira/_edge/tenant_info`, the Teams API at
 `/jira/gateway/api/public/teams/v1/...`)), checks
-the vendor's auth header scheme, applies injected faults, validates the request against the vendor's spec,
+the vendor's auth header scheme, applies injected faults (and, when `rate_limits` is on, Slack's and
+Opsgenie's rate limits: ratelimits.py), validates the request against the vendor's spec,
 lets the service emulator answer under the database lock, and validates the answer. `transport()` plugs it
 into an `httpx.Client`; `server.serve` exposes the same over real HTTP.
 
@@ -45,6 +46,7 @@ from oncall_cli.sandbox.base import (
     vendor_error,
 )
 from oncall_cli.sandbox.faults import Decision, Fault, Faults
+from oncall_cli.sandbox.ratelimits import RateLimits, throttled_response
 from oncall_cli.sandbox.validation import (
     RequestRejected,
     Validator,
@@ -140,13 +142,16 @@ class Emulator:
         seed: int | None = None,
         services: Sequence[ServiceEmulator] | None = None,
         validator: Validator | None = None,
+        rate_limits: bool = False,
     ) -> None:
         """Open (or create) the database, create the schema, and seed it when it is new or empty.
 
         `validate`: check requests against the vendors' specs (refusing like the vendor) and responses
         too. `strict`: a response that breaks its spec raises `ResponseInvalid` (a bug in the emulator);
         otherwise it is only recorded in `invalid_responses`. `seed`: the seed for a new database
-        (default 1); an existing database keeps its world.
+        (default 1); an existing database keeps its world. `rate_limits`: apply Slack's per-method tiers and
+        Opsgenie's per-domain quotas (ratelimits.py), as `sandbox serve --rate-limits` does; settable later
+        as the attribute of that name. Statuspage's 1 request per second is always on.
         """
         self.db_path = str(db_path)
         if self.db_path != ":memory:":
@@ -158,6 +163,9 @@ class Emulator:
         self.strict = strict
         self.validator = validator or default_validator()
         self.faults = Faults()
+        self.rate_limits = rate_limits
+        self.limits = RateLimits()
+        """The counters behind `rate_limits` (on the injected `clock`)."""
         self.calls: list[Call] = []
         self.validated: set[tuple[str, str, str]] = set()
         """(service, operation, "request" | "response") pairs checked against the spec so far."""
@@ -252,6 +260,7 @@ class Emulator:
             self._create_schema()
             self._seed(seed)
             self.faults.clear()
+            self.limits.clear()
             self.calls.clear()
             self.validated.clear()
             self.rejected.clear()
@@ -279,6 +288,7 @@ class Emulator:
                 "seeded_at": self._meta("seeded_at"),
                 "urls": dict(SANDBOX_URLS),
                 "faults": [f.describe() for f in self.faults.active],
+                "rate_limits": self.rate_limits,
                 "services": {name: svc.status(self.db) for name, svc in self.services.items()},
             }
 
@@ -392,6 +402,11 @@ class Emulator:
         if decision.status is not None:
             return self._checked(prefix, operation,
                                  _fault_response(prefix, decision.status, request_id, operation))
+        if self.rate_limits:
+            # The vendor's gateway throttles before it looks at the request: invalid ones count too.
+            throttled = self.limits.check(prefix, operation, request, self._clock())
+            if throttled is not None:
+                return self._checked(prefix, operation, throttled_response(throttled, request_id))
         if self.validate:
             try:
                 self.validator.validate_request(prefix, operation, request)
@@ -416,6 +431,8 @@ class Emulator:
         except BaseException:
             self.db.rollback()
             raise
+        if self.rate_limits and prefix == "opsgenie":
+            response.headers["X-RateLimit-State"] = "OK"  # every answer within the limits says so
         return self._checked(prefix, operation, response)
 
     def _checked(self, prefix: str, operation: str | None, response: httpx.Response) -> httpx.Response:

@@ -59,11 +59,18 @@ class Difference:
 class Action:
     """One thing to create on the target: a rotation or an override, exactly as the source has it."""
 
-    kind: str  # "create_rotation" | "create_override"
+    kind: str  # "create_rotation" | "update_rotation" | "create_override"
     rotation: Rotation | None = None
     override: Override | None = None
 
     def describe(self) -> str:
+        if self.kind == "update_rotation" and self.rotation is not None:
+            r = self.rotation
+            until = f"until {r.end.isoformat()}" if r.end is not None else "no end"
+            return (
+                f"update rotation {r.name} to the source's start {r.start.isoformat()}, {until}, and "
+                f"participants: {_people(r.participants)}"
+            )
         if self.rotation is not None:
             r = self.rotation
             until = f"until {r.end.isoformat()}" if r.end is not None else "no end"
@@ -105,6 +112,10 @@ def _signed(delta: timedelta) -> str:
     hours, rest = divmod(int(delta.total_seconds()) % 86400, 3600)
     text = f"{hours}:{rest // 60:02d}"
     return f"{sign}{delta.days} days {text}" if delta.days else f"{sign}{text}"
+
+
+def _instant(at: datetime | None) -> datetime | None:
+    return None if at is None else _utc(at)
 
 
 def _ended(rotation: Rotation, at: datetime) -> bool:
@@ -461,19 +472,31 @@ def copy_plan(
     target_overrides: Sequence[Override],
     now: datetime,
 ) -> list[Action]:
-    """What to create on the target so it holds the source's schedule from `now` on: each source rotation
-    that has not ended and has no rotation of its name on the target (same start, type, length, participants
-    and end), then each override that has not ended and is not on the target yet (same user, start, end and
-    rotations). Nothing is changed or deleted: a second run, after the first was applied, plans nothing.
+    """What to change on the target so it holds the source's schedule from `now` on: each source rotation
+    that has not ended and has no rotation of its name on the target is created (same start, type, length,
+    participants and end); a rotation of the same name whose start, end or participants differ (the source
+    was changed after the copy: a round ended, someone left) is updated to the source's, unless both ended
+    before `now`; then each override that has not ended and is not on the target yet is created (same user,
+    start, end and rotations). Nothing is deleted: a second run, after the first was applied, plans nothing.
 
     A renamed copy on the target is left alone (and `compare` keeps reporting it): delete it to replace it.
+    Neither is a different type or length, which an update cannot change.
     """
-    have = {r.name for r in target_rotations}
+    by_name = {r.name: r for r in target_rotations}
     actions = [
         Action("create_rotation", rotation=r)
         for r in source_rotations
-        if r.name not in have and not _ended(r, now)
+        if r.name not in by_name and not _ended(r, now)
     ]
+    for r in source_rotations:
+        t = by_name.get(r.name)
+        if t is None or (_ended(r, now) and _ended(t, now)) or (r.end is None and t.end is not None):
+            continue  # new (above), history, or an end the port cannot clear
+        moved = _utc(r.start) != _utc(t.start) or _instant(r.end) != _instant(t.end)
+        people = [_fold(p) for p in r.participants] != [_fold(p) for p in t.participants]
+        if moved or people:
+            actions.append(Action("update_rotation", rotation=r))
+    have = set(by_name)
     src_all = frozenset(r.name for r in source_rotations)
     tgt_all = frozenset(have) | {a.rotation.name for a in actions if a.rotation is not None}
     future = [o for o in source_overrides if _utc(o.end) > _utc(now)]

@@ -230,7 +230,10 @@ def copy(source: Context, target: Context, *, apply: bool = False) -> CopyResult
 
 
 def _create(store: ScheduleStore, action: Action) -> bool:
-    if action.rotation is not None:
+    if action.kind == "update_rotation" and action.rotation is not None:
+        r = action.rotation
+        store.update_rotation(r.name, participants=r.participants, start=r.start, end=r.end)
+    elif action.rotation is not None:
         store.create_rotation(action.rotation)
     else:
         assert action.override is not None
