@@ -291,6 +291,14 @@ class Settings:
             return self.text("jsm.schedule")
         return self.text("opsgenie.schedule") or f"{self.text('opsgenie.team')}_schedule"
 
+    def command(self, args: str) -> str:
+        """`oncall ARGS` for this profile, for hints: `oncall --sandbox config set me ...` in the sandbox."""
+        if self.profile == SANDBOX_PROFILE:
+            return f"oncall --sandbox {args}"
+        if self.profile != "default":
+            return f"oncall --profile {self.profile} {args}"
+        return f"oncall {args}"
+
     def effective(self, key: str) -> Any:
         """The value commands use: an empty opsgenie.url or opsgenie.schedule derives from another setting."""
         if key == "opsgenie.url":

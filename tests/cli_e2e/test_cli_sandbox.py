@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import SANDBOX_NOW, FakeClock, SandboxCli, explain
+from conftest import SANDBOX_NOW, FakeClock, SandboxCli, config_file, explain
 from oncall_cli.cli.main import app
 from oncall_cli.cli.sandbox import serving_message
 from oncall_cli.sandbox.emulator import Emulator, default_db_path
@@ -59,7 +59,7 @@ def _run_on_the_default_db(tmp_path: Path, *args: str) -> tuple[Result, Deps]:
         env={},
         state_dir=str(tmp_path / "state"),
     )
-    argv = ["--sandbox", "--config", str(tmp_path / "config.toml"), *args]
+    argv = ["--sandbox", "--config", config_file(tmp_path / "config.toml"), *args]
     return CliRunner().invoke(app, argv, obj=deps), deps
 
 
@@ -185,7 +185,7 @@ def _over_http(url: str, clock: FakeClock, tmp_path: Path, *args: str) -> Result
         env=env,
         state_dir=str(tmp_path / "http-state"),
     )
-    argv = ["--config", str(tmp_path / "http-config.toml"), *args]
+    argv = ["--config", config_file(tmp_path / "http-config.toml"), *args]
     return CliRunner().invoke(app, argv, obj=deps)
 
 
