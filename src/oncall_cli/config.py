@@ -332,6 +332,11 @@ def _read(path: Path) -> tuple[dict[str, Any], str]:
         return {}, ""
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: the configuration file is not UTF-8 text (byte {exc.start})",
+            hint=f"Save {path} as UTF-8 (TOML files are UTF-8), or move it away.",
+        ) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:

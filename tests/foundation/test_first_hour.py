@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import keyring
 import pytest
 from keyring.backends import null
 
-from .fakes import Cli, MemoryKeyring, explain
+from .fakes import OPSGENIE_ACCOUNT, Cli, MemoryKeyring, Vendors, explain
 
 OG_KEY = "og-key-0123456789"
 
@@ -138,3 +139,42 @@ def test_a_named_profile_hint_for_a_missing_me_names_the_profile(cli: Cli, confi
     assert result.exit_code == 3, explain(result)
     assert "oncall --profile prod config set me" in json.loads(result.stdout)["error"]["hint"]
 
+
+# ---- 4. inputs that ended in "unexpected error" ------------------------------------------------------------
+
+
+def test_a_config_file_that_is_not_utf8_exits_3_naming_the_file(cli: Cli, config_path: Path) -> None:
+    config_path.write_bytes(b'[profiles.default]\nme = "caf\xe9@example.com"\n')
+    result = cli("config", "show")
+    assert result.exit_code == 3, explain(result)
+    line = _one_error_line(result.stderr)
+    assert str(config_path) in line and "UTF-8" in line
+
+
+def test_a_binary_roster_file_exits_2_naming_the_file_and_the_flag(cli: Cli, tmp_path: Path) -> None:
+    roster = tmp_path / "roster.toml"
+    roster.write_bytes(bytes(range(256)) * 4)
+    result = cli("--sandbox", "schedule", "new", "--roster", str(roster))
+    assert result.exit_code == 2, explain(result)
+    line = _one_error_line(result.stderr)
+    assert str(roster) in line and "--roster" in line
+
+
+# ---- 6. private state, short secrets ----------------------------------------------------------------------
+
+
+def test_a_secret_shorter_than_4_characters_is_masked_in_every_output(cli: Cli) -> None:
+    short = "q7z"
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        header = request.headers.get("Authorization", "")
+        return httpx.Response(401, json={"message": f"bad key {header.split()[-1]!r} ({header})"})
+
+    result = cli(
+        "--verbose", "--debug", "auth", "status", "--provider", "opsgenie", "--json",
+        env={"ONCALL_OPSGENIE_API_KEY": short},
+        handler=Vendors().on("GET", OPSGENIE_ACCOUNT, echo),
+    )
+    everything = result.stdout + result.stderr
+    assert "bad key" in everything, explain(result)
+    assert short not in everything, explain(result)
