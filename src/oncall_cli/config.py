@@ -391,6 +391,11 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def check_value(key: str, raw: Any, where: str, hint: str | None = None) -> Any:
+    """The parsed value of setting `key`, or a ConfigError that starts with `where` (a flag, a variable)."""
+    return _checked(key, raw, where, hint)
+
+
 def _checked(key: str, raw: Any, where: str, hint: str | None = None) -> Any:
     """The parsed value, or a ConfigError naming where it came from (`where`) and how to fix it (`hint`)."""
     setting = SETTINGS_BY_KEY.get(key)

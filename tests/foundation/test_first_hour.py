@@ -178,3 +178,26 @@ def test_a_secret_shorter_than_4_characters_is_masked_in_every_output(cli: Cli) 
     everything = result.stdout + result.stderr
     assert "bad key" in everything, explain(result)
     assert short not in everything, explain(result)
+
+
+# ---- 2. config init checks each answer when it is given ----------------------------------------------------
+
+@pytest.mark.usefixtures("terminal")
+def test_config_init_asks_again_after_a_bad_answer_and_keeps_the_others(cli: Cli, config_path: Path) -> None:
+    # On Opsgenie: backend, region, team, schedule, service, page id, three channels, me, timezone.
+    answers = ["jsn", "opsgenie", "", "Platform", *[""] * 6, "ada@example.com"]
+    answers += ["Mars/Olympus", "Europe/London"]
+    result = cli("config", "init", input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, explain(result)
+    assert "expected one of opsgenie, jsm" in result.stderr
+    assert "unknown IANA time zone 'Mars/Olympus'" in result.stderr
+    written = config_path.read_text()
+    assert 'team = "Platform"' in written and 'timezone = "Europe/London"' in written
+    assert 'me = "ada@example.com"' in written
+
+
+def test_config_init_names_the_flag_of_a_bad_value(cli: Cli, config_path: Path) -> None:
+    result = cli("config", "init", "--team", "Platform", "--timezone", "Mars/Olympus", "--yes")
+    assert result.exit_code == 3, explain(result)
+    line = _one_error_line(result.stderr)
+    assert "--timezone" in line and "Mars/Olympus" in line and "flag for" not in line
