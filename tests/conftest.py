@@ -141,7 +141,8 @@ class SandboxCli:
                     state_dir=str(self.tmp / "state"), extra=dict(self.extra))
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        argv = ["--sandbox", "--config", str(self.tmp / "config.toml"), *backend_flag(self.backend), *args]
+        config = config_file(self.tmp / "config.toml")
+        argv = ["--sandbox", "--config", config, *backend_flag(self.backend), *args]
         return CliRunner().invoke(app, argv, obj=self.deps(), input=input)
 
     def json(self, *args: str, code: int = 0) -> Any:
@@ -161,6 +162,14 @@ class SandboxCli:
         """A real client over the emulator, to read back what a command did."""
         http = httpx.Client(transport=self.emulator.transport())
         return OpsgenieClient(http, api_key="sandbox", base_url=SANDBOX_URLS["opsgenie"])
+
+
+def config_file(path: Path) -> str:
+    """The path of a configuration file for `--config`, created empty when missing (a `--config` that
+    names no file is an error: issue 15)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(exist_ok=True)
+    return str(path)
 
 
 def explain(result: Result) -> str:

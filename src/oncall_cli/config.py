@@ -323,6 +323,14 @@ class Settings:
             return self.text("jsm.schedule")
         return self.text("opsgenie.schedule") or f"{self.text('opsgenie.team')}_schedule"
 
+    def command(self, args: str) -> str:
+        """`oncall ARGS` for this profile, for hints: `oncall --sandbox config set me ...` in the sandbox."""
+        if self.profile == SANDBOX_PROFILE:
+            return f"oncall --sandbox {args}"
+        if self.profile != "default":
+            return f"oncall --profile {self.profile} {args}"
+        return f"oncall {args}"
+
     def effective(self, key: str) -> Any:
         """The value commands use: an empty opsgenie.url or opsgenie.schedule derives from another setting."""
         if key == "opsgenie.url":
@@ -356,6 +364,11 @@ def _read(path: Path) -> tuple[dict[str, Any], str]:
         return {}, ""
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: the configuration file is not UTF-8 text (byte {exc.start})",
+            hint=f"Save {path} as UTF-8 (TOML files are UTF-8), or move it away.",
+        ) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
@@ -408,6 +421,11 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
+
+
+def check_value(key: str, raw: Any, where: str, hint: str | None = None) -> Any:
+    """The parsed value of setting `key`, or a ConfigError that starts with `where` (a flag, a variable)."""
+    return _checked(key, raw, where, hint)
 
 
 def _checked(key: str, raw: Any, where: str, hint: str | None = None) -> Any:

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import SecretStr
 
 from oncall_cli.config import PROVIDERS, SANDBOX_PROFILE, SECRET_ENV
-from oncall_cli.errors import AuthError, UsageError
+from oncall_cli.errors import AuthError, ConfigError, UsageError
 from oncall_cli.redaction import register_secret
 
 KEYRING_SERVICE = "oncall-cli"
@@ -59,6 +59,20 @@ def keyring_usable() -> bool:
     except Exception:  # a broken keyring configuration fails in many ways; all mean "not usable"
         return False
     return not isinstance(backend, fail.Keyring | null.Keyring)
+
+
+def _cannot_keep(provider: str, why: str) -> ConfigError:
+    variable = SECRET_ENV[provider]
+    return ConfigError(
+        f"{why}: the {provider} credential was not saved; set {variable} instead",
+        hint=f"Set the environment variable {variable} (e.g. in your CI secrets, or your shell profile).",
+    )
+
+
+def require_keyring(providers: tuple[str, ...]) -> None:
+    """A ConfigError naming the first provider's environment variable when no OS keyring can keep secrets."""
+    if providers and not keyring_usable():
+        raise _cannot_keep(providers[0], "no usable OS keyring here")
 
 
 def read(
@@ -119,8 +133,12 @@ def store(profile: str, provider: str, secret: str) -> None:
 
     try:
         keyring.set_password(KEYRING_SERVICE, _entry(profile, provider), secret.strip())
+        kept = keyring.get_password(KEYRING_SERVICE, _entry(profile, provider))
     except (KeyringError, RuntimeError) as exc:
-        raise _no_keyring(provider, exc) from exc
+        raise _cannot_keep(provider, f"the OS keyring refused it ({type(exc).__name__})") from exc
+    if kept != secret.strip():
+        # Some backends accept a secret and keep nothing: never report a save we did not make.
+        raise _cannot_keep(provider, "the OS keyring did not keep it")
 
 
 def delete(profile: str, provider: str) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import FakeClock, SandboxCli, explain
+from conftest import FakeClock, SandboxCli, config_file, explain
 from oncall_cli.cli.main import app
 from oncall_cli.sandbox.emulator import SANDBOX_BASE, SANDBOX_URLS, Emulator
 from oncall_cli.sandbox.faults import Fault
@@ -93,7 +93,7 @@ def _run(emulator: Emulator, config: Path, *args: str) -> Result:
     clock = FakeClock()
     deps = Deps(transport=emulator.transport(), now=clock.now, sleep=clock.sleep, clock=clock.monotonic,
                 rng=random.Random(1), env={"ONCALL_JSM_API_TOKEN": TOKEN})
-    return CliRunner().invoke(app, ["--profile", "work", "--config", str(config), *args], obj=deps)
+    return CliRunner().invoke(app, ["--profile", "work", "--config", config_file(config), *args], obj=deps)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import SANDBOX_NOW, FakeClock, SandboxCli, explain
+from conftest import SANDBOX_NOW, FakeClock, SandboxCli, config_file, explain
 from oncall_cli.cli.main import app
 from oncall_cli.cli.sandbox import serving_message
 from oncall_cli.sandbox.emulator import Emulator, default_db_path
@@ -59,7 +59,7 @@ def _run_on_the_default_db(tmp_path: Path, *args: str) -> tuple[Result, Deps]:
         env={},
         state_dir=str(tmp_path / "state"),
     )
-    argv = ["--sandbox", "--config", str(tmp_path / "config.toml"), *args]
+    argv = ["--sandbox", "--config", config_file(tmp_path / "config.toml"), *args]
     return CliRunner().invoke(app, argv, obj=deps), deps
 
 
@@ -100,6 +100,77 @@ def test_sandbox_reset_recreates_an_unreadable_sandbox_db(garbage_db: Path, tmp_
     finally:
         if deps.emulator is not None:
             deps.emulator.close()
+
+
+def _close(deps: Deps) -> None:
+    if deps.emulator is not None:
+        deps.emulator.close()
+
+
+def test_a_sandbox_db_that_is_a_directory_is_exit_3_and_sandbox_reset_repairs_it(
+    isolated_dirs: SimpleNamespace, tmp_path: Path
+) -> None:
+    path = default_db_path()
+    (path / "junk").mkdir(parents=True)
+    result, deps = _run_on_the_default_db(tmp_path, "sandbox", "status", "--json")
+    _close(deps)
+    assert result.exit_code == 3, explain(result)
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "config" and str(path) in error["message"]
+    assert "oncall sandbox reset" in error["hint"]
+    result, deps = _run_on_the_default_db(tmp_path, "sandbox", "reset", "--json")
+    _close(deps)
+    assert result.exit_code == 0, explain(result)
+    assert path.is_file()
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_sandbox_db_and_its_folder_are_private(isolated_dirs: SimpleNamespace, tmp_path: Path) -> None:
+    result, deps = _run_on_the_default_db(tmp_path, "sandbox", "status", "--json")
+    _close(deps)
+    assert result.exit_code == 0, explain(result)
+    path = default_db_path()
+    assert (_mode(path), _mode(path.parent)) == (0o600, 0o700)
+
+
+def test_an_old_world_readable_sandbox_db_is_made_private(
+    isolated_dirs: SimpleNamespace, tmp_path: Path
+) -> None:
+    path = default_db_path()
+    path.parent.mkdir(parents=True, mode=0o755)
+    path.parent.chmod(0o755)
+    Emulator(path).close()
+    path.chmod(0o644)
+    result, deps = _run_on_the_default_db(tmp_path, "sandbox", "status", "--json")
+    _close(deps)
+    assert result.exit_code == 0, explain(result)
+    assert (_mode(path), _mode(path.parent)) == (0o600, 0o700)
+
+
+def test_the_incident_journal_and_its_folder_are_private(tmp_path: Path) -> None:
+    clock = FakeClock()
+    emulator = Emulator(":memory:", now=clock.now, clock=clock.monotonic, sleep=clock.sleep)
+    state = tmp_path / "state" / "oncall"
+    deps = Deps(emulator=emulator, now=clock.now, sleep=clock.sleep, clock=clock.monotonic,
+                rng=random.Random(3), env={}, state_dir=str(state))
+    argv = ["--sandbox", "--config", config_file(tmp_path / "config.toml"),
+            "incident", "raise", "Practice: search is slow", "--priority", "P5", "--json"]
+    try:
+        result = CliRunner().invoke(app, argv, obj=deps)
+    finally:
+        emulator.close()
+    assert result.exit_code == 0, explain(result)
+    journal = state / "journal.sqlite3"
+    assert (_mode(journal), _mode(state)) == (0o600, 0o700)
+
+
+def test_sandbox_serve_on_a_port_out_of_range_is_exit_2_naming_the_flag(sandbox_cli: SandboxCli) -> None:
+    result = sandbox_cli("sandbox", "serve", "--port", "70000")
+    assert result.exit_code == 2, explain(result)
+    assert "--port" in result.stderr and "Traceback" not in result.output
 
 
 # ---- sandbox serve says "serving on" only once it is listening ---------------------------------------------
@@ -185,7 +256,7 @@ def _over_http(url: str, clock: FakeClock, tmp_path: Path, *args: str) -> Result
         env=env,
         state_dir=str(tmp_path / "http-state"),
     )
-    argv = ["--config", str(tmp_path / "http-config.toml"), *args]
+    argv = ["--config", config_file(tmp_path / "http-config.toml"), *args]
     return CliRunner().invoke(app, argv, obj=deps)
 
 

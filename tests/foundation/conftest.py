@@ -52,6 +52,14 @@ def _restore_oncall_logger() -> Iterator[None]:
 
 
 @pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standard input is a terminal, so commands may prompt (CliRunner's stdin never is one)."""
+    from oncall_cli.cli import common
+
+    monkeypatch.setattr(common, "stdin_is_terminal", lambda: True)
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 

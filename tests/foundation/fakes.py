@@ -13,7 +13,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 from typer.testing import CliRunner, Result
 
-from conftest import explain  # noqa: F401  (re-exported for the foundation tests)
+from conftest import config_file, explain  # noqa: F401  (explain: re-exported for the foundation tests)
 from oncall_cli.cli.main import app
 from oncall_cli.services.context import Deps
 
@@ -140,5 +140,5 @@ class Cli:
             now=lambda: NOW,
             rng=random.Random(7),
         )
-        argv = ["--config", str(self.config_path), *args] if with_config else list(args)
+        argv = ["--config", config_file(self.config_path), *args] if with_config else list(args)
         return CliRunner().invoke(app, argv, obj=self.last_deps, input=input)

@@ -182,12 +182,13 @@ RULES: dict[str, tuple[tuple[str, ...], Callable[[Import], bool]]] = {
     "sandbox imports only oncall_cli.errors/redaction/scheduling/sandbox, httpx, jsonschema, platformdirs": (
         ("sandbox",),
         _only(
-            _ours("errors", "redaction", "scheduling", "sandbox"),
+            _ours("errors", "redaction", "private_files", "scheduling", "sandbox"),
             frozenset({"httpx", "jsonschema", "platformdirs"}),
         ),
     ),
-    "config, credentials, errors and redaction import no cli/services/clients/sandbox/scheduling": (
-        ("config", "credentials", "errors", "redaction"),
+    "config, credentials, errors, redaction, private_files import no cli/services/clients/sandbox/"
+    "scheduling": (
+        ("config", "credentials", "errors", "redaction", "private_files"),
         _never(*_ours("cli", "services", "clients", "sandbox", "scheduling")),
     ),
     "errors is the bottom of the graph: it imports no oncall_cli module": (

@@ -301,7 +301,7 @@ def test_config_set_unknown_key_exits_3_naming_the_key(
     result = cli("config", "set", key, value)
     assert result.exit_code == 3, explain(result)
     assert repr(key) in result.stderr
-    assert not config_path.exists()
+    assert config_path.read_text() == ""
 
 
 @pytest.mark.parametrize(
@@ -399,7 +399,7 @@ def test_config_init_validates_every_flag_before_writing_anything(cli: Cli, conf
     result = cli("config", "init", "--team", "Platform", "--timezone", "Mars/Olympus", "--yes")
     assert result.exit_code == 3, explain(result)
     assert "timezone" in result.stderr
-    assert not config_path.exists()
+    assert config_path.read_text() == ""
 
 
 def test_config_init_keeps_other_profiles(cli: Cli, config_path: Path) -> None:
@@ -466,7 +466,7 @@ def test_config_set_for_the_sandbox_profile_refuses_its_fixed_endpoints(
     error = json.loads(result.stdout)["error"]
     assert key in error["message"] and "sandbox" in error["message"]
     assert "--profile" in error["hint"]
-    assert not config_path.exists()
+    assert config_path.read_text() == ""
 
 
 # ---- URL settings are checked ------------------------------------------------------------------------------
@@ -502,7 +502,7 @@ def test_config_set_refuses_a_bad_url(cli: Cli, config_path: Path, key: str, bad
     result = cli("config", "set", key, bad, "--json")
     assert result.exit_code == 3, explain(result)
     assert key in json.loads(result.stdout)["error"]["message"]
-    assert not config_path.exists()
+    assert config_path.read_text() == ""
 
 
 @pytest.mark.parametrize(

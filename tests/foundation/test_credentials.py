@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from oncall_cli import credentials
-from oncall_cli.errors import AuthError, UsageError
+from oncall_cli.errors import AuthError, ConfigError, UsageError
 from oncall_cli.redaction import redact
 
 from .fakes import (
@@ -105,7 +105,7 @@ def test_delete_says_whether_there_was_a_secret(memory_keyring: MemoryKeyring) -
 
 @pytest.mark.usefixtures("no_keyring")
 def test_with_no_keyring_backend_storing_says_to_use_the_environment_variable() -> None:
-    with pytest.raises(AuthError) as caught:
+    with pytest.raises(ConfigError) as caught:
         credentials.store("default", "slack", SLACK_TOKEN)
     assert "ONCALL_SLACK_TOKEN" in caught.value.hint
     assert SLACK_TOKEN not in caught.value.message + caught.value.hint
@@ -151,6 +151,7 @@ def test_login_uses_the_chosen_profile(cli: Cli, memory_keyring: MemoryKeyring, 
     assert memory_keyring.entries == {("oncall-cli", "staging:slack"): SLACK_TOKEN}
 
 
+@pytest.mark.usefixtures("terminal")
 def test_login_prompts_for_the_secret_without_echoing_it(cli: Cli, memory_keyring: MemoryKeyring) -> None:
     result = cli("auth", "login", "--provider", "opsgenie", input=f"{OG_KEY}\n")
     assert result.exit_code == 0, explain(result)
@@ -158,6 +159,7 @@ def test_login_prompts_for_the_secret_without_echoing_it(cli: Cli, memory_keyrin
     assert OG_KEY not in result.output
 
 
+@pytest.mark.usefixtures("terminal")
 def test_login_prompt_goes_to_stderr_so_json_stdout_stays_one_document(cli: Cli) -> None:
     result = cli("auth", "login", "--provider", "opsgenie", "--json", input=f"{OG_KEY}\n")
     assert result.exit_code == 0, explain(result)
@@ -165,20 +167,20 @@ def test_login_prompt_goes_to_stderr_so_json_stdout_stays_one_document(cli: Cli)
 
 
 @pytest.mark.usefixtures("no_keyring")
-def test_login_with_no_keyring_backend_exits_4_and_says_to_use_the_environment_variable(cli: Cli) -> None:
+def test_login_with_no_keyring_backend_exits_3_and_says_to_use_the_environment_variable(cli: Cli) -> None:
     result = cli("auth", "login", "--provider", "statuspage", "--stdin", input="sp-key-0123456789\n")
-    assert result.exit_code == 4, explain(result)
+    assert result.exit_code == 3, explain(result)
     assert "keyring" in result.stderr
     assert "ONCALL_STATUSPAGE_API_KEY" in result.stderr
     assert "sp-key-0123456789" not in result.output
 
 
 @pytest.mark.usefixtures("no_keyring")
-def test_login_with_no_keyring_backend_and_json_is_an_auth_error_document(cli: Cli) -> None:
+def test_login_with_no_keyring_backend_and_json_is_a_config_error_document(cli: Cli) -> None:
     result = cli("auth", "login", "--provider", "slack", "--stdin", "--json", input=f"{SLACK_TOKEN}\n")
-    assert result.exit_code == 4
+    assert result.exit_code == 3
     error = json.loads(result.stdout)["error"]
-    assert error["code"] == "auth" and "ONCALL_SLACK_TOKEN" in error["hint"]
+    assert error["code"] == "config" and "ONCALL_SLACK_TOKEN" in error["hint"]
 
 
 def test_logout_removes_the_keyring_entries(cli: Cli, memory_keyring: MemoryKeyring) -> None:

@@ -14,6 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
+from conftest import config_file
 from oncall_cli.cli import main as cli_main
 from oncall_cli.cli.common import JsonOpt, output
 from oncall_cli.errors import (
@@ -188,7 +189,7 @@ def _run_oncall(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[
 
 def test_usage_error_with_json_is_one_json_document_in_a_real_process(tmp_path: Path) -> None:
     done = _run_oncall(
-        ["--config", str(tmp_path / "c.toml"), "config", "set", "--json", "opsgenie.team"], tmp_path
+        ["--config", config_file(tmp_path / "c.toml"), "config", "set", "--json", "opsgenie.team"], tmp_path
     )
     assert done.returncode == 2, done.stderr
     assert json.loads(done.stdout)["error"]["code"] == "usage"

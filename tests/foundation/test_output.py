@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import config_file
 from oncall_cli.cli.output import to_json
 
 from .fakes import OPSGENIE_ACCOUNT, Cli, Vendors, explain, opsgenie_ok
@@ -113,7 +114,8 @@ def test_a_terminal_gets_colour(tmp_path: Path, broken_config: Path) -> None:
 
 
 def test_json_on_a_terminal_has_no_ansi_codes(tmp_path: Path) -> None:
-    code, text = _on_a_terminal(["--config", str(tmp_path / "c.toml"), "config", "show", "--json"], tmp_path)
+    config = config_file(tmp_path / "c.toml")
+    code, text = _on_a_terminal(["--config", config, "config", "show", "--json"], tmp_path)
     assert code == 0
     assert ESC not in text
     json.loads(text)

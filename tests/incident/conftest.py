@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import backend_flag, explain
+from conftest import backend_flag, config_file, explain
 from oncall_cli.cli.main import app
 from oncall_cli.config import load_settings
 from oncall_cli.sandbox.emulator import Emulator
@@ -93,9 +93,8 @@ class Sandbox:
         # The fake clock only moves when something sleeps, so public updates come "at once": the pause
         # between them (`statuspage.min_update_minutes`) is tested on its own, with `--set` after this one.
         pace = ["--set", "statuspage.min_update_minutes=0"]
-        argv = [
-            "--sandbox", "--config", str(self.tmp / "config.toml"), *backend_flag(self.backend), *pace, *args
-        ]
+        config = config_file(self.tmp / "config.toml")
+        argv = ["--sandbox", "--config", config, *backend_flag(self.backend), *pace, *args]
         return CliRunner().invoke(app, argv, obj=self.deps(), input=input)
 
     def json(self, *args: str, code: int = 0) -> Any:

@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from conftest import ALL_BACKENDS
 from oncall_cli.clients.opsgenie import OpsgenieClient
 
 from .conftest import Sandbox, explain
@@ -160,6 +163,22 @@ def test_an_unknown_responder_is_refused_before_anything_is_created(sandbox: San
     data = sandbox.json("incident", "raise", "x", "-p", "P3", "--responder", "nobody@example.com", code=5)
     assert data["error"]["message"] == "--responder: no Opsgenie user nobody@example.com"
     assert sandbox.incidents() == [] and sandbox.channels() == []
+
+
+@pytest.mark.backends(*ALL_BACKENDS)
+def test_assign_refuses_an_unknown_commander_or_comms_and_changes_nothing(sandbox: Sandbox) -> None:
+    raised = sandbox.json("incident", "raise", "x", "-p", "P3", "--no-statuspage")
+    ref = raised["incident"]["number"]
+    data = sandbox.json("incident", "assign", ref, "--commander", "nobody@example.com", code=5)
+    assert data["error"]["message"].startswith("--commander: no ")
+    assert "nobody@example.com" in data["error"]["message"]
+    commander = sandbox.json("incident", "show", ref)["roles"]["commander"]
+    assert commander is None
+    data = sandbox.json(
+        "incident", "assign", ref, "--commander", sandbox.on_call()[0], "--comms", "typo@example.com", code=5
+    )
+    message = data["error"]["message"]
+    assert message.startswith("--comms: no ") and "typo@example.com" in message
 
 
 def test_raising_the_same_message_within_10_minutes_needs_force(sandbox: Sandbox) -> None:

@@ -15,6 +15,7 @@ import pytest
 import respx
 from typer.testing import CliRunner, Result
 
+from conftest import config_file
 from oncall_cli.cli.main import app
 from oncall_cli.services.context import Deps
 
@@ -111,7 +112,7 @@ def cli(router: respx.MockRouter, tmp_path: Path) -> Any:
             env=ENV,
             state_dir=str(tmp_path / "state"),
         )
-        return CliRunner().invoke(app, ["--config", str(config), *args], obj=deps)
+        return CliRunner().invoke(app, ["--config", config_file(config), *args], obj=deps)
 
     return run
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import backend_flag
+from conftest import backend_flag, config_file
 from oncall_cli.cli.main import app
 from oncall_cli.clients.opsgenie import OpsgenieClient
 from oncall_cli.clients.slack import SlackClient
@@ -74,7 +74,7 @@ class Cli:
             clock=self.clock.mono,
             env=dict(ENV),
         )
-        argv = ["--sandbox", "--config", str(self.config), *backend_flag(self.backend), *args]
+        argv = ["--sandbox", "--config", config_file(self.config), *backend_flag(self.backend), *args]
         return CliRunner().invoke(app, argv, obj=deps)
 
     def json(self, *args: str) -> Any:

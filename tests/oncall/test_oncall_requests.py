@@ -15,6 +15,7 @@ import pytest
 import respx
 from typer.testing import CliRunner, Result
 
+from conftest import config_file
 from oncall_cli.cli.main import app
 from oncall_cli.services.context import Deps
 
@@ -93,7 +94,7 @@ def router() -> Iterator[respx.MockRouter]:
 
 def run(router: respx.MockRouter, tmp_path: Path, *args: str) -> Result:
     deps = Deps(transport=httpx.MockTransport(router.handler), now=lambda: NOW, sleep=lambda s: None, env=ENV)
-    return CliRunner().invoke(app, ["--config", str(tmp_path / "none.toml"), *args], obj=deps)
+    return CliRunner().invoke(app, ["--config", config_file(tmp_path / "none.toml"), *args], obj=deps)
 
 
 def opsgenie_routes(router: respx.MockRouter) -> tuple[respx.Route, respx.Route]:

@@ -89,7 +89,7 @@ def test_a_bad_time_is_a_one_line_usage_error_naming_the_flag(cli: Cli) -> None:
 def test_me_without_the_setting_is_a_config_error_with_a_hint(cli: Cli) -> None:
     result = cli("whoisoncall", "--me")
     assert result.exit_code == 3
-    assert "oncall config set me" in result.stderr
+    assert "oncall --sandbox config set me" in result.stderr
 
 
 def test_me_lists_my_shifts_consistently_with_shifts(cli: Cli) -> None:

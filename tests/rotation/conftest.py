@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import backend_flag, explain
+from conftest import backend_flag, config_file, explain
 from oncall_cli.cli.main import app
 from oncall_cli.config import load_settings
 from oncall_cli.sandbox.emulator import Emulator
@@ -70,7 +70,7 @@ class World:
     def __call__(self, *args: str, input: str | None = None) -> Result:
         return CliRunner().invoke(
             app,
-            ["--sandbox", "--config", str(self.config), *backend_flag(self.backend_name), *args],
+            ["--sandbox", "--config", config_file(self.config), *backend_flag(self.backend_name), *args],
             obj=self.deps(),
             input=input,
         )

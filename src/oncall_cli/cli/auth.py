@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from oncall_cli.cli import common
 from oncall_cli.cli.common import JsonOpt, output, services, settings
 
 if TYPE_CHECKING:
@@ -46,11 +47,22 @@ def login(
     Example: echo "$KEY" | oncall auth login --provider opsgenie --stdin
     """
     from oncall_cli import credentials
+    from oncall_cli.errors import UsageError
 
     out = output(ctx, json_mode)
     found = settings(ctx)
+    chosen = _providers(provider, found.providers)
+    if found.sandbox:
+        raise UsageError("the sandbox profile needs no credentials")
+    # Before asking for anything: a secret typed into a keyring that cannot keep it would be lost.
+    credentials.require_keyring(chosen)
+    if not stdin and not common.stdin_is_terminal():
+        raise UsageError(
+            "no terminal to ask for the secret: pass it on standard input with --stdin",
+            hint=f'For example: echo "$KEY" | oncall auth login --provider {chosen[0]} --stdin',
+        )
     saved = []
-    for name in _providers(provider, found.providers):
+    for name in chosen:
         if stdin:
             secret = sys.stdin.readline().strip()
         else:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from oncall_cli.cli import common
 from oncall_cli.cli.common import JsonOpt, output, settings, state
 
 if TYPE_CHECKING:
@@ -31,6 +31,21 @@ INIT_KEYS = (
     ("me", "me"),
     ("timezone", "timezone"),
 )
+
+
+def _answer_checker(key: str) -> Any:
+    """A prompt's value_proc: the checked value, or Click's usage error, which makes the prompt ask again."""
+    from typer._click.exceptions import UsageError as ClickUsageError  # Typer vendors Click
+
+    from oncall_cli.config import SETTINGS_BY_KEY
+
+    def check(text: str) -> Any:
+        try:
+            return SETTINGS_BY_KEY[key].parse(text)
+        except (ValueError, TypeError) as exc:
+            raise ClickUsageError(f"{key}: {exc}") from None
+
+    return check
 
 
 @app.command("init")
@@ -66,7 +81,7 @@ def init(
     JSM: oncall --profile jsm config init --backend jsm --jira-url https://acme.atlassian.net
     --jsm-email ada@example.com --org-id ORG --team Engineering --me ada@example.com --yes
     """
-    from oncall_cli.config import SANDBOX_FIXED, SETTINGS_BY_KEY, read_file, write_file
+    from oncall_cli.config import SANDBOX_FIXED, SETTINGS_BY_KEY, check_value, read_file, write_file
 
     out = output(ctx, json_mode)
     current = settings(ctx, new_profile=True)
@@ -86,7 +101,11 @@ def init(
         "me": me,
         "timezone": timezone,
     }
-    interactive = not yes and not json_mode and sys.stdin.isatty()
+    interactive = not yes and not json_mode and common.stdin_is_terminal()
+    # Each flag is checked before anything is asked, naming the flag (not "flag for timezone").
+    for flag, key in INIT_KEYS:
+        if given[key] is not None:
+            given[key] = check_value(key, given[key], f"--{flag}", hint=f"Fix the value of --{flag}.")
     chosen: dict[str, Any] = {}
     for _flag, key in INIT_KEYS:
         value = given[key]
@@ -96,10 +115,13 @@ def init(
         if value is None and interactive and not other_backend and not (
             current.sandbox and key in SANDBOX_FIXED
         ):
+            # Each answer is checked as it is given; a bad one is explained and asked again.
             value = typer.prompt(
                 f"{key} ({SETTINGS_BY_KEY[key].help or 'value'})",
                 default=str(current.get(key)),
                 show_default=True,
+                err=True,
+                value_proc=_answer_checker(key),
             )
         if value is not None:
             chosen[key] = value

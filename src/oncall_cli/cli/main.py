@@ -146,9 +146,21 @@ def main(
     ] = False,
 ) -> None:
     """Run the team's on-call from the terminal."""
+    from typer._click.core import ParameterSource
+
     st = state(ctx)
+    if sandbox and profile not in (None, "sandbox") and (
+        ctx.get_parameter_source("profile") == ParameterSource.COMMANDLINE
+    ):
+        raise UsageError(
+            f"--sandbox and --profile {profile} conflict: the sandbox is its own profile",
+            hint="Drop --profile to practise, or drop --sandbox to use that profile.",
+        )
     st.profile = profile
     st.config_path = config
+    source = ctx.get_parameter_source("config")
+    if config is not None:
+        st.config_given_by = "ONCALL_CONFIG" if source == ParameterSource.ENVIRONMENT else "--config"
     st.sandbox = sandbox or profile == "sandbox"
     st.verbose = verbose
     st.debug = debug

@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 
 from oncall_cli.errors import ConfigError
+from oncall_cli.private_files import private_file
 from oncall_cli.sandbox.base import (
     AUTH_SCHEMES,
     Ctx,
@@ -155,7 +156,7 @@ class Emulator:
         """
         self.db_path = str(db_path)
         if self.db_path != ":memory:":
-            Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(self.db_path))
         self._now = now or (lambda: datetime.now(UTC))
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
@@ -176,6 +177,12 @@ class Emulator:
         self.services: dict[str, ServiceEmulator] = {
             s.prefix: s for s in (services if services is not None else _default_services())
         }
+        if Path(self.db_path).is_dir():
+            raise ConfigError(
+                f"{self.db_path}: the sandbox database is a directory, not a file",
+                hint="Run `oncall sandbox reset` (it recreates the file).",
+                details={"path": self.db_path},
+            )
         self.db = sqlite3.connect(self.db_path, check_same_thread=False, timeout=30.0)
         try:
             self.db.row_factory = sqlite3.Row
@@ -202,6 +209,10 @@ class Emulator:
         """
         path = str(db_path)
         if path != ":memory:":
+            if Path(path).is_dir():
+                import shutil
+
+                shutil.rmtree(path)  # named sandbox.db in oncall's own data folder: nobody else's
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(path + suffix).unlink(missing_ok=True)
         return cls(path, **kwargs)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from oncall_cli.errors import ConfigError, OncallError
+from oncall_cli.private_files import private_file
 
 SCHEMA_VERSION = 1
 FILE_NAME = "journal.sqlite3"
@@ -137,7 +138,7 @@ class Journal:
         self._now = now
         self._lock = threading.RLock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0, isolation_level=None)
             self._db.row_factory = sqlite3.Row
             # WAL + synchronous=NORMAL: a commit survives the process dying (what resume is for) without

@@ -56,7 +56,7 @@ def require_me(context: Context) -> str:
     if not me:
         raise ConfigError(
             "--me needs the `me` setting (your username, an email), which is not set",
-            hint="Set it once: `oncall config set me you@example.com`.",
+            hint=f"Set it once: `{context.settings.command('config set me you@example.com')}`.",
         )
     return me
 

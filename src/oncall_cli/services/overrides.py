@@ -31,7 +31,8 @@ def resolve_user(context: Context, user: str | None, me: bool) -> str:
     if not mine:
         raise UsageError(
             "--me: the `me` setting is not set",
-            hint="Set it with `oncall config set me you@example.com`, or pass --user EMAIL.",
+            hint=f"Set it with `{context.settings.command('config set me you@example.com')}`, "
+            "or pass --user EMAIL.",
         )
     return mine
 

@@ -262,7 +262,7 @@ def add_engineer(
     if remind and not me:
         raise UsageError(
             "--remind sends the reminder to `me`, which is not set",
-            hint="Set it with `oncall config set me you@example.com`.",
+            hint=f"Set it with `{context.settings.command('config set me you@example.com')}`.",
         )
     schedule = read_schedule(context)
     directory, settings, now = schedule.directory, schedule.settings, schedule.now

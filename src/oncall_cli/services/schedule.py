@@ -46,6 +46,11 @@ def load_roster(path: Path) -> list[Engineer]:
         raise UsageError(f"--roster: no such file {path}") from None
     except OSError as exc:
         raise UsageError(f"--roster: cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--roster: {path} is not a UTF-8 text file (byte {exc.start}); a roster is TOML",
+            hint="See examples/roster.toml for the format.",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from exc
     return parse_roster(data, str(path))

@@ -138,7 +138,7 @@ class OpsgenieIncidents:
         except NotFoundError:
             raise NotFoundError(
                 f"{flag}: no Opsgenie user {email}",
-                hint="Responders must be Opsgenie users; check the address.",
+                hint="People on an incident must be Opsgenie users; check the address.",
             ) from None
         return user.id or email
 

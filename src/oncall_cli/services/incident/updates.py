@@ -119,6 +119,10 @@ def assign(
     commander = _check_email(commander, "--commander")
     comms = _check_email(comms, "--comms") if comms else None
     inc = find_incident(ctx, ref)
+    # A typo must not become the incident's commander: both roles are people the tracker knows.
+    _check_person(ctx, commander, "--commander")
+    if comms:
+        _check_person(ctx, comms, "--comms")
     ref_ = _ref(inc)
     details = _links(inc)
     wanted: dict[str, str | None] = {D_COMMANDER: commander, D_COMMS: comms}

@@ -1,0 +1,73 @@
+"""Pull the `oncall ...` examples out of README.md and docs/*.md, in reading order."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FENCE = re.compile(r"^```(\w*)\s*$")
+
+
+@dataclass(frozen=True)
+class Example:
+    file: str
+    line: int
+    text: str
+    argv: tuple[str, ...]
+    """The words after `oncall`, without comments, pipes or redirections."""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.text}"
+
+
+def documents() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _words(text: str) -> list[str] | None:
+    try:
+        return shlex.split(text, comments=True)
+    except ValueError:
+        return None
+
+
+def examples_in(path: Path) -> list[Example]:
+    """Every line of a ```sh block that runs `oncall` (after `|` too), joined over `\\` continuations."""
+    found: list[Example] = []
+    in_shell = False
+    pending = ""
+    start = 0
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        fence = FENCE.match(raw.strip())
+        if fence:
+            in_shell = not in_shell and fence.group(1) in ("sh", "bash", "shell", "console")
+            continue
+        if not in_shell:
+            continue
+        if not pending:
+            start = number
+        line = raw.rstrip()
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        text, pending = (pending + line).strip(), ""
+        words = _words(text)
+        if not words:
+            continue
+        if "|" in words and "oncall" in words[words.index("|") :]:
+            words = words[words.index("|") + 1 :]
+        if not words or words[0] != "oncall":
+            continue
+        argv = words[1:]
+        for stop in (">", "|", ">>"):
+            if stop in argv:
+                argv = argv[: argv.index(stop)]
+        found.append(Example(path.relative_to(ROOT).as_posix(), start, text, tuple(argv)))
+    return found
+
+
+def all_examples() -> list[Example]:
+    return [e for doc in documents() for e in examples_in(doc)]
