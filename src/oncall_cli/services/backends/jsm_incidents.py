@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from oncall_cli.errors import ConfigError, NotFoundError, RejectedError
+from oncall_cli.errors import ConfigError, NotFoundError, RejectedError, UsageError
 from oncall_cli.services.ports import Ticket, TimelineItem, TrackedIncident
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ class JsmIncidents:
     """Incidents as Jira work items of one service desk's incident request type."""
 
     service = SERVICE
+    tracks_work = True
 
     def __init__(
         self,
@@ -136,6 +137,12 @@ class JsmIncidents:
     def check_service(self, name: str | None) -> tuple[str, str]:
         """The incident request type (`--service` names an Opsgenie service, which has no meaning here); the
         priorities are checked too, so a raise stops before anything is created."""
+        if name:
+            raise UsageError(
+                f"--service {name!r}: on Jira Service Management an incident is raised with the request type "
+                f"of jsm.incident_type ({self.incident_type!r}), not an impacted service",
+                hint="Drop --service, or set jsm.incident_type.",
+            )
         self._incident_request_type()
         self._check_priorities()
         return self.incident_type, self.incident_type
@@ -397,13 +404,12 @@ class JsmIncidents:
     def add_stakeholder(self, incident: TrackedIncident, email: str) -> None:
         self.api.add_stakeholders(issue_id=incident.id, account_ids=[self.people.account_id(email)])
 
-    def start_work(self, incident: TrackedIncident) -> None:
+    def start_work(self, incident: TrackedIncident) -> bool:
         issue = self._issue(incident.number)
-        if issue.fields.status is not None and _category(issue) == "indeterminate":
-            return
-        if _category(issue) == "done":
-            return  # a resolved incident is not reopened by naming its commander
+        if _category(issue) in ("indeterminate", "done"):
+            return False  # at work already; a resolved incident is not reopened by naming its commander
         self._move(incident.number, lambda t: t.to_category == "indeterminate", "in progress (FIXING)")
+        return True
 
     def resolve(self, incident: TrackedIncident, note: str) -> None:
         """To a done status that is not a cancel. The note is not written again: the workflow's

@@ -72,6 +72,7 @@ class OpsgenieIncidents:
     """Opsgenie incidents of the account the API key belongs to."""
 
     service = SERVICE
+    tracks_work = False
 
     def __init__(
         self,
@@ -290,8 +291,9 @@ class OpsgenieIncidents:
     def add_stakeholder(self, incident: TrackedIncident, email: str) -> None:
         """Nothing: Opsgenie has no per-incident stakeholders (the `stakeholders` link lists them)."""
 
-    def start_work(self, incident: TrackedIncident) -> None:
+    def start_work(self, incident: TrackedIncident) -> bool:
         """Nothing: an Opsgenie incident has no in-progress status."""
+        return False
 
     def resolve(self, incident: TrackedIncident, note: str) -> None:
         """POST /v1/incidents/{id}/resolve with the note."""

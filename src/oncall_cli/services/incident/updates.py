@@ -65,6 +65,7 @@ ADD_RESPONDER = "tracker.add_responder"
 PRIORITY = "tracker.priority"
 CLOSE = "tracker.close"
 THREAD_POST = "slack.reply_thread"
+START_WORK = "tracker.start_work"
 
 
 # ---- an internal update in the #incidents thread -------------------------------------------------------
@@ -135,15 +136,21 @@ def assign(
     entry = text.roles_entry(commander, comms)
     thread = details.get(D_THREAD)
     thread_message = text.in_thread(ref_.number, text.roles_message(commander, comms))
+    tracker = _tracker(ctx)
+    # A tracker with a workflow (JSM) moves the incident to its in-progress status: the playbook's FIXING.
+    working = tracker.tracks_work and inc.status == "open"
     planned = (
         [TIMELINE_ENTRY]
         + (["slack.post_roles"] if channel_id else [])
         + ([THREAD_POST] if thread else [])
+        + ([START_WORK] if working else [])
         + [LINKS]
     )
     label = _tracker_label(ctx)
     if dry_run:
         plan = [Change(label, "add timeline entry", ref_.number, {"content": entry})]
+        if working:
+            plan.append(Change(label, "start work (in progress)", ref_.number, {}))
         if channel_id:
             plan.append(_post_change(details, text.roles_message(commander, comms)))
         if thread:
@@ -151,7 +158,6 @@ def assign(
         plan.append(Change(label, "add details", ref_.number, dict(changes)))
         return DryRun(plan)
     warnings: list[str] = []
-    tracker = _tracker(ctx)
     effects = Steps("assign")
     since = ctx.now() - timedelta(hours=24)
 
@@ -169,7 +175,6 @@ def assign(
         return not _post_once(ctx, channel_id, message)["reused"]
 
     def record() -> bool:
-        tracker.start_work(inc)
         tracker.set_links(inc, changes)
         return True
 
@@ -179,6 +184,8 @@ def assign(
         effects.run("slack.post_roles", post, planned)
     if thread:
         effects.run(THREAD_POST, lambda: _thread_post(ctx, details, thread_message, warnings), planned)
+    if working:
+        effects.run(START_WORK, lambda: tracker.start_work(inc), planned)
     effects.run(LINKS, record, planned)
     if not channel_id:
         warnings.append("no incident channel linked; roles not posted in Slack")
