@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -98,3 +99,41 @@ def parse_list(model: type[M], data: Any, what: str, service: str) -> list[M]:
         return items
     except ValidationError as exc:
         raise _unexpected(exc, f"list of {what}", service, model) from exc
+
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+_MAX_ERROR_TEXT = 300
+
+
+def error_text(response: httpx.Response, *, message_first: bool = False) -> str:
+    """An Atlassian error body as one line, whichever shape it has: Jira's `{"errorMessages": [...],
+    "errors": {field: message}}`, JSM's `{"errors": [{"title", "code"}]}`, the gateway's `{"code",
+    "message"}`, HTML or plain text. `message_first`: the top-level message leads (JSM), else it is used
+    only when nothing else says what is wrong (Jira)."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text
+        return _SPACE.sub(" ", _TAG.sub(" ", text) if "<" in text else text).strip()[:_MAX_ERROR_TEXT]
+    if not isinstance(body, dict):
+        return str(body)[:_MAX_ERROR_TEXT]
+    message = str(body.get("message") or body.get("error") or "").strip()
+    parts: list[str] = [message] if message_first and message else []
+    messages = body.get("errorMessages")
+    if isinstance(messages, list):
+        parts.extend(str(m).strip() for m in messages if m)
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        parts.extend(f"{field}: {problem}" for field, problem in errors.items())
+    elif isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, dict):
+                title = str(item.get("title") or item.get("message") or "").strip()
+                code = str(item.get("code") or "").strip()
+                parts.append(f"{title} ({code})" if title and code else title or code)
+            elif item:
+                parts.append(str(item))
+    if message and not message_first and not parts:
+        parts.append(message)
+    return "; ".join(p for p in parts if p)[:_MAX_ERROR_TEXT]

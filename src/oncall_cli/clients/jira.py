@@ -23,14 +23,13 @@ Auth is HTTP Basic `email:api_token`. Errors are `{"errorMessages": [...], "erro
 from __future__ import annotations
 
 import json as jsonlib
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
-from oncall_cli.clients._atlassian import atlassian_service, json_of, parse, parse_list
+from oncall_cli.clients._atlassian import atlassian_service, error_text, json_of, parse, parse_list
 from oncall_cli.clients._http import Runtime
 from oncall_cli.clients.jira_models import (
     JiraUser,
@@ -53,39 +52,11 @@ MAX_PROPERTY_KEY = 255
 MAX_PROPERTY_BYTES = 32768
 
 SERVICE = "Jira"
-_TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
-_MAX_ERROR_TEXT = 300
 
 
 def jira_error_text(response: httpx.Response) -> str:
     """`{"errorMessages": [...], "errors": {field: message}}` as one line; also `{"code", "message"}`."""
-    try:
-        body = response.json()
-    except ValueError:
-        text = response.text
-        return _SPACE.sub(" ", _TAG.sub(" ", text) if "<" in text else text).strip()[:_MAX_ERROR_TEXT]
-    if not isinstance(body, dict):
-        return str(body)[:_MAX_ERROR_TEXT]
-    parts: list[str] = []
-    messages = body.get("errorMessages")
-    if isinstance(messages, list):
-        parts.extend(str(m).strip() for m in messages if m)
-    errors = body.get("errors")
-    if isinstance(errors, dict):
-        parts.extend(f"{field}: {problem}" for field, problem in errors.items())
-    elif isinstance(errors, list):
-        for item in errors:
-            if isinstance(item, dict):
-                text = str(item.get("message") or item.get("title") or "").strip()
-                code = str(item.get("code") or "").strip()
-                parts.append(f"{text} ({code})" if text and code else text or code)
-            elif item:
-                parts.append(str(item))
-    message = body.get("message") or body.get("error")
-    if message and not parts:
-        parts.append(str(message).strip())
-    return "; ".join(p for p in parts if p)[:_MAX_ERROR_TEXT]
+    return error_text(response)
 
 
 def _segment(value: str, what: str) -> str:

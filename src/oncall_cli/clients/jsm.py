@@ -14,7 +14,6 @@ Vendor reference: https://developer.atlassian.com/cloud/jira/service-desk-ops/re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -23,7 +22,14 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 from pydantic import BaseModel
 
-from oncall_cli.clients._atlassian import atlassian_service, json_of, parse, parse_list, require_cloud_id
+from oncall_cli.clients._atlassian import (
+    atlassian_service,
+    error_text,
+    json_of,
+    parse,
+    parse_list,
+    require_cloud_id,
+)
 from oncall_cli.clients._http import Runtime
 from oncall_cli.clients.jsm_models import (
     IntervalUnit,
@@ -48,36 +54,11 @@ MAX_SIZE = 50
 """The page size ceiling of schedules, rotations and overrides (`size` ≤ 50)."""
 SERVICE = "JSM"
 
-_TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
-_MAX_ERROR_TEXT = 300
 
 
 def jsm_error_text(response: httpx.Response) -> str:
     """`{"errors": [{"title", "code"}]}` as `title (code); ...`, or the 401 `{"code", "message"}` message."""
-    try:
-        body = response.json()
-    except ValueError:
-        text = response.text
-        return _SPACE.sub(" ", _TAG.sub(" ", text) if "<" in text else text).strip()[:_MAX_ERROR_TEXT]
-    if not isinstance(body, dict):
-        return str(body)[:_MAX_ERROR_TEXT]
-    parts: list[str] = []
-    message = body.get("message")
-    if message:
-        parts.append(str(message).strip())
-    errors = body.get("errors")
-    if isinstance(errors, list):
-        for item in errors:
-            if isinstance(item, dict):
-                title = str(item.get("title") or item.get("message") or "").strip()
-                code = str(item.get("code") or "").strip()
-                parts.append(f"{title} ({code})" if title and code else title or code)
-            elif item:
-                parts.append(str(item))
-    elif isinstance(errors, dict):
-        parts.extend(f"{field}: {problem}" for field, problem in errors.items())
-    return "; ".join(p for p in parts if p)[:_MAX_ERROR_TEXT]
+    return error_text(response, message_first=True)
 
 
 def _segment(value: str, what: str) -> str:
