@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from oncall_cli.errors import ConfigError, NotFoundError, RejectedError
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, Shift
+from oncall_cli.services.backends._rotation_ids import RotationIds
 from oncall_cli.services.ports import UNKNOWN_START
 
 if TYPE_CHECKING:
@@ -221,7 +222,7 @@ class JsmDirectory:
         return f"{verb} {email} from the Atlassian team {self.team_name}"
 
 
-class JsmSchedule:
+class JsmSchedule(RotationIds):
     """One JSM Operations schedule, found by name once; rotation ids are looked up once and cached."""
 
     service = SERVICE
@@ -353,17 +354,6 @@ class JsmSchedule:
         ids = self.ops.get_on_calls(schedule_id=self.schedule_id, date=at)
         self.people.load(ids)
         return [self.people.email_of(a) for a in ids]
-
-    def _rotation_id(self, name: str) -> str:
-        if self._rotation_ids is None or name not in self._rotation_ids:
-            self.rotations()
-        assert self._rotation_ids is not None
-        if name not in self._rotation_ids:
-            raise NotFoundError(
-                f"no rotation {name!r} in schedule {self.schedule_name!r}",
-                hint="List them with `oncall rotation list`.",
-            )
-        return self._rotation_ids[name]
 
     def _participants(self, emails: Sequence[str | None]) -> list[ResponderInfo]:
         from oncall_cli.clients.jsm_models import ResponderInfo

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from oncall_cli.errors import NotFoundError
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, Shift
+from oncall_cli.services.backends._rotation_ids import RotationIds
 from oncall_cli.services.ports import UNKNOWN_START
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def _engineer(user: User, fallback_tz: str) -> Engineer:
     )
 
 
-class OpsgenieSchedule:
+class OpsgenieSchedule(RotationIds):
     """The team's schedule in Opsgenie, addressed by name; rotation ids are looked up once and cached."""
 
     service = SERVICE
@@ -123,17 +124,6 @@ class OpsgenieSchedule:
             identifier=self.schedule_name, identifier_type="name", flat=True, date=at
         )
         return list(answer.usernames)
-
-    def _rotation_id(self, name: str) -> str:
-        if self._rotation_ids is None or name not in self._rotation_ids:
-            self.rotations()
-        assert self._rotation_ids is not None
-        if name not in self._rotation_ids:
-            raise NotFoundError(
-                f"no rotation {name!r} in schedule {self.schedule_name!r}",
-                hint="List them with `oncall rotation list`.",
-            )
-        return self._rotation_ids[name]
 
     def create_rotation(self, rotation: Rotation) -> None:
         ref = self.client.create_schedule_rotation(
