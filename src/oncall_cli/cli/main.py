@@ -212,7 +212,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "shifts": ("oncall", "shifts"),
     "calendar": ("calendar", "app"),
     "remind": ("remind", "app"),
-    "handoff": ("reports", "handoff"),
+    "handoff": ("reports", "handoff_app"),
     "slo": ("reports", "app"),
     "incident": ("incident", "app"),
     "status": ("status", "app"),

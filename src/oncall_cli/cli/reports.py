@@ -12,11 +12,16 @@ from oncall_cli.cli.common import DryRunOpt, JsonOpt, output, services
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from oncall_cli.services.reports import HandoffReport, SloReport
+    from oncall_cli.cli.output import Output
+    from oncall_cli.services.reports import HandoffReport, HandoffRun, SloReport
 
 app = typer.Typer(no_args_is_help=True, help="Acknowledgement SLO of incidents, per the playbook's tiers.")
+# `oncall handoff` is the report itself; `oncall handoff run` the scheduler's whole hand-off. A group whose
+# callback runs when no subcommand is named keeps every `oncall handoff [OPTIONS]` working as before.
+handoff_app = typer.Typer(invoke_without_command=True, no_args_is_help=False, rich_markup_mode=None)
 
 
+@handoff_app.callback()
 def handoff(
     ctx: typer.Context,
     since: Annotated[
@@ -34,14 +39,24 @@ def handoff(
         ),
     ] = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the report as Markdown.")] = False,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Pass open incidents' roles from departing engineers on (runs the listed incident assigns).",
+        ),
+    ] = False,
     dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Report the ending shift for the handoff: incidents opened, resolved, still active; follow-ups;
-    who hands over to whom.
+    who hands over to whom; the roles of open incidents to pass on. `oncall handoff run` does the whole
+    hand-off (topic, report, roles) for a scheduler.
 
     Example: oncall handoff --post '#dev' --dry-run
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from oncall_cli.errors import UsageError
     from oncall_cli.services.reports import handoff as handoff_report
     from oncall_cli.services.reports import handoff_text
@@ -50,8 +65,8 @@ def handoff(
     out = output(ctx, json_mode)
     if markdown and json_mode:
         raise UsageError("--json and --markdown cannot be used together")
-    if dry_run and post is None:
-        raise UsageError("--dry-run only applies to --post")
+    if dry_run and post is None and not apply:
+        raise UsageError("--dry-run only applies to --post and --apply")
     context = services(ctx)
     start = None
     if since is not None:
@@ -59,9 +74,10 @@ def handoff(
             since, flag="--since", tz=context.settings.text("timezone"), now=context.now(), clock="past"
         )
     with out.step("Reading incidents and the schedule"):
-        report = handoff_report(context, since=start, post=post, dry_run=dry_run)
+        report = handoff_report(context, since=start, post=post, dry_run=dry_run, apply=apply)
     for warning in report.warnings:
         out.warn(warning)
+    _say_roles(out, report)
     if report.post is not None:
         p = report.post
         if p.already_posted:
@@ -77,6 +93,48 @@ def handoff(
         sys.stdout.write(handoff_text(report, "markdown") + "\n")
         return
     out.result(report.to_dict(), lambda console: _render_handoff(console, report))
+
+
+@handoff_app.command("run")
+def handoff_run(
+    ctx: typer.Context,
+    post: Annotated[
+        str | None,
+        typer.Option(
+            "--post",
+            metavar="CHANNEL",
+            help="Where the report goes (default: the slack.announce_channel setting).",
+        ),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Do the hand-off: set the #incidents topic to who is on call now, post the report of the shift that
+    just ended, pass open incidents' roles on. For a scheduler shortly after the hand-off (11:05 ET on
+    hand-off days); safe to run twice, and a no-op on a day without a hand-off.
+
+    Example: oncall handoff run --post '#dev' --dry-run
+    """
+    from oncall_cli.services.reports import handoff_run as run
+
+    out = output(ctx, json_mode)
+    with out.step("Reading the schedule, incidents and Slack"):
+        result = run(services(ctx), post=post, dry_run=dry_run)
+    for warning in result.warnings:
+        out.warn(warning)
+    out.result(result.to_dict(), lambda console: _render_run(console, result))
+
+
+def _say_roles(out: Output, report: HandoffReport) -> None:
+    for r in report.roles:
+        if r.applied is None:
+            continue
+        if r.applied["dry_run"]:
+            out.message(f"--dry-run: would run {r.command}")
+        elif r.applied["done"]:
+            out.message(f"ran {r.command}")
+        else:
+            out.message(f"#{r.number}: roles already passed on")
 
 
 @app.command("report")
@@ -119,6 +177,42 @@ def _render_handoff(console: Console, report: HandoffReport) -> None:
     from oncall_cli.services.reports import handoff_text
 
     console.print(escape(handoff_text(report, "markdown")))
+
+
+def _render_run(console: Console, result: HandoffRun) -> None:
+    from rich.markup import escape
+
+    from oncall_cli.services.reports import handoff_text
+
+    if not result.handoff_day:
+        upcoming = f"{result.next_handoff:%a %Y-%m-%d %H:%M %Z}"
+        console.print(f"No hand-off today: nothing to do (next hand-off {upcoming}).")
+        return
+    assert result.report is not None and result.handoff_at is not None
+    verb = "would be" if result.dry_run else "was"
+    console.print(f"Hand-off {result.handoff_at:%a %Y-%m-%d %H:%M %Z}:")
+    t = result.topic
+    if t is not None:
+        state = f"{verb} set to: {escape(t.new_topic)}" if t.changed else "already names who is on call"
+        console.print(f"- #{t.channel} topic {state}")
+    p = result.report.post
+    if p is not None:
+        if p.already_posted:
+            console.print(f"- the report is already in #{p.channel} (ts {p.ts})")
+        elif p.dry_run:
+            console.print(f"- the report would be posted to #{p.channel}")
+        else:
+            console.print(f"- the report was posted to #{p.channel} (ts {p.ts})")
+    for r in result.report.roles:
+        a = r.applied or {}
+        state = "would run" if a.get("dry_run") else ("ran" if a.get("done") else "already done")
+        console.print(f"- roles of #{r.number}: {state} {escape(r.command)}")
+    if not result.report.roles:
+        console.print("- no open incident has a role to pass on")
+    if not result.changed:
+        console.print("Nothing changed: this hand-off was already done.")
+    if result.dry_run:
+        console.print(escape(handoff_text(result.report, "markdown")))
 
 
 def _render_slo(console: Console, report: SloReport) -> None:

@@ -192,6 +192,102 @@ class PostResult:
 
 
 @dataclass(frozen=True)
+class RolePass:
+    """One role an open incident's departing engineer holds, and who takes it over (same seat)."""
+
+    role: str
+    """`commander` or `comms`."""
+    holder: str
+    successor: str
+    rotation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"role": self.role, "from": self.holder, "to": self.successor, "rotation": self.rotation}
+
+
+@dataclass(frozen=True)
+class RoleHandover:
+    """The `oncall incident assign` that passes an open incident's roles on at the hand-off."""
+
+    number: str
+    id: str
+    message: str
+    passes: tuple[RolePass, ...]
+    commander: str
+    comms: str | None
+    applied: dict[str, Any] | None = None
+    """What `--apply` did: `done`, `skipped` and `warnings` of the assign (None when not applied)."""
+
+    @property
+    def argv(self) -> list[str]:
+        args = ["incident", "assign", self.number, "--commander", self.commander]
+        return args + (["--comms", self.comms] if self.comms else [])
+
+    @property
+    def command(self) -> str:
+        import shlex
+
+        return shlex.join(["oncall", *self.argv])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "id": self.id,
+            "message": self.message,
+            "roles": [p.to_dict() for p in self.passes],
+            "commander": self.commander,
+            "comms": self.comms,
+            "command": self.command,
+            "applied": self.applied,
+        }
+
+
+def role_handovers(
+    active: Sequence[ReportIncident], handovers: Sequence[Handover]
+) -> tuple[tuple[RoleHandover, ...], list[str]]:
+    """Pure: the roles of the open incidents held by engineers who leave at the hand-off, passed to the
+    engineer coming on in the same seat (rotation). Someone still on call after the hand-off (in any seat)
+    is not departing and keeps their roles."""
+    staying = {h.incoming.user for h in handovers if h.incoming}
+    leaving: dict[str, list[Handover]] = {}
+    for h in handovers:
+        if h.changes and h.outgoing and h.outgoing.user not in staying:
+            leaving.setdefault(h.outgoing.user, []).append(h)
+    out: list[RoleHandover] = []
+    warnings: list[str] = []
+    for incident in active:
+        passes: list[RolePass] = []
+        held = {"commander": incident.commander, "comms": incident.comms}
+        for role, holder in held.items():
+            if not holder or holder not in leaving:
+                continue
+            seat = next((h for h in leaving[holder] if h.incoming), None)
+            if seat is None or seat.incoming is None:
+                warnings.append(
+                    f"incident #{incident.number}: {holder} leaves the {role} role and nobody comes on in "
+                    f"{leaving[holder][0].rotation}; assign it by hand"
+                )
+                continue
+            passes.append(RolePass(role, holder, seat.incoming.user, seat.rotation))
+        if not passes:
+            continue
+        after = {**held, **{p.role: p.successor for p in passes}}
+        commander = after["commander"]
+        if not commander:
+            warnings.append(
+                f"incident #{incident.number} has no commander; pass the comms role on with "
+                f"`oncall incident assign {incident.number} --commander EMAIL --comms {after['comms']}`"
+            )
+            continue
+        out.append(
+            RoleHandover(
+                incident.number, incident.id, incident.message, tuple(passes), commander, after["comms"]
+            )
+        )
+    return tuple(out), warnings
+
+
+@dataclass(frozen=True)
 class HandoffReport:
     since: datetime
     until: datetime
@@ -206,6 +302,8 @@ class HandoffReport:
     warnings: tuple[str, ...] = ()
     closed: tuple[ReportIncident, ...] = ()
     """Closed during the shift with `oncall incident close`: not incidents, so not resolved, no follow-up."""
+    roles: tuple[RoleHandover, ...] = ()
+    """Open incidents' roles held by departing engineers, and the assigns that pass them on."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -219,6 +317,7 @@ class HandoffReport:
             "closed": [i.to_dict() for i in self.closed],
             "active": [i.to_dict() for i in self.active],
             "follow_ups": [f.to_dict() for f in self.follow_ups],
+            "roles": [r.to_dict() for r in self.roles],
             "post": self.post.to_dict() if self.post else None,
             "warnings": list(self.warnings),
         }
@@ -296,16 +395,31 @@ def _complete(
 
 
 def handoff(
-    context: Context, *, since: datetime | None = None, post: str | None = None, dry_run: bool = False
+    context: Context,
+    *,
+    since: datetime | None = None,
+    post: str | None = None,
+    dry_run: bool = False,
+    apply: bool = False,
+    handoff_at: datetime | None = None,
 ) -> HandoffReport:
-    """The handoff report for the shift ending now: from `since` (default: the last handoff) to now."""
+    """The handoff report for the shift ending now: from `since` (default: the last handoff) to now.
+
+    `handoff_at` names the hand-off (default: the next one; `handoff run` passes the one that just
+    happened, and the shift then starts at the hand-off before it). `apply` runs the assigns that pass the
+    open incidents' roles on (`dry_run`: only plans them)."""
     tz = context.settings.text("timezone")
     now = context.now().astimezone(zone(tz))
     weekdays, at = handoff_weekdays(context)
-    start = (since or slo.last_handoff(now, weekdays, at, tz)).astimezone(zone(tz))
+    if handoff_at is None:
+        handoff_at = slo.next_handoff(now, weekdays, at, tz)
+        default_start = slo.last_handoff(now, weekdays, at, tz)
+    else:
+        handoff_at = handoff_at.astimezone(zone(tz))
+        default_start = slo.last_handoff(handoff_at - timedelta(microseconds=1), weekdays, at, tz)
+    start = (since or default_start).astimezone(zone(tz))
     if start >= now:
         raise UsageError(f"--since must be in the past, got {start.isoformat()}")
-    handoff_at = slo.next_handoff(now, weekdays, at, tz)
     tracker = context.incidents
     schedule = context.settings.schedule_name
     lookback = min(start, now - FOLLOW_UP_LOOKBACK)
@@ -314,7 +428,13 @@ def handoff(
     tasks: list[Callable[[], Any]] = [
         partial(tracker.between, lookback),
         partial(tracker.between, None, status="open"),
-        partial(read_timelines, context, [schedule], now - timedelta(days=1), handoff_at + timedelta(days=1)),
+        partial(
+            read_timelines,
+            context,
+            [schedule],
+            min(now, handoff_at) - timedelta(days=1),
+            handoff_at + timedelta(days=1),
+        ),
     ]
     recent, still_open, timelines = pool_map(_call, tasks)
     listed = {i.id: i for i in [*recent, *still_open] if _may_show(i, start, now)}
@@ -382,9 +502,41 @@ def handoff(
         warnings=tuple(sorted(warnings)),
         closed=tuple(rows[i] for i in closed_ids),
     )
+    roles, role_warnings = role_handovers(report.active, report.handovers)
+    if apply:
+        roles = tuple(_pass_roles(context, r, dry_run=dry_run) for r in roles)
+    report = replace(report, roles=roles, warnings=(*report.warnings, *role_warnings))
     if post is not None:
         report = replace(report, post=post_handoff(context, report, post, dry_run=dry_run))
     return report
+
+
+def _pass_roles(context: Context, proposal: RoleHandover, *, dry_run: bool) -> RoleHandover:
+    """Run one proposed assign through the incident workflow's use case: it skips what is already done, so
+    a second hand-off run changes nothing."""
+    from oncall_cli.services.incident.models import DryRun
+    from oncall_cli.services.incident.updates import assign
+
+    result = assign(
+        context, proposal.number, commander=proposal.commander, comms=proposal.comms, dry_run=dry_run
+    )
+    if isinstance(result, DryRun):
+        applied: dict[str, Any] = {
+            "dry_run": True,
+            "done": [],
+            "skipped": [],
+            "planned": [f"{c.service}: {c.action} {c.target}" for c in result.changes],
+            "warnings": list(result.warnings),
+        }
+    else:
+        applied = {
+            "dry_run": False,
+            "done": list(result.done),
+            "skipped": list(result.skipped),
+            "planned": [],
+            "warnings": list(result.warnings),
+        }
+    return replace(proposal, applied=applied)
 
 
 def _call(task: Callable[[], Any]) -> Any:
@@ -541,6 +693,11 @@ def handoff_text(report: HandoffReport, flavour: Flavour = "markdown") -> str:
         )
     if not report.follow_ups:
         lines.append("- none")
+    if report.roles:
+        lines += ["", bold(f"Roles to pass on ({len(report.roles)})")]
+        for r in report.roles:
+            moves = ", ".join(f"{p.role} {p.holder} -> {p.successor}" for p in r.passes)
+            lines.append(f"- #{r.number} {text(moves)}: `{r.command}`")
     return "\n".join(lines)
 
 
@@ -740,3 +897,70 @@ def slo_report(context: Context, *, since: date | None = None, until: date | Non
         )
     tiers = tuple(slo.attainment(r.judgement for r in rows))
     return SloReport(first, last, tz, off_days, tiers, tuple(rows), tuple(warnings))
+
+
+# ---- handoff run ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandoffRun:
+    """What `oncall handoff run` did: nothing on a day without a hand-off; else the topic, the report
+    (posted once) and the roles passed on."""
+
+    now: datetime
+    handoff_at: datetime | None
+    next_handoff: datetime
+    topic: Any = None
+    """The `TopicChange` of the #incidents topic (None on a day without a hand-off)."""
+    report: HandoffReport | None = None
+    dry_run: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def handoff_day(self) -> bool:
+        return self.handoff_at is not None
+
+    @property
+    def changed(self) -> bool:
+        """Whether this run wrote anything (or, with --dry-run, would)."""
+        if self.report is None:
+            return False
+        post = self.report.post
+        posted = post is not None and not post.already_posted
+        moved = any(r.applied and (r.applied["done"] or r.applied["planned"]) for r in self.report.roles)
+        return bool((self.topic is not None and self.topic.changed) or posted or moved)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "handoff_day": self.handoff_day,
+            "handoff_at": _iso(self.handoff_at),
+            "next_handoff": self.next_handoff.isoformat(),
+            "dry_run": self.dry_run,
+            "changed": self.changed,
+            "topic": self.topic.to_dict() if self.topic is not None else None,
+            "report": self.report.to_dict() if self.report is not None else None,
+            "warnings": list(self.warnings),
+        }
+
+
+def handoff_run(context: Context, *, post: str | None = None, dry_run: bool = False) -> HandoffRun:
+    """The hand-off chores in one go, for a scheduler shortly after the hand-off: the #incidents topic names
+    who is on call now, the report of the shift that just ended is posted (to `post`, default the announce
+    channel) unless it already is, and open incidents' roles pass from the departing engineers to the
+    incoming ones. Each step checks what is already done, so a second run writes nothing. A day without a
+    hand-off (none today at or before now, in the schedule's zone) is a no-op."""
+    from oncall_cli.services.oncall import who_is_on_call
+
+    tz = context.settings.text("timezone")
+    now = context.now().astimezone(zone(tz))
+    weekdays, at = handoff_weekdays(context)
+    last = slo.last_handoff(now, weekdays, at, tz)
+    upcoming = slo.next_handoff(now, weekdays, at, tz)
+    if last.date() != now.date():
+        return HandoffRun(now, None, upcoming, dry_run=dry_run)
+    who = who_is_on_call(context, update_topic=True, dry_run=dry_run)
+    channel = post or context.settings.text("slack.announce_channel")
+    report = handoff(context, post=channel, dry_run=dry_run, apply=True, handoff_at=last)
+    warnings = tuple(dict.fromkeys([*who.warnings, *report.warnings]))
+    return HandoffRun(now, last, upcoming, who.topic, report, dry_run, warnings)
