@@ -336,7 +336,11 @@ def test_postmortem_draft_has_every_section_and_a_timeline_table() -> None:
     assert "- Duration: 1 h 23 min" in markdown
     assert "| P1 (Critical) |" in markdown and "| ada@example.com |" in markdown
     rows = [line for line in markdown.splitlines() if line.startswith("| 2025-03-05")]
-    assert rows == ["| 2025-03-05 14:00 UTC | Raised |", "| 2025-03-05 14:05 UTC | Rolled \\| back |"]
+    assert rows == [
+        "| 2025-03-05 14:00 UTC | Raised |",
+        "| 2025-03-05 14:00 UTC | Incident raised in Opsgenie (P1 (Critical)) |",
+        "| 2025-03-05 14:05 UTC | Rolled \\| back |",
+    ]
 
 
 def test_duration_text_counts_days() -> None:

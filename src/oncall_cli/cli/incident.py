@@ -677,28 +677,113 @@ def postmortem(
     ctx: typer.Context,
     ref: IdArg,
     output_file: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the draft to this file.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write the draft to this file and record it on the incident."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
+    publish: Annotated[
+        str | None,
+        typer.Option("--publish", help="Record where the postmortem is published (URL); state Published."),
+    ] = None,
+    dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
-    """Draft a Markdown postmortem from the incident's details and timeline.
+    """Draft a Markdown postmortem from the incident's details and timeline, and record it on the incident.
+
+    Without --output the draft is printed and nothing is recorded. With --output the file's path is
+    recorded (state Draft, one timeline entry); --publish URL records where it now lives (Published).
 
     Example: oncall incident postmortem 42 --output postmortems/2024-05-01-checkout.md
     """
+    from oncall_cli.services.incident import DryRun
     from oncall_cli.services.incident import postmortem as draft
 
     out = output(ctx, json_mode)
-    result = draft(services(ctx), ref, output=output_file, force=force)
+    result = draft(services(ctx), ref, output=output_file, force=force, publish=publish, dry_run=dry_run)
+    _warnings(out, result.warnings)
+    if isinstance(result, DryRun):
+        out.result(result, _render_dry_run(result))
+        return
+    pm = result
 
     def render(console: Console) -> None:
-        if result.path:
+        if pm.path:
             _print(
                 console,
-                f"Wrote the postmortem draft of incident #{_esc(result.incident.number)} to "
-                f"{_esc(result.path)}.",
+                f"Wrote the postmortem draft of incident #{_esc(pm.incident.number)} to {_esc(pm.path)}.",
             )
-        else:
-            sys.stdout.write(result.markdown)
+        elif not pm.done and not pm.skipped:
+            sys.stdout.write(pm.markdown)
+        if pm.recorded and (pm.done or pm.skipped):
+            verb = "Recorded" if pm.done else "Already recorded"
+            _print(
+                console,
+                f"{verb} on the incident: postmortem {_esc(pm.recorded['state'])}, "
+                f"{_esc(pm.recorded['link'])}.",
+            )
 
-    out.result(result, render)
+    out.result(pm, render)
+
+
+@app.command("review")
+def review(
+    ctx: typer.Context,
+    ref: IdArg,
+    on: Annotated[str, typer.Option("--on", help="The review's day (YYYY-MM-DD).")],
+    speakers: Annotated[
+        list[str], typer.Option("--speaker", help="A speaker's email (repeat for each).")
+    ],
+    at: Annotated[
+        str | None, typer.Option("--at", help="Its start (HH:MM, profile's timezone); all day without it.")
+    ] = None,
+    summary: Annotated[
+        str | None, typer.Option("--summary", help="What the review is about (default: the incident).")
+    ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            "--channel", help="Post here (default: slack.review_channel, else the announce channel)."
+        ),
+    ] = None,
+    ics: Annotated[Path | None, typer.Option("--ics", help="Write an iCalendar invite to this file.")] = None,
+    dry_run: DryRunOpt = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Schedule the incident review: record it on the incident, post it, and write an invite.
+
+    Safe to run again: the entry and the post are made once (a new --on date is a new post).
+
+    Example: oncall incident review 42 --on 2026-12-17 --speaker ada@example.com --ics review-42.ics
+    """
+    from oncall_cli.services.incident import DryRun
+    from oncall_cli.services.incident import review as schedule_review
+
+    out = output(ctx, json_mode)
+    result = schedule_review(
+        services(ctx),
+        ref,
+        on=on,
+        speakers=speakers,
+        at=at,
+        summary=summary,
+        channel=channel,
+        ics=ics,
+        dry_run=dry_run,
+    )
+    _warnings(out, result.warnings)
+    if isinstance(result, DryRun):
+        out.result(result, _render_dry_run(result))
+        return
+    rv = result
+
+    def render(console: Console) -> None:
+        verb = "Recorded" if rv.done else "Already recorded"
+        _print(
+            console,
+            f"{verb} the review of incident #{_esc(rv.incident.number)} on {_esc(rv.on)} "
+            f"(speakers: {_esc(', '.join(rv.speakers))}); posted in {_esc(rv.channel)}.",
+        )
+        if rv.ics:
+            _print(console, f"Invite written to {_esc(rv.ics)}.")
+
+    out.result(rv, render)

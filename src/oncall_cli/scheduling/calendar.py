@@ -12,7 +12,7 @@ import hashlib
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 
@@ -145,3 +145,49 @@ def shifts_to_csv(shifts: Sequence[Shift]) -> str:
 
 def _iso(at: datetime) -> str:
     return at.isoformat()
+
+
+def review_to_ics(
+    *,
+    uid: str,
+    summary: str,
+    description: str,
+    day: date,
+    start: datetime | None,
+    minutes: int,
+    attendees: Sequence[str],
+    stamp: datetime,
+    tz: str,
+    url: str | None = None,
+) -> bytes:
+    """An iCalendar invite (METHOD:REQUEST) to an incident review: on `day` all day, or from `start` (aware)
+    for `minutes`; one ATTENDEE per email. The UID is stable, so importing it again updates the event."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "REQUEST")
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    if start is None:
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+    else:
+        z = zone(tz)
+        event.add("dtstart", start.astimezone(z))
+        event.add("dtend", (start + timedelta(minutes=minutes)).astimezone(z))
+    event.add("summary", summary)
+    event.add("description", description)
+    if url:
+        event.add("url", url)
+    for email in attendees:
+        attendee = icalendar.vCalAddress(f"mailto:{email}")
+        attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
+        attendee.params["rsvp"] = icalendar.vText("TRUE")
+        event.add("attendee", attendee, encode=False)
+    cal.add_component(event)
+    if start is not None:
+        cal.add_missing_timezones()
+    data: bytes = cal.to_ical()
+    return data

@@ -63,7 +63,13 @@ raise): the SLO clock starts there."""
 D_INVITED = "invited"
 """The people `raise` invited to the channel (the on-call engineers, the responders, `me`)."""
 D_POSTMORTEM = "postmortem"
-"""The postmortem's URL; its presence (or a `postmortem` tag) closes the follow-up."""
+"""The postmortem's URL (or the draft's path); its presence (or a `postmortem` tag) closes the follow-up."""
+D_POSTMORTEM_STATE = "postmortem_state"
+"""Draft (a file `incident postmortem --output` wrote) or Published (`--publish URL`)."""
+D_REVIEW = "review"
+"""The incident review's date (YYYY-MM-DD, or YYYY-MM-DDTHH:MM in the profile's zone)."""
+D_REVIEW_SPEAKERS = "review_speakers"
+D_REVIEW_SUMMARY = "review_summary"
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
 CLOSE_WORDING = (
@@ -598,6 +604,8 @@ class PostmortemInput:
     """The tracker's name (`IncidentTracker.service`); `opsgenie_url` is the incident's page there."""
     followups: Sequence[tuple[str, str, str, str]] = ()
     """Filed follow-up tickets: (key, summary, status, url)."""
+    reported_at: datetime | None = None
+    """When it was reported (the `reported_at` link), when earlier than the raise."""
 
 
 def _cell(text: str) -> str:
@@ -654,21 +662,29 @@ def postmortem_markdown(data: PostmortemInput) -> str:
         f"| Responders | {_cell(', '.join(data.responders) or 'none recorded')} |",
         "",
     ]
+    story = _story(data)
+    # Duration counts from the raise, as before; the report (when earlier) and back-dated notes are lines
+    # of the timeline, in their place.
+    started = data.created_at
     out += [
         "## Impact and duration",
         "",
-        f"- Started: {_utc(data.created_at)}",
+        f"- Started: {_utc(started)}",
+        *(
+            [f"- Reported: {_utc(data.reported_at)}"]
+            if data.reported_at is not None and started is not None and data.reported_at < started
+            else []
+        ),
         f"- Resolved: {_utc(data.resolved_at) if data.resolved_at else todo}",
-        f"- Duration: {duration_text(data.created_at, data.resolved_at)}",
+        f"- Duration: {duration_text(started, data.resolved_at)}",
         f"- Public components affected: {', '.join(data.components) or 'none'}",
         f"- Customer impact: {todo} (who was affected, how many, what they saw)",
         "",
     ]
     out += ["## Timeline", "", "| Time (UTC) | Event |", "|---|---|"]
-    entries = sorted(data.timeline, key=lambda e: (e.at is None, e.at or datetime.min))
-    for entry in entries:
+    for entry in story:
         out.append(f"| {_utc(entry.at)} | {_cell(entry.text)} |")
-    if not entries:
+    if not story:
         out.append(f"| {todo} | {todo} |")
     out += [
         "",
@@ -694,6 +710,36 @@ def postmortem_markdown(data: PostmortemInput) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _story(data: PostmortemInput) -> list[TimelineLine]:
+    """The timeline in time order, the report and the raise among its lines (a back-dated note can come
+    before them), each text once (the resolve note is also the "Resolved: ..." entry)."""
+    from datetime import UTC
+
+    lines = list(data.timeline)
+    if data.reported_at is not None and (data.created_at is None or data.reported_at < data.created_at):
+        lines.append(TimelineLine(at=data.reported_at, text="Reported"))
+    if data.created_at is not None:
+        lines.append(
+            TimelineLine(
+                at=data.created_at,
+                text=f"Incident raised in {data.tracker} ({priority_label(data.priority)})",
+            )
+        )
+    earliest = datetime.min.replace(tzinfo=UTC)
+    lines.sort(key=lambda e: (e.at is None, e.at or earliest))
+    said = {e.text.strip() for e in lines}
+    seen: set[tuple[str, str]] = set()
+    story = []
+    for entry in lines:
+        key = entry.text.strip()
+        resolve_note = not key.startswith("Resolved: ") and resolution_entry(key) in said
+        if (key, _utc(entry.at)) in seen or resolve_note:
+            continue
+        seen.add((key, _utc(entry.at)))
+        story.append(entry)
+    return story
 
 
 def details_changes(current: Mapping[str, str], wanted: Mapping[str, str | None]) -> dict[str, str]:

@@ -119,12 +119,17 @@ LINK_KEYS: tuple[str, ...] = (
     "stakeholders",
     "invited",
     "postmortem",
+    "postmortem_state",
+    "review",
+    "review_speakers",
+    "review_summary",
     "followups",
 )
 """What an incident carries for the workflow (`TrackedIncident.links`): the run that raised it (for
 `resume`), when it was reported (ISO 8601, where the SLO clock starts), the Slack thread and channel, the
 Statuspage incident and its components, the roles, the stakeholders, the people `raise` invited
-(comma-separated emails), the postmortem and the follow-up tickets. Opsgenie keeps them in incident
+(comma-separated emails), the postmortem (link or path, and its state: Draft or Published), the incident
+review (its date, speakers and summary) and the follow-up tickets. Opsgenie keeps them in incident
 details, JSM in one Jira issue property."""
 
 

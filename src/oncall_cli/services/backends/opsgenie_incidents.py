@@ -279,12 +279,15 @@ class OpsgenieIncidents:
         )
 
     def add_responder(self, incident: TrackedIncident, email: str, note: str | None) -> None:
-        """POST /v1/incidents/{id}/responders: Opsgenie pages them."""
+        """POST /v1/incidents/{id}/responders: Opsgenie pages them. Opsgenie keeps the note as an incident
+        note without saying whom it is about, so it names them (as the JSM adapter's comment does)."""
         from oncall_cli.clients.opsgenie_models import Recipient
 
         self._wait(
             self.client.add_incident_responders(
-                identifier=incident.id, responders=[Recipient.user(email)], note=note
+                identifier=incident.id,
+                responders=[Recipient.user(email)],
+                note=f"Responder {email} added: {note}" if note else None,
             )
         )
 

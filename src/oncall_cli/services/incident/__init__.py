@@ -39,6 +39,7 @@ from oncall_cli.services.incident.models import (
 )
 from oncall_cli.services.incident.raising import journal_view, raise_incident, resume
 from oncall_cli.services.incident.resolving import resolve_incident
+from oncall_cli.services.incident.review import Review, review
 from oncall_cli.services.incident.updates import (
     add_note,
     add_person,
@@ -58,6 +59,7 @@ __all__ = [
     "JournalView",
     "Postmortem",
     "RaiseRequest",
+    "Review",
     "WorkflowResult",
     "add_note",
     "add_person",
@@ -72,6 +74,7 @@ __all__ = [
     "raise_incident",
     "resolve_incident",
     "resume",
+    "review",
     "show",
     "status_update",
 ]

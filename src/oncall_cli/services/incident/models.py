@@ -166,6 +166,13 @@ class Postmortem:
     incident: IncidentRef
     path: str | None
     markdown: str
+    recorded: dict[str, str] | None = None
+    """What the incident now says about its postmortem: `{link, state}` (Draft or Published), else None
+    (a draft only printed is not recorded)."""
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
 
 # ---- inputs -------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from oncall_cli.scheduling.model import zone
 from oncall_cli.services import incident_text as text
 from oncall_cli.services.context import Context
 from oncall_cli.services.incident.common import (
+    _add_entry_once,
     _links,
     _page_id,
     _ref,
@@ -24,6 +25,8 @@ from oncall_cli.services.incident.common import (
 )
 from oncall_cli.services.incident.followups import followups_of
 from oncall_cli.services.incident.models import (
+    Change,
+    DryRun,
     IncidentDetail,
     IncidentRow,
     Postmortem,
@@ -35,9 +38,13 @@ from oncall_cli.services.incident_text import (
     D_COMMANDER,
     D_COMMS,
     D_INVITED,
+    D_POSTMORTEM,
+    D_POSTMORTEM_STATE,
+    D_REPORTED,
     D_STAKEHOLDERS,
     D_STATUSPAGE,
 )
+from oncall_cli.services.steps import Steps
 
 
 def list_incidents(
@@ -135,9 +142,31 @@ def show(ctx: Context, ref: str) -> IncidentDetail:
     )
 
 
-def postmortem(ctx: Context, ref: str, *, output: Path | None = None, force: bool = False) -> Postmortem:
-    """`oncall incident postmortem`: a Markdown draft from the incident's details and timeline."""
-    if output is not None and output.exists() and not force:
+POSTMORTEM_ENTRY = "tracker.timeline_entry"
+POSTMORTEM_LINKS = "tracker.record_links"
+DRAFT, PUBLISHED = "Draft", "Published"
+
+
+def postmortem(
+    ctx: Context,
+    ref: str,
+    *,
+    output: Path | None = None,
+    force: bool = False,
+    publish: str | None = None,
+    dry_run: bool = False,
+) -> Postmortem | DryRun:
+    """`oncall incident postmortem`: a Markdown draft from the incident's details and timeline.
+
+    With `output` the draft is written there and recorded on the incident (its `postmortem` link is the
+    file's path, `postmortem_state` Draft, one timeline entry); `publish` records where the postmortem now
+    lives (state Published). A published postmortem is not turned back into a draft by a later `--output`.
+    """
+    if publish is not None:
+        publish = publish.strip()
+        if not publish.startswith(("https://", "http://")):
+            raise UsageError(f"--publish: {publish!r} is not a link (https://...)")
+    if output is not None and output.exists() and not force and not dry_run:
         raise UsageError(
             f"--output: {output} exists; it may hold your edits",
             hint="Pass --force to overwrite it, or choose another file.",
@@ -167,12 +196,81 @@ def postmortem(ctx: Context, ref: str, *, output: Path | None = None, force: boo
         timeline=[text.TimelineLine(at=t.at, text=t.text) for t in detail.timeline],
         generated_at=ctx.now(),
         followups=[(t.key, t.summary, t.status, t.url) for t in detail.followups],
+        reported_at=_iso(detail.details.get(D_REPORTED)),
     )
     markdown = text.postmortem_markdown(data)
+    current = (detail.details.get(D_POSTMORTEM), detail.details.get(D_POSTMORTEM_STATE))
+    warnings: list[str] = []
+    wanted: tuple[str, str] | None = None
+    if publish is not None:
+        wanted = (publish, PUBLISHED)
+    elif output is not None:
+        wanted = (str(output.resolve()), DRAFT)
+        if current[1] == PUBLISHED and current[0]:
+            warnings.append(f"the postmortem is already published at {current[0]}; recorded as it is")
+            wanted = None
+    recorded = {"link": current[0], "state": current[1] or DRAFT} if current[0] else None
+    entry = None
+    if wanted is not None:
+        entry = f"Postmortem {'published' if wanted[1] == PUBLISHED else 'draft'}: {wanted[0]}"
+        recorded = {"link": wanted[0], "state": wanted[1]}
+    if dry_run:
+        label = _tracker(ctx).service
+        changes = []
+        if output is not None:
+            changes.append(Change("file", "write postmortem draft", str(output), {}))
+        if wanted is not None and entry is not None:
+            changes.append(Change(label, "add timeline entry", detail.incident.number, {"content": entry}))
+            changes.append(
+                Change(
+                    label,
+                    "add details",
+                    detail.incident.number,
+                    {D_POSTMORTEM: wanted[0], D_POSTMORTEM_STATE: wanted[1]},
+                )
+            )
+        return DryRun(changes, warnings=warnings)
     if output is not None:
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(markdown, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"--output: cannot write {output}: {exc.strerror}") from exc
-    return Postmortem(incident=detail.incident, path=str(output) if output else None, markdown=markdown)
+    effects = Steps("postmortem")
+    if wanted is not None and entry is not None:
+        inc = find_incident(ctx, ref)
+        tracker = _tracker(ctx)
+        planned = [POSTMORTEM_ENTRY, POSTMORTEM_LINKS]
+        link, state = wanted
+
+        def timeline() -> bool:
+            return _add_entry_once(ctx, inc, entry)
+
+        def links() -> bool:
+            if current == (link, state):
+                return False
+            tracker.set_links(inc, {D_POSTMORTEM: link, D_POSTMORTEM_STATE: state})
+            return True
+
+        # The entry first: a retry after a failed link write finds it and does not add it again.
+        effects.run(POSTMORTEM_ENTRY, timeline, planned)
+        effects.run(POSTMORTEM_LINKS, links, planned)
+    return Postmortem(
+        incident=detail.incident,
+        path=str(output) if output else None,
+        markdown=markdown,
+        recorded=recorded,
+        done=effects.done,
+        skipped=effects.skipped,
+        warnings=warnings,
+    )
+
+
+def _iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
