@@ -56,9 +56,9 @@ def login(
         raise UsageError("the sandbox profile needs no credentials")
     # Before asking for anything: a secret typed into a keyring that cannot keep it would be lost.
     credentials.require_keyring(chosen)
-    if not stdin and not common.stdin_is_terminal():
+    if not stdin and not common.can_prompt(ctx):
         raise UsageError(
-            "no terminal to ask for the secret: pass it on standard input with --stdin",
+            "no terminal to ask for the secret (or --no-input): pass it on standard input with --stdin",
             hint=f'For example: echo "$KEY" | oncall auth login --provider {chosen[0]} --stdin',
         )
     saved = []

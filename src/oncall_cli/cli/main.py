@@ -49,6 +49,16 @@ class OncallGroup(TyperGroup):
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands.get(cmd_name)
 
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:  # type: ignore[override]
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
+            guess = f" Did you mean {close[0]!r}?" if close else ""
+            raise ClickUsageError(f"No such command {name!r}.{guess}", ctx)
+        return super().resolve_command(ctx, args)
+
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         # Click empties ctx.args before a subcommand parses; keep the words to see a subcommand's --json.
         ctx.meta["oncall.argv"] = list(args)
@@ -141,6 +151,23 @@ def main(
             "wins over the file and the environment.",
         ),
     ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Answer yes to every question (scripts).")
+    ] = False,
+    no_input: Annotated[
+        bool,
+        typer.Option(
+            "--no-input",
+            envvar="ONCALL_NO_INPUT",
+            help="Never prompt: a question that needs an answer exits 2 naming the flag that answers it.",
+        ),
+    ] = False,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager", help="Print long lists straight out (default on a terminal: ONCALL_PAGER/PAGER)."
+        ),
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
@@ -165,9 +192,25 @@ def main(
     st.verbose = verbose
     st.debug = debug
     st.sets = _parse_sets(set_ or [])
+    st.yes = yes
+    st.no_input = no_input
+    st.pager = not no_pager
+    if st.pager:
+        st.output.pager = _pager(st)
     st.output.sandbox = st.sandbox
     _configure_logging(verbose, debug)
     ctx.call_on_close(lambda: _close(st))
+
+
+def _pager(st: AppState) -> Any:
+    """The pager for long results on a terminal (None elsewhere: pipes and tests get the text as is)."""
+    from oncall_cli.cli import common
+
+    if not common.stdout_is_terminal():
+        return None
+    deps = st.deps
+    page = getattr(deps, "page", None) if deps is not None else None
+    return page or common.run_pager
 
 
 def _parse_sets(items: list[str]) -> dict[str, str]:
@@ -217,7 +260,36 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "incident": ("incident", "app"),
     "status": ("status", "app"),
     "sandbox": ("sandbox", "app"),
+    "help": ("main", "help_command"),
 }
+
+
+def help_command(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str] | None, typer.Argument(metavar="[COMMAND]...", help="The command, e.g. incident raise.")
+    ] = None,
+) -> None:
+    """Show the help of a command, as `oncall COMMAND --help` does.
+
+    Example: oncall help incident raise
+    """
+    import difflib
+
+    import typer.core
+
+    current: Any = ctx.find_root()
+    command: Any = current.command
+    for word in words or []:
+        sub = command.get_command(current, word) if isinstance(command, typer.core.TyperGroup) else None
+        if sub is None:
+            names = command.list_commands(current) if isinstance(command, typer.core.TyperGroup) else []
+            close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+            guess = f" Did you mean {close[0]!r}?" if close else ""
+            raise UsageError(f"help: no such command {' '.join(words or [])!r}.{guess}")
+        current = typer.Context(sub, info_name=word, parent=current)
+        command = sub
+    typer.echo(command.get_help(current))
 
 
 def load_command(name: str) -> Any:

@@ -185,9 +185,13 @@ def _render_add(console: Console, result: AddEngineerResult) -> None:
         console.print(f"[yellow]no reminder[/]: {escape(result.reminder.skipped)}")
 
 
-def _confirm(yes: bool) -> Any:
-    if yes:
-        return lambda question: True
+def _confirm(ctx: typer.Context, yes: bool) -> Any:
+    """Always a question (never None: the service would take no answer as consent); `--yes` or
+    `oncall --yes` answers yes, `oncall --no-input` makes it exit 2 naming --yes."""
+    from oncall_cli.cli.common import confirmer, state
+
+    if yes or state(ctx).yes or state(ctx).no_input:
+        return confirmer(ctx, flag="--yes") if not yes else (lambda question: True)
 
     def ask(question: str) -> bool:
         try:
@@ -236,7 +240,7 @@ def remove_engineer(
             manager=manager,
             apply=apply and not dry_run,
             delete_user=delete_user,
-            confirm=_confirm(yes),
+            confirm=_confirm(ctx, yes),
         )
     warn_all(out, [*result.removal.warnings, *result.warnings])
     out.result(result.to_json(), lambda console: _render_remove(console, result))

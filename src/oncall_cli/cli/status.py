@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from oncall_cli.cli.common import DryRunOpt, JsonOpt, output, services
+from oncall_cli.cli.common import DryRunOpt, JsonOpt, output, services, state
 
 app = typer.Typer(no_args_is_help=True, help="Post public Statuspage updates for an incident.")
 
@@ -58,7 +58,7 @@ def update(
         notify=notify,
         thread=thread,
         force=force,
-        confirm=None if json_mode else _confirm(None),
+        confirm=None if json_mode and not state(ctx).yes else _confirm(ctx, None),
         dry_run=dry_run,
     )
     show_action(out, result, "public update posted")
