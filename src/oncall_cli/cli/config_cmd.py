@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from oncall_cli.cli import common
+from oncall_cli.cli import completion as complete
 from oncall_cli.cli.common import JsonOpt, output, settings, state
 
 if TYPE_CHECKING:
@@ -51,7 +52,10 @@ def _answer_checker(key: str) -> Any:
 @app.command("init")
 def init(
     ctx: typer.Context,
-    backend: Annotated[str | None, typer.Option(help="The on-call service: opsgenie or jsm.")] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="The on-call service: opsgenie or jsm.", autocompletion=complete.backends),
+    ] = None,
     region: Annotated[str | None, typer.Option(help="Opsgenie region: us or eu.")] = None,
     jira_url: Annotated[
         str | None, typer.Option("--jira-url", help="JSM: the Jira site, https://<site>.atlassian.net.")

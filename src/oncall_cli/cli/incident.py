@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from oncall_cli.cli import completion as complete
 from oncall_cli.cli.common import (
     DryRunOpt,
     JsonOpt,
@@ -48,7 +49,14 @@ stakeholder_app = typer.Typer(no_args_is_help=True, help="Add stakeholders to an
 app.add_typer(responder_app, name="responder")
 app.add_typer(stakeholder_app, name="stakeholder")
 
-IdArg = Annotated[str, typer.Argument(metavar="ID", help="The incident number (e.g. 42) or its Opsgenie id.")]
+IdArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="The incident number (e.g. 42) or its Opsgenie id.",
+        autocompletion=complete.incidents,
+    ),
+]
 
 
 # ---- rendering ----------------------------------------------------------------------------------------
@@ -170,7 +178,12 @@ def raise_(
     ctx: typer.Context,
     message: Annotated[str, typer.Argument(help="What is wrong, for responders (never shown publicly).")],
     priority: Annotated[
-        str, typer.Option("--priority", "-p", help="P1..P5 or Critical, High, Moderate, Low, Informational.")
+        str, typer.Option(
+            "--priority",
+            "-p",
+            help="P1..P5 or Critical, High, Moderate, Low, Informational.",
+            autocompletion=complete.priorities,
+        )
     ],
     description: Annotated[
         str | None, typer.Option("--description", help="More detail for Opsgenie.")
@@ -182,7 +195,8 @@ def raise_(
         str | None, typer.Option("--service", help="Impacted Opsgenie service (default: the profile's).")
     ] = None,
     responder: Annotated[
-        list[str] | None, typer.Option("--responder", help="Responder email (repeatable).")
+        list[str] | None,
+        typer.Option("--responder", help="Responder email (repeatable).", autocompletion=complete.emails),
     ] = None,
     statuspage: Annotated[
         bool | None,
@@ -349,8 +363,13 @@ def _render_journal(result: JournalView) -> Any:
 def assign(
     ctx: typer.Context,
     ref: IdArg,
-    commander: Annotated[str, typer.Option("--commander", help="Incident commander's email.")],
-    comms: Annotated[str | None, typer.Option("--comms", help="Communications lead's email.")] = None,
+    commander: Annotated[
+        str, typer.Option("--commander", help="Incident commander's email.", autocompletion=complete.emails)
+    ],
+    comms: Annotated[
+        str | None,
+        typer.Option("--comms", help="Communications lead's email.", autocompletion=complete.emails),
+    ] = None,
     dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -529,7 +548,10 @@ def close(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option("--status", help="open, resolved or closed.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="open, resolved or closed.", autocompletion=complete.incident_statuses),
+    ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Created on or after this date (YYYY-MM-DD or ISO 8601).")
     ] = None,
@@ -543,6 +565,7 @@ def list_(
 
     out = output(ctx, json_mode)
     rows = list_incidents(services(ctx), status=status, since=since)
+    complete.remember(ctx, incidents=[r.number for r in rows])
     out.result({"incidents": rows}, _render_list(rows))
 
 
@@ -583,6 +606,7 @@ def show(ctx: typer.Context, ref: IdArg, web: WebOpt = False, json_mode: JsonOpt
     out = output(ctx, json_mode)
     context = services(ctx)
     detail = show_incident(context, ref)
+    complete.remember(ctx, incidents=[detail.incident.number], emails=detail.responders)
     _warnings(out, detail.warnings)
     out.result(detail, _render_detail(detail, context.incidents.service))
     if web:

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from oncall_cli import __version__
 from oncall_cli.cli.common import AppState, state
+from oncall_cli.cli.completion import SHELLS
 from oncall_cli.cli.fast import silence_stdout
 from oncall_cli.errors import ExitCode, OncallError, UnexpectedError, UsageError
 from oncall_cli.redaction import RedactingFilter
@@ -101,6 +102,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
+    add_completion=False,  # ours below take the shell's name (`--install-completion zsh`)
     context_settings=CONTEXT_SETTINGS,
     help="Run the team's on-call: rotations in Opsgenie or JSM, who is on call, incidents across Opsgenie, "
     "Slack and Statuspage.",
@@ -111,6 +113,40 @@ def _version(value: bool) -> None:
     if value:
         typer.echo(f"oncall {__version__}")
         raise typer.Exit()
+
+
+def _install_completion(ctx: typer.Context, value: str | None) -> None:
+    """`--install-completion SHELL`: write the shell's completion script where the shell reads it."""
+    if not value or ctx.resilient_parsing:
+        return
+    from typer._completion_classes import completion_init
+    from typer._completion_shared import install
+
+    completion_init()
+    shell, path = install(shell=value, prog_name="oncall", complete_var="_ONCALL_COMPLETE")
+    typer.echo(f"{shell} completion installed in {path}; it takes effect in a new shell.")
+    raise typer.Exit()
+
+
+def _show_completion(ctx: typer.Context, value: str | None) -> None:
+    """`--show-completion SHELL`: print the completion script, to install by hand."""
+    if not value or ctx.resilient_parsing:
+        return
+    from typer._completion_classes import completion_init
+    from typer._completion_shared import get_completion_script
+
+    completion_init()
+    typer.echo(get_completion_script(prog_name="oncall", complete_var="_ONCALL_COMPLETE", shell=value))
+    raise typer.Exit()
+
+
+def _shell(value: str | None) -> str | None:
+    """The shell name of the completion options, checked (exit 2 naming the option otherwise)."""
+    from oncall_cli.cli.completion import SHELLS
+
+    if value is not None and value not in SHELLS:
+        raise typer.BadParameter(f"expected one of {', '.join(SHELLS)}, got {value!r}")
+    return value
 
 
 def _configure_logging(verbose: bool, debug: bool) -> None:
@@ -168,6 +204,31 @@ def main(
             "--no-pager", help="Print long lists straight out (default on a terminal: ONCALL_PAGER/PAGER)."
         ),
     ] = False,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="SHELL",
+            parser=_shell,
+            callback=_install_completion,
+            is_eager=True,
+            expose_value=False,
+            autocompletion=lambda incomplete: [s for s in SHELLS if s.startswith(incomplete)],
+            help="Install completion for SHELL: bash, zsh, fish, powershell or pwsh.",
+        ),
+    ] = None,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="SHELL",
+            parser=_shell,
+            callback=_show_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Print the completion script for SHELL, to install it by hand.",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
@@ -341,6 +402,13 @@ def run() -> None:
     A broken pipe on stdout (`oncall incident raise --help | head -3`) exits 0 without a message, as git
     does: the reader chose to stop reading, which is not a failure of the command.
     """
+    from oncall_cli.cli.fast import _completing
+
+    if _completing():
+        # The shell asks for completions in the format of Typer's scripts (`--install-completion SHELL`).
+        from typer._completion_classes import completion_init
+
+        completion_init()
     code = 0
     stdout_before = _identity(1)
     try:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from oncall_cli.cli import completion as complete
 from oncall_cli.cli.common import DryRunOpt, JsonOpt, WebOpt, open_in_browser, output, services
 from oncall_cli.cli.tables import WideOpt
 
@@ -72,6 +73,12 @@ def whoisoncall(
             update_topic=update_topic,
             dry_run=dry_run,
         )
+    complete.remember(
+        ctx,
+        rotations=[r.rotation for s in result.schedules for r in s.rotations],
+        emails=[d.person.user for s in result.schedules for r in s.rotations for d in (r.on_call, r.next)
+                if d is not None and d.person is not None],
+    )
     for warning in result.warnings:
         out.warn(warning)
     out.result(result.to_dict(), lambda console: _render_who(console, result, wide))
@@ -85,7 +92,12 @@ def shifts(
     ctx: typer.Context,
     user: Annotated[
         str | None,
-        typer.Option("--user", metavar="EMAIL", help="Whose shifts (their username, an email)."),
+        typer.Option(
+            "--user",
+            metavar="EMAIL",
+            help="Whose shifts (their username, an email).",
+            autocompletion=complete.emails,
+        ),
     ] = None,
     me: Annotated[bool, typer.Option("--me", help="My shifts (the `me` setting); the default.")] = False,
     weeks: Annotated[int, typer.Option("--weeks", metavar="N", help="How many weeks ahead (1 to 52).")] = 8,

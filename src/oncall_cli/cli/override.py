@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from oncall_cli.cli import completion as complete
 from oncall_cli.cli.common import DryRunOpt, JsonOpt, QuietOpt, output, print_ids, quiet_conflict, services
 from oncall_cli.cli.rotation import span, warn_all, when
 
@@ -17,7 +18,10 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True, help="Overrides: cover a shift, take one, swap two, list, delete.")
 
-UserOpt = Annotated[str | None, typer.Option("--user", help="Who covers (email); default: me.")]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", help="Who covers (email); default: me.", autocompletion=complete.emails),
+]
 MeOpt = Annotated[bool, typer.Option("--me", help="Me (the `me` setting); the default.")]
 
 
@@ -35,7 +39,11 @@ def add(
     me: MeOpt = False,
     rotation: Annotated[
         str | None,
-        typer.Option("--rotation", help="Rotation to override (default: the one the user rotates in)."),
+        typer.Option(
+            "--rotation",
+            help="Rotation to override (default: the one the user rotates in).",
+            autocompletion=complete.rotations,
+        ),
     ] = None,
     dry_run: DryRunOpt = False,
     quiet: QuietOpt = False,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from oncall_cli.cli import completion as complete
 from oncall_cli.cli.common import JsonOpt, QuietOpt, output, print_ids, quiet_conflict, services
 from oncall_cli.cli.tables import WideOpt
 
@@ -190,6 +191,7 @@ def show(
 
     out = output(ctx, json_mode)
     view = show_schedule(services(ctx), weeks=weeks)
+    complete.remember(ctx, rotations=[s.rotation for s in view.shifts], emails=[s.user for s in view.shifts])
     data = {
         "timezone": view.timezone,
         "from": view.start,
@@ -274,6 +276,7 @@ def check(
         str,
         typer.Option(
             "--format",
+            autocompletion=complete.check_formats,
             help="text; github (GitHub Actions ::error annotations on stdout); junit (JUnit XML, one "
             "test case per rule).",
         ),
@@ -353,8 +356,13 @@ def check(
 @app.command("export")
 def export(
     ctx: typer.Context,
-    format: Annotated[str, typer.Option("--format", help="ics or csv.")] = "ics",
-    user: Annotated[str | None, typer.Option("--user", help="Only this engineer's shifts.")] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="ics or csv.", autocompletion=complete.export_formats)
+    ] = "ics",
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="Only this engineer's shifts.", autocompletion=complete.emails),
+    ] = None,
     weeks: WeeksOpt = 12,
     json_mode: JsonOpt = False,
 ) -> None:
