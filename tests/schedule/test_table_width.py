@@ -1,6 +1,6 @@
 """Issue 15 item 9: at 100 columns `schedule new`, `schedule show` and `whoisoncall` fit without wrapping
-(names where emails do not fit); `--wide` shows every column in full. Rendered through the CLI with
-COLUMNS=100, as a terminal of that width would."""
+(names where emails do not fit); `--wide` shows every column in full. Rendered through the CLI on a
+"terminal" (stdout_is_terminal replaced) of COLUMNS=100, with --no-pager."""
 
 from __future__ import annotations
 
@@ -15,8 +15,15 @@ from oncall_cli.cli.main import app
 EMAIL = re.compile(r"[\w.]+@example\.com")
 
 
+@pytest.fixture(autouse=True)
+def _terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oncall_cli.cli import common
+
+    monkeypatch.setattr(common, "stdout_is_terminal", lambda: True)
+
+
 def _at(sandbox_cli: SandboxCli, columns: int, *args: str) -> Result:
-    argv = ["--sandbox", "--config", config_file(sandbox_cli.tmp / "config.toml"), *args]
+    argv = ["--sandbox", "--config", config_file(sandbox_cli.tmp / "config.toml"), "--no-pager", *args]
     result = CliRunner().invoke(app, argv, obj=sandbox_cli.deps(), env={"COLUMNS": str(columns)})
     assert result.exit_code == 0, explain(result)
     return result

@@ -71,12 +71,12 @@ class Output:
         from rich.console import Console
 
         if self._console is None or self._console.file is not sys.stdout:
-            # Pipes and CI logs get a wide, stable layout instead of rich's 80-column default; COLUMNS (set
-            # by the shell, or by a script or test) wins everywhere.
-            columns = os.environ.get("COLUMNS", "")
-            width = int(columns) if columns.isdigit() and int(columns) > 0 else None
-            if width is None and not sys.stdout.isatty():
-                width = 160
+            from oncall_cli.cli import common
+
+            # Pipes and CI logs get a wide, stable layout instead of rich's 80-column default (and COLUMNS,
+            # which pytest-xdist and some CI runners export, is not a terminal's width there); on a
+            # terminal rich reads COLUMNS, else asks the terminal.
+            width = None if common.stdout_is_terminal() else 160
             self._console = Console(
                 file=sys.stdout,
                 no_color=not self.color,
