@@ -377,6 +377,21 @@ def _read(path: Path) -> tuple[dict[str, Any], str]:
         ) from exc
 
 
+def opsgenie_web_base(api_url: str) -> str:
+    """Opsgenie's web app for people, from the API base URL: `api.opsgenie.com` -> `app.opsgenie.com`,
+    `api.eu.opsgenie.com` -> `app.eu.opsgenie.com`; another host (the sandbox) keeps its own base."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(api_url).hostname or "").lower()
+    if host.startswith("api.") and (host == "api.opsgenie.com" or host.endswith(".opsgenie.com")):
+        return f"https://app.{host[4:]}"
+    return api_url.rstrip("/")
+
+
+CURRENT_PROFILE_KEY = "current_profile"
+"""Top-level key of the configuration file: the profile `oncall config use` chose."""
+
+
 def read_file(path: Path) -> dict[str, Any]:
     """Parse the config file; a missing file is empty, a broken one names the file and line."""
     return _read(path)[0]
@@ -480,9 +495,12 @@ def load_settings(
     endpoints (`SANDBOX_FIXED`) come last: no file or flag can point practice at a real service.
     """
     env = os.environ if env is None else env
-    profile = profile or env.get("ONCALL_PROFILE") or "default"
     path = path or default_config_path(env)
     data, text = _read(path)
+    # `oncall config use NAME` writes `current_profile`: the profile when neither flag nor env names one.
+    current = data.get(CURRENT_PROFILE_KEY)
+    chosen = current if isinstance(current, str) else ""
+    profile = profile or env.get("ONCALL_PROFILE") or chosen or "default"
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigError(f"{path}: [profiles] must be a table of profiles", hint=f"Edit {path}.")

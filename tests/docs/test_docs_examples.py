@@ -19,6 +19,7 @@ REAL_ACCOUNT = {
     "auth": "the OS keyring and real credentials",
     "--profile": "a real Opsgenie or JSM account",
     "serve": "serves until interrupted",
+    "--web": "opens a web browser",
     "<": "a placeholder to fill in",
     "3f0c1d2e-...": "a placeholder to fill in",
 }

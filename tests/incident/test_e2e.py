@@ -195,10 +195,10 @@ def test_raising_the_same_message_within_10_minutes_needs_force(sandbox: Sandbox
 
 
 def test_the_duplicate_question_is_asked_on_a_terminal(sandbox: Sandbox, monkeypatch: Any) -> None:
-    from oncall_cli.cli import incident as incident_cli
+    from oncall_cli.cli import common
 
     sandbox.json("incident", "raise", MESSAGE, "-p", "P3", "--no-statuspage")
-    monkeypatch.setattr(incident_cli, "_interactive", lambda: True)
+    monkeypatch.setattr(common, "stdin_is_terminal", lambda: True)
     result = sandbox("incident", "raise", MESSAGE, "-p", "P3", "--no-statuspage", input="n\n")
     assert result.exit_code == 2, explain(result)
     assert "Raise another incident anyway?" in result.stderr

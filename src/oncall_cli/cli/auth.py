@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from oncall_cli.cli import common
+from oncall_cli.cli import completion as complete
 from oncall_cli.cli.common import JsonOpt, output, services, settings
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ ProviderOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--provider",
+        autocompletion=complete.providers,
         help="opsgenie, jsm, statuspage or slack (repeatable; default: those the profile uses).",
     ),
 ]
@@ -56,9 +58,9 @@ def login(
         raise UsageError("the sandbox profile needs no credentials")
     # Before asking for anything: a secret typed into a keyring that cannot keep it would be lost.
     credentials.require_keyring(chosen)
-    if not stdin and not common.stdin_is_terminal():
+    if not stdin and not common.can_prompt(ctx):
         raise UsageError(
-            "no terminal to ask for the secret: pass it on standard input with --stdin",
+            "no terminal to ask for the secret (or --no-input): pass it on standard input with --stdin",
             hint=f'For example: echo "$KEY" | oncall auth login --provider {chosen[0]} --stdin',
         )
     saved = []

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from oncall_cli.cli import common
+from oncall_cli.cli import completion as complete
 from oncall_cli.cli.common import JsonOpt, output, settings, state
 
 if TYPE_CHECKING:
@@ -51,7 +52,10 @@ def _answer_checker(key: str) -> Any:
 @app.command("init")
 def init(
     ctx: typer.Context,
-    backend: Annotated[str | None, typer.Option(help="The on-call service: opsgenie or jsm.")] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="The on-call service: opsgenie or jsm.", autocompletion=complete.backends),
+    ] = None,
     region: Annotated[str | None, typer.Option(help="Opsgenie region: us or eu.")] = None,
     jira_url: Annotated[
         str | None, typer.Option("--jira-url", help="JSM: the Jira site, https://<site>.atlassian.net.")
@@ -101,7 +105,7 @@ def init(
         "me": me,
         "timezone": timezone,
     }
-    interactive = not yes and not json_mode and common.stdin_is_terminal()
+    interactive = not yes and not state(ctx).yes and not json_mode and common.can_prompt(ctx)
     # Each flag is checked before anything is asked, naming the flag (not "flag for timezone").
     for flag, key in INIT_KEYS:
         if given[key] is not None:
@@ -189,6 +193,68 @@ def show(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
         console.print(table)
 
     out.result(data, render)
+
+
+@app.command("profiles")
+def profiles(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
+    """List the profiles of the configuration file; the one in use is marked.
+
+    Example: oncall config profiles
+    """
+    from oncall_cli.config import CURRENT_PROFILE_KEY, SANDBOX_PROFILE, read_file
+
+    out = output(ctx, json_mode)
+    found = settings(ctx, new_profile=True)
+    data = read_file(found.path)
+    names = sorted(set(data.get("profiles", {})) | {"default"} - {SANDBOX_PROFILE})
+    chosen = data.get(CURRENT_PROFILE_KEY) or "default"
+    rows = [{"name": n, "current": n == found.profile, "default": n == chosen} for n in names]
+    result = {"path": str(found.path), "current": found.profile, "profiles": rows}
+
+    def render(console: Console) -> None:
+        from rich.markup import escape
+
+        for row in rows:
+            mark = "*" if row["current"] else " "
+            note = " (chosen by `config use`)" if row["default"] and chosen != "default" else ""
+            console.print(f"{mark} {escape(str(row['name']))}{note}")
+
+    out.result(result, render)
+
+
+@app.command("use")
+def use(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The profile to use from now on.")],
+    json_mode: JsonOpt = False,
+) -> None:
+    """Make a profile the one commands use when neither --profile nor ONCALL_PROFILE names one.
+
+    Example: oncall config use jsm
+    """
+    from oncall_cli.config import CURRENT_PROFILE_KEY, SANDBOX_PROFILE, read_file, write_file
+    from oncall_cli.errors import ConfigError, UsageError
+
+    out = output(ctx, json_mode)
+    found = settings(ctx, new_profile=True)  # a chosen profile since deleted must not block choosing again
+    if name == SANDBOX_PROFILE:
+        raise UsageError("NAME: the sandbox is chosen with --sandbox, not `config use`")
+    data = read_file(found.path)
+    known = set(data.get("profiles", {})) | {"default"}
+    if name not in known:
+        raise ConfigError(
+            f"NAME: no profile {name!r} in {found.path} (profiles: {', '.join(sorted(known))})",
+            hint=f"Create it with `oncall --profile {name} config init`.",
+        )
+    if name == "default":
+        data.pop(CURRENT_PROFILE_KEY, None)
+    else:
+        data[CURRENT_PROFILE_KEY] = name
+    write_file(found.path, data)
+    out.result(
+        {"path": str(found.path), "current": name},
+        lambda c: c.print(f"Using profile {name} from now on (--profile and ONCALL_PROFILE still win)."),
+    )
 
 
 @app.command("set")

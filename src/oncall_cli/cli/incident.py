@@ -12,7 +12,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from oncall_cli.cli.common import DryRunOpt, JsonOpt, output, services
+from oncall_cli.cli import completion as complete
+from oncall_cli.cli.common import (
+    DryRunOpt,
+    JsonOpt,
+    QuietOpt,
+    WebOpt,
+    open_in_browser,
+    output,
+    print_ids,
+    quiet_conflict,
+    services,
+    state,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,7 +49,14 @@ stakeholder_app = typer.Typer(no_args_is_help=True, help="Add stakeholders to an
 app.add_typer(responder_app, name="responder")
 app.add_typer(stakeholder_app, name="stakeholder")
 
-IdArg = Annotated[str, typer.Argument(metavar="ID", help="The incident number (e.g. 42) or its Opsgenie id.")]
+IdArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="The incident number (e.g. 42) or its Opsgenie id.",
+        autocompletion=complete.incidents,
+    ),
+]
 
 
 # ---- rendering ----------------------------------------------------------------------------------------
@@ -137,26 +156,18 @@ def show_action(out: Output, result: ActionResult | DryRun, verb: str) -> None:
         out.result(result, _render_action(verb, result))
 
 
-def _interactive() -> bool:
-    return sys.stdin.isatty()
+def _raise_flag(question: str) -> str:
+    """The flag that answers one of `raise`'s questions (for `--no-input`)."""
+    return "--production or --non-production" if "affect production" in question else "--force"
 
 
-def _confirm(spinner: Any) -> Any:
-    """A yes/no question for the service, only when a person is at the terminal (else it refuses); the
-    spinner pauses while the question waits."""
-    if not _interactive():
-        return None
+def _confirm(ctx: typer.Context, spinner: Any, flag: Any = "--force") -> Any:
+    """A yes/no question for the service: asked only when a person is at the terminal (else the service
+    refuses or takes its default); `oncall --yes` answers yes, `oncall --no-input` makes it exit 2 naming
+    the flag that answers it. The spinner pauses while the question waits."""
+    from oncall_cli.cli.common import confirmer
 
-    def ask(question: str) -> bool:
-        if spinner is not None:
-            spinner.stop()
-        try:
-            return bool(typer.confirm(question, default=False, err=True))
-        finally:
-            if spinner is not None:
-                spinner.start()
-
-    return ask
+    return confirmer(ctx, flag=flag, spinner=spinner)
 
 
 # ---- raise, resume, journal ---------------------------------------------------------------------------
@@ -167,7 +178,12 @@ def raise_(
     ctx: typer.Context,
     message: Annotated[str, typer.Argument(help="What is wrong, for responders (never shown publicly).")],
     priority: Annotated[
-        str, typer.Option("--priority", "-p", help="P1..P5 or Critical, High, Moderate, Low, Informational.")
+        str, typer.Option(
+            "--priority",
+            "-p",
+            help="P1..P5 or Critical, High, Moderate, Low, Informational.",
+            autocompletion=complete.priorities,
+        )
     ],
     description: Annotated[
         str | None, typer.Option("--description", help="More detail for Opsgenie.")
@@ -179,7 +195,8 @@ def raise_(
         str | None, typer.Option("--service", help="Impacted Opsgenie service (default: the profile's).")
     ] = None,
     responder: Annotated[
-        list[str] | None, typer.Option("--responder", help="Responder email (repeatable).")
+        list[str] | None,
+        typer.Option("--responder", help="Responder email (repeatable).", autocompletion=complete.emails),
     ] = None,
     statuspage: Annotated[
         bool | None,
@@ -212,6 +229,7 @@ def raise_(
         ),
     ] = None,
     dry_run: DryRunOpt = False,
+    quiet: QuietOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Raise an incident: Opsgenie incident, Slack channel, thread reply and (public) Statuspage incident.
@@ -219,8 +237,10 @@ def raise_(
     Example: oncall incident raise "Checkout API returns 500s" -p P1 --component API --thread URL
     """
     from oncall_cli.services.incident import RaiseRequest, raise_incident
+    from oncall_cli.services.incident.models import WorkflowResult
     from oncall_cli.services.incident_text import parse_priority
 
+    quiet_conflict(quiet, json_mode)
     out = output(ctx, json_mode)
     request = RaiseRequest(
         message=message,
@@ -239,8 +259,12 @@ def raise_(
     )
     context = services(ctx)
     with out.spinner("Raising the incident...") as spinner:
-        confirm = None if json_mode else _confirm(spinner)
+        confirm = None if json_mode and not state(ctx).yes else _confirm(ctx, spinner, _raise_flag)
         result = raise_incident(context, request, dry_run=dry_run, confirm=confirm)
+    if quiet:
+        _warnings(out, result.warnings)
+        print_ids([result.incident.number] if isinstance(result, WorkflowResult) else [])
+        return
     _show_workflow(out, result, context)
 
 
@@ -339,8 +363,13 @@ def _render_journal(result: JournalView) -> Any:
 def assign(
     ctx: typer.Context,
     ref: IdArg,
-    commander: Annotated[str, typer.Option("--commander", help="Incident commander's email.")],
-    comms: Annotated[str | None, typer.Option("--comms", help="Communications lead's email.")] = None,
+    commander: Annotated[
+        str, typer.Option("--commander", help="Incident commander's email.", autocompletion=complete.emails)
+    ],
+    comms: Annotated[
+        str | None,
+        typer.Option("--comms", help="Communications lead's email.", autocompletion=complete.emails),
+    ] = None,
     dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -519,7 +548,10 @@ def close(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option("--status", help="open, resolved or closed.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="open, resolved or closed.", autocompletion=complete.incident_statuses),
+    ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Created on or after this date (YYYY-MM-DD or ISO 8601).")
     ] = None,
@@ -533,6 +565,7 @@ def list_(
 
     out = output(ctx, json_mode)
     rows = list_incidents(services(ctx), status=status, since=since)
+    complete.remember(ctx, incidents=[r.number for r in rows])
     out.result({"incidents": rows}, _render_list(rows))
 
 
@@ -563,7 +596,7 @@ def _render_list(rows: list[IncidentRow]) -> Any:
 
 
 @app.command("show")
-def show(ctx: typer.Context, ref: IdArg, json_mode: JsonOpt = False) -> None:
+def show(ctx: typer.Context, ref: IdArg, web: WebOpt = False, json_mode: JsonOpt = False) -> None:
     """Show an incident: details, responders, roles, timeline, channel and Statuspage state.
 
     Example: oncall incident show 42
@@ -573,8 +606,11 @@ def show(ctx: typer.Context, ref: IdArg, json_mode: JsonOpt = False) -> None:
     out = output(ctx, json_mode)
     context = services(ctx)
     detail = show_incident(context, ref)
+    complete.remember(ctx, incidents=[detail.incident.number], emails=detail.responders)
     _warnings(out, detail.warnings)
     out.result(detail, _render_detail(detail, context.incidents.service))
+    if web:
+        open_in_browser(ctx, detail.incident.url)
 
 
 def _render_detail(d: IncidentDetail, tracker: str) -> Any:
@@ -640,6 +676,7 @@ def followup(
     ] = None,
     issue_type: Annotated[str, typer.Option("--type", help="The ticket's issue type.")] = "Task",
     dry_run: DryRunOpt = False,
+    quiet: QuietOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """File a follow-up ticket in Jira and link it to the incident (on Opsgenie too: needs jira.url).
@@ -650,10 +687,14 @@ def followup(
     """
     from oncall_cli.services.incident.followups import followup as file_followup
 
+    quiet_conflict(quiet, json_mode)
     out = output(ctx, json_mode)
     result = file_followup(
         services(ctx), ref, summary, project=project, issue_type=issue_type, dry_run=dry_run
     )
+    if quiet:
+        print_ids([result.ticket.key] if result.ticket is not None and not result.dry_run else [])
+        return
 
     def render(console: Console) -> None:
         number = _esc(result.incident.number)

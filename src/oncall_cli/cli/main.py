@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from oncall_cli import __version__
 from oncall_cli.cli.common import AppState, state
+from oncall_cli.cli.completion import SHELLS
 from oncall_cli.cli.fast import silence_stdout
 from oncall_cli.errors import ExitCode, OncallError, UnexpectedError, UsageError
 from oncall_cli.redaction import RedactingFilter
@@ -48,6 +49,16 @@ class OncallGroup(TyperGroup):
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:  # type: ignore[override]
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
+            guess = f" Did you mean {close[0]!r}?" if close else ""
+            raise ClickUsageError(f"No such command {name!r}.{guess}", ctx)
+        return super().resolve_command(ctx, args)
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         # Click empties ctx.args before a subcommand parses; keep the words to see a subcommand's --json.
@@ -91,6 +102,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
+    add_completion=False,  # ours below take the shell's name (`--install-completion zsh`)
     context_settings=CONTEXT_SETTINGS,
     help="Run the team's on-call: rotations in Opsgenie or JSM, who is on call, incidents across Opsgenie, "
     "Slack and Statuspage.",
@@ -101,6 +113,40 @@ def _version(value: bool) -> None:
     if value:
         typer.echo(f"oncall {__version__}")
         raise typer.Exit()
+
+
+def _install_completion(ctx: typer.Context, value: str | None) -> None:
+    """`--install-completion SHELL`: write the shell's completion script where the shell reads it."""
+    if not value or ctx.resilient_parsing:
+        return
+    from typer._completion_classes import completion_init
+    from typer._completion_shared import install
+
+    completion_init()
+    shell, path = install(shell=value, prog_name="oncall", complete_var="_ONCALL_COMPLETE")
+    typer.echo(f"{shell} completion installed in {path}; it takes effect in a new shell.")
+    raise typer.Exit()
+
+
+def _show_completion(ctx: typer.Context, value: str | None) -> None:
+    """`--show-completion SHELL`: print the completion script, to install by hand."""
+    if not value or ctx.resilient_parsing:
+        return
+    from typer._completion_classes import completion_init
+    from typer._completion_shared import get_completion_script
+
+    completion_init()
+    typer.echo(get_completion_script(prog_name="oncall", complete_var="_ONCALL_COMPLETE", shell=value))
+    raise typer.Exit()
+
+
+def _shell(value: str | None) -> str | None:
+    """The shell name of the completion options, checked (exit 2 naming the option otherwise)."""
+    from oncall_cli.cli.completion import SHELLS
+
+    if value is not None and value not in SHELLS:
+        raise typer.BadParameter(f"expected one of {', '.join(SHELLS)}, got {value!r}")
+    return value
 
 
 def _configure_logging(verbose: bool, debug: bool) -> None:
@@ -141,6 +187,48 @@ def main(
             "wins over the file and the environment.",
         ),
     ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Answer yes to every question (scripts).")
+    ] = False,
+    no_input: Annotated[
+        bool,
+        typer.Option(
+            "--no-input",
+            envvar="ONCALL_NO_INPUT",
+            help="Never prompt: a question that needs an answer exits 2 naming the flag that answers it.",
+        ),
+    ] = False,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager", help="Print long lists straight out (default on a terminal: ONCALL_PAGER/PAGER)."
+        ),
+    ] = False,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="SHELL",
+            parser=_shell,
+            callback=_install_completion,
+            is_eager=True,
+            expose_value=False,
+            autocompletion=lambda incomplete: [s for s in SHELLS if s.startswith(incomplete)],
+            help="Install completion for SHELL: bash, zsh, fish, powershell or pwsh.",
+        ),
+    ] = None,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="SHELL",
+            parser=_shell,
+            callback=_show_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Print the completion script for SHELL, to install it by hand.",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
@@ -165,9 +253,25 @@ def main(
     st.verbose = verbose
     st.debug = debug
     st.sets = _parse_sets(set_ or [])
+    st.yes = yes
+    st.no_input = no_input
+    st.pager = not no_pager
+    if st.pager:
+        st.output.pager = _pager(st)
     st.output.sandbox = st.sandbox
     _configure_logging(verbose, debug)
     ctx.call_on_close(lambda: _close(st))
+
+
+def _pager(st: AppState) -> Any:
+    """The pager for long results on a terminal (None elsewhere: pipes and tests get the text as is)."""
+    from oncall_cli.cli import common
+
+    if not common.stdout_is_terminal():
+        return None
+    deps = st.deps
+    page = getattr(deps, "page", None) if deps is not None else None
+    return page or common.run_pager
 
 
 def _parse_sets(items: list[str]) -> dict[str, str]:
@@ -217,7 +321,36 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "incident": ("incident", "app"),
     "status": ("status", "app"),
     "sandbox": ("sandbox", "app"),
+    "help": ("main", "help_command"),
 }
+
+
+def help_command(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str] | None, typer.Argument(metavar="[COMMAND]...", help="The command, e.g. incident raise.")
+    ] = None,
+) -> None:
+    """Show the help of a command, as `oncall COMMAND --help` does.
+
+    Example: oncall help incident raise
+    """
+    import difflib
+
+    import typer.core
+
+    current: Any = ctx.find_root()
+    command: Any = current.command
+    for word in words or []:
+        sub = command.get_command(current, word) if isinstance(command, typer.core.TyperGroup) else None
+        if sub is None:
+            names = command.list_commands(current) if isinstance(command, typer.core.TyperGroup) else []
+            close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+            guess = f" Did you mean {close[0]!r}?" if close else ""
+            raise UsageError(f"help: no such command {' '.join(words or [])!r}.{guess}")
+        current = typer.Context(sub, info_name=word, parent=current)
+        command = sub
+    typer.echo(command.get_help(current))
 
 
 def load_command(name: str) -> Any:
@@ -269,6 +402,13 @@ def run() -> None:
     A broken pipe on stdout (`oncall incident raise --help | head -3`) exits 0 without a message, as git
     does: the reader chose to stop reading, which is not a failure of the command.
     """
+    from oncall_cli.cli.fast import _completing
+
+    if _completing():
+        # The shell asks for completions in the format of Typer's scripts (`--install-completion SHELL`).
+        from typer._completion_classes import completion_init
+
+        completion_init()
     code = 0
     stdout_before = _identity(1)
     try:

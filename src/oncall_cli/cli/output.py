@@ -53,6 +53,8 @@ class Output:
         self._console: Console | None = None
         self._err: Console | None = None
         self._marked = False
+        self.pager: Callable[[str], None] | None = None
+        """Set on a terminal (unless --no-pager): a result taller than the screen goes through it."""
 
     @property
     def color(self) -> bool:
@@ -69,8 +71,12 @@ class Output:
         from rich.console import Console
 
         if self._console is None or self._console.file is not sys.stdout:
-            # Pipes and CI logs get a wide, stable layout instead of rich's 80-column default.
-            width = None if sys.stdout.isatty() else 160
+            from oncall_cli.cli import common
+
+            # Pipes and CI logs get a wide, stable layout instead of rich's 80-column default (and COLUMNS,
+            # which pytest-xdist and some CI runners export, is not a terminal's width there); on a
+            # terminal rich reads COLUMNS, else asks the terminal.
+            width = None if common.stdout_is_terminal() else 160
             self._console = Console(
                 file=sys.stdout,
                 no_color=not self.color,
@@ -110,6 +116,16 @@ class Output:
         if self.json_mode:
             sys.stdout.write(redact(to_json(data)) + "\n")
             sys.stdout.flush()
+        elif render is not None and self.pager is not None:
+            console = self.console
+            with console.capture() as captured:
+                render(console)
+            text = captured.get()
+            if text.count("\n") >= console.size.height:
+                self.pager(text)
+            else:
+                sys.stdout.write(text)
+                sys.stdout.flush()
         elif render is not None:
             render(self.console)
         else:

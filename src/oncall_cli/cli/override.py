@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from oncall_cli.cli.common import DryRunOpt, JsonOpt, output, services
+from oncall_cli.cli import completion as complete
+from oncall_cli.cli.common import DryRunOpt, JsonOpt, QuietOpt, output, print_ids, quiet_conflict, services
 from oncall_cli.cli.rotation import span, warn_all, when
 
 if TYPE_CHECKING:
@@ -17,7 +18,10 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True, help="Overrides: cover a shift, take one, swap two, list, delete.")
 
-UserOpt = Annotated[str | None, typer.Option("--user", help="Who covers (email); default: me.")]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", help="Who covers (email); default: me.", autocompletion=complete.emails),
+]
 MeOpt = Annotated[bool, typer.Option("--me", help="Me (the `me` setting); the default.")]
 
 
@@ -35,9 +39,14 @@ def add(
     me: MeOpt = False,
     rotation: Annotated[
         str | None,
-        typer.Option("--rotation", help="Rotation to override (default: the one the user rotates in)."),
+        typer.Option(
+            "--rotation",
+            help="Rotation to override (default: the one the user rotates in).",
+            autocompletion=complete.rotations,
+        ),
     ] = None,
     dry_run: DryRunOpt = False,
+    quiet: QuietOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Override a whole or partial shift (default user: me).
@@ -46,9 +55,14 @@ def add(
     """
     from oncall_cli.services.overrides import add as run
 
+    quiet_conflict(quiet, json_mode)
     out = output(ctx, json_mode)
     result = run(services(ctx), start=start, end=end, user=user, me=me, rotation=rotation, dry_run=dry_run)
     warn_all(out, result.warnings)
+    if quiet:
+        # The override's key (Opsgenie's and JSM's alias): what `override remove` takes.
+        print_ids([result.override.alias] if result.override.alias and not result.dry_run else [])
+        return
     out.result(result.to_json(), lambda console: render_override(console, result))
 
 

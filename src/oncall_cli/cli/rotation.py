@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from oncall_cli.cli import completion as complete
 from oncall_cli.cli.common import DryRunOpt, JsonOpt, output, services
 
 if TYPE_CHECKING:
@@ -89,7 +90,9 @@ def add_engineer(
     rotation: Annotated[
         str | None,
         typer.Option(
-            "--rotation", help="The rotation to join (default: B outside US Eastern time, else the smaller)."
+            "--rotation",
+            autocompletion=complete.rotations,
+            help="The rotation to join (default: B outside US Eastern time, else the smaller)."
         ),
     ] = None,
     name: Annotated[
@@ -185,9 +188,13 @@ def _render_add(console: Console, result: AddEngineerResult) -> None:
         console.print(f"[yellow]no reminder[/]: {escape(result.reminder.skipped)}")
 
 
-def _confirm(yes: bool) -> Any:
-    if yes:
-        return lambda question: True
+def _confirm(ctx: typer.Context, yes: bool) -> Any:
+    """Always a question (never None: the service would take no answer as consent); `--yes` or
+    `oncall --yes` answers yes, `oncall --no-input` makes it exit 2 naming --yes."""
+    from oncall_cli.cli.common import confirmer, state
+
+    if yes or state(ctx).yes or state(ctx).no_input:
+        return confirmer(ctx, flag="--yes") if not yes else (lambda question: True)
 
     def ask(question: str) -> bool:
         try:
@@ -201,7 +208,9 @@ def _confirm(yes: bool) -> Any:
 @app.command("remove-engineer")
 def remove_engineer(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The leaver's email (their username).")],
+    email: Annotated[str, typer.Argument(
+            metavar="EMAIL", help="The leaver's email (their username).", autocompletion=complete.emails
+        )],
     manager: Annotated[
         str | None,
         typer.Option(
@@ -236,7 +245,7 @@ def remove_engineer(
             manager=manager,
             apply=apply and not dry_run,
             delete_user=delete_user,
-            confirm=_confirm(yes),
+            confirm=_confirm(ctx, yes),
         )
     warn_all(out, [*result.removal.warnings, *result.warnings])
     out.result(result.to_json(), lambda console: _render_remove(console, result))
@@ -275,13 +284,21 @@ def list_(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
     out = output(ctx, json_mode)
     with out.step("Reading the schedule"):
         view = list_rotations(services(ctx))
+    complete.remember(
+        ctx,
+        rotations=[r.rotation.name for r in view.rotations],
+        emails=[p.user for r in view.rotations for p in r.participants],
+    )
     out.result(view.to_json(), lambda console: _render_rotations(console, view))
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Rotation name, e.g. rot-a.")],
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="Rotation name, e.g. rot-a.", autocompletion=complete.rotations),
+    ],
     json_mode: JsonOpt = False,
 ) -> None:
     """Show one rotation: participants in order, time zone, new flag and next shift.

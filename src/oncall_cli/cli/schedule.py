@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from oncall_cli.cli.common import JsonOpt, output, services
+from oncall_cli.cli import completion as complete
+from oncall_cli.cli.common import JsonOpt, QuietOpt, output, print_ids, quiet_conflict, services
+from oncall_cli.cli.tables import WideOpt
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from oncall_cli.scheduling.model import Shift
+    from oncall_cli.scheduling.model import PlannedRotation, Shift
     from oncall_cli.services.schedule import RoundInputs, RoundResult
 
 app = typer.Typer(no_args_is_help=True, help="Plan, create, show, check and export the on-call schedule.")
@@ -48,6 +50,8 @@ def _new(
         bool, typer.Option("--dry-run", help="With --apply: show the changes, make none.")
     ] = False,
     no_announce: Annotated[bool, typer.Option("--no-announce", help="Do not announce in Slack.")] = False,
+    quiet: QuietOpt = False,
+    wide: WideOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Plan the next on-call round; with --apply create it in Opsgenie and announce it.
@@ -57,6 +61,7 @@ def _new(
     from oncall_cli.scheduling.planner import plan_to_json
     from oncall_cli.services.schedule import apply_round, plan_new_round
 
+    quiet_conflict(quiet, json_mode)
     out = output(ctx, json_mode)
     context = services(ctx)
     with out.step("Planning the next round"):
@@ -77,60 +82,80 @@ def _new(
             "differences": list(result.diff.differences),
             "announced": result.announced,
         }
-    out.result(data, lambda console: _render_plan(console, inputs, result))
+    if quiet:
+        # The round's rotations, by name (how every command addresses them), once created.
+        created = result is not None and not result.dry_run
+        print_ids([r.name for r in inputs.plan.rotations] if created else [])
+        return
+    out.result(data, lambda console: _render_plan(console, inputs, result, wide))
 
 
 app.command("new")(_new)
 app.command("generate", help="Alias of `schedule new`.")(_new)
 
 
-def _render_plan(console: Console, inputs: RoundInputs, result: RoundResult | None) -> None:
+def _render_plan(
+    console: Console, inputs: RoundInputs, result: RoundResult | None, wide: bool = False
+) -> None:
     from rich.table import Table
 
+    from oncall_cli.cli.tables import person, print_fitted
     from oncall_cli.scheduling.model import zone
 
     plan = inputs.plan
     tz = zone(plan.timezone)
     people = {e.email: e for e in inputs.engineers}
+    names = {e.email: e.name for e in inputs.engineers}
     first_shift: dict[tuple[str, str | None], Shift] = {}
     for shift in plan.shifts:
         first_shift.setdefault((shift.rotation, shift.user), shift)
     for rotation in plan.rotations:
-        table = Table(
-            title=f"{rotation.name} (group {rotation.group}, weekly from "
-            f"{rotation.start.astimezone(tz):%a %Y-%m-%d %H:%M %Z})"
-        )
-        for col in ("#", "engineer", "time zone", "shift (Eastern)", "shift (local)", "new"):
-            table.add_column(col)
-        for pos, user in enumerate(rotation.participants, start=1):
-            engineer = people.get(user or "")
-            first = first_shift.get((rotation.name, user))
-            eastern = local = ""
-            if first is not None:
-                eastern = _span(first, tz)
-                if engineer is not None:
-                    local = _span(first, zone(engineer.timezone))
-            table.add_row(
-                str(pos),
-                user or "no-one",
-                engineer.timezone if engineer else "",
-                eastern,
-                local,
-                "yes" if user in inputs.new else "",
+
+        def layout(level: int, rotation: PlannedRotation = rotation) -> Table:
+            # 0: everything; 1: names for emails; 2: no time-zone column, local times without dates;
+            # 3: the Eastern end without its time too.
+            table = Table(
+                title=f"{rotation.name} (group {rotation.group}, weekly from "
+                f"{rotation.start.astimezone(tz):%a %Y-%m-%d %H:%M %Z})"
             )
-        console.print(table)
+            columns = ["#", "engineer", "time zone", "shift (Eastern)", "shift (local)", "new"]
+            if level >= 2:
+                columns.remove("time zone")
+            for col in columns:
+                table.add_column(col, no_wrap=level > 0)
+            for pos, user in enumerate(rotation.participants, start=1):
+                engineer = people.get(user or "")
+                first = first_shift.get((rotation.name, user))
+                eastern = local = ""
+                if first is not None:
+                    eastern = _span(first, tz) if level < 3 else _short_span(first, tz)
+                    if engineer is not None:
+                        local_tz = zone(engineer.timezone)
+                        local = _span(first, local_tz) if level < 2 else _time_span(first, local_tz)
+                row = [str(pos), person(user, level, names)]
+                if level < 2:
+                    row.append(engineer.timezone if engineer else "")
+                row += [eastern, local, "yes" if user in inputs.new else ""]
+                table.add_row(*row)
+            return table
+
+        print_fitted(console, layout, 4, wide=wide)
     if plan.pairs:
-        pairs = Table(title="who is on call together")
-        for col in ("A", "B", "from", "to"):
-            pairs.add_column(col)
-        for pair in plan.pairs:
-            pairs.add_row(
-                pair.a or "no-one",
-                pair.b or "no-one",
-                f"{pair.start.astimezone(tz):%a %m-%d %H:%M}",
-                f"{pair.end.astimezone(tz):%a %m-%d %H:%M}",
-            )
-        console.print(pairs)
+
+        def pairs_layout(level: int) -> Table:
+            pairs = Table(title="who is on call together")
+            for col in ("A", "B", "from", "to"):
+                pairs.add_column(col, no_wrap=level > 0)
+            for pair in plan.pairs:
+                pairs.add_row(
+                    person(pair.a, level, names),
+                    person(pair.b, level, names),
+                    f"{pair.start.astimezone(tz):%a %m-%d %H:%M}",
+                    f"{pair.end.astimezone(tz):%a %m-%d %H:%M}",
+                )
+            return pairs
+
+        print_fitted(console, pairs_layout, 2, wide=wide)
     for deferral in plan.deferred:
         when = deferral.eligible_from.isoformat() if deferral.eligible_from else "unknown"
         console.print(f"[cyan]deferred[/] {deferral.user}: {deferral.reason} (eligible from {when})")
@@ -155,7 +180,9 @@ def _render_plan(console: Console, inputs: RoundInputs, result: RoundResult | No
 
 
 @app.command("show")
-def show(ctx: typer.Context, weeks: WeeksOpt = 4, json_mode: JsonOpt = False) -> None:
+def show(
+    ctx: typer.Context, weeks: WeeksOpt = 4, wide: WideOpt = False, json_mode: JsonOpt = False
+) -> None:
     """Show the on-call timeline per rotation (overrides applied), from Opsgenie's schedule timeline.
 
     Example: oncall schedule show --weeks 6
@@ -164,13 +191,14 @@ def show(ctx: typer.Context, weeks: WeeksOpt = 4, json_mode: JsonOpt = False) ->
 
     out = output(ctx, json_mode)
     view = show_schedule(services(ctx), weeks=weeks)
+    complete.remember(ctx, rotations=[s.rotation for s in view.shifts], emails=[s.user for s in view.shifts])
     data = {
         "timezone": view.timezone,
         "from": view.start,
         "to": view.end,
         "shifts": [_shift_json(i, s) for i, s in enumerate(view.shifts, start=1)],
     }
-    out.result(data, lambda console: _render_shifts(console, view.timezone, view.shifts))
+    out.result(data, lambda console: _render_shifts(console, view.timezone, view.shifts, wide))
 
 
 def _shift_json(index: int, shift: Shift) -> dict[str, Any]:
@@ -184,33 +212,55 @@ def _shift_json(index: int, shift: Shift) -> dict[str, Any]:
     }
 
 
-def _render_shifts(console: Console, timezone: str, shifts: tuple[Shift, ...]) -> None:
+def _render_shifts(console: Console, timezone: str, shifts: tuple[Shift, ...], wide: bool = False) -> None:
     from rich.table import Table
 
+    from oncall_cli.cli.tables import person, print_fitted
     from oncall_cli.scheduling.model import zone
 
     tz = zone(timezone)
-    table = Table(title=f"on-call timeline ({timezone})")
-    for col in ("#", "rotation", "engineer", "from", "to", ""):
-        table.add_column(col)
-    for i, shift in enumerate(shifts, start=1):
-        table.add_row(
-            str(i),
-            shift.rotation,
-            shift.user or "no-one",
-            _fmt(shift.start.astimezone(tz)),
-            _fmt(shift.end.astimezone(tz)),
-            "override" if shift.override else "",
-        )
-    console.print(table)
+
+    def layout(level: int) -> Table:
+        # 0: emails; 1: names (the email's local part: the timeline carries no directory names); 2: no years.
+        when = _fmt if level < 2 else _fmt_short
+        table = Table(title=f"on-call timeline ({timezone})")
+        for col in ("#", "rotation", "engineer", "from", "to", ""):
+            table.add_column(col, no_wrap=level > 0)
+        for i, shift in enumerate(shifts, start=1):
+            table.add_row(
+                str(i),
+                shift.rotation,
+                person(shift.user, level),
+                when(shift.start.astimezone(tz)),
+                when(shift.end.astimezone(tz)),
+                "override" if shift.override else "",
+            )
+        return table
+
+    print_fitted(console, layout, 3, wide=wide)
 
 
 def _span(shift: Shift, tz: tzinfo) -> str:
     return f"{shift.start.astimezone(tz):%a %m-%d %H:%M} → {shift.end.astimezone(tz):%a %m-%d %H:%M}"
 
 
+def _short_span(shift: Shift, tz: tzinfo) -> str:
+    """`Mon 02-01 11:00 → 02-08`: the end's date only (a shift ends when the next one starts)."""
+    return f"{shift.start.astimezone(tz):%a %m-%d %H:%M} → {shift.end.astimezone(tz):%m-%d}"
+
+
+def _time_span(shift: Shift, tz: tzinfo) -> str:
+    """`Wed 16:00 → Wed 15:00 GMT`: the local hours, whose dates the Eastern column already gives."""
+    start, end = shift.start.astimezone(tz), shift.end.astimezone(tz)
+    return f"{start:%a %H:%M} → {end:%a %H:%M %Z}"
+
+
 def _fmt(at: datetime) -> str:
     return f"{at:%a %Y-%m-%d %H:%M}"
+
+
+def _fmt_short(at: datetime) -> str:
+    return f"{at:%a %m-%d %H:%M}"
 
 
 @app.command("check")
@@ -226,6 +276,7 @@ def check(
         str,
         typer.Option(
             "--format",
+            autocompletion=complete.check_formats,
             help="text; github (GitHub Actions ::error annotations on stdout); junit (JUnit XML, one "
             "test case per rule).",
         ),
@@ -305,8 +356,13 @@ def check(
 @app.command("export")
 def export(
     ctx: typer.Context,
-    format: Annotated[str, typer.Option("--format", help="ics or csv.")] = "ics",
-    user: Annotated[str | None, typer.Option("--user", help="Only this engineer's shifts.")] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="ics or csv.", autocompletion=complete.export_formats)
+    ] = "ics",
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="Only this engineer's shifts.", autocompletion=complete.emails),
+    ] = None,
     weeks: WeeksOpt = 12,
     json_mode: JsonOpt = False,
 ) -> None:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from oncall_cli.cli.common import DryRunOpt, JsonOpt, output, services
+from oncall_cli.cli import completion as complete
+from oncall_cli.cli.common import DryRunOpt, JsonOpt, output, services, state
 
 app = typer.Typer(no_args_is_help=True, help="Post public Statuspage updates for an incident.")
 
@@ -18,7 +19,11 @@ def update(
         str, typer.Argument(metavar="ID", help="The incident number (e.g. 42) or its Opsgenie id.")
     ],
     status: Annotated[
-        str, typer.Option("--status", help="investigating, identified, monitoring or resolved.")
+        str, typer.Option(
+            "--status",
+            help="investigating, identified, monitoring or resolved.",
+            autocompletion=complete.public_statuses,
+        )
     ],
     message: Annotated[str, typer.Option("--message", help="The public text (short, non-technical).")],
     component: Annotated[
@@ -58,7 +63,7 @@ def update(
         notify=notify,
         thread=thread,
         force=force,
-        confirm=None if json_mode else _confirm(None),
+        confirm=None if json_mode and not state(ctx).yes else _confirm(ctx, None),
         dry_run=dry_run,
     )
     show_action(out, result, "public update posted")

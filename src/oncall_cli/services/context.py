@@ -60,6 +60,10 @@ class Deps:
     state_dir: str | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     extra: dict[str, Any] = field(default_factory=dict)
+    page: Callable[[str], None] | None = None
+    """Shows a long result on a terminal (None: ONCALL_PAGER, PAGER or `less -FRX`)."""
+    open_url: Callable[[str], object] | None = None
+    """Opens a page for `--web` (None: the `webbrowser` module)."""
 
 
 class Context:

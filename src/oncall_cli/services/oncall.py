@@ -565,3 +565,17 @@ __all__ = [
     "upcoming_shifts",
     "who_is_on_call",
 ]
+
+
+def schedule_web_url(context: Context, schedule: str | None = None) -> str:
+    """The schedule's page for people (`whoisoncall --web`): Opsgenie's who-is-on-call view of it, or the
+    JSM on-call page of the Jira site."""
+    from urllib.parse import quote
+
+    settings = context.settings
+    name = schedule or settings.effective("opsgenie.schedule")
+    if settings.backend == "jsm":
+        return f"{settings.text('jira.url').rstrip('/')}/jira/ops/on-call?schedule={quote(str(name))}"
+    from oncall_cli.config import opsgenie_web_base
+
+    return f"{opsgenie_web_base(settings.opsgenie_url)}/schedule/whoIsOnCall?name={quote(str(name))}"

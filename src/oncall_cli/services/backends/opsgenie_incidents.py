@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
-from urllib.parse import urlsplit
 
 from oncall_cli.errors import ConfigError, NotFoundError, OncallError, UsageError
 from oncall_cli.services.ports import Ticket, TimelineItem, TrackedIncident
@@ -42,13 +41,10 @@ def opsgenie_web_url(api_url: str, incident_id: str) -> str:
     `api.opsgenie.com` -> `app.opsgenie.com`, `api.eu.opsgenie.com` -> `app.eu.opsgenie.com` (any
     `api.<x>.opsgenie.com` -> `app.<x>.opsgenie.com`); another host (the sandbox) keeps its own base.
     """
-    parts = urlsplit(api_url)
-    host = (parts.hostname or "").lower()
-    if host.startswith("api.") and (host == "api.opsgenie.com" or host.endswith(".opsgenie.com")):
-        base = f"https://app.{host[4:]}"
-    else:
-        base = api_url.rstrip("/")
-    return f"{base}/incident/detail/{incident_id}"
+    from oncall_cli.config import opsgenie_web_base
+
+    return f"{opsgenie_web_base(api_url)}/incident/detail/{incident_id}"
+
 
 
 def _query(start: datetime | None, end: datetime | None = None, status: str | None = None) -> str:
