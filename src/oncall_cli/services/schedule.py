@@ -239,6 +239,7 @@ def apply_round(
     text = announcement_text(context.settings.team_name, plan)
     if dry_run:
         return RoundResult(plan, diff, announcement=text if announce else "", dry_run=True)
+    _refuse_rejected_round(context, inputs, diff)
     backend = context.schedule_store()
     done: list[str] = []
     for action in diff.actions:
@@ -258,6 +259,51 @@ def apply_round(
     if announce and not diff.differences:
         announced = _announce(context, text, done)
     return RoundResult(plan, diff, tuple(done), announced, text if announce else "", dry_run=False)
+
+
+def rotations_after(current: Sequence[Rotation], diff: RoundDiff) -> list[Rotation]:
+    """The schedule's rotations once the diff's actions are done."""
+    after = list(current)
+    for action in diff.actions:
+        if action.kind == "create_rotation":
+            assert action.start is not None
+            after.append(
+                Rotation(action.rotation, action.start, action.participants, action.type, action.length)
+            )
+        else:
+            after = [replace(r, end=action.end) if r.name == action.rotation else r for r in after]
+    return after
+
+
+def _refuse_rejected_round(context: Context, inputs: RoundInputs, diff: RoundDiff) -> None:
+    """[R1] A round whose own check finds a gap or a double booking (in the seats the round keeps) that the
+    schedule does not have already is never applied: exit 9, nothing changed."""
+    from oncall_cli.scheduling.check import introduced_coverage
+    from oncall_cli.services.gate import refuse_rejected_plan
+
+    if not diff.actions:
+        return
+    settings = inputs.settings
+    now = context.now()
+    last = max((r.start for r in inputs.plan.rotations), default=now)
+    horizon = max(last - now, timedelta(0)) + timedelta(weeks=12)
+    # [R4] A smaller --split deliberately drops seats: only the seats the new round holds must stay held.
+    groups = sorted({r.group for r in inputs.plan.rotations})
+    found = introduced_coverage(
+        (inputs.current, inputs.overrides),
+        (rotations_after(inputs.current, diff), inputs.overrides),
+        settings,
+        now,
+        horizon,
+        groups,
+    )
+    refuse_rejected_plan(
+        "the new round",
+        found,
+        settings.timezone,
+        "Start the round when the current rotations end (leave out --start), or fix the schedule first; "
+        "run it without --apply to see the plan.",
+    )
 
 
 def _perform(backend: ScheduleStore, action: Action) -> None:
