@@ -57,7 +57,8 @@ def check_schedule(
     out.extend(_balance(rotations, settings, now, end, people))
     if people is not None:
         out.extend(_new_hires(shifts, people, settings))
-        out.extend(_new_pairs(grouped, people, settings))
+        current = rules.current_participants(rotations, now, settings)
+        out.extend(_new_pairs(grouped, people, settings, current))
         out.extend(_pto(shifts, people))
     out.sort(key=lambda v: (v.start or now, v.rule, v.message))
     return out
@@ -283,14 +284,25 @@ def _new_hires(
 
 
 def _new_pairs(
-    grouped: Sequence[tuple[str | None, Shift]], people: dict[str, Engineer], settings: RoundSettings
+    grouped: Sequence[tuple[str | None, Shift]],
+    people: dict[str, Engineer],
+    settings: RoundSettings,
+    current: frozenset[str] | None = None,
 ) -> list[Violation]:
-    """[R7] Two engineers who are both new (at the time they overlap) on call together in different seats."""
+    """[R7] Two engineers who are both new (at the time they overlap) on call together in different seats.
+
+    New is `rules.is_new`, as `schedule new` and `add-engineer` judge it: `current` are the participants of
+    the rotations carrying each seat now (`rules.current_participants`), so nobody disagrees about a pair.
+    """
     tz = zone(settings.timezone)
     new_shifts = []
     for g, s in grouped:
         e = people.get(s.user or "")
-        if g is not None and e is not None and rules.is_new(e, s.end.astimezone(tz).date(), settings):
+        if (
+            g is not None
+            and e is not None
+            and rules.is_new(e, s.end.astimezone(tz).date(), settings, current)
+        ):
             new_shifts.append((g, s))
     new_shifts.sort(key=lambda x: x[1].start)
     out = []
@@ -303,8 +315,8 @@ def _new_pairs(
             lo, hi = max(s.start, t.start), min(s.end, t.end)
             first, second = sorted([(g, s), (h, t)], key=lambda x: x[0])
             if not (
-                rules.is_new(people[first[1].user or ""], lo.astimezone(tz).date(), settings)
-                and rules.is_new(people[second[1].user or ""], lo.astimezone(tz).date(), settings)
+                rules.is_new(people[first[1].user or ""], lo.astimezone(tz).date(), settings, current)
+                and rules.is_new(people[second[1].user or ""], lo.astimezone(tz).date(), settings, current)
             ):
                 continue
             out.append(
@@ -351,6 +363,7 @@ def introduced_coverage(
 ) -> list[Violation]:
     """[R1] The gaps and double bookings (a seat held twice, or one engineer in two seats) a change would
     leave that the schedule does not have already: what makes a plan's own check reject it."""
+
     def found(state: tuple[Sequence[Rotation], Sequence[Override]]) -> list[Violation]:
         checked = check_schedule(state[0], state[1], None, settings, now, horizon, groups)
         return [v for v in checked if v.rule == "R1"]

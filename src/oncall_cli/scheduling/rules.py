@@ -156,13 +156,45 @@ def may_take(engineer: Engineer, shift_begin: datetime, settings: RoundSettings)
 
 def is_new(engineer: Engineer, reference: date, settings: RoundSettings,
            current_participants: frozenset[str] | None = None) -> bool:
-    """[R7] New: the roster's explicit flag if given; else absent from the current rotations (when known)
-    or started within `new_engineer_days` before `reference` (the round's start)."""
+    """[R7] The one definition of a new engineer, used by `schedule new` (the planner), `add-engineer`
+    (`changes`) and `schedule check`: the roster's explicit flag if given; else absent from the current
+    round's rotations (`current_participants`, when known) or started within `new_engineer_days` before
+    `reference` (the round's start, or the moment a pair overlaps)."""
     if engineer.new is not None:
         return engineer.new
     if current_participants is not None and engineer.email not in current_participants:
         return True
     return (reference - engineer.start_date).days <= settings.new_engineer_days
+
+
+def carrying_rotations(rotations: Sequence[Rotation], now: datetime,
+                       settings: RoundSettings) -> dict[str, Rotation]:
+    """[R7][R8] Per seat, the regular rotation that carries it now (the current round); else the next one
+    to (a seat paused for the holidays). Holiday rotations and empty rotations never carry a seat."""
+    holidays = {h.lower() for h in settings.holiday_rotation_names}
+    at = now.astimezone(UTC)
+    found: dict[str, Rotation] = {}
+    for group in GROUP_LETTERS:
+        mine = [r for r in rotations if group_of(r.name, settings) == group
+                and r.name.lower() not in holidays and r.participants]
+        running = [r for r in mine if r.start.astimezone(UTC) <= at
+                   and (r.end is None or r.end.astimezone(UTC) > at)]
+        upcoming = [r for r in mine if r.start.astimezone(UTC) > at]
+        if running:
+            found[group] = max(running, key=lambda r: r.start.astimezone(UTC))
+        elif upcoming:
+            found[group] = min(upcoming, key=lambda r: r.start.astimezone(UTC))
+    return found
+
+
+def current_participants(rotations: Sequence[Rotation], now: datetime,
+                         settings: RoundSettings) -> frozenset[str] | None:
+    """[R7] "Not a participant of the current round's rotations": the people of the rotations carrying a
+    seat now (`carrying_rotations`); None when no rotation carries one (nothing to judge by)."""
+    carrying = carrying_rotations(rotations, now, settings)
+    if not carrying:
+        return None
+    return frozenset(p for r in carrying.values() for p in r.participants if p)
 
 
 # [R8] ---------------------------------------------------------------------------------------------------

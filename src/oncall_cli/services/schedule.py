@@ -125,7 +125,7 @@ def plan_new_round(
         previous = timeline(
             ending, overrides, min(starts) - timedelta(days=14), max(starts), settings.timezone
         )
-        current_participants = frozenset(p for r in carrying.values() for p in r.participants if p)
+        current_participants = rules.current_participants(current, now, settings)
     rng = None
     if randomize:
         rng = random.Random(seed) if seed is not None else context.deps.rng
@@ -147,28 +147,9 @@ def plan_new_round(
     )
 
 
-def _is_holiday(name: str, settings: RoundSettings) -> bool:
-    return name.lower() in {h.lower() for h in settings.holiday_rotation_names}
-
-
 def _carrying(rotations: Sequence[Rotation], now: datetime, settings: RoundSettings) -> dict[str, Rotation]:
     """Per seat, the regular rotation that carries it now; else the next one to (a paused seat, holidays)."""
-    found: dict[str, Rotation] = {}
-    for group in GROUP_LETTERS:
-        mine = [
-            r
-            for r in rotations
-            if rules.group_of(r.name, settings) == group
-            and not _is_holiday(r.name, settings)
-            and r.participants
-        ]
-        running = [r for r in mine if r.start <= now and (r.end is None or r.end > now)]
-        upcoming = [r for r in mine if r.start > now]
-        if running:
-            found[group] = max(running, key=lambda r: r.start)
-        elif upcoming:
-            found[group] = min(upcoming, key=lambda r: r.start)
-    return found
+    return rules.carrying_rotations(rotations, now, settings)
 
 
 def _round_names(plan: Plan, current: Sequence[Rotation], now: datetime, suffix: str) -> dict[str, str]:
