@@ -23,6 +23,7 @@ CHECKED_RULES: tuple[tuple[str, str], ...] = (
     ("R7", "new engineers"),
     ("R9", "PTO"),
     ("R10", "uncovered placeholder"),
+    ("R11", "a gap between rounds"),
 )
 """The rules `check_schedule` judges, with their titles in docs/scheduling.md (one CI test case each)."""
 
@@ -55,6 +56,7 @@ def check_schedule(
     out.extend(_two_seats(grouped))
     out.extend(_placeholders(shifts))
     out.extend(_balance(rotations, settings, now, end, people))
+    out.extend(_round_gaps(rotations, overrides, settings, now, end))
     if people is not None:
         out.extend(_new_hires(shifts, people, settings))
         current = rules.current_participants(rotations, now, settings)
@@ -140,6 +142,61 @@ def _two_seats(grouped: Sequence[tuple[str | None, Shift]]) -> list[Violation]:
                     hi,
                 )
             )
+    return out
+
+
+def _round_gaps(
+    rotations: Sequence[Rotation],
+    overrides: Sequence[Override],
+    settings: RoundSettings,
+    start: datetime,
+    end: datetime,
+) -> list[Violation]:
+    """[R11] Nobody starts a new round (a rotation taking over its seat when another ends, as
+    `schedule new --apply` leaves `rot-a` and `rot-a-next`) within `min_gap_weeks` of their last shift of the
+    old round, and never right after it. Holiday rotations and holiday bridges are not rounds."""
+    holidays = {h.lower() for h in settings.holiday_rotation_names}
+    main = [
+        (g, r)
+        for r in rotations
+        if (g := rules.group_of(r.name, settings)) is not None
+        and r.name.lower() not in holidays
+        and not r.name.lower().endswith("-bridge")
+        and r.participants
+    ]
+
+    def follows(old: tuple[str, Rotation], new: tuple[str, Rotation]) -> bool:
+        return old[0] == new[0] and old[1].end is not None and _utc(old[1].end) == _utc(new[1].start)
+
+    new_round = [n for n in main if any(follows(o, n) for o in main if o is not n)]
+    old_round = [o for o in main if any(follows(o, n) for n in new_round if o is not n)]
+    if not new_round:
+        return []
+    tz = settings.timezone
+    first_day = min((r.start for _, r in new_round), key=_utc)
+    back = timedelta(weeks=settings.min_gap_weeks + 2)
+    last: dict[str, datetime] = {}
+    for s in timeline(
+        [r for _, r in old_round], overrides, first_day - back, first_day + timedelta(weeks=1), tz
+    ):
+        if s.user is not None and (s.user not in last or _utc(s.end) > _utc(last[s.user])):
+            last[s.user] = s.end
+    firsts: dict[str, Shift] = {}
+    for _, r in new_round:
+        round_end = r.start + timedelta(weeks=len(r.participants) + 1)
+        for s in timeline([r], overrides, r.start, round_end, tz):
+            if s.user is not None and (s.user not in firsts or _utc(s.start) < _utc(firsts[s.user].start)):
+                firsts[s.user] = s
+    out = []
+    for user in sorted(firsts):
+        s = firsts[user]
+        ended = last.get(user)
+        if ended is None or rules.keeps_round_gap(ended, s.start, settings):
+            continue
+        if not (_utc(start) <= _utc(s.start) < _utc(end)):
+            continue
+        text = rules.describe_round_gap(user, s.rotation, ended, s.start, settings)
+        out.append(Violation("R11", text, (user,), s.start, s.end))
     return out
 
 

@@ -197,6 +197,39 @@ def current_participants(rotations: Sequence[Rotation], now: datetime,
     return frozenset(p for r in carrying.values() for p in r.participants if p)
 
 
+# [R11] --------------------------------------------------------------------------------------------------
+
+
+def round_gap(last_end: datetime, first_start: datetime) -> timedelta:
+    """[R11] Time between an engineer's last shift of the old round and their first of the new (negative
+    when they overlap, zero for two weeks in a row)."""
+    return first_start.astimezone(UTC) - last_end.astimezone(UTC)
+
+
+def keeps_round_gap(last_end: datetime | None, first_start: datetime, settings: RoundSettings) -> bool:
+    """[R11] A new round never gives anyone consecutive shifts at the boundary and keeps `min_gap_weeks`
+    between their last shift of the old round and their first of the new (at least a day, whatever the
+    setting says: back to back is never fine)."""
+    if last_end is None:
+        return True
+    need = max(timedelta(weeks=settings.min_gap_weeks), timedelta(days=1))
+    return round_gap(last_end, first_start) >= need
+
+
+def describe_round_gap(user: str, rotation: str, last_end: datetime, first_start: datetime,
+                       settings: RoundSettings) -> str:
+    """[R11] The finding, the same words in the planner's warning and `schedule check`."""
+    gap = round_gap(last_end, first_start)
+    if gap < timedelta(0):
+        how = "overlaps their last shift of the previous round"
+    elif gap < timedelta(days=1):
+        how = "right after their last shift of the previous round: consecutive shifts"
+    else:
+        how = f"{gap.days} days after their last shift of the previous round"
+    return (f"{user} starts {rotation} on {first_start.isoformat(timespec='minutes')}, {how} (ended "
+            f"{last_end.isoformat(timespec='minutes')}; min_gap_weeks is {settings.min_gap_weeks})")
+
+
 # [R8] ---------------------------------------------------------------------------------------------------
 
 

@@ -121,10 +121,10 @@ def plan_new_round(
     if carrying:
         # [R7] The previous round's last shifts, up to each seat's own new start (seats start on different
         # days, so the old A rotation still overlaps the new B rotation's first shift).
+        # [R11] ... and far enough back to see everyone's last shift within `min_gap_weeks` of the new round.
         ending = [_ended_at(r, starts, settings) for r in carrying.values()]
-        previous = timeline(
-            ending, overrides, min(starts) - timedelta(days=14), max(starts), settings.timezone
-        )
+        back = max(timedelta(days=14), timedelta(weeks=settings.min_gap_weeks + 1))
+        previous = timeline(ending, overrides, min(starts) - back, max(starts), settings.timezone)
         current_participants = rules.current_participants(current, now, settings)
     rng = None
     if randomize:
