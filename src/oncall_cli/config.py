@@ -248,6 +248,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("holiday_end", "01-03", help="MM-DD the holiday rotations end (at handoff_time)"),
     Setting("new_hire_days", 60, _as_int, help="a first shift starts more than this many days after start"),
     Setting("new_engineer_days", 90, _as_int, help="started within this many days before a round = new"),
+    Setting("min_gap_weeks", 4, _as_int, help="weeks from a last shift of a round to a first of the next"),
     Setting(
         "public_priorities", "P1,P2,P3", _as_priorities, help="priorities that get a Statuspage incident"
     ),

@@ -140,7 +140,7 @@ def test_R3_a_rotation_outside_the_changeover_is_compared_with_both_rounds() -> 
     # Only seat A got a next round: rot-b runs on next to rot-a, then next to rot-a-next.
     a_old, _, a_new, _ = round_changeover(3, 3, 6, 3)
     violations = check_schedule([a_old, B, a_new], [], None, S, ny(2027, 2, 22, 11), WEEKS)
-    assert [v.message for v in violations] == [
+    assert [v.message for v in violations if v.rule == "R3"] == [
         "rotations differ in size by more than one: rot-a-next has 6, rot-b has 3",
     ]
 

@@ -248,7 +248,9 @@ def seat_rotations(
     mine = [
         r
         for r in rotations
-        if rules.group_of(r.name, settings) == seat and regular(r, settings) and active_after(r, now)
+        if rules.group_of(r.name, settings) == seat
+        and regular(r, settings)
+        and active_after(r, now)
         and r.participants
     ]
     return sorted(mine, key=lambda r: _utc(r.start))
@@ -392,15 +394,19 @@ def _new_engineers_during(
     people: Mapping[str, Engineer],
     settings: RoundSettings,
     exclude: Sequence[str],
+    current: frozenset[str] | None = None,
 ) -> tuple[str, ...]:
-    """[R7] The new engineers on call in other seats while `shift` runs."""
+    """[R7] The new engineers on call in other seats while `shift` runs: new as `schedule check` judges it
+    (`rules.is_new` at the moment they overlap, `current` the participants of the rotations carrying each
+    seat now), so add-engineer and check never disagree about a pair."""
     tz = settings.timezone
     found: list[str] = []
     for other in timeline(rotations, overrides, shift.start, shift.end, tz):
         engineer = people.get(other.user or "")
         if engineer is None or engineer.email in exclude or engineer.email in found:
             continue
-        if rules.is_new(engineer, other.start.astimezone(zone(tz)).date(), settings):
+        overlap = max(other.start, shift.start, key=_utc)
+        if rules.is_new(engineer, overlap.astimezone(zone(tz)).date(), settings, current):
             found.append(engineer.email)
     return tuple(found)
 
@@ -470,6 +476,7 @@ def place_engineer(
         raise UsageError(f"rotation {rotation.name!r} has no participants to place {email} among")
     others = _other_seats(rotation, rotations, settings)
     everyone = {**people, email: engineer}
+    current = rules.current_participants(rotations, now, settings)  # [R7] the one definition
     tried: list[SlotTry] = []
     candidates: list[tuple[SlotTry, Rotation, bool]] = []
 
@@ -539,7 +546,9 @@ def place_engineer(
     checked: list[tuple[SlotTry, Rotation, bool]] = []
     for slot, after, reanchored in candidates:
         assert slot.first_shift is not None
-        clash = _new_engineers_during(slot.first_shift, others, overrides, everyone, settings, (email,))
+        clash = _new_engineers_during(
+            slot.first_shift, others, overrides, everyone, settings, (email,), current
+        )
         if clash:
             slot = replace(
                 slot,
@@ -745,10 +754,13 @@ def propose_trade(
     assert first is not None
     engineer = people[email]
     others = _other_seats(after, rotations, settings)
+    current = rules.current_participants(rotations, now, settings)  # [R7] the one definition
     options: list[tuple[timedelta, datetime, str, Shift]] = []
     for user in dict.fromkeys(p for p in after.participants if p is not None and p != email):
         partner = people.get(user)
-        if partner is None or rules.is_new(partner, first.start.astimezone(zone(tz)).date(), settings):
+        if partner is None or rules.is_new(
+            partner, first.start.astimezone(zone(tz)).date(), settings, current
+        ):
             continue
         shifts = [
             s
@@ -761,7 +773,7 @@ def propose_trade(
         theirs = min(shifts, key=lambda s: _utc(s.start))
         if not rules.may_take(engineer, theirs.start, settings):
             continue
-        if _new_engineers_during(theirs, others, overrides, people, settings, (email, user)):
+        if _new_engineers_during(theirs, others, overrides, people, settings, (email, user), current):
             continue
         options.append((abs(_utc(theirs.start) - _utc(first.start)), _utc(theirs.start), user, theirs))
     if not options:

@@ -23,6 +23,7 @@ CHECKED_RULES: tuple[tuple[str, str], ...] = (
     ("R7", "new engineers"),
     ("R9", "PTO"),
     ("R10", "uncovered placeholder"),
+    ("R11", "a gap between rounds"),
 )
 """The rules `check_schedule` judges, with their titles in docs/scheduling.md (one CI test case each)."""
 
@@ -55,9 +56,11 @@ def check_schedule(
     out.extend(_two_seats(grouped))
     out.extend(_placeholders(shifts))
     out.extend(_balance(rotations, settings, now, end, people))
+    out.extend(_round_gaps(rotations, overrides, settings, now, end))
     if people is not None:
         out.extend(_new_hires(shifts, people, settings))
-        out.extend(_new_pairs(grouped, people, settings))
+        current = rules.current_participants(rotations, now, settings)
+        out.extend(_new_pairs(grouped, people, settings, current))
         out.extend(_pto(shifts, people))
     out.sort(key=lambda v: (v.start or now, v.rule, v.message))
     return out
@@ -139,6 +142,61 @@ def _two_seats(grouped: Sequence[tuple[str | None, Shift]]) -> list[Violation]:
                     hi,
                 )
             )
+    return out
+
+
+def _round_gaps(
+    rotations: Sequence[Rotation],
+    overrides: Sequence[Override],
+    settings: RoundSettings,
+    start: datetime,
+    end: datetime,
+) -> list[Violation]:
+    """[R11] Nobody starts a new round (a rotation taking over its seat when another ends, as
+    `schedule new --apply` leaves `rot-a` and `rot-a-next`) within `min_gap_weeks` of their last shift of the
+    old round, and never right after it. Holiday rotations and holiday bridges are not rounds."""
+    holidays = {h.lower() for h in settings.holiday_rotation_names}
+    main = [
+        (g, r)
+        for r in rotations
+        if (g := rules.group_of(r.name, settings)) is not None
+        and r.name.lower() not in holidays
+        and not r.name.lower().endswith("-bridge")
+        and r.participants
+    ]
+
+    def follows(old: tuple[str, Rotation], new: tuple[str, Rotation]) -> bool:
+        return old[0] == new[0] and old[1].end is not None and _utc(old[1].end) == _utc(new[1].start)
+
+    new_round = [n for n in main if any(follows(o, n) for o in main if o is not n)]
+    old_round = [o for o in main if any(follows(o, n) for n in new_round if o is not n)]
+    if not new_round:
+        return []
+    tz = settings.timezone
+    first_day = min((r.start for _, r in new_round), key=_utc)
+    back = timedelta(weeks=settings.min_gap_weeks + 2)
+    last: dict[str, datetime] = {}
+    for s in timeline(
+        [r for _, r in old_round], overrides, first_day - back, first_day + timedelta(weeks=1), tz
+    ):
+        if s.user is not None and (s.user not in last or _utc(s.end) > _utc(last[s.user])):
+            last[s.user] = s.end
+    firsts: dict[str, Shift] = {}
+    for _, r in new_round:
+        round_end = r.start + timedelta(weeks=len(r.participants) + 1)
+        for s in timeline([r], overrides, r.start, round_end, tz):
+            if s.user is not None and (s.user not in firsts or _utc(s.start) < _utc(firsts[s.user].start)):
+                firsts[s.user] = s
+    out = []
+    for user in sorted(firsts):
+        s = firsts[user]
+        ended = last.get(user)
+        if ended is None or rules.keeps_round_gap(ended, s.start, settings):
+            continue
+        if not (_utc(start) <= _utc(s.start) < _utc(end)):
+            continue
+        text = rules.describe_round_gap(user, s.rotation, ended, s.start, settings)
+        out.append(Violation("R11", text, (user,), s.start, s.end))
     return out
 
 
@@ -283,14 +341,25 @@ def _new_hires(
 
 
 def _new_pairs(
-    grouped: Sequence[tuple[str | None, Shift]], people: dict[str, Engineer], settings: RoundSettings
+    grouped: Sequence[tuple[str | None, Shift]],
+    people: dict[str, Engineer],
+    settings: RoundSettings,
+    current: frozenset[str] | None = None,
 ) -> list[Violation]:
-    """[R7] Two engineers who are both new (at the time they overlap) on call together in different seats."""
+    """[R7] Two engineers who are both new (at the time they overlap) on call together in different seats.
+
+    New is `rules.is_new`, as `schedule new` and `add-engineer` judge it: `current` are the participants of
+    the rotations carrying each seat now (`rules.current_participants`), so nobody disagrees about a pair.
+    """
     tz = zone(settings.timezone)
     new_shifts = []
     for g, s in grouped:
         e = people.get(s.user or "")
-        if g is not None and e is not None and rules.is_new(e, s.end.astimezone(tz).date(), settings):
+        if (
+            g is not None
+            and e is not None
+            and rules.is_new(e, s.end.astimezone(tz).date(), settings, current)
+        ):
             new_shifts.append((g, s))
     new_shifts.sort(key=lambda x: x[1].start)
     out = []
@@ -303,8 +372,8 @@ def _new_pairs(
             lo, hi = max(s.start, t.start), min(s.end, t.end)
             first, second = sorted([(g, s), (h, t)], key=lambda x: x[0])
             if not (
-                rules.is_new(people[first[1].user or ""], lo.astimezone(tz).date(), settings)
-                and rules.is_new(people[second[1].user or ""], lo.astimezone(tz).date(), settings)
+                rules.is_new(people[first[1].user or ""], lo.astimezone(tz).date(), settings, current)
+                and rules.is_new(people[second[1].user or ""], lo.astimezone(tz).date(), settings, current)
             ):
                 continue
             out.append(
@@ -351,6 +420,7 @@ def introduced_coverage(
 ) -> list[Violation]:
     """[R1] The gaps and double bookings (a seat held twice, or one engineer in two seats) a change would
     leave that the schedule does not have already: what makes a plan's own check reject it."""
+
     def found(state: tuple[Sequence[Rotation], Sequence[Override]]) -> list[Violation]:
         checked = check_schedule(state[0], state[1], None, settings, now, horizon, groups)
         return [v for v in checked if v.rule == "R1"]

@@ -87,6 +87,8 @@ class RoundSettings:
     new_hire_days: int = 60
     new_engineer_days: int = 90
     holiday_rotation_names: tuple[str, str] = ("Holiday-a", "Holiday-b")
+    min_gap_weeks: int = 4
+    """[R11] Weeks between anyone's last shift of a round and their first of the next."""
 
 
 @dataclass(frozen=True, slots=True)

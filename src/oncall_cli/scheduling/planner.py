@@ -469,8 +469,88 @@ def plan_round(engineers: Sequence[Engineer], settings: RoundSettings = RoundSet
     fixed = _fixed_pairs(slots, previous, newness, by_email, settings, round_day, current_participants)
     pattern, participants = _place(groups, slots, thresholds, holes, newness, fixed, budget=DP_BUDGET,
                                    specials_budget=SPECIALS_BUDGET)
-    return _build_plan(settings, starts, slots, participants, deferred, newness, by_email, previous, pattern,
+    participants = _keep_round_gaps(participants, slots, previous, newness, thresholds, by_email, settings,
+                                    fixed)
+    plan = _build_plan(settings, starts, slots, participants, deferred, newness, by_email, previous, pattern,
                        len(candidates))
+    return _with_gap_warnings(plan, previous, settings)
+
+
+def _last_shift_ends(previous: Sequence[Shift]) -> dict[str, datetime]:
+    """[R11] Each engineer's last shift end in the previous round (overrides applied: who really held it)."""
+    last: dict[str, datetime] = {}
+    for s in previous:
+        if s.user is None:
+            continue
+        if s.user not in last or s.end.astimezone(UTC) > last[s.user].astimezone(UTC):
+            last[s.user] = s.end
+    return last
+
+
+def _keep_round_gaps(participants: Sequence[tuple[str, ...]], slots: Sequence[Sequence[Slot]],
+                     previous: Sequence[Shift], newness: Mapping[str, bool], thresholds: Mapping[str, int],
+                     by_email: Mapping[str, Engineer], settings: RoundSettings,
+                     fixed: Sequence[Sequence[int]]) -> list[tuple[str, ...]]:
+    """[R11] Best effort: whoever starts the new round too soon after their last shift of the old one swaps
+    with the nearest later engineer of the same rotation who is fine there; the swap must keep R6 (the
+    earlier one's threshold), add no new-new pair [R7] and no PTO clash [R9] (R11 ranks below those, above
+    the courtesy). What no swap fixes (a roster too small) is warned by `_with_gap_warnings`."""
+    last = _last_shift_ends(previous)
+    if not last:
+        return list(participants)
+    edges = overlap_edges(slots)
+    groups = [list(group) for group in participants]
+
+    def pairs() -> int:
+        inside = sum(1 for g, p, h, q in edges if newness.get(groups[g][p]) and newness.get(groups[h][q]))
+        return inside + sum(fixed[g][p] for g, group in enumerate(groups) for p, u in enumerate(group)
+                            if newness.get(u))
+
+    def fine(user: str, g: int, p: int) -> bool:
+        return rules.keeps_round_gap(last.get(user), slots[g][p][0], settings)
+
+    def free(user: str, g: int, p: int) -> bool:
+        a, b = slots[g][p]
+        return rules.unavailable_during(by_email[user], a, b) is None
+
+    for g, order in enumerate(groups):
+        for p in range(len(order)):
+            u = order[p]
+            if fine(u, g, p):
+                continue
+            for q in range(p + 1, len(order)):
+                v = order[q]
+                if thresholds.get(v, 0) > p or not (fine(v, g, p) and fine(u, g, q)):
+                    continue
+                if (free(u, g, p) and not free(u, g, q)) or (free(v, g, q) and not free(v, g, p)):
+                    continue
+                before = pairs()
+                order[p], order[q] = v, u
+                if pairs() > before:
+                    order[p], order[q] = u, v
+                    continue
+                break
+    return [tuple(order) for order in groups]
+
+
+def _with_gap_warnings(plan: Plan, previous: Sequence[Shift], settings: RoundSettings) -> Plan:
+    """[R11] Warn about every engineer the round still starts too soon after their last shift."""
+    last = _last_shift_ends(previous)
+    issues: list[Violation] = []
+    seen: set[str] = set()
+    for s in plan.shifts:
+        if s.user is None or s.user in seen:
+            continue
+        seen.add(s.user)
+        ended = last.get(s.user)
+        if ended is not None and not rules.keeps_round_gap(ended, s.start, settings):
+            text = rules.describe_round_gap(s.user, s.rotation, ended, s.start, settings)
+            issues.append(Violation("R11", f"{text}; no order of the round avoids it", (s.user,), s.start,
+                                    s.end))
+    if not issues:
+        return plan
+    return replace(plan, warnings=(*plan.warnings, *(str(v) for v in issues)),
+                   violations=(*plan.violations, *issues))
 
 
 def _place(groups: Sequence[Sequence[Engineer]], slots: Sequence[Sequence[Slot]],

@@ -156,13 +156,78 @@ def may_take(engineer: Engineer, shift_begin: datetime, settings: RoundSettings)
 
 def is_new(engineer: Engineer, reference: date, settings: RoundSettings,
            current_participants: frozenset[str] | None = None) -> bool:
-    """[R7] New: the roster's explicit flag if given; else absent from the current rotations (when known)
-    or started within `new_engineer_days` before `reference` (the round's start)."""
+    """[R7] The one definition of a new engineer, used by `schedule new` (the planner), `add-engineer`
+    (`changes`) and `schedule check`: the roster's explicit flag if given; else absent from the current
+    round's rotations (`current_participants`, when known) or started within `new_engineer_days` before
+    `reference` (the round's start, or the moment a pair overlaps)."""
     if engineer.new is not None:
         return engineer.new
     if current_participants is not None and engineer.email not in current_participants:
         return True
     return (reference - engineer.start_date).days <= settings.new_engineer_days
+
+
+def carrying_rotations(rotations: Sequence[Rotation], now: datetime,
+                       settings: RoundSettings) -> dict[str, Rotation]:
+    """[R7][R8] Per seat, the regular rotation that carries it now (the current round); else the next one
+    to (a seat paused for the holidays). Holiday rotations and empty rotations never carry a seat."""
+    holidays = {h.lower() for h in settings.holiday_rotation_names}
+    at = now.astimezone(UTC)
+    found: dict[str, Rotation] = {}
+    for group in GROUP_LETTERS:
+        mine = [r for r in rotations if group_of(r.name, settings) == group
+                and r.name.lower() not in holidays and r.participants]
+        running = [r for r in mine if r.start.astimezone(UTC) <= at
+                   and (r.end is None or r.end.astimezone(UTC) > at)]
+        upcoming = [r for r in mine if r.start.astimezone(UTC) > at]
+        if running:
+            found[group] = max(running, key=lambda r: r.start.astimezone(UTC))
+        elif upcoming:
+            found[group] = min(upcoming, key=lambda r: r.start.astimezone(UTC))
+    return found
+
+
+def current_participants(rotations: Sequence[Rotation], now: datetime,
+                         settings: RoundSettings) -> frozenset[str] | None:
+    """[R7] "Not a participant of the current round's rotations": the people of the rotations carrying a
+    seat now (`carrying_rotations`); None when no rotation carries one (nothing to judge by)."""
+    carrying = carrying_rotations(rotations, now, settings)
+    if not carrying:
+        return None
+    return frozenset(p for r in carrying.values() for p in r.participants if p)
+
+
+# [R11] --------------------------------------------------------------------------------------------------
+
+
+def round_gap(last_end: datetime, first_start: datetime) -> timedelta:
+    """[R11] Time between an engineer's last shift of the old round and their first of the new (negative
+    when they overlap, zero for two weeks in a row)."""
+    return first_start.astimezone(UTC) - last_end.astimezone(UTC)
+
+
+def keeps_round_gap(last_end: datetime | None, first_start: datetime, settings: RoundSettings) -> bool:
+    """[R11] A new round never gives anyone consecutive shifts at the boundary and keeps `min_gap_weeks`
+    between their last shift of the old round and their first of the new (at least a day, whatever the
+    setting says: back to back is never fine)."""
+    if last_end is None:
+        return True
+    need = max(timedelta(weeks=settings.min_gap_weeks), timedelta(days=1))
+    return round_gap(last_end, first_start) >= need
+
+
+def describe_round_gap(user: str, rotation: str, last_end: datetime, first_start: datetime,
+                       settings: RoundSettings) -> str:
+    """[R11] The finding, the same words in the planner's warning and `schedule check`."""
+    gap = round_gap(last_end, first_start)
+    if gap < timedelta(0):
+        how = "overlaps their last shift of the previous round"
+    elif gap < timedelta(days=1):
+        how = "right after their last shift of the previous round: consecutive shifts"
+    else:
+        how = f"{gap.days} days after their last shift of the previous round"
+    return (f"{user} starts {rotation} on {first_start.isoformat(timespec='minutes')}, {how} (ended "
+            f"{last_end.isoformat(timespec='minutes')}; min_gap_weeks is {settings.min_gap_weeks})")
 
 
 # [R8] ---------------------------------------------------------------------------------------------------

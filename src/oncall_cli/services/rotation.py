@@ -341,8 +341,37 @@ def add_engineer(
         role="user" if directory.creates_accounts else None,
     )
     if apply:
+        _refuse_rejected_placement(schedule, placement)
         _apply_add(context, schedule, result)
     return result
+
+
+def _refuse_rejected_placement(schedule: Schedule, placement: Placement) -> None:
+    """[R1] A placement whose own check finds a gap or a double booking (the engineer on call in two seats
+    at once, through an override they already hold) is never applied: exit 9, before any write."""
+    if placement.after is None or placement.outcome not in ("placeholder", "append"):
+        return
+    after = [placement.after if r.name == placement.rotation else r for r in schedule.rotations]
+    horizon = timedelta(weeks=12)
+    first = placement.first_shift
+    if first is not None:
+        # At least a whole round past the first shift: an append moves everyone after it.
+        length = len(placement.after.participants)
+        horizon = max(horizon, first.end - schedule.now + timedelta(weeks=length))
+    rejected = introduced_coverage(
+        (schedule.rotations, schedule.overrides),
+        (after, schedule.overrides),
+        schedule.settings,
+        schedule.now,
+        horizon,
+    )
+    refuse_rejected_plan(
+        "add-engineer",
+        rejected,
+        schedule.tz,
+        "Delete or move the override that double-books the engineer, or choose --rotation; "
+        "run it without --apply to see the placement.",
+    )
 
 
 def _describe_start_date(service: str, email: str, new: date, old: date) -> str:

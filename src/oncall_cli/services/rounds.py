@@ -19,4 +19,5 @@ def round_settings(settings: Settings) -> RoundSettings:
         new_hire_days=settings.number("new_hire_days"),
         new_engineer_days=settings.number("new_engineer_days"),
         holiday_rotation_names=(settings.text("holiday_a"), settings.text("holiday_b")),
+        min_gap_weeks=settings.number("min_gap_weeks"),
     )

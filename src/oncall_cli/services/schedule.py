@@ -121,11 +121,11 @@ def plan_new_round(
     if carrying:
         # [R7] The previous round's last shifts, up to each seat's own new start (seats start on different
         # days, so the old A rotation still overlaps the new B rotation's first shift).
+        # [R11] ... and far enough back to see everyone's last shift within `min_gap_weeks` of the new round.
         ending = [_ended_at(r, starts, settings) for r in carrying.values()]
-        previous = timeline(
-            ending, overrides, min(starts) - timedelta(days=14), max(starts), settings.timezone
-        )
-        current_participants = frozenset(p for r in carrying.values() for p in r.participants if p)
+        back = max(timedelta(days=14), timedelta(weeks=settings.min_gap_weeks + 1))
+        previous = timeline(ending, overrides, min(starts) - back, max(starts), settings.timezone)
+        current_participants = rules.current_participants(current, now, settings)
     rng = None
     if randomize:
         rng = random.Random(seed) if seed is not None else context.deps.rng
@@ -147,28 +147,9 @@ def plan_new_round(
     )
 
 
-def _is_holiday(name: str, settings: RoundSettings) -> bool:
-    return name.lower() in {h.lower() for h in settings.holiday_rotation_names}
-
-
 def _carrying(rotations: Sequence[Rotation], now: datetime, settings: RoundSettings) -> dict[str, Rotation]:
     """Per seat, the regular rotation that carries it now; else the next one to (a paused seat, holidays)."""
-    found: dict[str, Rotation] = {}
-    for group in GROUP_LETTERS:
-        mine = [
-            r
-            for r in rotations
-            if rules.group_of(r.name, settings) == group
-            and not _is_holiday(r.name, settings)
-            and r.participants
-        ]
-        running = [r for r in mine if r.start <= now and (r.end is None or r.end > now)]
-        upcoming = [r for r in mine if r.start > now]
-        if running:
-            found[group] = max(running, key=lambda r: r.start)
-        elif upcoming:
-            found[group] = min(upcoming, key=lambda r: r.start)
-    return found
+    return rules.carrying_rotations(rotations, now, settings)
 
 
 def _round_names(plan: Plan, current: Sequence[Rotation], now: datetime, suffix: str) -> dict[str, str]:
@@ -239,6 +220,7 @@ def apply_round(
     text = announcement_text(context.settings.team_name, plan)
     if dry_run:
         return RoundResult(plan, diff, announcement=text if announce else "", dry_run=True)
+    _refuse_rejected_round(context, inputs, diff)
     backend = context.schedule_store()
     done: list[str] = []
     for action in diff.actions:
@@ -258,6 +240,51 @@ def apply_round(
     if announce and not diff.differences:
         announced = _announce(context, text, done)
     return RoundResult(plan, diff, tuple(done), announced, text if announce else "", dry_run=False)
+
+
+def rotations_after(current: Sequence[Rotation], diff: RoundDiff) -> list[Rotation]:
+    """The schedule's rotations once the diff's actions are done."""
+    after = list(current)
+    for action in diff.actions:
+        if action.kind == "create_rotation":
+            assert action.start is not None
+            after.append(
+                Rotation(action.rotation, action.start, action.participants, action.type, action.length)
+            )
+        else:
+            after = [replace(r, end=action.end) if r.name == action.rotation else r for r in after]
+    return after
+
+
+def _refuse_rejected_round(context: Context, inputs: RoundInputs, diff: RoundDiff) -> None:
+    """[R1] A round whose own check finds a gap or a double booking (in the seats the round keeps) that the
+    schedule does not have already is never applied: exit 9, nothing changed."""
+    from oncall_cli.scheduling.check import introduced_coverage
+    from oncall_cli.services.gate import refuse_rejected_plan
+
+    if not diff.actions:
+        return
+    settings = inputs.settings
+    now = context.now()
+    last = max((r.start for r in inputs.plan.rotations), default=now)
+    horizon = max(last - now, timedelta(0)) + timedelta(weeks=12)
+    # [R4] A smaller --split deliberately drops seats: only the seats the new round holds must stay held.
+    groups = sorted({r.group for r in inputs.plan.rotations})
+    found = introduced_coverage(
+        (inputs.current, inputs.overrides),
+        (rotations_after(inputs.current, diff), inputs.overrides),
+        settings,
+        now,
+        horizon,
+        groups,
+    )
+    refuse_rejected_plan(
+        "the new round",
+        found,
+        settings.timezone,
+        "Start the round when the current rotations end (leave out --start), or fix the schedule first; "
+        "run it without --apply to see the plan.",
+    )
 
 
 def _perform(backend: ScheduleStore, action: Action) -> None:
