@@ -17,10 +17,10 @@ import random
 import re
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 from urllib.parse import parse_qsl
 
 import httpx
@@ -279,3 +279,36 @@ def compile_template(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template.rstrip("/") or "/")
     rx = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
     return re.compile(f"^{rx}/?$")
+
+
+H = TypeVar("H")
+
+
+@dataclass(frozen=True)
+class Route(Generic[H]):
+    """One emulated operation: its method, its spec path template (the operation's name) and its handler."""
+
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    handler: H
+
+
+class Routes(Generic[H]):
+    """A service emulator's route table: which operation a request addresses, and its handler."""
+
+    def __init__(self, table: Iterable[tuple[str, str, H]]) -> None:
+        self.routes = [Route(m, t, compile_template(t), h) for m, t, h in table]
+
+    def operation(self, method: str, path: str) -> str | None:
+        """The operation's name (`METHOD /template`), None for an unknown route."""
+        found = self.find(method, path)
+        return None if found is None else f"{found[1].method} {found[1].template}"
+
+    def find(self, method: str, path: str) -> tuple[re.Match[str], Route[H]] | None:
+        """The first route of this method whose template matches the path, with the match."""
+        wanted = method.upper()
+        for route in self.routes:
+            if route.method == wanted and (match := route.pattern.match(path)) is not None:
+                return match, route
+        return None

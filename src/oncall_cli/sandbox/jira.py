@@ -46,8 +46,8 @@ import httpx
 
 from oncall_cli.sandbox.base import (
     Ctx,
+    Routes,
     SeedPerson,
-    compile_template,
     from_json_col,
     is_servicedesk,
     json_col,
@@ -143,7 +143,7 @@ DIRECTORY_OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ROUTES)
 _ALL: list[tuple[str, str, str | Handler]] = [
     *_ROUTES, *ISSUE_ROUTES, *SEARCH_ROUTES, *SERVICEDESK_ROUTES,
 ]
-_COMPILED = [(m, t, compile_template(t), h) for m, t, h in _ALL]
+_ROUTER = Routes(_ALL)
 OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ALL)
 """Every operation the emulator answers (names as in specs/jira.json, specs/atlassian-teams.json and
 specs/jsm-servicedesk.json)."""
@@ -161,17 +161,13 @@ class JiraEmulator:
         create_issue_schema(db)
 
     def operation(self, method: str, path: str) -> str | None:
-        for m, template, rx, _ in _COMPILED:
-            if m == method and rx.match(path):
-                return f"{m} {template}"
-        return None
+        return _ROUTER.operation(method, path)
 
     def handle(self, ctx: Ctx, request: httpx.Request, path: str) -> httpx.Response:
-        route = next(((found, template, name) for m, template, rx, name in _COMPILED
-                      if m == request.method.upper() and (found := rx.match(path)) is not None), None)
+        route = _ROUTER.find(request.method, path)
         if route is None:
             return vendor_error("jira", 404, f"No resource at {request.method} {path}")
-        found, template, name = route
+        found, template, name = route[0], route[1].template, route[1].handler
         teams = template.startswith(_TEAMS)
         # An error answer changes nothing, even when the handler found the problem after a first write.
         ctx.db.execute("SAVEPOINT jira_request")

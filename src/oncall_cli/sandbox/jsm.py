@@ -49,8 +49,8 @@ import httpx
 
 from oncall_cli.sandbox.base import (
     Ctx,
+    Routes,
     SeedPerson,
-    compile_template,
     from_json_col,
     gateway_error,
     iso_z,
@@ -166,7 +166,7 @@ _IncidentRoute = tuple[IncidentHandler, bool]
 _ALL: list[tuple[str, str, str | _IncidentRoute]] = [
     *_ROUTES, *((m, t, (h, experimental)) for m, t, h, experimental in INCIDENT_ROUTES),
 ]
-_COMPILED = [(m, t, compile_template(t), h) for m, t, h in _ALL]
+_ROUTER = Routes(_ALL)
 OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ALL)
 """Every operation the gateway answers (names as in specs/jsm-ops.json after its `/jsm/ops` base, and in
 specs/jsm-incidents.json after its `/jsm/incidents` base)."""
@@ -220,17 +220,13 @@ class JsmEmulator:
         create_incident_schema(db)
 
     def operation(self, method: str, path: str) -> str | None:
-        for m, template, rx, _ in _COMPILED:
-            if m == method and rx.match(path):
-                return f"{m} {template}"
-        return None
+        return _ROUTER.operation(method, path)
 
     def handle(self, ctx: Ctx, request: httpx.Request, path: str) -> httpx.Response:
-        route = next(((found, name) for m, _, rx, name in _COMPILED
-                      if m == request.method.upper() and (found := rx.match(path)) is not None), None)
+        route = _ROUTER.find(request.method, path)
         if route is None:
             return gateway_error(404, "Not Found")
-        found, name = route
+        found, name = route[0], route[1].handler
         match = found.groupdict()
         if match["cloudId"] != SANDBOX_CLOUD_ID:
             # The gateway knows no site with this cloud id: JSM never sees the request.

@@ -32,8 +32,8 @@ import httpx
 
 from oncall_cli.sandbox.base import (
     Ctx,
+    Routes,
     SeedPerson,
-    compile_template,
     from_json_col,
     iso_z,
     json_col,
@@ -160,7 +160,7 @@ _ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/v2/alerts/{identifier}/notes", "add_alert_note"),
     ("GET", "/v2/alerts/{identifier}/notes", "list_alert_notes"),
 ]
-_COMPILED = [(m, t, compile_template(t), h) for m, t, h in _ROUTES]
+_ROUTER = Routes(_ROUTES)
 OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ROUTES)
 """Every operation the emulator answers (names as in the vendored spec)."""
 
@@ -226,17 +226,13 @@ class OpsgenieEmulator:
         db.executescript(_SCHEMA)
 
     def operation(self, method: str, path: str) -> str | None:
-        for m, template, rx, _ in _COMPILED:
-            if m == method and rx.match(path):
-                return f"{m} {template}"
-        return None
+        return _ROUTER.operation(method, path)
 
     def handle(self, ctx: Ctx, request: httpx.Request, path: str) -> httpx.Response:
-        route = next(((found, name) for m, _, rx, name in _COMPILED
-                      if m == request.method.upper() and (found := rx.match(path)) is not None), None)
+        route = _ROUTER.find(request.method, path)
         if route is None:
             return self._error(ctx, _Error(404, f"No API found for {request.method} {path}"))
-        found, name = route
+        found, name = route[0], route[1].handler
         try:
             body = parse_body(request)
         except (ValueError, UnicodeDecodeError):
@@ -1300,13 +1296,17 @@ class OpsgenieEmulator:
 
     def _h_incident_list_notes(self, req: _Req) -> httpx.Response:
         row = self._incident_row(req.db, req.match["identifier"], req.query.get("identifierType", "id"))
+        return self._notes_page(req, "opsgenie_incident_notes", "incident_id", row["id"])
+
+    def _notes_page(self, req: _Req, table: str, owner: str, owner_id: str) -> httpx.Response:
+        """One page of an incident's or alert's notes: newest first unless `order=asc`, paged by the
+        `offset` cursor (a note's sequence number) with `paging.next`."""
         desc = req.query.get("order", "desc") == "desc"
         limit = int(req.query.get("limit", "20"))
         rows = list(
             req.db.execute(
-                "SELECT * FROM opsgenie_incident_notes WHERE incident_id = ? ORDER BY seq "
-                + ("DESC" if desc else "ASC"),
-                (row["id"],),
+                f"SELECT * FROM {table} WHERE {owner} = ? ORDER BY seq " + ("DESC" if desc else "ASC"),
+                (owner_id,),
             )
         )
         cursor = req.query.get("offset")
@@ -1593,26 +1593,7 @@ class OpsgenieEmulator:
         return self._alert_action(req, "AddNote", lambda data, user: None)
 
     def _h_list_alert_notes(self, req: _Req) -> httpx.Response:
-        row = self._alert_row(req)
-        desc = req.query.get("order", "desc") == "desc"
-        limit = int(req.query.get("limit", "20"))
-        rows = list(req.db.execute(
-            "SELECT * FROM opsgenie_alert_notes WHERE alert_id = ? ORDER BY seq "
-            + ("DESC" if desc else "ASC"),
-            (row["id"],),
-        ))
-        cursor = req.query.get("offset")
-        if cursor and cursor.isdigit():
-            c = int(cursor)
-            rows = [r for r in rows if (r["seq"] < c if desc else r["seq"] > c)]
-        page = rows[:limit]
-        notes = [{**from_json_col(r["data"]), "offset": str(r["seq"])} for r in page]
-        paging: dict[str, str] = {}
-        if len(rows) > limit:
-            params = dict(req.query)
-            params.update({"offset": str(page[-1]["seq"]), "direction": "next"})
-            paging["next"] = str(req.request.url.copy_with(query=urlencode(params).encode()))
-        return self._ok(req, notes, extra={"paging": paging})
+        return self._notes_page(req, "opsgenie_alert_notes", "alert_id", self._alert_row(req)["id"])
 
     # ---- schedule export ----------------------------------------------------------------------------
 
