@@ -9,6 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"^```(\w*)\s*$")
+EXIT_COMMENT = re.compile(r"(?:^|\s)#\s*exit (\d+)\b")
+"""A comment that starts with `exit N` documents the example's exit code on the sandbox (else 0)."""
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,13 @@ class Example:
     text: str
     argv: tuple[str, ...]
     """The words after `oncall`, without comments, pipes or redirections."""
+
+    @property
+    def exit_code(self) -> int:
+        """The documented exit code: N when the example's comment starts with `exit N`, else 0."""
+        comment = re.search(r"(?:^|\s)#.*$", self.text)
+        found = EXIT_COMMENT.match(comment.group(0)) if comment else None
+        return int(found.group(1)) if found else 0
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.text}"
