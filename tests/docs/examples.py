@@ -43,22 +43,31 @@ def _words(text: str) -> list[str] | None:
         return None
 
 
+SHELL = ("sh", "bash", "shell")
+"""Blocks whose every line is a command."""
+SESSION = ("console", "")
+"""Blocks (```console, plain ```) whose `$ ` lines are commands, the others their output."""
+PROMPT = "$ "
+
+
 def examples_in(path: Path) -> list[Example]:
-    """Every line of a ```sh block that runs `oncall` (after `|` too), joined over `\\` continuations."""
+    """Every command of a fenced block that runs `oncall` (after `|` too), joined over `\\` continuations:
+    each line of a ```sh block, and each `$ ` line of a ```console or plain ``` block (not their output)."""
     found: list[Example] = []
-    in_shell = False
+    lang: str | None = None
     pending = ""
     start = 0
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         fence = FENCE.match(raw.strip())
         if fence:
-            in_shell = not in_shell and fence.group(1) in ("sh", "bash", "shell", "console")
+            lang, pending = (fence.group(1) if lang is None else None), ""
             continue
-        if not in_shell:
+        line = raw.strip()
+        if not (pending or lang in SHELL or (lang in SESSION and line.startswith(PROMPT))):
             continue
         if not pending:
             start = number
-        line = raw.rstrip()
+            line = line.removeprefix(PROMPT)
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
@@ -74,7 +83,8 @@ def examples_in(path: Path) -> list[Example]:
         for stop in (">", "|", ">>"):
             if stop in argv:
                 argv = argv[: argv.index(stop)]
-        found.append(Example(path.relative_to(ROOT).as_posix(), start, text, tuple(argv)))
+        name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+        found.append(Example(name, start, text, tuple(argv)))
     return found
 
 

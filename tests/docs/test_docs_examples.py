@@ -3,6 +3,7 @@ one fresh sandbox, and docs/cli.md is what `--help` prints (issue 15, item 5).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from conftest import SandboxCli, explain
 from oncall_cli.cli.reference import command_paths, reference_path, render_reference
 
-from .examples import ROOT, Example, all_examples
+from .examples import ROOT, Example, all_examples, examples_in
 
 REAL_ACCOUNT = {
     "--install-completion": "changes the shell's start-up files",
@@ -22,17 +23,29 @@ REAL_ACCOUNT = {
     "serve": "serves until interrupted",
     "--web": "opens a web browser",
     "<": "a placeholder to fill in",
-    "3f0c1d2e-...": "a placeholder to fill in",
 }
 """Examples that need a real account (or a person): a word in the example -> why it is skipped."""
 
-PLACEHOLDERS = {"<slack-url>": "incidents_thread"}
-"""Placeholders the sandbox can fill in: the word -> the key of `sandbox status --json`'s `services.slack`
-that gives its value (the link of a report in the sandbox's #incidents channel, as docs/incident.md shows)."""
 
-READING_TIME = 1
-"""Minutes the sandbox's clock moves after each example, as a reader's would (a public status update 10
-minutes after the last one needs no --force)."""
+def _incidents_thread(sandbox_cli: SandboxCli) -> str:
+    return str(sandbox_cli.json("sandbox", "status")["services"]["slack"]["incidents_thread"])
+
+
+def _latest_override(sandbox_cli: SandboxCli) -> str:
+    return str(sandbox_cli.json("override", "list")["overrides"][-1]["alias"])
+
+
+PLACEHOLDERS: dict[str, Callable[[SandboxCli], str]] = {
+    "<slack-url>": _incidents_thread,
+    "$(oncall --sandbox sandbox status --json | jq -r .services.slack.incidents_thread)": _incidents_thread,
+    "<alias>": _latest_override,
+}
+"""Placeholders the sandbox fills in, as the docs say: a report's link in #incidents (`sandbox status
+--json`, `services.slack.incidents_thread`), an override's alias (`override list`)."""
+
+READING_TIME = 5
+"""Minutes the sandbox's clock moves after each example, as a reader's would (a public status update comes
+more than `statuspage.min_update_minutes`, 10, after the raise, so it needs no --force)."""
 
 
 def _skip_reason(example: Example) -> str | None:
@@ -46,38 +59,57 @@ def _skip_reason(example: Example) -> str | None:
 def _argv(example: Example, sandbox_cli: SandboxCli) -> list[str]:
     """The example's words for the harness (which adds --sandbox and --config itself), with the files of
     examples/ named by their path and the placeholders filled in from the sandbox."""
-    words: list[str] = []
-    for word in example.argv:
-        if word in PLACEHOLDERS:
-            slack = sandbox_cli.json("sandbox", "status")["services"]["slack"]
-            word = str(slack[PLACEHOLDERS[word]])
-        words.append(str(ROOT / word) if word.startswith("examples/") else word)
-    return [w for w in words if w != "--sandbox"]
+    words = [PLACEHOLDERS[w](sandbox_cli) if w in PLACEHOLDERS else w for w in example.argv]
+    return [str(ROOT / w) if w.startswith("examples/") else w for w in words if w != "--sandbox"]
 
 
 def test_every_example_runs_in_order_on_a_fresh_sandbox(
     sandbox_cli: SandboxCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each example exits with its documented code (`# exit N`, else 0), in reading order on one sandbox."""
-    monkeypatch.chdir(tmp_path)
     wrong: list[str] = []
     ran = 0
     for example in all_examples():
         if _skip_reason(example) is not None:
             continue
+        # Each document in a folder of its own: the files one writes (postmortem-1.md) are not another's.
+        folder = tmp_path / "cwd" / example.file
+        folder.mkdir(parents=True, exist_ok=True)
+        monkeypatch.chdir(folder)
         result = sandbox_cli(*_argv(example, sandbox_cli))
         sandbox_cli.clock.advance(minutes=READING_TIME)
         ran += 1
         if result.exit_code != example.exit_code:
             wrong.append(f"{example}\nexpected exit {example.exit_code}, got {explain(result)}")
     assert wrong == [], "\n\n".join(wrong)
-    assert ran > 80
+    assert ran >= 100
 
 
 def test_the_example_extractor_finds_the_readme_examples() -> None:
     texts = [e.text for e in all_examples() if e.file == "README.md"]
     assert any(t.startswith("oncall schedule new --split 2 --seed 7") for t in texts)
     assert any("auth login --provider opsgenie --stdin" in t for t in texts)
+
+
+def test_console_blocks_give_their_prompt_lines_and_sh_blocks_every_line(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "```console\n$ oncall incident raise \"Disk full\" -p P4 \\\n    --non-production\n"
+        "Incident #1 raised (P4): Disk full\n```\n\n"
+        "```\noncall whoisoncall   # output of a plain block, not a command\n"
+        "$ oncall whoisoncall --next\n```\n\n"
+        "```json\n$ oncall never\n```\n\n"
+        "```sh\noncall schedule check --format github > out.txt   # exit 9: a broken rule\n"
+        "oncall handoff --post '#dev'   # posts to #dev\n```\n",
+        encoding="utf-8",
+    )
+    found = [(e.line, e.argv, e.exit_code) for e in examples_in(doc)]
+    assert found == [
+        (2, ("incident", "raise", "Disk full", "-p", "P4", "--non-production"), 0),
+        (9, ("whoisoncall", "--next"), 0),
+        (17, ("schedule", "check", "--format", "github"), 9),
+        (18, ("handoff", "--post", "#dev"), 0),
+    ]
 
 
 def test_docs_cli_md_is_what_help_prints() -> None:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.backends(*ALL_BACKENDS)
 
 MESSAGE = "Checkout API returns 500s"
 DOCS_LINK = "https://acme.slack.com/archives/C0INCIDENTS/p1741186000000100"
-"""The link in docs/incident.md's own example: no such channel in the sandbox's workspace."""
+"""A thread of another workspace: no such channel in the sandbox's workspace."""
 
 
 def _nothing_created(sandbox: Sandbox) -> None:
