@@ -31,14 +31,15 @@ def _incidents_thread(sandbox_cli: SandboxCli) -> str:
     return str(sandbox_cli.json("sandbox", "status")["services"]["slack"]["incidents_thread"])
 
 
-def _latest_override(sandbox_cli: SandboxCli) -> str:
+def _listed_override(sandbox_cli: SandboxCli) -> str:
+    """The alias of an override that has not ended (the last `override list` gives)."""
     return str(sandbox_cli.json("override", "list")["overrides"][-1]["alias"])
 
 
 PLACEHOLDERS: dict[str, Callable[[SandboxCli], str]] = {
     "<slack-url>": _incidents_thread,
     "$(oncall --sandbox sandbox status --json | jq -r .services.slack.incidents_thread)": _incidents_thread,
-    "<alias>": _latest_override,
+    "<alias>": _listed_override,
 }
 """Placeholders the sandbox fills in, as the docs say: a report's link in #incidents (`sandbox status
 --json`, `services.slack.incidents_thread`), an override's alias (`override list`)."""
