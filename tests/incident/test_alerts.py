@@ -27,8 +27,14 @@ CHECKOUT = {"number": "2", "message": "Checkout API 5xx rate above 2%", "priorit
             "acknowledged": False, "acknowledged_at": None, "tags": ["checkout"], "incident": None,
             "created_at": "2025-03-05T09:40:00-05:00"}
 """Seed alert #2 as both backends show it."""
-ACK = {"opsgenie": ("opsgenie", "POST /v2/alerts/{identifier}/acknowledge"),
-       "jsm": ("atlassian", "POST /jsm/ops/api/{cloudId}/v1/alerts/{id}/acknowledge")}
+WRITES = {"opsgenie": ("opsgenie", "POST /v2/alerts/{identifier}/"),
+          "jsm": ("atlassian", "POST /jsm/ops/api/{cloudId}/v1/alerts/{id}/")}
+"""The emulator's (service, operation prefix) of the alert writes, per backend: + acknowledge, close, tags."""
+
+
+def _write(backend: str, action: str) -> tuple[str, str]:
+    service, prefix = WRITES[backend]
+    return service, prefix + action
 
 
 def _shape(alert: dict[str, Any]) -> None:
@@ -140,7 +146,7 @@ def test_dry_run_ack_and_close_change_nothing(sandbox: Sandbox) -> None:
 def test_an_ack_that_fails_part_way_is_exit_10_and_a_rerun_finishes_without_repeating(
     sandbox: Sandbox,
 ) -> None:
-    service, operation = ACK[sandbox.backend]
+    service, operation = _write(sandbox.backend, "acknowledge")
     sandbox.emulator.faults.add(Fault(service, operation, "status", status=400, calls=[2]))
     failed = sandbox("alert", "ack", "1", "2", "--json")
     assert failed.exit_code == 10, explain(failed)
@@ -152,13 +158,34 @@ def test_an_ack_that_fails_part_way_is_exit_10_and_a_rerun_finishes_without_repe
     ]
 
 
-def test_an_ack_whose_answer_is_lost_is_retried_without_harm(sandbox: Sandbox) -> None:
-    service, operation = ACK[sandbox.backend]
+@pytest.mark.parametrize(("command", "action", "outcome"), [
+    ("ack", "acknowledge", "acknowledged"), ("close", "close", "closed"),
+])
+def test_a_write_whose_answer_is_lost_is_retried_without_harm(
+    sandbox: Sandbox, command: str, action: str, outcome: str
+) -> None:
+    service, operation = _write(sandbox.backend, action)
     sandbox.emulator.faults.add(Fault(service, operation, "drop", calls=[1], sent=True))
-    done = sandbox.json("alert", "ack", "2")
-    assert done["alerts"][0]["outcome"] == "acknowledged" and done["alerts"][0]["acknowledged"]
-    calls = [c for c in sandbox.emulator.calls if c.operation == operation]
-    assert len(calls) == 2
+    done = sandbox.json("alert", command, "2")
+    assert done["alerts"][0]["outcome"] == outcome
+    assert len([c for c in sandbox.emulator.calls if c.operation == operation]) == 2
+    assert sandbox.json("alert", command, "2")["alerts"][0]["outcome"] == f"already_{outcome}"
+
+
+def test_a_resolve_stopped_at_closing_a_named_alert_resumes_without_repeating(sandbox: Sandbox) -> None:
+    number = _raise(sandbox)
+    service, operation = _write(sandbox.backend, "close")
+    sandbox.emulator.faults.add(Fault(service, operation, "status", status=503))
+    stopped = sandbox("incident", "resolve", number, "--note", "Rolled back", "--alert", "3", "--alert", "2",
+                      "--json")
+    assert stopped.exit_code == 10, explain(stopped)
+    assert [f["step"] for f in json.loads(stopped.stdout)["error"]["details"]["failed"]] == ["alerts.close"]
+    sandbox.emulator.faults.clear()
+    resumed = sandbox.json("incident", "resume", number)
+    steps = {s["name"]: s for s in resumed["steps"]}
+    assert resumed["status"] == "done" and steps["alerts.close"]["status"] == "done"
+    assert {_show(sandbox, n)["status"] for n in ("2", "3")} == {"closed"}
+    assert _show(sandbox, "1")["status"] == "open"
 
 
 # ---- incidents ------------------------------------------------------------------------------------------

@@ -1350,10 +1350,12 @@ class OpsgenieClient:
         """POST /v2/alerts/{identifier}/close `{note, user, source}` — 202; returns the request id (poll it
         at GET /v2/alerts/requests/{requestId}, not the incident one: `wait_alert_request`).
 
+        Closing a closed alert changes nothing: safe to retry.
+
         https://www.opsgenie.com/docs/alert-api#section-close-alert
         """
-        return self._alert_action(identifier, "close", identifier_type, {"user": user, "source": source,
-                                                                         "note": note})
+        body = {"user": user, "source": source, "note": note}
+        return self._alert_action(identifier, "close", identifier_type, body, idempotent=True)
 
     def add_alert_tags(
         self,
