@@ -274,3 +274,18 @@ def test_slo_report_ignores_an_alert_that_is_not_linked(sandbox: Sandbox) -> Non
     report = sandbox.json("slo", "report", "--since", "2025-03-05", "--until", "2025-03-05")
     [row] = report["incidents"]
     assert row["response_minutes"] >= 70.0
+
+
+def test_a_link_that_fails_part_way_is_exit_10_and_a_rerun_writes_nothing_twice(sandbox: Sandbox) -> None:
+    number = _raise(sandbox)
+    service, operation = _write(sandbox.backend, "tags")
+    sandbox.emulator.faults.add(Fault(service, operation, "status", status=400, calls=[2]))
+    stopped = sandbox("incident", "link-alert", number, "1", "2", "--json")
+    assert stopped.exit_code == 10, explain(stopped)
+    assert json.loads(stopped.stdout)["error"]["details"]["not_done"] == ["alerts.link_incident:#2"]
+    again = sandbox.json("incident", "link-alert", number, "1", "2")
+    assert again["done"] == ["alerts.link_incident:#2"]
+    entries = sandbox.entries(sandbox.tracked()[0])
+    assert [e for e in entries if e.startswith("Alert #")] == [
+        "Alert #1 linked: Search latency p99 above 2s", "Alert #2 linked: Checkout API 5xx rate above 2%"
+    ]
