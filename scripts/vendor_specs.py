@@ -106,6 +106,7 @@ OPSGENIE_OPERATIONS: tuple[str, ...] = (
     "POST /v2/alerts/{identifier}/close",
     "POST /v2/alerts/{identifier}/notes",
     "GET /v2/alerts/{identifier}/notes",
+    "POST /v2/alerts/{identifier}/tags",
     "GET /v2/schedules/{identifier}.ics",
 )
 
@@ -175,6 +176,12 @@ JSM_OPS_OPERATIONS: tuple[str, ...] = (
     "GET /api/{cloudId}/v1/schedules/{scheduleId}/on-calls",
     "GET /api/{cloudId}/v1/schedules/{scheduleId}/next-on-calls",
     "GET /api/{cloudId}/v1/teams",
+    "GET /api/{cloudId}/v1/alerts/requests/{id}",
+    "GET /api/{cloudId}/v1/alerts",
+    "GET /api/{cloudId}/v1/alerts/{id}",
+    "POST /api/{cloudId}/v1/alerts/{id}/acknowledge",
+    "POST /api/{cloudId}/v1/alerts/{id}/close",
+    "POST /api/{cloudId}/v1/alerts/{id}/tags",
 )
 
 JIRA_OPERATIONS: tuple[str, ...] = (

@@ -656,6 +656,101 @@ def test_list_teams_reads_platform_teams(jsm: JsmOpsClient, router: respx.MockRo
     ]
 
 
+# --- alerts --------------------------------------------------------------------------------------------
+
+ALERT_ID = "4513b7ea-3b91-438f-b7e4-e3e54af9147c"
+ALERT = {
+    "id": ALERT_ID,
+    "tinyId": "7",
+    "createdAt": "2024-03-04T09:00:00Z",
+    "updatedAt": "2024-03-04T09:06:00Z",
+    "message": "Disk full",
+    "status": "acked",
+    "tags": ["db"],
+    "acknowledged": True,
+    "ackTime": "2024-03-04T09:05:00Z",
+    "owner": "Jane Doe",
+    "priority": "P2",
+    "responders": [{"id": JANE, "type": "user"}],
+}
+ACCEPTED = {"result": "Request will be processed", "requestId": "req-1", "took": 0}
+ACKED = datetime(2024, 3, 4, 9, 5, tzinfo=UTC)
+NEXT = "/v1/alerts?query=status%3A%28open+OR+acked%29&sort=createdAt&order=desc&offset=50&size=50"
+
+
+def test_list_alerts_sends_the_query_and_follows_links(jsm: JsmOpsClient, router: respx.MockRouter) -> None:
+    first = route(
+        router, "GET", "/alerts",
+        params={"query": "status:(open OR acked)", "sort": "createdAt", "order": "desc", "offset": "0",
+                "size": "50"},
+    ).mock(return_value=httpx.Response(200, json={"values": [ALERT], "count": 2, "links": {"next": NEXT}}))
+    second = route(
+        router, "GET", "/alerts",
+        params={"query": "status:(open OR acked)", "sort": "createdAt", "order": "desc", "offset": "50",
+                "size": "50"},
+    ).mock(return_value=httpx.Response(200, json={"values": [{**ALERT, "id": "a2", "tinyId": "8"}]}))
+
+    alerts = jsm.list_alerts(query="status:(open OR acked)", sort="createdAt", order="desc")
+
+    assert [(a.tiny_id, a.status, a.ack_time) for a in alerts] == [
+        ("7", "acked", ACKED), ("8", "acked", ACKED)
+    ]
+    assert first.call_count == 1 and second.call_count == 1
+
+
+def test_get_alert(jsm: JsmOpsClient, router: respx.MockRouter) -> None:
+    route(router, "GET", f"/alerts/{ALERT_ID}").mock(return_value=httpx.Response(200, json=ALERT))
+
+    alert = jsm.get_alert(alert_id=ALERT_ID)
+
+    assert (alert.owner, [r.id for r in alert.responders]) == ("Jane Doe", [JANE])
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "close"])
+def test_alert_actions_have_no_body_and_answer_a_request_id(
+    jsm: JsmOpsClient, router: respx.MockRouter, action: str
+) -> None:
+    r = route(router, "POST", f"/alerts/{ALERT_ID}/{action}")
+    r.mock(return_value=httpx.Response(202, json=ACCEPTED))
+
+    call = jsm.acknowledge_alert if action == "acknowledge" else jsm.close_alert
+    assert call(alert_id=ALERT_ID) == "req-1"
+    assert sent(r).content == b""
+
+
+def test_add_alert_tags(jsm: JsmOpsClient, router: respx.MockRouter) -> None:
+    r = route(router, "POST", f"/alerts/{ALERT_ID}/tags", body={"tags": ["incident:ITSM-3"]}).mock(
+        return_value=httpx.Response(202, json=ACCEPTED)
+    )
+
+    assert jsm.add_alert_tags(alert_id=ALERT_ID, tags=["incident:ITSM-3"]) == "req-1"
+    assert r.call_count == 1
+
+
+def test_wait_alert_request_polls_until_processed(
+    jsm: JsmOpsClient, router: respx.MockRouter, clock: FakeClock
+) -> None:
+    r = route(router, "GET", "/alerts/requests/req-1").mock(
+        side_effect=[
+            errors(404, ("Request not found", "NOT_FOUND")),
+            httpx.Response(200, json={"action": "Close", "isSuccess": True, "alertId": ALERT_ID}),
+        ]
+    )
+
+    assert jsm.wait_alert_request(request_id="req-1").alert_id == ALERT_ID
+    assert r.call_count == 2
+
+
+def test_wait_alert_request_that_failed_is_rejected(jsm: JsmOpsClient, router: respx.MockRouter) -> None:
+    route(router, "GET", "/alerts/requests/req-1").mock(
+        return_value=httpx.Response(200, json={"action": "Close", "isSuccess": False,
+                                               "status": "Alert does not exist"})
+    )
+
+    with pytest.raises(RejectedError, match="Alert does not exist"):
+        jsm.wait_alert_request(request_id="req-1")
+
+
 # --- errors --------------------------------------------------------------------------------------------
 
 

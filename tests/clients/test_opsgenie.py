@@ -1467,6 +1467,100 @@ def test_close_alert_is_async(og: OpsgenieClient, router: respx.MockRouter) -> N
     assert body(request) == {"note": "incident 42"}
 
 
+ALERT = {
+    "id": "70413a06-38d6-4c85-92b8-5ebc900d42e2",
+    "tinyId": "1791",
+    "alias": "event_573",
+    "message": "Our servers are in danger",
+    "status": "open",
+    "acknowledged": True,
+    "isSeen": True,
+    "tags": ["OverwriteQuietHours", "incident:42"],
+    "snoozed": False,
+    "count": 79,
+    "createdAt": "2017-03-17T09:00:00.000Z",
+    "updatedAt": "2017-03-21T20:32:52.353Z",
+    "source": "Isengard",
+    "owner": "morpheus@opsgenie.com",
+    "priority": "P5",
+    "responders": [{"type": "user", "id": "4513b7ea-3b91-438f-b7e4-e3e54af9147c"}],
+    "report": {"ackTime": 15702, "closeTime": 60503, "acknowledgedBy": "agent_smith@opsgenie.com"},
+}
+
+
+def test_list_alerts_asks_with_the_query_and_follows_paging(
+    og: OpsgenieClient, router: respx.MockRouter
+) -> None:
+    route = router.get("/v2/alerts").mock(
+        side_effect=[
+            ok([ALERT], paging={"next": f"{BASE}/v2/alerts?query=status%3Aopen&offset=1&limit=1"}),
+            ok([{**ALERT, "id": "a2", "tinyId": "1792"}], paging={}),
+        ]
+    )
+
+    alerts = list(og.iter_alerts(query="status:open", sort="createdAt", order="desc", limit=1))
+
+    assert [(a.tiny_id, a.owner, a.report.ack_time if a.report else None) for a in alerts] == [
+        ("1791", "morpheus@opsgenie.com", 15702), ("1792", "morpheus@opsgenie.com", 15702)
+    ]
+    assert params(sent(route, 0)) == {
+        "query": "status:open", "sort": "createdAt", "order": "desc", "offset": "0", "limit": "1"
+    }
+    assert params(sent(route, 1))["offset"] == "1"
+
+
+def test_get_alert_by_tiny_id(og: OpsgenieClient, router: respx.MockRouter) -> None:
+    route = router.get("/v2/alerts/1791").mock(return_value=ok(ALERT))
+
+    alert = og.get_alert(identifier="1791", identifier_type="tiny")
+
+    assert (alert.id, alert.acknowledged) == (ALERT["id"], True)
+    assert alert.tags == ["OverwriteQuietHours", "incident:42"]
+    assert params(sent(route)) == {"identifierType": "tiny"}
+
+
+def test_acknowledge_alert_sends_user_and_note_and_is_async(
+    og: OpsgenieClient, router: respx.MockRouter
+) -> None:
+    route = router.post(f"/v2/alerts/{ALERT['id']}/acknowledge").mock(return_value=accepted("ack-req"))
+
+    assert og.acknowledge_alert(identifier=ALERT["id"], user="ada@example.com", note="on it") == "ack-req"
+
+    request = sent(route)
+    assert params(request) == {"identifierType": "id"}
+    assert body(request) == {"user": "ada@example.com", "note": "on it"}
+
+
+def test_add_alert_tags(og: OpsgenieClient, router: respx.MockRouter) -> None:
+    route = router.post(f"/v2/alerts/{ALERT['id']}/tags").mock(return_value=accepted("tag-req"))
+
+    assert og.add_alert_tags(identifier=ALERT["id"], tags=["incident:42"]) == "tag-req"
+
+    assert body(sent(route)) == {"tags": ["incident:42"]}
+    with pytest.raises(UsageError):
+        og.add_alert_tags(identifier=ALERT["id"], tags=[])
+
+
+def test_wait_alert_request_polls_the_alert_requests(
+    og: OpsgenieClient, router: respx.MockRouter, fake_time: FakeTime
+) -> None:
+    done = {"action": "Acknowledge", "isSuccess": True, "status": "Acknowledged", "alertId": ALERT["id"]}
+    route = router.get("/v2/alerts/requests/ack-req").mock(side_effect=[NOT_PROCESSED, ok(done)])
+
+    status = og.wait_alert_request(request_id="ack-req")
+
+    assert status.alert_id == ALERT["id"] and route.call_count == 2 and fake_time.sleeps == [0.5]
+
+
+def test_wait_alert_request_that_failed_is_rejected(og: OpsgenieClient, router: respx.MockRouter) -> None:
+    router.get("/v2/alerts/requests/ack-req").mock(
+        return_value=ok({"action": "Acknowledge", "isSuccess": False, "status": "Alert does not exist"})
+    )
+
+    with pytest.raises(RejectedError, match="Alert does not exist"):
+        og.wait_alert_request(request_id="ack-req")
+
+
 # --- errors --------------------------------------------------------------------------------------------
 
 

@@ -228,6 +228,18 @@ def test_jsm_operations_and_incidents_through_the_librarys_rest_client(
     following = gateway.get(f"{ops}/schedules/{sid}/next-on-calls", params={"flat": "true"})
     assert following["nextOnCallUsers"]
 
+    # Alerts (clients/jsm.py): list by search, read, acknowledge, tag and close, each a 202 with a request.
+    found = gateway.get(f"{ops}/alerts", params={"query": "tinyId:2", "size": 20})
+    (alert,) = found["values"]
+    assert gateway.get(f"{ops}/alerts/{alert['id']}")["message"] == alert["message"]
+    for action, body in (("acknowledge", None), ("tags", {"tags": ["incident:ITSM-1"]}), ("close", None)):
+        accepted = gateway.post(f"{ops}/alerts/{alert['id']}/{action}", data=body)
+        status = gateway.get(f"{ops}/alerts/requests/{accepted['requestId']}")
+        assert status["isSuccess"] is True and status["alertId"] == alert["id"]
+    closed = gateway.get(f"{ops}/alerts/{alert['id']}")
+    assert (closed["status"], closed["acknowledged"]) == ("closed", True)
+    assert "incident:ITSM-1" in closed["tags"]
+
     # The JSM Incident API (clients/jsm_incidents.py) on an incident raised through the service desk.
     key = _raise_incident(desk, "Search is slow (JSM incident API)")["issueKey"]
     issue_id = jira.get_issue(key, fields="summary")["id"]

@@ -341,6 +341,8 @@ ADAPTERS = {
     "oncall_cli.services.backends.opsgenie_incidents": _ours("clients.opsgenie", "clients.opsgenie_models"),
     "oncall_cli.services.backends.jsm": _ours("clients.jsm", "clients.jsm_models", "clients.jira",
                                               "clients.jira_models"),
+    "oncall_cli.services.backends.opsgenie_alerts": _ours("clients.opsgenie", "clients.opsgenie_models"),
+    "oncall_cli.services.backends.jsm_alerts": _ours("clients.jsm", "clients.jsm_models"),
 }
 STILL_OPSGENIE = frozenset(
     {

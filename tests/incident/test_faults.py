@@ -47,7 +47,7 @@ JSM_STEPS: dict[str, tuple[str, str, int] | None] = {
     "tracker.record_links": ("jira", PROPERTY, 2),  # the first wrote the run's links at create
     "tracker.timeline_entry": ("jira", "POST /rest/servicedeskapi/request/{issueIdOrKey}/comment", 1),
     "tracker.resolve": ("jira", "POST /rest/api/3/issue/{issueIdOrKey}/transitions", 1),
-    "tracker.close_alerts": None,  # no JSM Operations alert is linked to a Jira incident: nothing to close
+    "tracker.close_alerts": None,  # no alert is linked to this incident: nothing to close on JSM
 }
 """The tracker's steps on JSM (the Slack and Statuspage ones are the same on both backends)."""
 JSM_CREATE_PARTS: dict[str, tuple[str, str, int]] = {

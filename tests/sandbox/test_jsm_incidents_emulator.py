@@ -12,7 +12,7 @@ import pytest
 
 from oncall_cli.sandbox.emulator import SANDBOX_CLOUD_ID, SANDBOX_TEAM_ID, Emulator
 from oncall_cli.sandbox.jira_issues import SANDBOX_INCIDENT_REQUEST_TYPE_ID, SANDBOX_SERVICE_DESK
-from oncall_cli.sandbox.jsm import OPERATIONS, SCHEDULE_OPERATIONS
+from oncall_cli.sandbox.jsm import ALERT_OPERATIONS, OPERATIONS, SCHEDULE_OPERATIONS
 from oncall_cli.sandbox.jsm_incidents import EXPERIMENTAL_MESSAGE
 from oncall_cli.sandbox.server import serve_in_thread
 from oncall_cli.sandbox.validation import load_vendored
@@ -165,7 +165,7 @@ def test_the_incident_spec_is_transcribed_and_every_operation_is_validated(emula
     assert "developer.atlassian.com/cloud/incidents/rest/" in own["info"]["description"]
     test_responders_are_added_by_ari_once_and_listed(emulator, http, incident)
     test_stakeholders_are_added_without_the_experimental_header(emulator, http, incident)
-    incident_operations = set(OPERATIONS) - set(SCHEDULE_OPERATIONS)
+    incident_operations = set(OPERATIONS) - set(SCHEDULE_OPERATIONS) - set(ALERT_OPERATIONS)
     assert len(incident_operations) == 4
     called = {c.operation for c in emulator.calls if c.service == "atlassian"}
     assert incident_operations <= called

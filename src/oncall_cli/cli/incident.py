@@ -494,8 +494,13 @@ def resolve(
     ref: IdArg,
     note: Annotated[str, typer.Option("--note", help="How it was resolved (timeline and channel).")],
     close_alerts: Annotated[
-        bool, typer.Option("--close-alerts", help="Also close the incident's associated alerts.")
+        bool,
+        typer.Option("--close-alerts", help="Also close the incident's own and linked alerts."),
     ] = False,
+    alerts: Annotated[
+        list[str] | None,
+        typer.Option("--alert", metavar="ID", help="Also close this alert (repeatable; its number or id)."),
+    ] = None,
     statuspage_message: Annotated[
         str | None, typer.Option("--statuspage-message", help="Public resolution text (default: generic).")
     ] = None,
@@ -516,6 +521,7 @@ def resolve(
             ref,
             note=note,
             close_alerts=close_alerts,
+            alerts=alerts or [],
             statuspage_message=statuspage_message,
             dry_run=dry_run,
         )
@@ -540,6 +546,45 @@ def close(
     out = output(ctx, json_mode)
     result = close_incident(services(ctx), ref, reason=reason, ticket=ticket, dry_run=dry_run)
     show_action(out, result, "closed")
+
+
+@app.command("link-alert")
+def link_alert(
+    ctx: typer.Context,
+    ref: IdArg,
+    alerts: Annotated[
+        list[str], typer.Argument(metavar="ALERT...", help="Alert numbers (tiny ids, e.g. 7) or ids.")
+    ],
+    dry_run: DryRunOpt = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Link alerts to the incident: recorded on the incident (link, timeline) and on each alert (tag).
+
+    Linked alerts count for the SLO (their acknowledgement is a response) and `resolve --close-alerts`
+    closes them. Running it again changes nothing.
+
+    Example: oncall incident link-alert 42 7 8
+    """
+    from oncall_cli.services.alerts import link_alerts
+
+    out = output(ctx, json_mode)
+    result = link_alerts(services(ctx), ref, alerts, dry_run=dry_run)
+    _warnings(out, result.warnings)
+
+    def render(console: Console) -> None:
+        number = _esc(result.incident.number)
+        numbers = ", ".join(f"#{a.number}" for a in result.alerts)
+        if result.dry_run:
+            for change in result.done:
+                _print(console, f"would: {_esc(change)}")
+            if not result.done:
+                _print(console, f"Alerts {numbers} are already linked to incident #{number}.")
+        elif result.done:
+            _print(console, f"Incident #{number}: alerts {numbers} linked ({_esc(', '.join(result.done))}).")
+        else:
+            _print(console, f"Incident #{number}: alerts {numbers} already linked, nothing to change.")
+
+    out.result(result.to_json(), render)
 
 
 # ---- list, show, postmortem ---------------------------------------------------------------------------

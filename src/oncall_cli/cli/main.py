@@ -319,6 +319,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "handoff": ("reports", "handoff_app"),
     "slo": ("reports", "app"),
     "incident": ("incident", "app"),
+    "alert": ("alert", "app"),
     "status": ("status", "app"),
     "sandbox": ("sandbox", "app"),
     "help": ("main", "help_command"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
@@ -30,8 +30,10 @@ from oncall_cli.clients._atlassian import (
     parse_list,
     require_cloud_id,
 )
-from oncall_cli.clients._http import Runtime
+from oncall_cli.clients._http import Runtime, poll_until
 from oncall_cli.clients.jsm_models import (
+    Alert,
+    AlertRequestStatus,
     IntervalUnit,
     Override,
     OverrideResponderInfo,
@@ -44,7 +46,7 @@ from oncall_cli.clients.jsm_models import (
     TimelineExpand,
     TimeRestriction,
 )
-from oncall_cli.errors import UnexpectedError, UsageError
+from oncall_cli.errors import RejectedError, UnavailableError, UnexpectedError, UsageError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -154,6 +156,7 @@ class JsmOpsClient:
     ) -> Iterator[M]:
         """Every page of a `{values, links.next}` list, following `links.next` until it is absent."""
         current: dict[str, Any] = {"offset": 0, "size": MAX_SIZE, **(params or {})}
+        current = {k: v for k, v in current.items() if v is not None}
         while True:
             body = self._body(self.http.request("GET", path, params=current))
             values = parse_list(model, body.get("values"), what, SERVICE)
@@ -366,6 +369,91 @@ class JsmOpsClient:
         (`getTeams`; no paging upstream). Admins see every team, others only their own."""
         response = self.http.request("GET", self._path("teams"))
         return parse_list(PlatformTeam, self._body(response).get("platformTeams"), "teams", SERVICE)
+
+    # --- alerts --------------------------------------------------------------------------------------
+
+    def _alert_path(self, alert_id: str, *segments: str) -> str:
+        return self._path("alerts", _segment(alert_id, "alert id"), *segments)
+
+    def list_alerts(
+        self,
+        *,
+        query: str | None = None,
+        sort: Literal["createdAt", "insertedAt", "lastOccurredAt", "priority"] | None = None,
+        order: Literal["asc", "desc"] | None = None,
+    ) -> list[Alert]:
+        """GET /v1/alerts?query=&sort=&order= — every alert matching `query` (the alert search syntax),
+        page by page (`listAlerts`; offset + size, `links.next`; at most 20,000 can be read).
+        """
+        params = {"query": query, "sort": sort, "order": order}
+        return list(self._iter_values(Alert, self._path("alerts"), "alerts", params))
+
+    def get_alert(self, *, alert_id: str) -> Alert:
+        """GET /v1/alerts/{id} — one alert by its id (`getAlertWithId`; there is no tiny id look-up: search
+        `tinyId:<n>` with `list_alerts`)."""
+        response = self.http.request("GET", self._alert_path(alert_id))
+        return parse(Alert, self._body(response), "alert", SERVICE)
+
+    def _alert_request(self, response: httpx.Response) -> str:
+        request_id = self._body(response).get("requestId")
+        if not request_id:
+            path = response.request.url.path
+            raise UnexpectedError(f"JSM {path} accepted the request but gave no requestId")
+        return str(request_id)
+
+    def acknowledge_alert(self, *, alert_id: str) -> str:
+        """POST /v1/alerts/{id}/acknowledge — 202; returns the request id (`wait_alert_request`) (`ackAlert`;
+        no body upstream). Acknowledging an acknowledged alert changes nothing: safe to retry."""
+        path = self._alert_path(alert_id, "acknowledge")
+        return self._alert_request(self.http.request("POST", path, idempotent=True))
+
+    def close_alert(self, *, alert_id: str) -> str:
+        """POST /v1/alerts/{id}/close — 202; returns the request id (`closeAlert`; no body upstream, so no
+        note as on Opsgenie). Closing a closed alert changes nothing: safe to retry."""
+        path = self._alert_path(alert_id, "close")
+        return self._alert_request(self.http.request("POST", path, idempotent=True))
+
+    def add_alert_tags(self, *, alert_id: str, tags: Sequence[str]) -> str:
+        """POST /v1/alerts/{id}/tags `{tags}` — 202; returns the request id (`addTags`)."""
+        if not tags:
+            raise UsageError("add_alert_tags needs at least one tag.")
+        path = self._alert_path(alert_id, "tags")
+        response = self.http.request("POST", path, json={"tags": list(tags)}, idempotent=True)
+        return self._alert_request(response)
+
+    def get_alert_request_status(self, *, request_id: str) -> AlertRequestStatus | None:
+        """GET /v1/alerts/requests/{id} — the outcome of an alert action, None while it is not known yet
+        (a 404: the request is not processed yet) (`getRequestStatus`)."""
+        path = self._path("alerts", "requests", _segment(request_id, "request id"))
+        response = self.http.request("GET", path, allow_status=(404,))
+        if response.status_code == 404:
+            return None
+        return parse(AlertRequestStatus, self._body(response), "alert request status", SERVICE)
+
+    def wait_alert_request(
+        self, *, request_id: str, timeout: float = 30.0, interval: float = 0.5
+    ) -> AlertRequestStatus:
+        """Poll GET /v1/alerts/requests/{id} until processed (bounded by `timeout` seconds): UnavailableError
+        naming the request when it is not, RejectedError when JSM processed it but the action failed."""
+        status = poll_until(
+            lambda: self.get_alert_request_status(request_id=request_id),
+            runtime=self.http.runtime,
+            timeout=timeout,
+            interval=interval,
+        )
+        if status is None:
+            raise UnavailableError(
+                f"JSM has not processed alert request {request_id} after {timeout:g}s",
+                hint=f"It may still complete: check JSM, or ask for request {request_id} again later.",
+                details={"service": SERVICE, "request_id": request_id},
+            )
+        if not status.is_success:
+            raise RejectedError(
+                f"JSM could not {(status.action or 'process').lower()} the alert (request {request_id}): "
+                f"{status.status or 'no reason given'}",
+                details={"service": SERVICE, "request_id": request_id, "action": status.action},
+            )
+        return status
 
 
 __all__ = [

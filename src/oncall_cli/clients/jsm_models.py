@@ -220,3 +220,43 @@ __all__ = [
     "WeekdayTimeRestriction",
     "WireModel",
 ]
+
+
+# --- alerts -------------------------------------------------------------------------------------------
+
+
+class AlertResponder(WireModel):
+    """`Responder` of an alert: a team, user (Atlassian account id), escalation or schedule, by id."""
+
+    id: str | None = None
+    type: str | None = None
+
+
+class Alert(WireModel):
+    """`AlertResponse`: `status` is open | acked | resolved | snoozed | closed; `owner` is the owner's
+    display name; `ack_time`/`close_time` are instants (Opsgenie gave milliseconds after creation)."""
+
+    id: str
+    tiny_id: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    message: str | None = None
+    status: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    acknowledged: bool | None = None
+    ack_time: datetime | None = None
+    close_time: datetime | None = None
+    owner: str | None = None
+    priority: str | None = None
+    responders: list[AlertResponder] = Field(default_factory=list)
+    description: str | None = None
+
+
+class AlertRequestStatus(WireModel):
+    """`GetRequestStatusResponse`: the outcome of an asynchronous alert request (202 + requestId)."""
+
+    action: str | None = None
+    processed_at: datetime | None = None
+    is_success: bool | None = None
+    status: str | None = None
+    alert_id: str | None = None

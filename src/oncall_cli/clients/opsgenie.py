@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
@@ -27,6 +27,8 @@ from oncall_cli.clients._http import (
 )
 from oncall_cli.clients.opsgenie_models import (
     AccountInfo,
+    Alert,
+    AlertRequestStatus,
     EntityRef,
     Incident,
     IncidentNote,
@@ -60,6 +62,7 @@ from oncall_cli.errors import (
 from oncall_cli.redaction import redact, register_secret
 
 M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", IncidentRequestStatus, AlertRequestStatus)
 
 DEFAULT_BASE_URL = "https://api.opsgenie.com"
 EU_BASE_URL = "https://api.eu.opsgenie.com"
@@ -810,13 +813,9 @@ class OpsgenieClient:
 
     # --- incidents: asynchronous requests ------------------------------------------------------------
 
-    def get_request_status(self, *, request_id: str) -> IncidentRequestStatus | None:
-        """GET /v1/incidents/requests/{requestId} — the outcome of an incident write, or None while
-        Opsgenie has not processed it yet (404 with `X-Opsgenie-Errortype: RequestNotProcessed`).
-
-        https://docs.opsgenie.com/docs/incident-api#section-get-request-status
-        """
-        path = f"/v1/incidents/requests/{_segment(request_id)}"
+    def _request_status(self, path: str, model: type[S], what: str) -> S | None:
+        """One poll of an asynchronous request: its outcome, or None while Opsgenie has not processed it
+        (404 with `X-Opsgenie-Errortype: RequestNotProcessed`)."""
         response = self.http.request("GET", path, allow_status=(404,))
         if response.status_code == 404:
             if response.headers.get("X-Opsgenie-Errortype", "").lower() == "requestnotprocessed":
@@ -826,24 +825,12 @@ class OpsgenieClient:
                 f"Opsgenie GET {path} failed with HTTP 404" + (f": {text}" if text else ""),
                 details={"service": "Opsgenie", "method": "GET", "path": path, "status": 404},
             )
-        return self._parse(IncidentRequestStatus, self._data(response), "request status")
+        return self._parse(model, self._data(response), what)
 
-    def wait_request(
-        self, *, request_id: str, timeout: float = 30.0, interval: float = 0.5
-    ) -> IncidentRequestStatus:
-        """Poll GET /v1/incidents/requests/{requestId} until processed (bounded by `timeout` seconds).
-
-        Raises UnavailableError naming the request id if it is still unprocessed at the deadline, and
-        RejectedError if Opsgenie processed it but the action failed (e.g. "Incident does not exist").
-
-        https://docs.opsgenie.com/docs/incident-api#section-get-request-status
-        """
-        status = poll_until(
-            lambda: self.get_request_status(request_id=request_id),
-            runtime=self.http.runtime,
-            timeout=timeout,
-            interval=interval,
-        )
+    def _wait_for(self, probe: Callable[[], S | None], request_id: str, timeout: float, interval: float) -> S:
+        """Poll until processed (bounded by `timeout` seconds): UnavailableError naming the request id if it
+        is still unprocessed at the deadline, RejectedError if Opsgenie processed it but the action failed."""
+        status = poll_until(probe, runtime=self.http.runtime, timeout=timeout, interval=interval)
         if status is None:
             raise UnavailableError(
                 f"Opsgenie has not processed request {request_id} after {timeout:g}s",
@@ -857,6 +844,29 @@ class OpsgenieClient:
                 details={"service": "Opsgenie", "request_id": request_id, "action": status.action},
             )
         return status
+
+    def get_request_status(self, *, request_id: str) -> IncidentRequestStatus | None:
+        """GET /v1/incidents/requests/{requestId} — the outcome of an incident write, or None while
+        Opsgenie has not processed it yet (404 with `X-Opsgenie-Errortype: RequestNotProcessed`).
+
+        https://docs.opsgenie.com/docs/incident-api#section-get-request-status
+        """
+        path = f"/v1/incidents/requests/{_segment(request_id)}"
+        return self._request_status(path, IncidentRequestStatus, "request status")
+
+    def wait_request(
+        self, *, request_id: str, timeout: float = 30.0, interval: float = 0.5
+    ) -> IncidentRequestStatus:
+        """Poll GET /v1/incidents/requests/{requestId} until processed (bounded by `timeout` seconds).
+
+        Raises UnavailableError naming the request id if it is still unprocessed at the deadline, and
+        RejectedError if Opsgenie processed it but the action failed (e.g. "Incident does not exist").
+
+        https://docs.opsgenie.com/docs/incident-api#section-get-request-status
+        """
+        return self._wait_for(
+            lambda: self.get_request_status(request_id=request_id), request_id, timeout, interval
+        )
 
     # --- incidents -----------------------------------------------------------------------------------
 
@@ -1245,6 +1255,89 @@ class OpsgenieClient:
 
     # --- alerts --------------------------------------------------------------------------------------
 
+    def get_alert_request_status(self, *, request_id: str) -> AlertRequestStatus | None:
+        """GET /v2/alerts/requests/{requestId} — the outcome of an alert write, or None while Opsgenie has
+        not processed it yet (404 with `X-Opsgenie-Errortype: RequestNotProcessed`).
+
+        https://docs.opsgenie.com/docs/alert-api#section-get-request-status
+        """
+        path = f"/v2/alerts/requests/{_segment(request_id)}"
+        return self._request_status(path, AlertRequestStatus, "alert request status")
+
+    def wait_alert_request(
+        self, *, request_id: str, timeout: float = 30.0, interval: float = 0.5
+    ) -> AlertRequestStatus:
+        """Poll GET /v2/alerts/requests/{requestId} until processed (as `wait_request` does for incidents):
+        RejectedError when the action failed (e.g. "Alert does not exist").
+
+        https://docs.opsgenie.com/docs/alert-api#section-get-request-status
+        """
+        return self._wait_for(
+            lambda: self.get_alert_request_status(request_id=request_id), request_id, timeout, interval
+        )
+
+    def get_alert(self, *, identifier: str, identifier_type: Literal["id", "alias", "tiny"] = "id") -> Alert:
+        """GET /v2/alerts/{identifier}?identifierType= — one alert by id, alias or tiny id.
+
+        https://docs.opsgenie.com/docs/alert-api#section-get-alert
+        """
+        return self._get(Alert, f"/v2/alerts/{_segment(identifier)}", "alert", identifierType=identifier_type)
+
+    def iter_alerts(
+        self,
+        *,
+        query: str | None = None,
+        sort: Literal["createdAt", "updatedAt", "tinyId", "alias", "message", "status", "acknowledged",
+                      "isSeen", "snoozed", "snoozedUntil", "count", "lastOccurredAt", "source", "owner",
+                      "integration.name", "integration.type", "report.ackTime", "report.closeTime",
+                      "report.acknowledgedBy", "report.closedBy"] | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        limit: int = MAX_LIMIT,
+    ) -> Iterator[Alert]:
+        """GET /v2/alerts?query=&sort=&order= — every alert matching `query` (e.g. `status:open`), page by
+        page (offset/limit, `paging.next`). The list shows `BaseAlert`: no description.
+
+        https://docs.opsgenie.com/docs/alert-api#section-list-alerts
+        """
+        return self._iter_offset(
+            Alert, "/v2/alerts", "alerts", limit=limit, query=query, sort=sort, order=order
+        )
+
+    def _alert_action(
+        self,
+        identifier: str,
+        action: str,
+        identifier_type: Literal["id", "alias", "tiny"],
+        body: Mapping[str, Any],
+        *,
+        idempotent: bool | None = None,
+    ) -> str:
+        response = self.http.request(
+            "POST",
+            f"/v2/alerts/{_segment(identifier)}/{action}",
+            params=_params(identifierType=identifier_type),
+            json={k: v for k, v in body.items() if v is not None},
+            idempotent=idempotent,
+        )
+        return self._request_id(response)
+
+    def acknowledge_alert(
+        self,
+        *,
+        identifier: str,
+        note: str | None = None,
+        user: str | None = None,
+        source: str | None = None,
+        identifier_type: Literal["id", "alias", "tiny"] = "id",
+    ) -> str:
+        """POST /v2/alerts/{identifier}/acknowledge `{user, source, note}` — 202; returns the request id
+        (`wait_alert_request`). Acknowledging an acknowledged alert changes nothing: safe to retry.
+
+        https://docs.opsgenie.com/docs/alert-api#section-acknowledge-alert
+        """
+        body = {"user": user, "source": source, "note": note}
+        return self._alert_action(identifier, "acknowledge", identifier_type, body, idempotent=True)
+
     def close_alert(
         self,
         *,
@@ -1255,18 +1348,33 @@ class OpsgenieClient:
         identifier_type: Literal["id", "alias", "tiny"] = "id",
     ) -> str:
         """POST /v2/alerts/{identifier}/close `{note, user, source}` — 202; returns the request id (poll it
-        at GET /v2/alerts/requests/{requestId}, not the incident one).
+        at GET /v2/alerts/requests/{requestId}, not the incident one: `wait_alert_request`).
+
+        Closing a closed alert changes nothing: safe to retry.
 
         https://www.opsgenie.com/docs/alert-api#section-close-alert
         """
-        body = {k: v for k, v in (("user", user), ("source", source), ("note", note)) if v is not None}
-        response = self.http.request(
-            "POST",
-            f"/v2/alerts/{_segment(identifier)}/close",
-            params=_params(identifierType=identifier_type),
-            json=body,
-        )
-        return self._request_id(response)
+        body = {"user": user, "source": source, "note": note}
+        return self._alert_action(identifier, "close", identifier_type, body, idempotent=True)
+
+    def add_alert_tags(
+        self,
+        *,
+        identifier: str,
+        tags: Sequence[str],
+        note: str | None = None,
+        user: str | None = None,
+        identifier_type: Literal["id", "alias", "tiny"] = "id",
+    ) -> str:
+        """POST /v2/alerts/{identifier}/tags `{tags, user, note}` — 202; returns the request id. Adding a
+        tag twice leaves the same tags: safe to retry.
+
+        https://docs.opsgenie.com/docs/alert-api#section-add-tags-to-alert
+        """
+        if not tags:
+            raise UsageError("add_alert_tags needs at least one tag.")
+        body = {"tags": list(tags), "user": user, "note": note}
+        return self._alert_action(identifier, "tags", identifier_type, body, idempotent=True)
 
 
 def _query_value(url: str, key: str) -> str | None:

@@ -470,3 +470,53 @@ class TimelineEntry(WireModel):
     title: TimelineEntryDescription | None = None
     description: TimelineEntryDescription | None = None
     last_edit: TimelineLastEdit | None = None
+
+
+# --- alerts -------------------------------------------------------------------------------------------
+
+
+class AlertReport(WireModel):
+    """`AlertReport`: `ack_time`/`close_time` are milliseconds after the alert's creation."""
+
+    ack_time: int | None = None
+    close_time: int | None = None
+    acknowledged_by: str | None = None
+    closed_by: str | None = None
+
+
+class Alert(WireModel):
+    """`Alert` (GET /v2/alerts/{id}) / `BaseAlert` (the list): `owner` is a username; user `responders`
+    are named by id."""
+
+    id: str
+    tiny_id: str | None = None
+    alias: str | None = None
+    message: str | None = None
+    status: str | None = None
+    acknowledged: bool | None = None
+    tags: list[str] = Field(default_factory=list)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    source: str | None = None
+    owner: str | None = None
+    priority: str | None = None
+    responders: list[Recipient] = Field(default_factory=list)
+    report: AlertReport | None = None
+    description: str | None = None
+
+
+class AlertRequestStatus(WireModel):
+    """`AlertRequestStatus`: the outcome of an asynchronous alert request (202 + requestId)."""
+
+    action: str | None = None
+    processed_at: datetime | None = None
+    integration_id: str | None = None
+    is_success: bool | None = None
+    success: bool | None = None
+    status: str | None = None
+    alert_id: str | None = None
+    alias: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return bool(self.is_success if self.is_success is not None else self.success)

@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from oncall_cli.sandbox import jsm_alerts
 from oncall_cli.sandbox.base import (
     Ctx,
     Routes,
@@ -163,15 +164,19 @@ _ROUTES: list[tuple[str, str, str]] = [
     ("GET", API + "/v1/teams", "list_teams"),
 ]
 _IncidentRoute = tuple[IncidentHandler, bool]
-_ALL: list[tuple[str, str, str | _IncidentRoute]] = [
-    *_ROUTES, *((m, t, (h, experimental)) for m, t, h, experimental in INCIDENT_ROUTES),
+_ALL: list[tuple[str, str, str | _IncidentRoute | jsm_alerts.Handler]] = [
+    *_ROUTES,
+    *jsm_alerts.ROUTES,
+    *((m, t, (h, experimental)) for m, t, h, experimental in INCIDENT_ROUTES),
 ]
 _ROUTER = Routes(_ALL)
 OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ALL)
 """Every operation the gateway answers (names as in specs/jsm-ops.json after its `/jsm/ops` base, and in
 specs/jsm-incidents.json after its `/jsm/incidents` base)."""
 SCHEDULE_OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ROUTES)
-"""JSM Operations' own operations (schedules, rotations, overrides, on-calls, teams)."""
+"""JSM Operations' own schedule operations (schedules, rotations, overrides, on-calls, teams)."""
+ALERT_OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in jsm_alerts.ROUTES)
+"""JSM Operations' alert operations (jsm_alerts.py)."""
 
 
 def _add_months(local: datetime, months: int) -> datetime:
@@ -218,6 +223,7 @@ class JsmEmulator:
         create_directory_schema(db)  # participants are checked against the site's accounts
         create_issue_schema(db)  # the Incident API's incidents are the site's issues
         create_incident_schema(db)
+        jsm_alerts.create_schema(db)
 
     def operation(self, method: str, path: str) -> str | None:
         return _ROUTER.operation(method, path)
@@ -236,6 +242,8 @@ class JsmEmulator:
                 body = parse_body(request)
             except (ValueError, UnicodeDecodeError):
                 raise _Error(400, "The request body is not valid JSON") from None
+            if callable(name):
+                return jsm_alerts.handle(ctx, request, name, match, body)
             if not isinstance(name, str):
                 incident_handler, experimental = name
                 return handle_incident(ctx, request, incident_handler, experimental, match, body)
@@ -257,6 +265,7 @@ class JsmEmulator:
             "rotations": count("SELECT COUNT(*) FROM jsm_rotations"),
             "overrides": count("SELECT COUNT(*) FROM jsm_overrides"),
             **incident_counts(db),
+            **jsm_alerts.counts(db),
         }
 
     # ---- seed ---------------------------------------------------------------------------------------
@@ -310,6 +319,7 @@ class JsmEmulator:
                     ),
                 ),
             )
+        jsm_alerts.seed(db, rng, people, now)
 
     # ---- lookups and shapes -------------------------------------------------------------------------
 

@@ -49,6 +49,8 @@ from oncall_cli.sandbox.seed import (
     OPSGENIE_SERVICES,
     SCHEDULE_NAME,
     SCHEDULE_TZ,
+    SEED_ALERT_ACK_AFTER,
+    SEED_ALERTS,
     TEAM_NAME,
     opsgenie_plan,
     team_members,
@@ -159,6 +161,7 @@ _ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/v2/alerts/{identifier}/close", "close_alert"),
     ("POST", "/v2/alerts/{identifier}/notes", "add_alert_note"),
     ("GET", "/v2/alerts/{identifier}/notes", "list_alert_notes"),
+    ("POST", "/v2/alerts/{identifier}/tags", "add_alert_tags"),
 ]
 _ROUTER = Routes(_ROUTES)
 OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ROUTES)
@@ -381,16 +384,23 @@ class OpsgenieEmulator:
                     ),
                 ),
             )
-        for message in ("Disk usage above 90% on gravity-db-2", "Elevated 5xx on metaphysics"):
-            tiny = next_seq(db, "opsgenie_alert_tiny")
+        for alert in SEED_ALERTS:
+            person = people[alert.responder]
+            created = now - alert.age
+            data: dict[str, Any] = {
+                "message": alert.message, "status": "open", "acknowledged": alert.acknowledged,
+                "tags": list(alert.tags), "count": 1, "createdAt": iso_z(created, millis=True),
+                "updatedAt": iso_z(created, millis=True), "source": "Datadog", "owner": "",
+                "priority": alert.priority, "report": {},
+                "responders": [{"type": "user", "id": plan.user_ids[person.email]}],
+            }
+            if alert.acknowledged:
+                data["owner"] = person.email
+                data["report"] = {"ackTime": int(SEED_ALERT_ACK_AFTER.total_seconds() * 1000),
+                                  "acknowledgedBy": person.email}
             db.execute(
                 "INSERT INTO opsgenie_alerts (id, tiny_id, alias, data) VALUES (?, ?, ?, ?)",
-                (
-                    new_uuid(rng),
-                    tiny,
-                    None,
-                    json_col({"message": message, "status": "open", "createdAt": iso_z(now, millis=True)}),
-                ),
+                (new_uuid(rng), next_seq(db, "opsgenie_alert_tiny"), None, json_col(data)),
             )
 
     @staticmethod
@@ -1567,7 +1577,11 @@ class OpsgenieEmulator:
 
     def _h_acknowledge_alert(self, req: _Req) -> httpx.Response:
         def change(data: dict[str, Any], user: str) -> None:
+            if data.get("acknowledged"):
+                return  # acknowledging an acknowledged alert changes nothing
             data["acknowledged"] = True
+            if not data.get("owner") and self._user_row(req.db, user) is not None:
+                data["owner"] = user  # the user who acknowledges an alert owns it
             data["report"] = {**data.get("report", {}), "ackTime": self._since_created_ms(req, data),
                               "acknowledgedBy": user}
 
@@ -1594,6 +1608,12 @@ class OpsgenieEmulator:
 
     def _h_list_alert_notes(self, req: _Req) -> httpx.Response:
         return self._notes_page(req, "opsgenie_alert_notes", "alert_id", self._alert_row(req)["id"])
+
+    def _h_add_alert_tags(self, req: _Req) -> httpx.Response:
+        def change(data: dict[str, Any], user: str) -> None:
+            data["tags"] = sorted(set(data.get("tags", [])) | {str(t) for t in req.body["tags"]})
+
+        return self._alert_action(req, "AddTags", change)
 
     # ---- schedule export ----------------------------------------------------------------------------
 

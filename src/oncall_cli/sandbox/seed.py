@@ -10,7 +10,9 @@ Deterministic for one seed and one `now`, and relative to `now` so the demo alwa
 - Slack and Statuspage: see their emulators (same people, same emails);
 - Jira site and JSM Operations (Atlassian): the same people as Atlassian accounts (`atlassian_account_id`),
   the platform team "Engineering" with the Opsgenie team's members, and the schedule "Engineering_schedule"
-  whose rotations are a copy of Opsgenie's, as Atlassian's Opsgenie migration leaves them.
+  whose rotations are a copy of Opsgenie's, as Atlassian's Opsgenie migration leaves them;
+- alerts (`SEED_ALERTS`): a few open alerts, one acknowledged, each paging one seed engineer; Opsgenie and
+  JSM Operations each hold the same ones (same tiny ids, messages, priorities, tags, responder and times).
 
 The Opsgenie schedule is drawn once, by `opsgenie_plan`, from the Opsgenie stream: the Opsgenie emulator
 stores it, and the JSM emulator (whose `seed_stream` is "opsgenie") replays the same draws to copy it.
@@ -150,6 +152,29 @@ def seed_rotations(rng: random.Random, people: Sequence[SeedPerson], now: dateti
         start = datetime.combine(start_day, time(11, 0), z)
         rotations.append(SeedRotation(new_uuid(rng), name, start, "weekly", 1, tuple(group)))
     return rotations
+
+
+@dataclass(frozen=True, slots=True)
+class SeedAlert:
+    """One open alert of the seed: `responder` is an index into the seed people (who it pages, and who
+    acknowledged it when `acknowledged`); `age` is how long before the seed's `now` it was created."""
+
+    message: str
+    priority: str
+    tags: tuple[str, ...]
+    age: timedelta
+    responder: int
+    acknowledged: bool = False
+
+
+SEED_ALERTS: tuple[SeedAlert, ...] = (
+    SeedAlert("Search latency p99 above 2s", "P3", ("search", "latency"), timedelta(minutes=45), 0),
+    SeedAlert("Checkout API 5xx rate above 2%", "P2", ("checkout",), timedelta(minutes=20), 1),
+    SeedAlert("Disk 85% full on db-02", "P4", ("database",), timedelta(hours=3), 0, acknowledged=True),
+)
+"""The seed's open alerts, tiny ids 1, 2, 3 in this order on both services."""
+SEED_ALERT_ACK_AFTER = timedelta(minutes=5)
+"""How long after its creation an acknowledged seed alert was acknowledged."""
 
 
 def opsgenie_plan(rng: random.Random, people: Sequence[SeedPerson], now: datetime) -> OpsgeniePlan:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from oncall_cli.clients.slack import SlackClient
     from oncall_cli.clients.statuspage import StatuspageClient
     from oncall_cli.sandbox.emulator import Emulator
-    from oncall_cli.services.ports import Directory, IncidentTracker, ScheduleStore, Tickets
+    from oncall_cli.services.ports import Alerts, Directory, IncidentTracker, ScheduleStore, Tickets
 
 
 def _utcnow() -> datetime:
@@ -240,6 +240,13 @@ class Context:
         from oncall_cli.services.backends import open_incidents
 
         return open_incidents(self)
+
+    @cached_property
+    def alerts(self) -> Alerts:
+        """The alerts of the on-call service: Opsgenie alerts, or JSM Operations alerts."""
+        from oncall_cli.services.backends import open_alerts
+
+        return open_alerts(self)
 
     @cached_property
     def tickets(self) -> Tickets:

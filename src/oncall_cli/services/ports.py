@@ -124,13 +124,15 @@ LINK_KEYS: tuple[str, ...] = (
     "review_speakers",
     "review_summary",
     "followups",
+    "alerts",
 )
 """What an incident carries for the workflow (`TrackedIncident.links`): the run that raised it (for
 `resume`), when it was reported (ISO 8601, where the SLO clock starts), the Slack thread and channel, the
 Statuspage incident and its components, the roles, the stakeholders, the people `raise` invited
 (comma-separated emails), the postmortem (link or path, and its state: Draft or Published), the incident
-review (its date, speakers and summary) and the follow-up tickets. Opsgenie keeps them in incident
-details, JSM in one Jira issue property."""
+review (its date, speakers and summary), the follow-up tickets and the alerts linked to it (`incident
+link-alert`: comma-separated alert ids). Opsgenie keeps them in incident details, JSM in one Jira issue
+property."""
 
 
 @dataclass(frozen=True)
@@ -290,8 +292,76 @@ class IncidentTracker(Protocol):
         ...
 
     def close_alerts(self, incident: TrackedIncident, note: str) -> list[str]:
-        """Close the alerts that raised or joined the incident (`resolve --close-alerts`), with `note`;
-        safe to repeat. Returns what was closed, in the tracker's terms (for the journal)."""
+        """Close the alerts that raised or joined the incident (`resolve --close-alerts`): its own and the
+        ones linked to it (its `alerts` link), with `note`; safe to repeat. Returns what was closed, in the
+        tracker's terms (for the journal)."""
+        ...
+
+
+# ---- alerts ---------------------------------------------------------------------------------------------
+
+ALERT_STATUSES: tuple[str, ...] = ("open", "closed")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert as the use cases see it, whatever service raised it.
+
+    `id` is the service's id, `number` its tiny id (what people type); `status` is normalised to `open` or
+    `closed` (JSM's `acked` and `snoozed` are open, `resolved` closed) and `acknowledged` says whether someone
+    acknowledged it. `owner` is as the service names them (Opsgenie: a username, an email; JSM: a display
+    name); `responders` are the people it pages (emails, else the service's id) and teams by name or id.
+    `incident` is the number of the incident it is linked to (`incident link-alert`), if any."""
+
+    id: str
+    number: str
+    message: str
+    status: str
+    acknowledged: bool
+    priority: str
+    created_at: datetime | None
+    owner: str | None = None
+    tags: tuple[str, ...] = ()
+    responders: tuple[str, ...] = ()
+    acknowledged_at: datetime | None = None
+    incident: str | None = None
+
+
+INCIDENT_TAG = "incident:"
+"""The tag `incident link-alert` puts on an alert: `incident:<number>` (both services tag alerts)."""
+
+
+def alert_incident(tags: Sequence[str]) -> str | None:
+    """The incident number an alert's tags name (the last `incident:<number>` tag), or None."""
+    linked = [t[len(INCIDENT_TAG) :] for t in tags if t.startswith(INCIDENT_TAG)]
+    return next((n for n in reversed(linked) if n), None)
+
+
+class Alerts(Protocol):
+    """The alerts of the on-call service (Opsgenie alerts, JSM Operations alerts).
+
+    Every write is done when the call returns (the services' "202, then poll the request" stays inside the
+    adapter). Refs are what users type: the tiny id (`7`, `#7`) or the service's id."""
+
+    service: str
+    """The service's name for messages: "Opsgenie", "JSM"."""
+
+    def list(self, status: str | None = "open", mine: str | None = None) -> list[Alert]:
+        """The alerts with this status (`open`, `closed`; None: all), newest first; with `mine` (an email)
+        only the ones whose owner is that person or that page them as a user responder."""
+        ...
+
+    def get(self, ref: str) -> Alert:
+        """One alert; NotFoundError (exit 5) naming `ref` when the service has no such alert."""
+        ...
+
+    def acknowledge(self, alert: Alert, *, user: str | None = None, note: str | None = None) -> None:
+        """Acknowledge it (as `user` where the service records who; with `note` where it keeps one)."""
+        ...
+
+    def close(self, alert: Alert, *, user: str | None = None, note: str | None = None) -> None: ...
+    def link_incident(self, alert: Alert, number: str) -> None:
+        """Mark the alert as linked to incident `number` (its `incident:<number>` tag)."""
         ...
 
 

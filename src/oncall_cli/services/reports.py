@@ -25,6 +25,7 @@ from oncall_cli.config import weekday_index
 from oncall_cli.errors import OncallError, UsageError
 from oncall_cli.scheduling import slo
 from oncall_cli.scheduling.model import Engineer, Shift, zone
+from oncall_cli.services.alerts import linked_alert_ids
 from oncall_cli.services.context import Context
 from oncall_cli.services.incident.followups import followup_json, followups_of, linked_keys
 from oncall_cli.services.incident_text import (
@@ -826,6 +827,35 @@ def _actions(tracker: IncidentTracker, incident: TrackedIncident) -> list[dateti
     return [*notes, *entries]
 
 
+def _alert_acks(context: Context, incident: TrackedIncident) -> tuple[list[datetime], list[str]]:
+    """When the alerts linked to the incident (`incident link-alert`) were acknowledged; an alert that
+    cannot be read is a warning."""
+    acks, warnings = [], []
+    for alert_id in linked_alert_ids(incident.links):
+        try:
+            at = context.alerts.get(alert_id).acknowledged_at
+        except OncallError as exc:
+            warnings.append(f"incident #{incident.number}: linked alert {alert_id} not read: {exc.message}")
+            continue
+        if at is not None:
+            acks.append(at)
+    return acks, warnings
+
+
+def first_response(
+    tracked: datetime, actions: Iterable[datetime | None], reported: datetime, alert_acks: Iterable[datetime]
+) -> datetime | None:
+    """The response: the earliest of the first note or timeline entry after the tracking (`acknowledged_at`)
+    and the first acknowledgement of a linked alert at or after the report (an alert is often acknowledged
+    before anyone tracks the incident)."""
+    found = [
+        at
+        for at in (acknowledged_at(tracked, actions), slo.first_acknowledgement(reported, alert_acks))
+        if at is not None
+    ]
+    return min(found) if found else None
+
+
 def acknowledged_at(created: datetime, actions: Iterable[datetime | None]) -> datetime | None:
     """The first acknowledgement: the earliest note or timeline entry strictly after creation (one stamped
     with the creation instant, such as the note of the create request, is part of the creation)."""
@@ -865,13 +895,22 @@ def slo_report(context: Context, *, since: date | None = None, until: date | Non
     users = sorted({u for names in on_call.values() for u in names})
 
     # Round trip 2: every incident's notes and timeline, and the on-call people's time zones.
+    # With them, the acknowledgements of the alerts linked to each incident.
+    linked = [i for i in incidents if linked_alert_ids(i.links)]
+    if linked:
+        context.alerts  # built once here, not by each job  # noqa: B018
     jobs: list[Callable[[], Any]] = [partial(read_people, context, users)]
     jobs += [partial(_actions, tracker, i) for i in incidents]
+    jobs += [partial(_alert_acks, context, i) for i in linked]
     results = pool_map(_call, jobs)
     people, warnings = results[0]
     warnings = list(warnings)
+    acks: dict[str, list[datetime]] = {}
+    for incident, (times, problems) in zip(linked, results[1 + len(incidents) :], strict=True):
+        acks[incident.id] = times
+        warnings += problems
     rows = []
-    for incident, actions in zip(incidents, results[1:], strict=True):
+    for incident, actions in zip(incidents, results[1 : 1 + len(incidents)], strict=True):
         names = on_call[incident.id]
         zones = tuple(dict.fromkeys(people[u].timezone for u in names)) or (tz,)
         if not names:
@@ -883,7 +922,7 @@ def slo_report(context: Context, *, since: date | None = None, until: date | Non
         response = slo.Response(
             incident=incident.number,
             created=at,
-            acknowledged=acknowledged_at(incident.created_at, actions),
+            acknowledged=first_response(incident.created_at, actions, at, acks.get(incident.id, [])),
             zones=zones,
             on_call=tuple(names),
             priority=incident.priority or None,

@@ -1,6 +1,7 @@
 """The adapters, one module per on-call service, picked from the `backend` setting.
 
-`Context.schedule_store()`, `Context.directory` and `Context.incidents` call these once per run. Each
+`Context.schedule_store()`, `Context.directory`, `Context.incidents` and `Context.alerts` call these once
+per run. Each
 adapter module is imported only when its backend is chosen, so start-up loads none of them.
 """
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from oncall_cli.services.context import Context
-    from oncall_cli.services.ports import Directory, IncidentTracker, ScheduleStore, Tickets
+    from oncall_cli.services.ports import Alerts, Directory, IncidentTracker, ScheduleStore, Tickets
 
 
 def open_schedule(context: Context, name: str) -> ScheduleStore:
@@ -75,7 +76,22 @@ def _jsm_incidents(context: Context) -> IncidentTracker:
         incident_type=settings.text("jsm.incident_type"),
         priorities=settings.text("jsm.priorities"),
         timezone=settings.text("timezone"),
+        alerts=lambda: context.alerts,
     )
+
+
+def open_alerts(context: Context) -> Alerts:
+    """The alerts of the profile's backend (Opsgenie alerts, JSM Operations alerts)."""
+    if context.settings.backend == "jsm":
+        from oncall_cli.services.backends.jsm import JsmDirectory
+        from oncall_cli.services.backends.jsm_alerts import JsmAlerts
+
+        people = context.directory
+        assert isinstance(people, JsmDirectory)
+        return JsmAlerts(context.jsm_ops, people)
+    from oncall_cli.services.backends.opsgenie_alerts import OpsgenieAlerts
+
+    return OpsgenieAlerts(context.opsgenie)
 
 
 def open_tickets(context: Context) -> Tickets:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from oncall_cli.errors import ConfigError, NotFoundError, RejectedError, UsageError
-from oncall_cli.services.ports import Ticket, TimelineItem, TrackedIncident
+from oncall_cli.services.ports import Alerts, Ticket, TimelineItem, TrackedIncident
 
 if TYPE_CHECKING:
     from oncall_cli.clients.jira_issues import JiraIssuesClient
@@ -65,8 +65,11 @@ class JsmIncidents:
         incident_type: str,
         priorities: str,
         timezone: str,
+        alerts: Callable[[], Alerts] | None = None,
     ) -> None:
         self.issues = issues
+        self.alerts = alerts
+        """The JSM Operations alerts, for `close_alerts` (built only when an incident links one)."""
         self.api = incidents
         self.people = people
         self.site = site.rstrip("/")
@@ -343,8 +346,20 @@ class JsmIncidents:
         self.set_links(current, {"followups": ",".join([*keys, ticket.key])})
 
     def close_alerts(self, incident: TrackedIncident, note: str) -> list[str]:
-        """`oncall` links no JSM Operations alerts to a Jira incident yet, so there is none to close."""
-        return []
+        """Close the JSM Operations alerts linked to the incident (its `alerts` link, read afresh; `incident
+        link-alert` writes it): a Jira incident has no alerts of its own. An alert already closed is left
+        as it is; JSM's close takes no note."""
+        ids = [a for a in self.get(incident.number).links.get("alerts", "").split(",") if a.strip()]
+        if not ids or self.alerts is None:
+            return []
+        alerts = self.alerts()
+        closed = []
+        for alert_id in ids:
+            alert = alerts.get(alert_id.strip())
+            if alert.status != "closed":
+                alerts.close(alert)
+                closed.append(alert.id)
+        return closed
 
     # ---- writing ----------------------------------------------------------------------------------------
 

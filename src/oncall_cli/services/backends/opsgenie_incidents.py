@@ -32,6 +32,8 @@ RUN_LINK = "oncall_run"
 """The link (incident detail) naming the run that raised the incident (`ports.LINK_KEYS`)."""
 ASSOCIATED_ALERTS = "associated_alerts"
 """An incident detail an integration may set: comma-separated ids of further alerts to close on resolve."""
+LINKED_ALERTS = "alerts"
+"""The link (incident detail) listing the alert ids `incident link-alert` linked (`ports.LINK_KEYS`)."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -325,13 +327,14 @@ class OpsgenieIncidents:
         Neither the spec nor the client has a "list the incident's alerts" operation. Opsgenie raises one
         associated alert per incident, aliased by the incident id: it is closed by alias. Alerts an
         integration associated later can be listed (comma-separated ids) in the incident's
-        `associated_alerts` detail, read afresh. The close requests are asynchronous (202); the client has
-        no way yet to wait for an alert request.
+        `associated_alerts` detail, and the ones `incident link-alert` linked are in its `alerts` detail,
+        both read afresh. The close requests are asynchronous (202) and not waited for.
         """
         self.client.close_alert(identifier=incident.id, identifier_type="alias", note=note)
         closed = [f"alias:{incident.id}"]
-        current = self.client.get_incident(identifier=incident.id)
-        for alert_id in _split((current.extra_properties or {}).get(ASSOCIATED_ALERTS)):
+        details = self.client.get_incident(identifier=incident.id).extra_properties or {}
+        ids = [*_split(details.get(ASSOCIATED_ALERTS)), *_split(details.get(LINKED_ALERTS))]
+        for alert_id in dict.fromkeys(ids):
             self.client.close_alert(identifier=alert_id, note=note)
             closed.append(alert_id)
         return closed

@@ -249,6 +249,8 @@ class ResolveParams:
     note: str
     close_alerts: bool
     statuspage_message: str | None
+    alerts: tuple[str, ...] = ()
+    """The ids of the alerts `--alert` names, closed besides the incident's own."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ResolveParams:
@@ -257,4 +259,5 @@ class ResolveParams:
             note=str(data["note"]),
             close_alerts=bool(data.get("close_alerts")),
             statuspage_message=data.get("statuspage_message"),
+            alerts=tuple(str(a) for a in data.get("alerts") or ()),
         )

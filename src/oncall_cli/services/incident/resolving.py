@@ -9,7 +9,7 @@ earlier attempt did), so `resume` may run any of them again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -43,12 +43,13 @@ from oncall_cli.services.incident_text import D_CHANNEL, D_CHANNEL_ID, D_STATUSP
 from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, StepRunner
 
 if TYPE_CHECKING:
-    from oncall_cli.services.ports import TrackedIncident
+    from oncall_cli.services.ports import Alert, TrackedIncident
 
 READ_INCIDENT = "tracker.read_incident"
 TIMELINE_ENTRY = "tracker.timeline_entry"
 RESOLVE = "tracker.resolve"
 CLOSE_ALERTS = "tracker.close_alerts"
+CLOSE_NAMED_ALERTS = "alerts.close"
 
 
 def resolve_incident(
@@ -57,20 +58,30 @@ def resolve_incident(
     *,
     note: str,
     close_alerts: bool = False,
+    alerts: Sequence[str] = (),
     statuspage_message: str | None = None,
     dry_run: bool = False,
 ) -> WorkflowResult | DryRun:
-    """`oncall incident resolve`: timeline entry, resolve, (alerts), Statuspage, channel and thread."""
+    """`oncall incident resolve`: timeline entry, resolve, (alerts), Statuspage, channel and thread.
+
+    `alerts` (`--alert`) are closed too; each must exist (exit 5 naming it) before anything changes."""
     note = _check_text(note, "--note")
     if statuspage_message is not None:
         statuspage_message = _check_text(statuspage_message, "--statuspage-message")
     inc = find_incident(ctx, ref)
     _tracker(ctx).check_can(inc, "resolve")  # before Statuspage or Slack say it is resolved
+    from oncall_cli.services.alerts import get_alerts  # it reads incidents through this package
+
+    named = get_alerts(ctx, list(alerts)) if alerts else []
     params = ResolveParams(
-        incident_id=inc.id, note=note, close_alerts=close_alerts, statuspage_message=statuspage_message
+        incident_id=inc.id,
+        note=note,
+        close_alerts=close_alerts,
+        statuspage_message=statuspage_message,
+        alerts=tuple(a.id for a in named),
     )
     if dry_run:
-        return _resolve_changes(ctx, inc, params)
+        return _resolve_changes(ctx, inc, params, named)
     journal = open_journal(ctx)
     try:
         for old in journal.runs(
@@ -90,7 +101,9 @@ def resolve_incident(
         journal.close()
 
 
-def _resolve_changes(ctx: Context, inc: TrackedIncident, p: ResolveParams) -> DryRun:
+def _resolve_changes(
+    ctx: Context, inc: TrackedIncident, p: ResolveParams, named: Sequence[Alert] = ()
+) -> DryRun:
     details = _links(inc)
     number = inc.number
     tracker = _tracker_label(ctx)
@@ -102,6 +115,11 @@ def _resolve_changes(ctx: Context, inc: TrackedIncident, p: ResolveParams) -> Dr
         changes.append(Change(tracker, "resolve incident", number, {"note": p.note}))
     if p.close_alerts:
         changes.append(Change(tracker, "close associated alerts", number))
+    for alert in named:
+        if alert.status == "closed":
+            warnings.append(f"alert #{alert.number} is already closed")
+        else:
+            changes.append(Change(tracker, "close alert", f"#{alert.number}", {"message": alert.message}))
     if details.get(D_STATUSPAGE):
         changes.append(
             Change(
@@ -141,6 +159,8 @@ def _resolve_plan(inc: TrackedIncident, p: ResolveParams) -> list[str]:
     plan = [TIMELINE_ENTRY, RESOLVE]
     if p.close_alerts:
         plan.append(CLOSE_ALERTS)
+    if p.alerts:
+        plan.append(CLOSE_NAMED_ALERTS)
     if details.get(D_STATUSPAGE):
         plan.append("statuspage.resolve")
     if details.get(D_CHANNEL_ID):
@@ -161,6 +181,8 @@ def _run_resolve(ctx: Context, journal: Journal, run: Run, p: ResolveParams) -> 
     ref = _ref(inc)
     details = _links(inc)
     failures: list[StepFailed] = []
+    if p.alerts:
+        ctx.alerts  # built here, not concurrently by a branch  # noqa: B018
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="oncall-resolve") as pool:
         futures = [
             pool.submit(_resolve_tracker, ctx, runner, inc, p),
@@ -221,10 +243,24 @@ def _resolve_tracker(ctx: Context, runner: StepRunner, inc: TrackedIncident, p: 
         # Closing a closed alert changes nothing: safe to repeat.
         return {"closed": tracker.close_alerts(inc, f"Incident #{inc.number} resolved")}
 
+    def close_named(_again: bool) -> dict[str, Any]:
+        # Each alert is read afresh: one closed by an earlier attempt (or by anyone) is left as it is.
+        closed, already = [], []
+        for alert_id in p.alerts:
+            alert = ctx.alerts.get(alert_id)
+            if alert.status == "closed":
+                already.append(alert.number)
+                continue
+            ctx.alerts.close(alert, note=f"Incident #{inc.number} resolved")
+            closed.append(alert.number)
+        return {"closed": closed, "already_closed": already}
+
     runner.step(TIMELINE_ENTRY, timeline)
     runner.step(RESOLVE, resolve)
     if p.close_alerts:
         runner.step(CLOSE_ALERTS, close_alerts)
+    if p.alerts:
+        runner.step(CLOSE_NAMED_ALERTS, close_named)
 
 
 def _resolve_statuspage(
