@@ -24,7 +24,8 @@ def _roster(path: Path, people: list[Engineer], teams: dict[str, str], zones: di
     lines = []
     for e in people:
         lines += ["[[engineers]]", f'email = "{e.email}"', f'name = "{e.name}"',
-                  f'timezone = "{zones.get(e.email, e.timezone)}"', f"start_date = {e.start_date.isoformat()}"]
+                  f'timezone = "{zones.get(e.email, e.timezone)}"',
+                  f"start_date = {e.start_date.isoformat()}"]
         if e.email in teams:
             lines.append(f'team = "{teams[e.email]}"')
         lines.append("")
@@ -106,7 +107,7 @@ def _teams_world(world: World, tmp_path: Path) -> tuple[list[str], list[str], di
 
 def test_R13_engineers_of_one_team_are_not_paired_when_an_order_avoids_it(world: World,
                                                                           tmp_path: Path) -> None:
-    a, b, teams, roster = _teams_world(world, tmp_path)
+    a, _, teams, roster = _teams_world(world, tmp_path)
     for seed in range(6):
         plan = world.json("schedule", "new", "--roster", str(roster), "--seed", str(seed))
         assert sorted(plan["rotations"][0]["participants"]) == sorted(a)
@@ -123,7 +124,7 @@ def test_R13_pair_same_team_ignore_keeps_the_shuffled_order(world: World, tmp_pa
 
 
 def test_R13_applied_round_passes_its_own_check(world: World, tmp_path: Path) -> None:
-    _, _, teams, roster = _teams_world(world, tmp_path)
+    _, _, _, roster = _teams_world(world, tmp_path)
     world.json("schedule", "new", "--roster", str(roster), "--seed", "2", "--apply", "--no-announce")
     # From now (Feb 3) through the new round's last B shift (Mar 24 - 31), not its repetition (Mar 29 on:
     # the next round is planned then, with R13 at its boundary).
@@ -139,8 +140,9 @@ def _set_team(world: World, email: str, team: str) -> None:
     the JSM `oncall` user property."""
     with world.emulator.locked() as db:
         if world.backend_name == "jsm":
-            row = db.execute("SELECT u.account_id, p.value FROM jira_users u LEFT JOIN jira_user_properties p "
-                             "ON p.account_id = u.account_id AND p.key = 'oncall' WHERE u.email = ?",
+            row = db.execute("SELECT u.account_id, p.value FROM jira_users u "
+                             "LEFT JOIN jira_user_properties p ON p.account_id = u.account_id "
+                             "AND p.key = 'oncall' WHERE u.email = ?",
                              (email,)).fetchone()
             facts = json.loads(row[1]) if row[1] else {}
             facts["team"] = team

@@ -39,7 +39,8 @@ def _slots(plan: Plan) -> list[list[tuple[datetime, datetime]]]:
 
 
 def _gaps(plan: Plan, last: dict[str, datetime]) -> dict[str, timedelta]:
-    return {s.user: s.start.astimezone(UTC) - last[s.user].astimezone(UTC) for s in plan.shifts if s.user in last}
+    return {s.user: s.start.astimezone(UTC) - last[s.user].astimezone(UTC)
+            for s in plan.shifts if s.user in last}
 
 
 # [R12] -----------------------------------------------------------------------------------------------
@@ -184,8 +185,8 @@ def test_R13_a_pairing_seeded_orders_would_make_is_avoided() -> None:
     """A: two of core, two of web; B: the same. Many shuffles pair core with core; the plan never does."""
     people = [Engineer(f"a{i}@x", f"A{i}", NY, VETERAN, new=False, team=["core", "web"][i // 2])
               for i in range(4)]
-    people += [Engineer(f"b{i}@x", f"B{i}", "Europe/London", VETERAN, new=False, team=["core", "data"][i // 2])
-               for i in range(4)]
+    people += [Engineer(f"b{i}@x", f"B{i}", "Europe/London", VETERAN, new=False,
+                        team=["core", "data"][i // 2]) for i in range(4)]
     by = {e.email: e for e in people}
     paired_before = 0
     for seed in range(12):

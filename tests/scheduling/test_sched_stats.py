@@ -38,7 +38,8 @@ def test_business_hours_are_the_engineers_own_local_hours() -> None:
 def test_a_week_across_the_dst_change_lasts_167_hours() -> None:
     rotation = Rotation("rot-a", _ny(2027, 3, 8, 11), ("ada@x",))
     shifts = timeline([rotation], [], _ny(2027, 3, 8, 11), _ny(2027, 3, 15, 11), NYC)
-    result = load_stats(shifts, _ny(2027, 3, 1, 0), _ny(2027, 4, 1, 0), zones={"ada@x": NYC}, default_zone=NYC)
+    result = load_stats(shifts, _ny(2027, 3, 1, 0), _ny(2027, 4, 1, 0), zones={"ada@x": NYC},
+                        default_zone=NYC)
     ada = result.engineers[0]
     assert ada.hours == pytest.approx(167)
     assert ada.after_hours == pytest.approx(167 - 45)
@@ -69,7 +70,8 @@ def test_incidents_count_for_everyone_on_call_when_they_were_created() -> None:
         _ny(2027, 2, 9, 3),  # after both rotations ended: nobody
         _ny(2026, 1, 1, 0),  # before the window: not counted
     ]
-    result = load_stats(shifts, MON, MON + timedelta(weeks=2), zones={}, default_zone=NYC, incidents=incidents)
+    result = load_stats(shifts, MON, MON + timedelta(weeks=2), zones={}, default_zone=NYC,
+                        incidents=incidents)
     by = {e.user: e for e in result.engineers}
     assert (by["ada@x"].incidents, by["bob@x"].incidents) == (2, 1)
     assert (result.incidents, result.unattended) == (3, 1)
