@@ -542,23 +542,32 @@ def _keep_round_gaps(participants: Sequence[tuple[str, ...]], slots: Sequence[Se
         return rules.unavailable_during(by_email[user], a, b) is None
 
     # [R13] ranks below R11 (a swap that pairs one team is taken only when no other swap helps) and above R12.
+    # R12 swaps spend at most GAP_SWAP_BUDGET candidate looks in all (best effort: warned if left).
+    budget = {fine: -1, fair: GAP_SWAP_BUDGET}
     for check, modes in ((fine, (True, False)), (fair, (True,))):
+        left = [budget[check]]
         for g, order in enumerate(groups):
             for p in range(len(order)):
                 u = order[p]
-                if check(u, g, p):
+                # Both rules only get easier later in the round: if even the last position is too soon for
+                # u, no swap helps (and none is looked for).
+                if check(u, g, p) or not check(u, g, len(order) - 1):
                     continue
                 for strict in modes:
-                    if _gap_swap(order, p, u, g, check, free, cost, thresholds, strict=strict):
+                    if _gap_swap(order, p, u, g, check, free, cost, thresholds, strict=strict, left=left):
                         break
     return [tuple(order) for order in groups]
 
 
 def _gap_swap(order: list[str], p: int, u: str, g: int, fine: Callable[[str, int, int], bool],
               free: Callable[[str, int, int], bool], cost: Callable[[int, int, int], tuple[int, int]],
-              thresholds: Mapping[str, int], *, strict: bool) -> bool:
-    """[R11][R12] Swap `u` (at `p`) with the nearest later engineer fine there; True when one was found."""
+              thresholds: Mapping[str, int], *, strict: bool, left: list[int]) -> bool:
+    """[R11][R12] Swap `u` (at `p`) with the nearest later engineer fine there; True when one was found.
+    `left[0]` counts down the candidates looked at (negative: no limit)."""
     for q in range(p + 1, len(order)):
+        if left[0] == 0:
+            return False
+        left[0] -= 1
         v = order[q]
         if thresholds.get(v, 0) > p or not (fine(v, g, p) and fine(u, g, q)):
             continue
@@ -861,10 +870,17 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
 
 # Fairness over time: R12 (when they were last on call) and R13 (one team in both seats) ------------------
 
-TEAM_BUDGET = 1_500_000
-"""State transitions the exact team search may spend before falling back to the local repair."""
+TEAM_BUDGET = 100_000
+"""State transitions the exact team search may spend before it gives up for the local repair (counted as
+it runs: the reachable states are far fewer than any closed-form bound)."""
+GAP_SWAP_BUDGET = 200_000
+"""[R12] Candidate swaps the recency repair may look at in all (it stays near-linear in the roster size)."""
+TEAM_EXACT_MAX = 64
+"""Rounds of more engineers go straight to the local repair (the exact search would only hit its budget)."""
 TEAM_WINDOW = 64
 """How far (in positions of the same rotation) the local team repair looks for a swap."""
+TEAM_PASSES = 4
+"""How many times the local team repair walks the round (it stops early when a walk changes nothing)."""
 
 
 def recency_of(previous: Sequence[Shift], last_on_call: Mapping[str, datetime] | None = None
@@ -926,8 +942,12 @@ def spread_teams(participants: Sequence[tuple[str, ...]], slots: Sequence[Sequen
     the same-team pairs (never adds a new-new pair: the class is kept). Returns the participants and
     whether the search was exact."""
     team = {u: rules.team_key(by_email.get(u)) for group in participants for u in group}
-    if dp_team_size(participants, newness, locked, team) <= budget:
-        return _teams_dp(participants, slots, newness, thresholds, locked, fixed, previous_teams, team), True
+    exact = None
+    if sum(len(group) for group in participants) <= TEAM_EXACT_MAX:
+        exact = _teams_dp(participants, slots, newness, thresholds, locked, fixed, previous_teams, team,
+                          budget)
+    if exact is not None:
+        return exact, True
     return _teams_repair(participants, slots, newness, thresholds, locked, previous_teams, team), False
 
 
@@ -941,24 +961,11 @@ def _team_classes(group: Sequence[str], newness: Mapping[str, bool], locked: fro
     return classes
 
 
-def dp_team_size(participants: Sequence[tuple[str, ...]], newness: Mapping[str, bool], locked: frozenset[str],
-                 team: Mapping[str, str | None]) -> int:
-    """An upper bound on the team search's transitions: what the budget is compared against."""
-    states, positions = 1, 0
-    for group in participants:
-        classes = _team_classes(group, newness, locked, team)
-        for members in classes.values():
-            states *= len(members) + 1
-        states *= 2 * (len({team[u] for u in group}) + 1)
-        positions += len(group)
-    return states * positions * max(1, max((len(_team_classes(g, newness, locked, team))
-                                            for g in participants), default=1))
-
-
 def _teams_dp(participants: Sequence[tuple[str, ...]], slots: Sequence[Sequence[Slot]],
               newness: Mapping[str, bool], thresholds: Mapping[str, int], locked: frozenset[str],
               fixed: Sequence[Sequence[int]], previous_teams: Sequence[Sequence[tuple[str, ...]]],
-              team: Mapping[str, str | None]) -> list[tuple[str, ...]]:
+              team: Mapping[str, str | None], budget: int) -> list[tuple[str, ...]] | None:
+    """The exact search of `spread_teams`; None when it would spend more than `budget` transitions."""
     groups = len(participants)
     sizes = [len(g) for g in participants]
     kinds: list[list[tuple[bool, str]]] = []
@@ -973,7 +980,6 @@ def _teams_dp(participants: Sequence[tuple[str, ...]], slots: Sequence[Sequence[
         needs.append([sorted(thresholds.get(u, 0) for u in classes[k]) for k in keys])
         offset.append(at)
         at += len(keys)
-    width = at
     courtesy_max = sum(sizes[g] * sizes[g] for g in range(groups)) + 1
     w_courtesy = sum(sizes) + 1
     w_team = w_courtesy * courtesy_max
@@ -988,35 +994,53 @@ def _teams_dp(participants: Sequence[tuple[str, ...]], slots: Sequence[Sequence[
                                if h != g and (last := latest[h]) is not None and last[1] > begin))
         latest[g] = slots[g][p]
 
-    State = tuple[tuple[int, ...], tuple[tuple[str, bool] | None, ...]]
-    frontier: dict[State, int] = {((0,) * width, (None,) * groups): 0}
-    back: list[dict[State, tuple[State, int]]] = []
+    # The state is one integer of 12-bit fields: per group, its latest shift's (team, new) as
+    # 1 + 2 * team code + new (0: none yet); then per class, how many of its engineers are placed.
+    codes = {t: n for n, t in enumerate(sorted({t for t in team.values() if t}), start=1)}
+    held_at = [12 * g for g in range(groups)]
+    count_at = [[12 * (groups + offset[g] + k) for k in range(len(kinds[g]))] for g in range(groups)]
+    frontier: dict[int, int] = {0: 0}
+    back: list[dict[int, tuple[int, int]]] = []
+    spent = 0
     for (g, p), conflict in zip(order, conflicts, strict=True):
-        nxt: dict[State, int] = {}
-        step: dict[State, tuple[State, int]] = {}
+        nxt: dict[int, int] = {}
+        step: dict[int, tuple[int, int]] = {}
         here = participants[g][p]
-        original = team[here] or ""
+        original = codes.get(team[here] or "", 0)
         if here in locked:
-            options = [(-1, team[here] or "", newness[here])]
+            choices = [(-1, codes.get(team[here] or "", 0), newness[here])]
         else:
-            options = [(k, kinds[g][k][1], kinds[g][k][0]) for k in range(len(kinds[g]))]
+            choices = [(k, codes.get(kinds[g][k][1], 0), kinds[g][k][0]) for k in range(len(kinds[g]))]
+        spent += len(frontier) * len(choices)
+        if spent > budget:
+            return None
+        others = [held_at[h] for h in conflict]
+        options = []
+        for k, code, new in choices:
+            base = ((sizes[g] - 1 - p) * w_courtesy + fixed[g][p] * w_pair if new else 0) + (code != original)
+            if code:
+                base += sum(1 for t in previous_teams[g][p] if codes.get(t) == code) * w_team
+            options.append((k, code, new, base, 1 + 2 * code + new,
+                            count_at[g][k] if k >= 0 else 0, needs[g][k] if k >= 0 else []))
+        clear = ~(0xFFF << held_at[g])
         for state, cost in frontier.items():
-            counts, held = state
-            for k, t, new in options:
+            seen = [(state >> at) & 0xFFF for at in others]
+            for k, code, new, base, mark, at, need in options:
                 if k >= 0:
-                    c = counts[offset[g] + k]
-                    if c >= len(needs[g][k]) or needs[g][k][c] > p:
+                    c = (state >> at) & 0xFFF
+                    if c >= len(need) or need[c] > p:
                         continue
-                    ncounts = (*counts[:offset[g] + k], c + 1, *counts[offset[g] + k + 1:])
+                    ns = state + (1 << at)
                 else:
-                    ncounts = counts
-                pairs = sum(1 for h in conflict if (x := held[h]) is not None and x[1]) if new else 0
-                pairs += fixed[g][p] if new else 0
-                same = (sum(1 for h in conflict if (x := held[h]) is not None and x[0] == t)
-                        + previous_teams[g][p].count(t)) if t else 0
-                nc = (cost + pairs * w_pair + same * w_team + (sizes[g] - 1 - p if new else 0) * w_courtesy
-                      + (t != original))
-                ns = (ncounts, (*held[:g], (t, new), *held[g + 1:]))
+                    ns = state
+                nc = cost + base
+                for x in seen:
+                    if x:
+                        if new and (x - 1) & 1:
+                            nc += w_pair
+                        if code and (x - 1) >> 1 == code:
+                            nc += w_team
+                ns = (ns & clear) | (mark << held_at[g])
                 if nc < nxt.get(ns, nc + 1):
                     nxt[ns], step[ns] = nc, (state, k)
         back.append(step)
@@ -1062,13 +1086,10 @@ def _teams_repair(participants: Sequence[tuple[str, ...]], slots: Sequence[Seque
         return (sum(1 for h, q in neighbours.get((g, p), ()) if team[groups[h][q]] == t)
                 + previous_teams[g][p].count(t))
 
-    for g, p in time_order(slots):
+    def improve(g: int, p: int) -> bool:
         order = groups[g]
         u = order[p]
-        if u in locked or not clash(g, p, u):
-            continue
         for d in range(1, TEAM_WINDOW + 1):
-            done = False
             for r in (p + d, p - d):
                 if not 0 <= r < len(order):
                     continue
@@ -1080,11 +1101,19 @@ def _teams_repair(participants: Sequence[tuple[str, ...]], slots: Sequence[Seque
                 before = clash(g, p, u) + clash(g, r, v)
                 order[p], order[r] = v, u
                 if clash(g, p, v) + clash(g, r, u) < before:
-                    done = True
-                    break
+                    return True
                 order[p], order[r] = u, v
-            if done:
-                break
+        return False
+
+    # Every swap lowers the count, so the passes end; a few are enough in practice.
+    for _ in range(TEAM_PASSES):
+        changed = False
+        for g, p in time_order(slots):
+            u = groups[g][p]
+            if u not in locked and clash(g, p, u) and improve(g, p):
+                changed = True
+        if not changed:
+            break
     return [tuple(order) for order in groups]
 
 
