@@ -167,5 +167,8 @@ def test_R13_schedule_check_reads_the_team_fact_from_the_directory(world: World)
     assert result.exit_code == 9, explain(result)
     found = [v for v in json.loads(result.stdout)["violations"] if v["rule"] == "R13"]
     assert [sorted(v["subjects"]) for v in found] == [sorted([a[0], b[0]])], found
+    junit = world("schedule", "check", "--weeks", "1", "--format", "junit")
+    assert '<testcase classname="oncall.schedule.check" name="R13 one team in two seats">' in junit.stdout
+    assert '<failure type="R13"' in junit.stdout, explain(junit)
     ignored = world("--set", "pair_same_team=ignore", "schedule", "check", "--weeks", "1", "--json")
     assert not [v for v in json.loads(ignored.stdout)["violations"] if v["rule"] == "R13"]

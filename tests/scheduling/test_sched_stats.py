@@ -95,3 +95,12 @@ def test_holiday_shifts_window_clipping_placeholders_and_the_spread() -> None:
     assert [e.user for e in result.engineers] == ["ada@x", "bob@x", "cy@x"]
     assert (result.spread.max_hours, result.spread.min_hours) == (264, 0)
     assert (result.spread.max_weeks, result.spread.min_weeks) == (round(264 / 168, 2), 0)
+
+
+def test_an_override_across_a_handoff_is_one_shift_for_its_holder_and_each_regular_holder_keeps_one() -> None:
+    rotation = Rotation("rot-a", MON, ("ada@x", "bob@x"))
+    override = Override("cy@x", _ny(2027, 2, 7, 11), _ny(2027, 2, 9, 11), ("rot-a",))
+    shifts = timeline([rotation], [override], MON, MON + timedelta(weeks=2), NYC)
+    result = load_stats(shifts, MON, MON + timedelta(weeks=2), zones={}, default_zone=NYC)
+    by = {e.user: (e.hours, e.shifts) for e in result.engineers}
+    assert by == {"ada@x": (144, 1), "bob@x": (144, 1), "cy@x": (48, 1)}
