@@ -126,6 +126,13 @@ def _as_bool(value: Any) -> bool:
     raise ValueError("expected true or false")
 
 
+def _as_pair_policy(value: Any) -> str:
+    text = _as_str(value).strip().lower()
+    if text not in ("avoid", "ignore"):
+        raise ValueError("expected avoid or ignore")
+    return text
+
+
 def _as_region(value: Any) -> str:
     text = _as_str(value).strip().lower()
     if text not in OPSGENIE_REGIONS:
@@ -249,6 +256,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("new_hire_days", 60, _as_int, help="a first shift starts more than this many days after start"),
     Setting("new_engineer_days", 90, _as_int, help="started within this many days before a round = new"),
     Setting("min_gap_weeks", 4, _as_int, help="weeks from a last shift of a round to a first of the next"),
+    Setting(
+        "pair_same_team",
+        "avoid",
+        _as_pair_policy,
+        help="avoid: no two engineers of one product team on call together when avoidable (R13); ignore",
+    ),
     Setting(
         "public_priorities", "P1,P2,P3", _as_priorities, help="priorities that get a Statuspage incident"
     ),

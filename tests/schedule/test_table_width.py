@@ -71,3 +71,11 @@ def test_whoisoncall_fits_100_columns(sandbox_cli: SandboxCli, extra: tuple[str,
 def test_whoisoncall_wide_adds_the_email_column(sandbox_cli: SandboxCli) -> None:
     wide = _at(sandbox_cli, 100, "whoisoncall", "--next", "--wide").stdout
     assert "email" in wide and "linus.dijkstra@example.com" in wide
+
+
+def test_schedule_stats_fits_100_columns_and_wide_shows_the_emails(sandbox_cli: SandboxCli) -> None:
+    narrow = _at(sandbox_cli, 100, "schedule", "stats").stdout
+    _fits(narrow)
+    assert EMAIL.search("\n".join(_rows(narrow))) is None and "spread: hours" in narrow
+    wide = _at(sandbox_cli, 100, "schedule", "stats", "--wide").stdout
+    assert EMAIL.search(wide) is not None

@@ -99,3 +99,9 @@ def test_several_problems_make_one_error_that_counts_them() -> None:
     err = error({"engineers": [entry(timezone="X/Y"), entry(email="b@example.com", start_date="nope")]})
     assert "and 1 more problem" in err.message
     assert len(err.details["problems"]) == 2 and err.details["source"] == "team.toml"
+
+
+def test_R13_team_must_be_a_non_empty_string_naming_the_field() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_roster({"engineers": [entry(team=3)]}, "team.toml")
+    assert "team.toml: engineers[0] (ada@example.com): field 'team'" in caught.value.message

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from oncall_cli.scheduling.model import PlannedRotation, Shift
     from oncall_cli.services.schedule import RoundInputs, RoundResult
+    from oncall_cli.services.stats import StatsResult
 
 app = typer.Typer(no_args_is_help=True, help="Plan, create, show, check and export the on-call schedule.")
 
@@ -351,6 +352,62 @@ def check(
     out.result(data, render)
     if result.violations:
         raise typer.Exit(int(RulesViolatedError.exit_code))
+
+
+@app.command("stats")
+def stats(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="First day of the window (default: 26 weeks ago).", metavar="DATE"),
+    ] = None,
+    wide: WideOpt = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Show who carried the on-call load: weeks, hours, after-hours, holiday shifts, incidents.
+
+    Overrides and trades count for whoever held them; after-hours are outside Mon-Fri 09:00-18:00 in the
+    engineer's own time zone.
+
+    Example: oncall schedule stats --since 2027-01-01
+    """
+    from oncall_cli.services.stats import stats as load_stats
+
+    out = output(ctx, json_mode)
+    result = load_stats(services(ctx), since=_date(since, "--since"))
+    out.result(result.to_dict(), lambda console: _render_stats(console, result, wide))
+
+
+def _render_stats(console: Console, result: StatsResult, wide: bool) -> None:
+    from rich.table import Table
+
+    from oncall_cli.cli.tables import person, print_fitted
+
+    s = result.stats
+
+    def layout(level: int) -> Table:
+        # 0: emails and zones; 1: names; 2: no time zone column.
+        span = f"{s.start:%Y-%m-%d} to {s.end:%Y-%m-%d}"
+        table = Table(title=f"on-call load {span} ({result.timezone})")
+        columns = ["engineer", "zone", "weeks", "hours", "after-hours", "shifts", "holiday", "incidents"]
+        if level >= 2:
+            columns.remove("zone")
+        for col in columns:
+            table.add_column(col, justify="left" if col in ("engineer", "zone") else "right", no_wrap=True)
+        for e in s.engineers:
+            row = [person(e.user, level, result.names), e.timezone, f"{e.weeks:.1f}", f"{e.hours:.1f}",
+                   f"{e.after_hours:.1f}", str(e.shifts), str(e.holiday_shifts), str(e.incidents)]
+            if level >= 2:
+                row.pop(1)
+            table.add_row(*row)
+        return table
+
+    print_fitted(console, layout, 3, wide=wide)
+    console.print(
+        f"spread: hours {s.spread.max_hours:.1f} max / {s.spread.min_hours:.1f} min; weeks "
+        f"{s.spread.max_weeks:.1f} max / {s.spread.min_weeks:.1f} min; incidents {s.incidents} "
+        f"({s.unattended} with nobody on call)"
+    )
 
 
 @app.command("export")

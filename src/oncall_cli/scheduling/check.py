@@ -24,6 +24,8 @@ CHECKED_RULES: tuple[tuple[str, str], ...] = (
     ("R9", "PTO"),
     ("R10", "uncovered placeholder"),
     ("R11", "a gap between rounds"),
+    ("R12", "time since the last shift"),
+    ("R13", "one team in two seats"),
 )
 """The rules `check_schedule` judges, with their titles in docs/scheduling.md (one CI test case each)."""
 
@@ -39,7 +41,7 @@ def check_schedule(
 ) -> list[Violation]:
     """Every rule the schedule breaks in the window, sorted by time then rule id.
 
-    Without `engineers`, the rules that need people's records (R3 Eastern coverage, R6, R7, R9) are
+    Without `engineers`, the rules that need people's records (R3 Eastern coverage, R6, R7, R9, R13) are
     skipped. `groups` are the seats that must always be held; default: A, B and any other group present.
     """
     end = now + horizon
@@ -62,6 +64,8 @@ def check_schedule(
         current = rules.current_participants(rotations, now, settings)
         out.extend(_new_pairs(grouped, people, settings, current))
         out.extend(_pto(shifts, people))
+        if settings.avoid_same_team:
+            out.extend(_team_pairs(grouped, people))
     out.sort(key=lambda v: (v.start or now, v.rule, v.message))
     return out
 
@@ -154,7 +158,10 @@ def _round_gaps(
 ) -> list[Violation]:
     """[R11] Nobody starts a new round (a rotation taking over its seat when another ends, as
     `schedule new --apply` leaves `rot-a` and `rot-a-next`) within `min_gap_weeks` of their last shift of the
-    old round, and never right after it. Holiday rotations and holiday bridges are not rounds."""
+    old round, and never right after it. Holiday rotations and holiday bridges are not rounds.
+
+    [R12] Nor less than half the new rotation's round after their last shift (reported only when R11 is
+    not, for the same person)."""
     holidays = {h.lower() for h in settings.holiday_rotation_names}
     main = [
         (g, r)
@@ -174,7 +181,8 @@ def _round_gaps(
         return []
     tz = settings.timezone
     first_day = min((r.start for _, r in new_round), key=_utc)
-    back = timedelta(weeks=settings.min_gap_weeks + 2)
+    longest = max((len(r.participants) for _, r in old_round), default=0)
+    back = timedelta(weeks=max(settings.min_gap_weeks, longest) + 2)
     last: dict[str, datetime] = {}
     for s in timeline(
         [r for _, r in old_round], overrides, first_day - back, first_day + timedelta(weeks=1), tz
@@ -182,6 +190,7 @@ def _round_gaps(
         if s.user is not None and (s.user not in last or _utc(s.end) > _utc(last[s.user])):
             last[s.user] = s.end
     firsts: dict[str, Shift] = {}
+    round_of: dict[str, int] = {r.name: len(r.participants) for _, r in new_round}
     for _, r in new_round:
         round_end = r.start + timedelta(weeks=len(r.participants) + 1)
         for s in timeline([r], overrides, r.start, round_end, tz):
@@ -191,12 +200,14 @@ def _round_gaps(
     for user in sorted(firsts):
         s = firsts[user]
         ended = last.get(user)
-        if ended is None or rules.keeps_round_gap(ended, s.start, settings):
+        if ended is None or not (_utc(start) <= _utc(s.start) < _utc(end)):
             continue
-        if not (_utc(start) <= _utc(s.start) < _utc(end)):
-            continue
-        text = rules.describe_round_gap(user, s.rotation, ended, s.start, settings)
-        out.append(Violation("R11", text, (user,), s.start, s.end))
+        if not rules.keeps_round_gap(ended, s.start, settings):
+            text = rules.describe_round_gap(user, s.rotation, ended, s.start, settings)
+            out.append(Violation("R11", text, (user,), s.start, s.end))
+        elif not rules.keeps_recency(ended, s.start, round_of[s.rotation]):
+            text = rules.describe_recency(user, s.rotation, ended, s.start, round_of[s.rotation])
+            out.append(Violation("R12", text, (user,), s.start, s.end))
     return out
 
 
@@ -382,6 +393,33 @@ def _new_pairs(
                     f"new engineers {first[1].user} ({first[1].rotation}) and "
                     f"{second[1].user} ({second[1].rotation}) are on call together from "
                     f"{_fmt(lo)} to {_fmt(hi)}",
+                    (first[1].user or "", second[1].user or ""),
+                    lo,
+                    hi,
+                )
+            )
+    return out
+
+
+def _team_pairs(grouped: Sequence[tuple[str | None, Shift]], people: dict[str, Engineer]) -> list[Violation]:
+    """[R13] Two engineers of one product team on call together in different seats (setting
+    `pair_same_team = avoid`; the checker cannot tell whether another order would have avoided it)."""
+    held = sorted(((g, s) for g, s in grouped if g is not None and rules.team_key(people.get(s.user or ""))),
+                  key=lambda x: _utc(x[1].start))
+    out = []
+    for i, (g, s) in enumerate(held):
+        for h, t in held[i + 1 :]:
+            if _utc(t.start) >= _utc(s.end):
+                break
+            if g == h or not rules.same_team(people[s.user or ""], people[t.user or ""]):
+                continue
+            lo, hi = max(s.start, t.start, key=_utc), min(s.end, t.end, key=_utc)
+            first, second = sorted([(g, s), (h, t)], key=lambda x: x[0])
+            out.append(
+                Violation(
+                    "R13",
+                    f"{first[1].user} ({first[1].rotation}) and {second[1].user} ({second[1].rotation}) of "
+                    f"team {people[s.user or ''].team} are on call together from {_fmt(lo)} to {_fmt(hi)}",
                     (first[1].user or "", second[1].user or ""),
                     lo,
                     hi,

@@ -31,6 +31,7 @@ class Engineer:
     new: bool | None = None
     """Explicit flag (roster `new = true`); None means derive it (R7)."""
     team: str | None = None
+    """Product team (roster `team`, or the directory's `team` fact): [R13] pairs avoid one team twice."""
     manager: str | None = None
     unavailable: tuple[tuple[date, date], ...] = ()
     """Inclusive date ranges (PTO) during which no shift should be placed (R9)."""
@@ -89,6 +90,8 @@ class RoundSettings:
     holiday_rotation_names: tuple[str, str] = ("Holiday-a", "Holiday-b")
     min_gap_weeks: int = 4
     """[R11] Weeks between anyone's last shift of a round and their first of the next."""
+    avoid_same_team: bool = True
+    """[R13] Setting `pair_same_team`: avoid (True) or ignore (False) pairing two engineers of one team."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -432,11 +432,13 @@ def _flow_positions(spec: Sequence[tuple[int, frozenset[int], int]],
 
 def plan_round(engineers: Sequence[Engineer], settings: RoundSettings = RoundSettings(), *, split: int = 2,
                starts: Sequence[datetime] | None = None, today: date, rng: random.Random | None = None,
-               previous: Sequence[Shift] = (), current_participants: frozenset[str] | None = None) -> Plan:
-    """Plan one round (R1-R9). `starts` are the rotations' starts (default: `--start`-style from the
+               previous: Sequence[Shift] = (), current_participants: frozenset[str] | None = None,
+               last_on_call: Mapping[str, datetime] | None = None) -> Plan:
+    """Plan one round (R1-R13). `starts` are the rotations' starts (default: `--start`-style from the
     first Monday after `today`); `rng` None keeps roster order; `previous` are the previous round's last
     shifts and `current_participants` the emails in the current rotations (both only when reading
-    Opsgenie, for R7)."""
+    Opsgenie, for R7); `last_on_call` is when each engineer's last shift ended, as far back as the previous
+    round goes (R12; the ends found in `previous` count too)."""
     rules.check_split(split)
     _check_unique(engineers)
     tz = settings.timezone
@@ -467,13 +469,20 @@ def plan_round(engineers: Sequence[Engineer], settings: RoundSettings = RoundSet
     groups, slots, thresholds = _split_with_deferrals(candidates, starts, settings, deferred)
     holes = _pto_positions(candidates, groups, slots)
     fixed = _fixed_pairs(slots, previous, newness, by_email, settings, round_day, current_participants)
-    pattern, participants = _place(groups, slots, thresholds, holes, newness, fixed, budget=DP_BUDGET,
-                                   specials_budget=SPECIALS_BUDGET)
+    recency = recency_of(previous, last_on_call)
+    pattern, participants = _place(groups, slots, thresholds, holes, newness, fixed, recency,
+                                   budget=DP_BUDGET, specials_budget=SPECIALS_BUDGET)
+    teams_exact = True
+    if settings.avoid_same_team and any(rules.team_key(e) for e in candidates):
+        participants, teams_exact = spread_teams(
+            participants, slots, newness, thresholds, frozenset(holes), fixed,
+            _previous_teams(slots, previous, by_email, settings), by_email)
     participants = _keep_round_gaps(participants, slots, previous, newness, thresholds, by_email, settings,
-                                    fixed)
+                                    fixed, recency)
     plan = _build_plan(settings, starts, slots, participants, deferred, newness, by_email, previous, pattern,
                        len(candidates))
-    return _with_gap_warnings(plan, previous, settings)
+    plan = _with_gap_warnings(plan, previous, settings)
+    return _with_fairness_warnings(plan, recency, previous, by_email, settings, teams_exact)
 
 
 def _last_shift_ends(previous: Sequence[Shift]) -> dict[str, datetime]:
@@ -490,47 +499,88 @@ def _last_shift_ends(previous: Sequence[Shift]) -> dict[str, datetime]:
 def _keep_round_gaps(participants: Sequence[tuple[str, ...]], slots: Sequence[Sequence[Slot]],
                      previous: Sequence[Shift], newness: Mapping[str, bool], thresholds: Mapping[str, int],
                      by_email: Mapping[str, Engineer], settings: RoundSettings,
-                     fixed: Sequence[Sequence[int]]) -> list[tuple[str, ...]]:
+                     fixed: Sequence[Sequence[int]],
+                     recency: Mapping[str, datetime]) -> list[tuple[str, ...]]:
     """[R11] Best effort: whoever starts the new round too soon after their last shift of the old one swaps
     with the nearest later engineer of the same rotation who is fine there; the swap must keep R6 (the
     earlier one's threshold), add no new-new pair [R7] and no PTO clash [R9] (R11 ranks below those, above
-    the courtesy). What no swap fixes (a roster too small) is warned by `_with_gap_warnings`."""
+    the courtesy). What no swap fixes (a roster too small) is warned by `_with_gap_warnings`.
+
+    [R12] Then the same for whoever starts less than half a round after their last shift (`recency`, read
+    from the whole previous round), keeping R11 too and adding no same-team pair [R13]: this is where a new
+    engineer may move earlier than the courtesy would put them."""
     last = _last_shift_ends(previous)
-    if not last:
+    if not last and not recency:
         return list(participants)
     edges = overlap_edges(slots)
     groups = [list(group) for group in participants]
+    neighbours: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for g, p, h, q in edges:
+        neighbours.setdefault((g, p), []).append((h, q))
+        neighbours.setdefault((h, q), []).append((g, p))
 
-    def pairs() -> int:
-        inside = sum(1 for g, p, h, q in edges if newness.get(groups[g][p]) and newness.get(groups[h][q]))
-        return inside + sum(fixed[g][p] for g, group in enumerate(groups) for p, u in enumerate(group)
-                            if newness.get(u))
+    def cost(g: int, p: int, q: int) -> tuple[int, int]:
+        """[R7] new-new pairs and [R13] same-team pairs that positions p and q of group g take part in."""
+        new = team = 0
+        for at in (p, q):
+            u = groups[g][at]
+            for h, r in neighbours.get((g, at), ()):
+                v = groups[h][r]
+                new += bool(newness.get(u) and newness.get(v))
+                team += settings.avoid_same_team and rules.same_team(by_email.get(u), by_email.get(v))
+            new += fixed[g][at] if newness.get(u) else 0
+        return new, team
 
     def fine(user: str, g: int, p: int) -> bool:
         return rules.keeps_round_gap(last.get(user), slots[g][p][0], settings)
+
+    def fair(user: str, g: int, p: int) -> bool:
+        return fine(user, g, p) and rules.keeps_recency(recency.get(user), slots[g][p][0], len(groups[g]))
 
     def free(user: str, g: int, p: int) -> bool:
         a, b = slots[g][p]
         return rules.unavailable_during(by_email[user], a, b) is None
 
-    for g, order in enumerate(groups):
-        for p in range(len(order)):
-            u = order[p]
-            if fine(u, g, p):
-                continue
-            for q in range(p + 1, len(order)):
-                v = order[q]
-                if thresholds.get(v, 0) > p or not (fine(v, g, p) and fine(u, g, q)):
+    # [R13] ranks below R11 (a swap that pairs one team is taken only when no other swap helps) and above R12.
+    # R12 swaps spend at most GAP_SWAP_BUDGET candidate looks in all (best effort: warned if left).
+    budget = {fine: -1, fair: GAP_SWAP_BUDGET}
+    for check, modes in ((fine, (True, False)), (fair, (True,))):
+        left = [budget[check]]
+        for g, order in enumerate(groups):
+            for p in range(len(order)):
+                u = order[p]
+                # Both rules only get easier later in the round: if even the last position is too soon for
+                # u, no swap helps (and none is looked for).
+                if check(u, g, p) or not check(u, g, len(order) - 1):
                     continue
-                if (free(u, g, p) and not free(u, g, q)) or (free(v, g, q) and not free(v, g, p)):
-                    continue
-                before = pairs()
-                order[p], order[q] = v, u
-                if pairs() > before:
-                    order[p], order[q] = u, v
-                    continue
-                break
+                for strict in modes:
+                    if _gap_swap(order, p, u, g, check, free, cost, thresholds, strict=strict, left=left):
+                        break
     return [tuple(order) for order in groups]
+
+
+def _gap_swap(order: list[str], p: int, u: str, g: int, fine: Callable[[str, int, int], bool],
+              free: Callable[[str, int, int], bool], cost: Callable[[int, int, int], tuple[int, int]],
+              thresholds: Mapping[str, int], *, strict: bool, left: list[int]) -> bool:
+    """[R11][R12] Swap `u` (at `p`) with the nearest later engineer fine there; True when one was found.
+    `left[0]` counts down the candidates looked at (negative: no limit)."""
+    for q in range(p + 1, len(order)):
+        if left[0] == 0:
+            return False
+        left[0] -= 1
+        v = order[q]
+        if thresholds.get(v, 0) > p or not (fine(v, g, p) and fine(u, g, q)):
+            continue
+        if (free(u, g, p) and not free(u, g, q)) or (free(v, g, q) and not free(v, g, p)):
+            continue
+        before = cost(g, p, q)
+        order[p], order[q] = v, u
+        after = cost(g, p, q)
+        if after[0] > before[0] or (strict and after[1] > before[1]):
+            order[p], order[q] = u, v
+            continue
+        return True
+    return False
 
 
 def _with_gap_warnings(plan: Plan, previous: Sequence[Shift], settings: RoundSettings) -> Plan:
@@ -555,7 +605,7 @@ def _with_gap_warnings(plan: Plan, previous: Sequence[Shift], settings: RoundSet
 
 def _place(groups: Sequence[Sequence[Engineer]], slots: Sequence[Sequence[Slot]],
            thresholds: Mapping[str, int], holes: Mapping[str, frozenset[int]], newness: Mapping[str, bool],
-           fixed: Sequence[Sequence[int]], *, budget: int,
+           fixed: Sequence[Sequence[int]], recency: Mapping[str, datetime], *, budget: int,
            specials_budget: int) -> tuple[Pattern, list[tuple[str, ...]]]:
     """[R7][R9] Pattern, then assignment.
 
@@ -567,13 +617,13 @@ def _place(groups: Sequence[Sequence[Engineer]], slots: Sequence[Sequence[Slot]]
     exact = _problem(groups, slots, thresholds, holes, newness, fixed, with_specials=True)
     if dp_size(exact) <= specials_budget:
         pattern = solve_pattern(exact, specials_budget)
-        return pattern, _assign(pattern, groups, newness, thresholds, holes)
+        return pattern, _assign(pattern, groups, newness, thresholds, holes, recency)
     problem = _problem(groups, slots, thresholds, holes, newness, fixed, with_specials=False)
     hinted: set[str] = set()
     best: tuple[tuple[int, int], Pattern, list[tuple[str, ...]]] | None = None
     for _ in range(3):
         pattern = solve_pattern(problem, budget)
-        participants = _assign(pattern, groups, newness, thresholds, holes)
+        participants = _assign(pattern, groups, newness, thresholds, holes, recency)
         clashed = {participants[g][p] for g in range(len(groups)) for p in range(len(participants[g]))
                    if p in holes.get(participants[g][p], ())}
         score = (pattern.pairs, len(clashed))
@@ -592,16 +642,18 @@ def _place(groups: Sequence[Sequence[Engineer]], slots: Sequence[Sequence[Slot]]
 
 
 def _assign(pattern: Pattern, groups: Sequence[Sequence[Engineer]], newness: Mapping[str, bool],
-            thresholds: Mapping[str, int], holes: Mapping[str, frozenset[int]]) -> list[tuple[str, ...]]:
-    """Specials where the pattern put them; everyone else into their class's remaining positions."""
+            thresholds: Mapping[str, int], holes: Mapping[str, frozenset[int]],
+            recency: Mapping[str, datetime]) -> list[tuple[str, ...]]:
+    """Specials where the pattern put them; everyone else into their class's remaining positions, those on
+    call longest ago first [R12]."""
     participants: list[tuple[str, ...]] = []
     for g, members in enumerate(groups):
         placed: dict[int, Engineer] = {}
-        rest = list(members)
+        rest = by_recency(members, recency)
         if pattern.special_slots:
             specials = [e for e in members if e.email in holes]
             placed = dict(zip(pattern.special_slots[g], specials, strict=True))
-            rest = [e for e in members if e.email not in holes]
+            rest = [e for e in rest if e.email not in holes]
         new_set = set(pattern.new_slots[g])
         free_new = [p for p in pattern.new_slots[g] if p not in placed]
         free_old = [p for p in range(len(members)) if p not in new_set and p not in placed]
@@ -814,3 +866,304 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                      for d in plan.deferred],
         "warnings": list(plan.warnings),
     }
+
+
+# Fairness over time: R12 (when they were last on call) and R13 (one team in both seats) ------------------
+
+TEAM_BUDGET = 100_000
+"""State transitions the exact team search may spend before it gives up for the local repair (counted as
+it runs: the reachable states are far fewer than any closed-form bound)."""
+GAP_SWAP_BUDGET = 200_000
+"""[R12] Candidate swaps the recency repair may look at in all (it stays near-linear in the roster size)."""
+TEAM_EXACT_MAX = 64
+"""Rounds of more engineers go straight to the local repair (the exact search would only hit its budget)."""
+TEAM_WINDOW = 64
+"""How far (in positions of the same rotation) the local team repair looks for a swap."""
+TEAM_PASSES = 4
+"""How many times the local team repair walks the round (it stops early when a walk changes nothing)."""
+
+
+def recency_of(previous: Sequence[Shift], last_on_call: Mapping[str, datetime] | None = None
+               ) -> dict[str, datetime]:
+    """[R12] When each engineer's last shift ended: the later of `last_on_call` and the previous round."""
+    recency = _last_shift_ends(previous)
+    for user, ended in (last_on_call or {}).items():
+        if user not in recency or ended.astimezone(UTC) > recency[user].astimezone(UTC):
+            recency[user] = ended
+    return recency
+
+
+def by_recency(members: Sequence[Engineer], recency: Mapping[str, datetime]) -> list[Engineer]:
+    """[R12] Those never on call (or not within the history read) first, then by when their last shift
+    ended, oldest first; a stable sort, so ties keep the (shuffled) roster order [R5]."""
+    floor = datetime.min.replace(tzinfo=UTC)
+    return sorted(members, key=lambda e: (e.email in recency,
+                                          recency[e.email].astimezone(UTC) if e.email in recency else floor))
+
+
+def _previous_teams(slots: Sequence[Sequence[Slot]], previous: Sequence[Shift],
+                    by_email: Mapping[str, Engineer], settings: RoundSettings) -> list[list[tuple[str, ...]]]:
+    """[R13] Per position: the teams of the previous round's shifts of another seat overlapping it (the
+    previous round's last B shift runs into the new A's first). Shifts are sorted per group, so each
+    previous shift is located by bisection."""
+    out: list[list[tuple[str, ...]]] = [[() for _ in group] for group in slots]
+    begins = [[a for a, _ in group] for group in slots]
+    for shift in previous:
+        team = rules.team_key(by_email.get(shift.user or ""))
+        if team is None:
+            continue
+        seat = rules.group_of(shift.rotation, settings)
+        lo, hi = shift.start.astimezone(UTC), shift.end.astimezone(UTC)
+        for g, group in enumerate(slots):
+            if seat == GROUP_LETTERS[g]:
+                continue
+            p = max(0, bisect.bisect_right(begins[g], lo) - 1)
+            while p < len(group) and group[p][0] < hi:
+                if group[p][1] > lo:
+                    out[g][p] = (*out[g][p], team)
+                p += 1
+    return out
+
+
+def spread_teams(participants: Sequence[tuple[str, ...]], slots: Sequence[Sequence[Slot]],
+                 newness: Mapping[str, bool], thresholds: Mapping[str, int], locked: frozenset[str],
+                 fixed: Sequence[Sequence[int]], previous_teams: Sequence[Sequence[tuple[str, ...]]],
+                 by_email: Mapping[str, Engineer], budget: int = TEAM_BUDGET
+                 ) -> tuple[list[tuple[str, ...]], bool]:
+    """[R13] Reorder each rotation so that engineers of one product team are not on call together, when
+    some order avoids it, without giving up R6 (thresholds, hard), R7 (new-new pairs) or R9 (`locked`:
+    engineers with PTO in their rotation stay where the PTO search put them).
+
+    Exact within `budget`: the same walk over the shifts in time order as `solve_pattern`, whose classes
+    are (new?, team) and whose state also holds each rotation's latest (team, new) pair; the cost is
+    lexicographic: new-new pairs, same-team pairs, the courtesy (new engineers late), then the number of
+    positions whose team changes (so the recency order of R12 is kept wherever the teams allow). Beyond the
+    budget, a local repair swaps engineers of one class within `TEAM_WINDOW` positions while that lowers
+    the same-team pairs (never adds a new-new pair: the class is kept). Returns the participants and
+    whether the search was exact."""
+    team = {u: rules.team_key(by_email.get(u)) for group in participants for u in group}
+    exact = None
+    if sum(len(group) for group in participants) <= TEAM_EXACT_MAX:
+        exact = _teams_dp(participants, slots, newness, thresholds, locked, fixed, previous_teams, team,
+                          budget)
+    if exact is not None:
+        return exact, True
+    return _teams_repair(participants, slots, newness, thresholds, locked, previous_teams, team), False
+
+
+def _team_classes(group: Sequence[str], newness: Mapping[str, bool], locked: frozenset[str],
+                  team: Mapping[str, str | None]) -> dict[tuple[bool, str], list[str]]:
+    """The interchangeable classes of one rotation: (new?, team) -> members, in their current order."""
+    classes: dict[tuple[bool, str], list[str]] = {}
+    for u in group:
+        if u not in locked:
+            classes.setdefault((newness[u], team[u] or ""), []).append(u)
+    return classes
+
+
+def _teams_dp(participants: Sequence[tuple[str, ...]], slots: Sequence[Sequence[Slot]],
+              newness: Mapping[str, bool], thresholds: Mapping[str, int], locked: frozenset[str],
+              fixed: Sequence[Sequence[int]], previous_teams: Sequence[Sequence[tuple[str, ...]]],
+              team: Mapping[str, str | None], budget: int) -> list[tuple[str, ...]] | None:
+    """The exact search of `spread_teams`; None when it would spend more than `budget` transitions."""
+    groups = len(participants)
+    sizes = [len(g) for g in participants]
+    kinds: list[list[tuple[bool, str]]] = []
+    members: list[list[list[str]]] = []
+    needs: list[list[list[int]]] = []
+    offset, at = [], 0
+    for group in participants:
+        classes = _team_classes(group, newness, locked, team)
+        keys = sorted(classes)
+        kinds.append(keys)
+        members.append([classes[k] for k in keys])
+        needs.append([sorted(thresholds.get(u, 0) for u in classes[k]) for k in keys])
+        offset.append(at)
+        at += len(keys)
+    courtesy_max = sum(sizes[g] * sizes[g] for g in range(groups)) + 1
+    w_courtesy = sum(sizes) + 1
+    w_team = w_courtesy * courtesy_max
+    w_pair = w_team * (sum(sizes) * (groups + 1) + sum(len(t) for g in previous_teams for t in g) + 1)
+
+    order = time_order(slots)
+    latest: list[Slot | None] = [None] * groups
+    conflicts: list[tuple[int, ...]] = []
+    for g, p in order:
+        begin = slots[g][p][0]
+        conflicts.append(tuple(h for h in range(groups)
+                               if h != g and (last := latest[h]) is not None and last[1] > begin))
+        latest[g] = slots[g][p]
+
+    # The state is one integer of 12-bit fields: per group, its latest shift's (team, new) as
+    # 1 + 2 * team code + new (0: none yet); then per class, how many of its engineers are placed.
+    codes = {t: n for n, t in enumerate(sorted({t for t in team.values() if t}), start=1)}
+    held_at = [12 * g for g in range(groups)]
+    count_at = [[12 * (groups + offset[g] + k) for k in range(len(kinds[g]))] for g in range(groups)]
+    frontier: dict[int, int] = {0: 0}
+    back: list[dict[int, tuple[int, int]]] = []
+    spent = 0
+    for (g, p), conflict in zip(order, conflicts, strict=True):
+        nxt: dict[int, int] = {}
+        step: dict[int, tuple[int, int]] = {}
+        here = participants[g][p]
+        original = codes.get(team[here] or "", 0)
+        if here in locked:
+            choices = [(-1, codes.get(team[here] or "", 0), newness[here])]
+        else:
+            choices = [(k, codes.get(kinds[g][k][1], 0), kinds[g][k][0]) for k in range(len(kinds[g]))]
+        spent += len(frontier) * len(choices)
+        if spent > budget:
+            return None
+        others = [held_at[h] for h in conflict]
+        options = []
+        for k, code, new in choices:
+            base = ((sizes[g] - 1 - p) * w_courtesy + fixed[g][p] * w_pair if new else 0) + (code != original)
+            if code:
+                base += sum(1 for t in previous_teams[g][p] if codes.get(t) == code) * w_team
+            options.append((k, code, new, base, 1 + 2 * code + new,
+                            count_at[g][k] if k >= 0 else 0, needs[g][k] if k >= 0 else []))
+        clear = ~(0xFFF << held_at[g])
+        for state, cost in frontier.items():
+            seen = [(state >> at) & 0xFFF for at in others]
+            for k, code, new, base, mark, at, need in options:
+                if k >= 0:
+                    c = (state >> at) & 0xFFF
+                    if c >= len(need) or need[c] > p:
+                        continue
+                    ns = state + (1 << at)
+                else:
+                    ns = state
+                nc = cost + base
+                for x in seen:
+                    if x:
+                        if new and (x - 1) & 1:
+                            nc += w_pair
+                        if code and (x - 1) >> 1 == code:
+                            nc += w_team
+                ns = (ns & clear) | (mark << held_at[g])
+                if nc < nxt.get(ns, nc + 1):
+                    nxt[ns], step[ns] = nc, (state, k)
+        back.append(step)
+        frontier = nxt
+    state = min(frontier, key=lambda s: (frontier[s], s))
+    chosen: list[dict[int, list[int]]] = [{} for _ in range(groups)]
+    for (g, p), step in zip(reversed(order), reversed(back), strict=True):
+        state, k = step[state]
+        if k >= 0:
+            chosen[g].setdefault(k, []).append(p)
+    out: list[tuple[str, ...]] = []
+    for g, group in enumerate(participants):
+        placed = {p: u for p, u in enumerate(group) if u in locked}
+        for k, positions in chosen[g].items():
+            who = assign_class(positions, [_person(u) for u in members[g][k]], thresholds, {})
+            placed.update({p: e.email for p, e in who.items()})
+        out.append(tuple(placed[p] for p in range(len(group))))
+    return out
+
+
+def _person(email: str) -> Engineer:
+    """A stand-in `Engineer` for `assign_class`, which reads only the email (thresholds are by email)."""
+    return Engineer(email, email, "UTC", date.min)
+
+
+def _teams_repair(participants: Sequence[tuple[str, ...]], slots: Sequence[Sequence[Slot]],
+                  newness: Mapping[str, bool], thresholds: Mapping[str, int], locked: frozenset[str],
+                  previous_teams: Sequence[Sequence[tuple[str, ...]]],
+                  team: Mapping[str, str | None]) -> list[tuple[str, ...]]:
+    """[R13] Beyond the exact search: walk the round in time order; where a position's team meets the same
+    team in another seat, swap its engineer with the nearest one of the same class (new or not) that can
+    take it (R6) and lowers the same-team pairs of both positions. Linear in the roster size."""
+    groups = [list(group) for group in participants]
+    neighbours: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for g, p, h, q in overlap_edges(slots):
+        neighbours.setdefault((g, p), []).append((h, q))
+        neighbours.setdefault((h, q), []).append((g, p))
+
+    def clash(g: int, p: int, u: str) -> int:
+        t = team[u]
+        if not t:
+            return 0
+        return (sum(1 for h, q in neighbours.get((g, p), ()) if team[groups[h][q]] == t)
+                + previous_teams[g][p].count(t))
+
+    def improve(g: int, p: int) -> bool:
+        order = groups[g]
+        u = order[p]
+        for d in range(1, TEAM_WINDOW + 1):
+            for r in (p + d, p - d):
+                if not 0 <= r < len(order):
+                    continue
+                v = order[r]
+                if v in locked or newness[v] != newness[u] or team[v] == team[u]:
+                    continue
+                if thresholds.get(u, 0) > r or thresholds.get(v, 0) > p:
+                    continue
+                before = clash(g, p, u) + clash(g, r, v)
+                order[p], order[r] = v, u
+                if clash(g, p, v) + clash(g, r, u) < before:
+                    return True
+                order[p], order[r] = u, v
+        return False
+
+    # Every swap lowers the count, so the passes end; a few are enough in practice.
+    for _ in range(TEAM_PASSES):
+        changed = False
+        for g, p in time_order(slots):
+            u = groups[g][p]
+            if u not in locked and clash(g, p, u) and improve(g, p):
+                changed = True
+        if not changed:
+            break
+    return [tuple(order) for order in groups]
+
+
+def team_pairs(plan: Plan, by_email: Mapping[str, Engineer], previous: Sequence[Shift] = (),
+               settings: RoundSettings = RoundSettings()) -> list[tuple[Shift | None, Pair]]:
+    """[R13] The overlaps of the plan (and of its first shifts with the previous round's last ones in
+    another seat) whose two engineers belong to one team."""
+    out: list[tuple[Shift | None, Pair]] = [
+        (None, p) for p in plan.pairs if rules.same_team(by_email.get(p.a or ""), by_email.get(p.b or ""))]
+    firsts = {s.rotation: s for s in sorted(plan.shifts, key=lambda s: s.start, reverse=True)}
+    for old in previous:
+        for s in firsts.values():
+            if (s.start < old.end and old.start < s.end
+                    and rules.group_of(old.rotation, settings) != rules.group_of(s.rotation, settings)
+                    and rules.same_team(by_email.get(old.user or ""), by_email.get(s.user or ""))):
+                pair = Pair(old.user, s.user, max(s.start, old.start), min(s.end, old.end), old.rotation,
+                            s.rotation)
+                out.append((old, pair))
+    return out
+
+
+def _with_fairness_warnings(plan: Plan, recency: Mapping[str, datetime], previous: Sequence[Shift],
+                            by_email: Mapping[str, Engineer], settings: RoundSettings,
+                            teams_exact: bool) -> Plan:
+    """[R12] Warn about whoever still starts less than half a round after their last shift (unless R11
+    already did); [R13] about every same-team pair left."""
+    issues: list[Violation] = []
+    sizes = {r.name: len(r.participants) for r in plan.rotations}
+    warned = {s for v in plan.violations if v.rule == "R11" for s in v.subjects}
+    seen: set[str] = set()
+    for s in plan.shifts:
+        if s.user is None or s.user in seen:
+            continue
+        seen.add(s.user)
+        ended = recency.get(s.user)
+        if ended is None or s.user in warned or rules.keeps_recency(ended, s.start, sizes[s.rotation]):
+            continue
+        text = rules.describe_recency(s.user, s.rotation, ended, s.start, sizes[s.rotation])
+        issues.append(Violation("R12", f"{text}; no order of the round avoids it", (s.user,), s.start, s.end))
+    if settings.avoid_same_team:
+        caveat = "no order of the round avoids it" if teams_exact else (
+            "the search was not exhaustive, so a better order may exist")
+        for old, pair in team_pairs(plan, by_email, previous, settings):
+            team = by_email[pair.a or ""].team
+            where = " (previous round)" if old is not None else ""
+            issues.append(Violation("R13", f"{pair.a} ({pair.rotation_a}{where}) and {pair.b} "
+                                    f"({pair.rotation_b}) of team {team} are on call together from "
+                                    f"{_fmt(pair.start)} to {_fmt(pair.end)}; {caveat}",
+                                    (pair.a or "", pair.b or ""), pair.start, pair.end))
+    if not issues:
+        return plan
+    return replace(plan, warnings=(*plan.warnings, *(str(v) for v in issues)),
+                   violations=(*plan.violations, *issues))

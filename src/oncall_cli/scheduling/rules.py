@@ -1,4 +1,4 @@
-"""One small pure function per playbook rule; ids R1..R10 are explained in docs/scheduling.md.
+"""One small pure function per playbook rule; ids R1..R13 are explained in docs/scheduling.md.
 
 The planner and the checker both call these, so a rule is decided in exactly one place.
 """
@@ -228,6 +228,47 @@ def describe_round_gap(user: str, rotation: str, last_end: datetime, first_start
         how = f"{gap.days} days after their last shift of the previous round"
     return (f"{user} starts {rotation} on {first_start.isoformat(timespec='minutes')}, {how} (ended "
             f"{last_end.isoformat(timespec='minutes')}; min_gap_weeks is {settings.min_gap_weeks})")
+
+
+# [R12] --------------------------------------------------------------------------------------------------
+
+
+def recency_need(round_shifts: int) -> timedelta:
+    """[R12] "Nobody's gap since their last shift is much shorter than the round length": at least half the
+    round (`round_shifts` one-week shifts) between the end of someone's last shift and their next start."""
+    return timedelta(weeks=max(round_shifts, 1)) / 2
+
+
+def keeps_recency(last_end: datetime | None, first_start: datetime, round_shifts: int) -> bool:
+    """[R12] True when the engineer was never on call, or waits at least `recency_need` for their turn."""
+    return last_end is None or round_gap(last_end, first_start) >= recency_need(round_shifts)
+
+
+def describe_recency(user: str, rotation: str, last_end: datetime, first_start: datetime,
+                     round_shifts: int) -> str:
+    """[R12] The finding, the same words in the planner's warning and `schedule check`."""
+    gap = round_gap(last_end, first_start)
+    need = recency_need(round_shifts)
+    return (f"{user} starts {rotation} on {first_start.isoformat(timespec='minutes')}, {gap.days} days after "
+            f"their last shift ended ({last_end.isoformat(timespec='minutes')}): less than half the "
+            f"{round_shifts}-week round ({need.days} days); those on call most recently go last")
+
+
+# [R13] --------------------------------------------------------------------------------------------------
+
+
+def team_key(engineer: Engineer | None) -> str | None:
+    """[R13] The product team an engineer belongs to, compared case-insensitively; None when unknown."""
+    if engineer is None or not engineer.team or not engineer.team.strip():
+        return None
+    return engineer.team.strip().casefold()
+
+
+def same_team(a: Engineer | None, b: Engineer | None) -> bool:
+    """[R13] Two different engineers of one known product team (on call together, they spread no
+    knowledge across teams)."""
+    key = team_key(a)
+    return key is not None and a is not None and b is not None and a.email != b.email and key == team_key(b)
 
 
 # [R8] ---------------------------------------------------------------------------------------------------

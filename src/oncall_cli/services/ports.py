@@ -61,7 +61,8 @@ class Directory(Protocol):
     """The people of the service and the team: records, membership, and the facts we keep per person.
 
     `Engineer.start_date` and `Engineer.manager` are kept where the service allows (Opsgenie user details,
-    a Jira user property); `facts_source` names that place in messages.
+    a Jira user property), and `Engineer.team` (R13) is read from the same place when present;
+    `facts_source` names that place in messages.
     """
 
     service: str

@@ -20,4 +20,5 @@ def round_settings(settings: Settings) -> RoundSettings:
         new_engineer_days=settings.number("new_engineer_days"),
         holiday_rotation_names=(settings.text("holiday_a"), settings.text("holiday_b")),
         min_gap_weeks=settings.number("min_gap_weeks"),
+        avoid_same_team=settings.text("pair_same_team") == "avoid",
     )

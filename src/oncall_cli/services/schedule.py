@@ -30,7 +30,7 @@ from oncall_cli.scheduling.model import (
     Violation,
     zone,
 )
-from oncall_cli.scheduling.planner import plan_round
+from oncall_cli.scheduling.planner import plan_round, recency_of
 from oncall_cli.scheduling.roster import parse_roster
 from oncall_cli.scheduling.timeline import timeline
 from oncall_cli.services.context import Context
@@ -118,6 +118,7 @@ def plan_new_round(
         starts = rules.starts_from_date(rules.default_monday(today), settings, split)
     previous: Sequence[Shift] = ()
     current_participants: frozenset[str] | None = None
+    last_on_call: dict[str, datetime] = {}
     if carrying:
         # [R7] The previous round's last shifts, up to each seat's own new start (seats start on different
         # days, so the old A rotation still overlaps the new B rotation's first shift).
@@ -126,6 +127,7 @@ def plan_new_round(
         back = max(timedelta(days=14), timedelta(weeks=settings.min_gap_weeks + 1))
         previous = timeline(ending, overrides, min(starts) - back, max(starts), settings.timezone)
         current_participants = rules.current_participants(current, now, settings)
+        last_on_call = _last_on_call(current, carrying, overrides, starts, settings)
     rng = None
     if randomize:
         rng = random.Random(seed) if seed is not None else context.deps.rng
@@ -138,6 +140,7 @@ def plan_new_round(
         rng=rng,
         previous=previous,
         current_participants=current_participants,
+        last_on_call=last_on_call,
     )
     plan = _renamed(plan, _round_names(plan, current, now, settings.next_suffix))
     round_day = min(starts).date()
@@ -150,6 +153,25 @@ def plan_new_round(
 def _carrying(rotations: Sequence[Rotation], now: datetime, settings: RoundSettings) -> dict[str, Rotation]:
     """Per seat, the regular rotation that carries it now; else the next one to (a paused seat, holidays)."""
     return rules.carrying_rotations(rotations, now, settings)
+
+
+def _last_on_call(
+    current: Sequence[Rotation],
+    carrying: Mapping[str, Rotation],
+    overrides: Sequence[Override],
+    starts: Sequence[datetime],
+    settings: RoundSettings,
+) -> dict[str, datetime]:
+    """[R12] When each engineer's last shift ended before the new round, over the whole previous round (the
+    longest rotation carrying a seat, plus a week), on every rotation that started before it (holiday
+    shifts are on call too) and with overrides applied: who really held it."""
+    ending = {r.name: _ended_at(r, starts, settings) for r in carrying.values()}
+    # Rotations starting with the new round or later (this round, applied by an earlier run) are not history:
+    # a re-run must plan the same round.
+    rotations = [ending.get(r.name, r) for r in current if r.start < min(starts)]
+    weeks = max((len(r.participants) for r in carrying.values()), default=0) + 1
+    begin = min(starts) - timedelta(weeks=max(weeks, settings.min_gap_weeks + 1))
+    return recency_of(timeline(rotations, overrides, begin, max(starts), settings.timezone))
 
 
 def _round_names(plan: Plan, current: Sequence[Rotation], now: datetime, suffix: str) -> dict[str, str]:

@@ -119,12 +119,14 @@ class JsmDirectory:
         except ValueError:
             start = UNKNOWN_START
         manager = facts.get("manager")
+        team = facts.get("team")  # [R13] the product team, read only
         email = self.email_of(account_id)
         return Engineer(
             email=email,
             name=user.display_name or email,
             timezone=user.time_zone or self.fallback_tz,
             start_date=start,
+            team=team if isinstance(team, str) and team.strip() else None,
             manager=manager if isinstance(manager, str) and manager else None,
         )
 

@@ -27,6 +27,8 @@ SERVICE = "Opsgenie"
 # User details keys where we keep what Opsgenie has no field for (documented in docs/backends.md).
 START_DATE_DETAIL = "start_date"
 MANAGER_DETAIL = "manager"
+TEAM_DETAIL = "team"
+"""[R13] The engineer's product team (read only; kept by hand or by another tool)."""
 
 
 def _engineer(user: User, fallback_tz: str) -> Engineer:
@@ -40,6 +42,7 @@ def _engineer(user: User, fallback_tz: str) -> Engineer:
         name=user.full_name or user.username,
         timezone=user.time_zone or fallback_tz,
         start_date=start,
+        team=user.detail(TEAM_DETAIL) or None,
         manager=user.detail(MANAGER_DETAIL),
     )
 
