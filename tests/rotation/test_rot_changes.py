@@ -483,6 +483,71 @@ def test_a_turn_cut_by_the_window_resumes_in_the_bridge() -> None:
     assert [v for v in check_schedule(plan.after, [], None, S, lo, hi - lo) if v.rule == "R1"] == []
 
 
+def test_a_season_year_suffix_still_names_a_holiday_rotation_of_its_seat() -> None:
+    from oncall_cli.scheduling.rules import group_of, is_holiday
+
+    assert is_holiday("Holiday-a", S) and is_holiday("holiday-b-2028", S)
+    assert not is_holiday("Holiday-a-next", S) and not is_holiday("rot-a-2028", S)
+    assert group_of("Holiday-b-2028", S) == "B"
+    assert not changes.regular(Rotation("Holiday-a-2028", NOW, (None,)), S)
+
+
+def test_next_seasons_holiday_rotations_take_the_years_name_while_this_seasons_still_run() -> None:
+    this = holiday([rot_a(*A), rot_b(*B)])
+    nxt = holiday(list(this.after), year=2028)
+    created = {act.rotation.name: act.rotation for act in nxt.actions if act.kind == "create"}
+    assert created["Holiday-a-2028"].start == ny(2028, 12, 22, 11)
+    assert created["Holiday-b-2028"].end == ny(2029, 1, 3, 11)
+    assert "Holiday-a" not in created and nxt.existing == ()
+    ends = {act.rotation.name: act.rotation.end for act in nxt.actions if act.kind == "end"}
+    assert ends == {"rot-a-2028": ny(2028, 12, 22, 11), "rot-b-2028": ny(2028, 12, 22, 11)}
+    lo, hi = ny(2027, 12, 1), ny(2029, 2, 1)
+    assert [v for v in check_schedule(nxt.after, [], None, S, lo, hi - lo) if v.rule == "R1"] == []
+    # Run again on the result: each season's rotations are found under their own names.
+    assert holiday(list(nxt.after), year=2028).actions == ()
+    assert holiday(list(nxt.after), year=2027).actions == ()
+
+
+def test_a_holiday_rotation_of_an_ended_season_is_replaced_under_the_plain_name() -> None:
+    ended = Rotation("Holiday-a", ny(2025, 12, 22, 11), (None,) * 6, "daily", 2, ny(2026, 1, 3, 11))
+    plan = holiday([rot_a(*A), rot_b(*B), ended])
+    assert ("delete", "Holiday-a") in [(act.kind, act.rotation.name) for act in plan.actions]
+    assert "Holiday-a-2027" not in {r.name for r in plan.after}
+
+
+def test_R1_an_override_on_a_paused_rotation_is_recreated_on_its_continuation() -> None:
+    a, b = rot_a(*A), rot_b(*B)
+    plan = holiday([a, b])
+    after_window = Override("x", ny(2028, 1, 10, 11), ny(2028, 1, 11, 11), ("rot-a",), "o1")
+    across = Override("y", ny(2027, 12, 21, 11), ny(2028, 1, 4, 11), ("rot-b",), "o2")
+    untouched = Override("z", ny(2027, 3, 1, 11), ny(2027, 3, 2, 11), ("rot-a",), "o3")
+    carried = changes.carry_overrides([a, b], plan.after, [after_window, across, untouched], S, NOW)
+    assert [(c.original.alias, c.rotation) for c in carried] == [("o1", "rot-a"), ("o2", "rot-b")]
+    assert carried[0].replacements == (
+        Override("x", ny(2028, 1, 10, 11), ny(2028, 1, 11, 11), ("rot-a-2028",)),
+    )
+    assert carried[0].dropped == ()
+    # rot-b ends Dec 22; Holiday-b carries the seat to Jan 3 (dropped, said so); the bridge Jan 3-5 goes on.
+    assert carried[1].replacements == (
+        Override("y", ny(2028, 1, 3, 11), ny(2028, 1, 4, 11), ("rot-b-2028-bridge",)),
+    )
+    assert carried[1].dropped == ((ny(2027, 12, 22, 11), ny(2028, 1, 3, 11)),)
+    # Once applied, nothing is lost any more: a re-run carries nothing.
+    assert changes.carry_overrides(plan.after, plan.after, [after_window, across], S, NOW) == ()
+
+
+def test_an_override_is_dead_only_when_no_rotation_it_names_runs_while_it_lasts() -> None:
+    ended = Rotation("rot-a", ny(2027, 1, 4, 11), A, end=ny(2027, 12, 22, 11))
+    later = Override("x", ny(2028, 1, 10, 11), ny(2028, 1, 11, 11), ("rot-a",), "o1")
+    reason = changes.dead_reason(later, [ended])
+    assert reason is not None and reason.startswith("rot-a ended 2027-12-22T11:00")
+    across = Override("x", ny(2027, 12, 21, 11), ny(2027, 12, 23, 11), ("rot-a",), "o2")
+    assert changes.dead_reason(across, [ended]) is None
+    assert changes.dead_reason(Override("x", NOW, NOW + timedelta(days=1), ("gone",)), [ended]) == (
+        "gone no longer exists"
+    )
+
+
 def test_R3_seat_preference_balance_beats_eastern_coverage() -> None:
     a, b = rot_a("a1", "a2", "a3"), rot_b("b1", "b2", "b3", "b4")
     assert [g for g, _ in changes.seat_preference(eng("n", tz="Europe/London"), [a, b], NOW, S)] == ["A"]

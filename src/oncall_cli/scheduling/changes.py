@@ -74,8 +74,9 @@ def _utc(at: datetime) -> datetime:
 
 def regular(rotation: Rotation, settings: RoundSettings) -> bool:
     """An A/B (C/D) seat rotation that is not one of the holiday rotations."""
-    holidays = {h.lower() for h in settings.holiday_rotation_names}
-    return rules.group_of(rotation.name, settings) is not None and rotation.name.lower() not in holidays
+    return rules.group_of(rotation.name, settings) is not None and not rules.is_holiday(
+        rotation.name, settings
+    )
 
 
 def active_after(rotation: Rotation, now: datetime) -> bool:
@@ -1155,6 +1156,8 @@ def plan_holiday(
     differences: list[str] = []
     create_actions: list[RotationAction] = []
     for rotation in creates:
+        if rules.is_holiday(rotation.name, settings):
+            rotation = replace(rotation, name=_season_name(rotation, by_name, year, now))
         old = by_name.get(rotation.name)
         if old is not None and (old.end is None or _utc(old.end) > _utc(now)):
             existing.append(rotation.name)
@@ -1176,6 +1179,35 @@ def plan_holiday(
         tuple(differences),
         tuple(after),
         tuple(notes),
+    )
+
+
+def _same_season(old: Rotation, wanted: Rotation) -> bool:
+    """Two holiday rotations of one season: their windows meet."""
+    return _utc(old.start) < _utc(wanted.end or wanted.start) and (
+        old.end is None or _utc(old.end) > _utc(wanted.start)
+    )
+
+
+def _season_name(wanted: Rotation, by_name: Mapping[str, Rotation], year: int, now: datetime) -> str:
+    """The name of this season's holiday rotation: the configured one (`Holiday-a`), unless another season's
+    rotation still runs under it (planning next year's while this year's is on); then `Holiday-a-<year>`.
+
+    A rotation of this season under either name is this season's (planned already, never created twice); a
+    free name, or one held by a season that has ended (deleted and created again), is taken in that order.
+    """
+    names = (wanted.name, rules.holiday_season_name(wanted.name, year))
+    for name in names:
+        old = by_name.get(name)
+        if old is not None and _same_season(old, wanted):
+            return name
+    for name in names:
+        old = by_name.get(name)
+        if old is None or not active_after(old, now):
+            return name
+    raise UsageError(
+        f"the holiday rotations {' and '.join(names)} both hold other seasons that have not ended",
+        hint=f"Delete one of them, or rename it, then plan the {year} season again.",
     )
 
 
@@ -1205,6 +1237,142 @@ def rotation_differences(current: Rotation, wanted: Rotation) -> list[str]:
             f"{wanted.type} x{wanted.length} in the plan"
         )
     return lines
+
+
+# --- overrides on a rotation that a plan ends ------------------------------------------------------------
+
+Span = tuple[datetime, datetime]
+
+CARRIED_MESSAGE = (
+    "Hi {engineer}! The holiday plan pauses {rotation} for the holidays and continues it in a new "
+    "rotation, so your override(s) on {rotation} move with it:\n{lines}\n"
+    "Please check the schedule; nothing else about your shifts changed."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CarriedOverride:
+    """[R1] An override tied to a rotation that a plan ends (or starts later): where the rotation no longer
+    runs the override applies to nothing, so it is re-created on the rotations that continue the seat then
+    (`replacements`). The parts no regular rotation of the seat continues (inside the holiday window, where
+    the holiday rotations carry the seat) are `dropped` and said so."""
+
+    original: Override
+    rotation: str
+    replacements: tuple[Override, ...]
+    dropped: tuple[Span, ...] = ()
+
+
+def _active(rotation: Rotation) -> Span:
+    """Where a rotation gives shifts: from its start to its end (open-ended: far ahead)."""
+    far = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
+    return _utc(rotation.start), _utc(rotation.end) if rotation.end is not None else far
+
+
+def _minus(spans: Sequence[Span], cut: Span) -> list[Span]:
+    out = []
+    for lo, hi in spans:
+        if cut[1] <= lo or hi <= cut[0]:
+            out.append((lo, hi))
+            continue
+        if lo < cut[0]:
+            out.append((lo, cut[0]))
+        if cut[1] < hi:
+            out.append((cut[1], hi))
+    return out
+
+
+def carry_overrides(
+    before: Sequence[Rotation],
+    after: Sequence[Rotation],
+    overrides: Sequence[Override],
+    settings: RoundSettings,
+    now: datetime,
+) -> tuple[CarriedOverride, ...]:
+    """The overrides (not ended by `now`) on a regular rotation that applied to it before a change and no
+    longer do after it, each re-created on the regular rotations of the same seat that run then (a holiday
+    plan's continuation `rot-a-2028` and bridge). Re-running on the changed schedule finds nothing: the
+    re-created overrides are on rotations that did not change."""
+    z = zone(settings.timezone)
+    old = {r.name: r for r in before}
+    new = {r.name: r for r in after}
+    carried = []
+    for override in overrides:
+        if not override.rotations or _utc(override.end) <= _utc(now):
+            continue
+        for name in override.rotations:
+            was = old.get(name)
+            if was is None or not regular(was, settings) or not was.participants:
+                continue
+            lo, hi = _active(was)
+            lost = [(max(lo, _utc(override.start)), min(hi, _utc(override.end)))]
+            lost = [(a, b) for a, b in lost if a < b]
+            if name in new:
+                lost = _minus(lost, _active(new[name]))
+            if not lost:
+                continue
+            seat = rules.group_of(name, settings)
+            continuing = sorted(
+                (
+                    r
+                    for r in after
+                    if r.name != name
+                    and regular(r, settings)
+                    and r.participants
+                    and rules.group_of(r.name, settings) == seat
+                ),
+                key=lambda r: _utc(r.start),
+            )
+            pieces: list[Override] = []
+            dropped = list(lost)
+            for rotation in continuing:
+                r_lo, r_hi = _active(rotation)
+                for a, b in lost:
+                    start, end = max(a, r_lo), min(b, r_hi)
+                    if start < end:
+                        pieces.append(
+                            Override(override.user, start.astimezone(z), end.astimezone(z), (rotation.name,))
+                        )
+                        dropped = _minus(dropped, (start, end))
+            carried.append(
+                CarriedOverride(
+                    override,
+                    name,
+                    tuple(pieces),
+                    tuple((a.astimezone(z), b.astimezone(z)) for a, b in dropped),
+                )
+            )
+    return tuple(carried)
+
+
+def carried_message(mention: str, rotation: str, lines: Sequence[str]) -> str:
+    """The DM telling an override's owner where it went, one line per override."""
+    return CARRIED_MESSAGE.format(engineer=mention, rotation=rotation, lines="\n".join(lines))
+
+
+def dead_reason(override: Override, rotations: Sequence[Rotation]) -> str | None:
+    """Why an override applies to no shift at all, or None when it applies somewhere: every rotation it
+    names is gone, has ended before it starts, or starts after it ends (the service keeps such an override,
+    but nobody is on call through it)."""
+    named = override.rotations or tuple(r.name for r in rotations)
+    by_name = {r.name: r for r in rotations}
+    reasons = []
+    o_lo, o_hi = _utc(override.start), _utc(override.end)
+    for name in named:
+        rotation = by_name.get(name)
+        if rotation is None:
+            reasons.append(f"{name} no longer exists")
+            continue
+        lo, hi = _active(rotation)
+        if lo < o_hi and o_lo < hi and rotation.participants:
+            return None
+        if rotation.end is not None and hi <= o_lo:
+            reasons.append(f"{name} ended {rotation.end.isoformat(timespec='minutes')}, before it starts")
+        elif lo >= o_hi:
+            reasons.append(f"{name} starts {rotation.start.isoformat(timespec='minutes')}, after it ends")
+        else:
+            reasons.append(f"{name} has no participants")
+    return "; ".join(reasons) or "the schedule has no rotations"
 
 
 def window_around(begin: datetime, end: datetime) -> tuple[datetime, datetime]:

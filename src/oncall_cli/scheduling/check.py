@@ -155,12 +155,11 @@ def _round_gaps(
     """[R11] Nobody starts a new round (a rotation taking over its seat when another ends, as
     `schedule new --apply` leaves `rot-a` and `rot-a-next`) within `min_gap_weeks` of their last shift of the
     old round, and never right after it. Holiday rotations and holiday bridges are not rounds."""
-    holidays = {h.lower() for h in settings.holiday_rotation_names}
     main = [
         (g, r)
         for r in rotations
         if (g := rules.group_of(r.name, settings)) is not None
-        and r.name.lower() not in holidays
+        and not rules.is_holiday(r.name, settings)
         and not r.name.lower().endswith("-bridge")
         and r.participants
     ]
@@ -249,11 +248,10 @@ def _balance(
     already runs the new round (`rot-a-next`) while the other still runs the old one (`rot-b`, ended at
     `rot-b-next`'s start), and their sizes need not match (see `_rounds`).
     """
-    holidays = {h.lower() for h in settings.holiday_rotation_names}
     main = [
         (g, r)
         for r in rotations
-        if (g := rules.group_of(r.name, settings)) is not None and r.name.lower() not in holidays
+        if (g := rules.group_of(r.name, settings)) is not None and not rules.is_holiday(r.name, settings)
     ]
     round_of = _rounds(main)
     moments = sorted(

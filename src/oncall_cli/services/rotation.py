@@ -473,20 +473,29 @@ def _dm(context: Context, user_id: str, text: str) -> None:
     context.slack.chat_post_message(channel=channel, text=text)
 
 
-def _notify(context: Context, result: AddEngineerResult) -> None:
-    """The playbook's message to each engineer whose next shift moved, as a Slack DM."""
+def dm_each(context: Context, people: Sequence[str], text: Callable[[str, str], str]) -> list[Notification]:
+    """One Slack DM to each person, `text(email, mention)`; per person: sent, or why not."""
     from oncall_cli.services.slack_lookup import users_by_email
 
-    found = users_by_email(context.slack, [m.user for m in result.placement.moves])
-    result.not_in_slack = sorted(found.missing)
-    for move in result.placement.moves:
-        user_id = found.ids.get(move.user)
+    found = users_by_email(context.slack, list(people))
+    notifications = []
+    for email in people:
+        user_id = found.ids.get(email)
         if user_id is None:
-            result.notifications.append(Notification(move.user, False, "not in Slack"))
+            notifications.append(Notification(email, False, "not in Slack"))
             continue
-        _dm(context, user_id, changes.impacted_message(f"<@{user_id}>"))
-        result.notified.append(move.user)
-        result.notifications.append(Notification(move.user, True))
+        _dm(context, user_id, text(email, f"<@{user_id}>"))
+        notifications.append(Notification(email, True))
+    return notifications
+
+
+def _notify(context: Context, result: AddEngineerResult) -> None:
+    """The playbook's message to each engineer whose next shift moved, as a Slack DM."""
+    movers = [m.user for m in result.placement.moves]
+    told = dm_each(context, movers, lambda _, mention: changes.impacted_message(mention))
+    result.notifications.extend(told)
+    result.notified.extend(n.user for n in told if n.sent)
+    result.not_in_slack = sorted(n.user for n in told if not n.sent)
 
 
 def _schedule_reminder(context: Context, reminder: Reminder, email: str) -> None:
