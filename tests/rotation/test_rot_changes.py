@@ -62,7 +62,10 @@ def test_placeholder_is_taken_when_its_next_shift_is_more_than_60_days_after_the
     assert p.outcome == "placeholder"
     assert p.after == rot_a("a1", "n", "a3", "a4")
     assert p.slot is not None and p.slot.position == 1
-    assert utc(p.first_shift) == (datetime(2027, 2, 8, 16, tzinfo=UTC), datetime(2027, 2, 15, 16, tzinfo=UTC))
+    assert utc(p.first_shift) == (
+        datetime(2027, 2, 8, 16, tzinfo=UTC),
+        datetime(2027, 2, 15, 16, tzinfo=UTC),
+    )
     assert p.moves == ()  # a placeholder swap moves nobody
     assert not p.reanchored
 
@@ -248,6 +251,64 @@ def test_trade_is_not_proposed_with_a_partner_who_is_new_or_too_soon() -> None:
     p = changes.place_engineer(eng("n", date(2026, 11, 1)), a, [a, b], [], who, NOW, S)
     assert p.trade is None
     assert any("nobody in rot-a can trade" in w for w in p.warnings)
+
+
+def test_R7_the_earliest_insertion_avoids_a_new_pair_that_the_append_slot_makes() -> None:
+    a = rot_a(*A)  # round 2 began Feb 1 (a1 under way); the append slot is Mar 1-8
+    b = rot_b("b1", "b2", "b3", "bn")  # bn (new) holds Feb 24 - Mar 3: next to the append slot
+    who = people(*A, "b1", "b2", "b3", "bn", new=("bn",))
+    p, _ = changes.place_in_schedule(eng("n", date(2026, 11, 1)), [a, b], [], who, NOW, S, move=True)
+    assert (p.outcome, p.rotation) == ("insert", "rot-a")
+    assert p.slot is not None and p.slot.position == 1 and p.slot.conflicts == ()
+    assert utc(p.first_shift) == (
+        datetime(2027, 2, 8, 16, tzinfo=UTC),
+        datetime(2027, 2, 15, 16, tzinfo=UTC),
+    )
+    assert p.after is not None and p.after.participants == ("a1", "n", "a2", "a3", "a4")
+    assert p.after.start == ny(2027, 2, 1, 11)  # re-anchored: a1's shift under way keeps its engineer
+    # Everyone after the insertion point takes their turn a week later; a1 (before it) too, next round.
+    assert {m.user: m.new.start.date().isoformat() for m in p.moves if m.new} == {
+        "a1": "2027-03-08", "a2": "2027-02-15", "a3": "2027-02-22", "a4": "2027-03-01"
+    }
+    assert [(t.kind, t.position, t.conflicts) for t in p.tried] == [("append", 4, ("bn",))]
+    assert p.trade is None and not [w for w in p.warnings if "[R7]" in w]
+
+
+def test_R7_no_move_keeps_the_append_with_a_warning_and_a_proposed_trade() -> None:
+    a, b = rot_a(*A), rot_b("b1", "b2", "b3", "bn")
+    who = people(*A, "b1", "b2", "b3", "bn", new=("bn",))
+    p, _ = changes.place_in_schedule(eng("n", date(2026, 11, 1)), [a, b], [], who, NOW, S)
+    assert p.outcome == "append" and p.slot is not None and p.slot.conflicts == ("bn",)
+    assert p.trade is not None and any("[R7]" in w for w in p.warnings)
+
+
+def test_R6_an_insertion_too_soon_for_the_60_day_rule_is_passed_over() -> None:
+    a, b = rot_a(*A), rot_b("b1", "b2", "b3", "bn")
+    who = people(*A, "b1", "b2", "b3", "bn", new=("bn",))
+    # Started Dec 10: the first shift must start after Feb 8 (60 days): Feb 8 is too soon, Feb 15 is fine.
+    p, _ = changes.place_in_schedule(eng("n", date(2026, 12, 10)), [a, b], [], who, NOW, S, move=True)
+    assert p.outcome == "insert" and p.slot is not None and p.slot.position == 2
+    assert [(t.kind, t.position) for t in p.tried] == [("append", 4), ("insert", 1)]
+    assert "[R6]" in p.tried[1].rejected
+
+
+def test_R7_an_insertion_replaces_the_only_placeholder_when_it_meets_a_new_engineer() -> None:
+    a = rot_a("a1", None, "a3", "a4")  # the placeholder: Feb 8-15; bn holds Feb 10-17 in B
+    b = rot_b("b1", "bn", "b3", "b4")
+    who = people(*A, "b1", "bn", "b3", "b4", new=("bn",))
+    p = changes.place_engineer(eng("n", date(2026, 11, 1)), a, [a, b], [], who, NOW, S, move=True)
+    # Inserting at 2 (Feb 15-22) still meets bn; at 3 (Feb 22 - Mar 1) it does not: a4 moves a week.
+    assert p.outcome == "insert" and p.slot is not None and p.slot.position == 3
+    assert "a4" in [m.user for m in p.moves] and "a3" not in [m.user for m in p.moves]
+
+
+def test_R7_warns_only_when_no_insertion_avoids_the_pair() -> None:
+    a = rot_a("a1", None, "a3", "a4")
+    b = rot_b("b1", "bn", "bm", "bk")  # new engineers in B from Feb 10 on: every slot meets one
+    who = people(*A, "b1", "bn", "bm", "bk", new=("bn", "bm", "bk"))
+    p = changes.place_engineer(eng("n", date(2026, 11, 1)), a, [a, b], [], who, NOW, S, move=True)
+    assert p.outcome == "placeholder" and p.slot is not None and p.slot.conflicts == ("bn",)
+    assert {t.kind for t in p.tried} == {"insert"} and any("[R7]" in w for w in p.warnings)
 
 
 def test_new_is_judged_by_start_date_when_there_is_no_flag() -> None:

@@ -252,9 +252,12 @@ def add_engineer(
     apply: bool = False,
     notify: bool = False,
     remind: bool = False,
+    move: bool = True,
 ) -> AddEngineerResult:
     """Place a new engineer by the playbook; with `apply`, create the user, join the team, edit the rotation,
-    tell whose dates moved (`notify`) or schedule the reminder to add them later (`remind`)."""
+    tell whose dates moved (`notify`) or schedule the reminder to add them later (`remind`). With `move`
+    (the default), a slot pairing them with another new engineer gives way to the earliest one that does
+    not, an insertion into the order included (moving the people after it) [R7]."""
     email = check_email(email, "EMAIL")
     if timezone is not None:
         zone(timezone)  # a typo must not become the schedule's zone
@@ -283,12 +286,19 @@ def add_engineer(
     if rotation is not None:
         choice = changes.choose_rotation(engineer, schedule.rotations, now, settings, rotation)
         placement = changes.place_engineer(
-            engineer, choice.rotation, schedule.rotations, schedule.overrides, schedule.people, now, settings
+            engineer,
+            choice.rotation,
+            schedule.rotations,
+            schedule.overrides,
+            schedule.people,
+            now,
+            settings,
+            move=move,
         )
         reason = choice.reason
     else:
         placement, reason = changes.place_in_schedule(
-            engineer, schedule.rotations, schedule.overrides, schedule.people, now, settings
+            engineer, schedule.rotations, schedule.overrides, schedule.people, now, settings, move=move
         )
     team = directory.team_name
     if placement.outcome == "already_placed":
@@ -307,7 +317,7 @@ def add_engineer(
         actions.append(_describe_start_date(service, email, start_date, old_start_date))
     if not in_team:
         actions.append(f"add {email} to team {team} (role user)")
-    if placement.after is not None and placement.outcome in ("placeholder", "append"):
+    if placement.after is not None and placement.outcome in ("placeholder", "append", "insert"):
         actions.append(_describe_update(placement))
     if notify and placement.moves:
         actions.append(f"DM {len(placement.moves)} engineer(s) whose next shift moves")
@@ -349,7 +359,7 @@ def add_engineer(
 def _refuse_rejected_placement(schedule: Schedule, placement: Placement) -> None:
     """[R1] A placement whose own check finds a gap or a double booking (the engineer on call in two seats
     at once, through an override they already hold) is never applied: exit 9, before any write."""
-    if placement.after is None or placement.outcome not in ("placeholder", "append"):
+    if placement.after is None or placement.outcome not in ("placeholder", "append", "insert"):
         return
     after = [placement.after if r.name == placement.rotation else r for r in schedule.rotations]
     horizon = timedelta(weeks=12)
@@ -435,7 +445,7 @@ def _apply_add(context: Context, schedule: Schedule, result: AddEngineerResult) 
             raise fail(step, exc) from exc
         done.append(step)
         result.team_added = True
-    if placement.after is not None and placement.outcome in ("placeholder", "append"):
+    if placement.after is not None and placement.outcome in ("placeholder", "append", "insert"):
         step = _describe_update(placement)
         try:
             schedule.backend.update_rotation(
