@@ -6,9 +6,11 @@ inactive (both backends)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from conftest import ALL_BACKENDS
+from conftest import ALL_BACKENDS, schedule_fault
 from oncall_cli.scheduling.model import Override
 
 from .conftest import World, explain, ny
@@ -74,3 +76,25 @@ def test_holiday_plan_names_an_override_inside_the_window_that_it_cannot_carry(w
     assert carried["replacements"] == []
     assert carried["dropped"] == [{"start": "2027-12-27T11:00:00-05:00", "end": "2027-12-28T11:00:00-05:00"}]
     assert any("holiday volunteer" in w for w in dry["warnings"])
+
+
+def test_holiday_plan_stopped_while_recreating_an_override_finishes_on_a_second_run(world: World) -> None:
+    """The override step fails: the rotations are created, rot-a is not ended yet (it still carries the
+    override), exit 10; the second run creates the override once and ends the rotations."""
+    world.build([e.email for e in world.veterans[:4]], [e.email for e in world.veterans[4:8]])
+    cover = world.veterans[9].email
+    world.backend().create_override(Override(cover, *REPAYMENT, ("rot-a",)))
+    world.emulator.faults.add(schedule_fault(world.backend_name, "create_override", status=500))
+    result = world("holiday", "plan", "--year", "2027", "--apply", "--json")
+    assert result.exit_code == 10, explain(result)
+    details = json.loads(result.stdout)["error"]["details"]
+    assert details["not_done"][0].startswith("re-create override")
+    assert any(step.startswith("end rot-a") for step in details["not_done"])
+    assert world.rotations()["rot-a"].end is None and "rot-a-2028" in world.rotations()
+    world.emulator.faults.clear()
+    done = world.json("holiday", "plan", "--year", "2027", "--apply")
+    assert [x["kind"] for x in done["actions"]] == ["override", "end", "end"]
+    recreated = [o for o in world.overrides() if o.rotations == ("rot-a-2028",)]
+    assert [(o.user, o.start, o.end) for o in recreated] == [(cover, *REPAYMENT)]
+    held = world.timeline(ny(2028, 1, 10, 12), ny(2028, 1, 10, 13))
+    assert [(s.rotation, s.user) for s in held if s.rotation.startswith("rot-a")] == [("rot-a-2028", cover)]
