@@ -18,9 +18,9 @@ from oncall_cli.errors import NotFoundError, OncallError, PartialError, Rejected
 from oncall_cli.scheduling import changes, rules
 from oncall_cli.scheduling.changes import Move, Placement, Removal
 from oncall_cli.scheduling.check import introduced_coverage
-from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, zone
+from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, Violation, zone
 from oncall_cli.services.context import Context
-from oncall_cli.services.gate import refuse_rejected_plan
+from oncall_cli.services.gate import refuse_rejected_plan, violation_json
 from oncall_cli.services.ports import UNKNOWN_START, Directory, ScheduleStore
 from oncall_cli.services.rounds import round_settings
 
@@ -164,6 +164,9 @@ class AddEngineerResult:
     or a new user); `UNKNOWN_START` when the user has none."""
     role: str | None = "user"
     """The user's role on the service: Opsgenie's API role `user`; None where `oncall` gives none (JSM)."""
+    gate: list[Violation] = field(default_factory=list)
+    """[R1] What the gate finds in the placement (gaps, double bookings it introduces): `--apply` refuses
+    it (exit 9) when there are any."""
 
     def to_json(self) -> dict[str, Any]:
         p, tz, e = self.placement, self.timezone, self.engineer
@@ -232,6 +235,7 @@ class AddEngineerResult:
             "notifications": [n.to_json() for n in self.notifications],
             "reminder": reminder,
             "notes": list(p.notes),
+            "gate": [violation_json(v, tz) for v in self.gate],
             "warnings": self.warnings,
         }
 
@@ -353,14 +357,31 @@ def add_engineer(
     if apply:
         _refuse_rejected_placement(schedule, placement)
         _apply_add(context, schedule, result)
+    else:
+        result.gate = placement_gate(schedule, placement)
+        result.warnings.extend(
+            f"--apply would be refused (exit 9): {v.rule} {v.message}" for v in result.gate
+        )
     return result
 
 
 def _refuse_rejected_placement(schedule: Schedule, placement: Placement) -> None:
     """[R1] A placement whose own check finds a gap or a double booking (the engineer on call in two seats
     at once, through an override they already hold) is never applied: exit 9, before any write."""
+    refuse_rejected_plan(
+        "add-engineer",
+        placement_gate(schedule, placement),
+        schedule.tz,
+        "Delete or move the override that double-books the engineer, or choose --rotation; "
+        "run it without --apply to see the placement.",
+    )
+
+
+def placement_gate(schedule: Schedule, placement: Placement) -> list[Violation]:
+    """[R1] What the gate finds in a placement: the gaps and double bookings it would introduce (shown in
+    the dry run; `--apply` refuses the placement when there are any)."""
     if placement.after is None or placement.outcome not in ("placeholder", "append", "insert"):
-        return
+        return []
     after = [placement.after if r.name == placement.rotation else r for r in schedule.rotations]
     horizon = timedelta(weeks=12)
     first = placement.first_shift
@@ -368,19 +389,12 @@ def _refuse_rejected_placement(schedule: Schedule, placement: Placement) -> None
         # At least a whole round past the first shift: an append moves everyone after it.
         length = len(placement.after.participants)
         horizon = max(horizon, first.end - schedule.now + timedelta(weeks=length))
-    rejected = introduced_coverage(
+    return introduced_coverage(
         (schedule.rotations, schedule.overrides),
         (after, schedule.overrides),
         schedule.settings,
         schedule.now,
         horizon,
-    )
-    refuse_rejected_plan(
-        "add-engineer",
-        rejected,
-        schedule.tz,
-        "Delete or move the override that double-books the engineer, or choose --rotation; "
-        "run it without --apply to see the placement.",
     )
 
 
