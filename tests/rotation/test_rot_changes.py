@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oncall_cli.errors import UsageError
 from oncall_cli.scheduling import changes
@@ -616,3 +618,37 @@ def test_R3_seat_preference_balance_beats_eastern_coverage() -> None:
     even = rot_b("b1", "b2", "b3")
     assert [g for g, _ in changes.seat_preference(eng("n"), [a, even], NOW, S)] == ["A", "B"]
     assert [g for g, _ in changes.seat_preference(eng("n", tz="Europe/London"), [a, even], NOW, S)] == ["B"]
+
+
+# --- [R7] insertion: properties over small random schedules ---------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    a_slots=st.lists(st.sampled_from(["a", None]), min_size=2, max_size=6),
+    b_new=st.lists(st.booleans(), min_size=2, max_size=6),
+    start_days=st.integers(40, 200),
+)
+def test_R7_moving_others_never_pairs_more_and_never_touches_a_started_shift_or_the_60_days(
+    a_slots: list[str | None], b_new: list[bool], start_days: int
+) -> None:
+    a = rot_a(*[f"a{i}" if s else None for i, s in enumerate(a_slots)])
+    b_people = [f"b{i}" for i in range(len(b_new))]
+    b = rot_b(*b_people)
+    fresh = tuple(p for p, n in zip(b_people, b_new, strict=True) if n)
+    who = people(*[p for p in a.participants if p], *b_people, new=fresh)
+    engineer = eng("n", NOW.date() - timedelta(days=start_days))
+    kept, _ = changes.place_in_schedule(engineer, [a, b], [], who, NOW, S)
+    moved, _ = changes.place_in_schedule(engineer, [a, b], [], who, NOW, S, move=True)
+    if moved.slot is not None and moved.slot.conflicts:
+        assert kept.slot is not None and kept.slot.conflicts  # pairs only when today's choice pairs too
+    if moved.first_shift is not None:
+        assert changes.rules.may_take(engineer, moved.first_shift.start, S)  # [R6]
+    if moved.outcome == "insert":
+        assert moved.after is not None and kept.slot is not None and kept.slot.conflicts
+        changed = [moved.after if r.name == moved.rotation else r for r in (a, b)]
+        # Up to now (the shift under way included) everyone keeps their shifts.
+        lo = moved.after.start
+        assert [(s.rotation, s.user, s.start) for s in timeline(changed, [], lo, NOW, TZ)] == [
+            (s.rotation, s.user, s.start) for s in timeline([a, b], [], lo, NOW, TZ)
+        ]
