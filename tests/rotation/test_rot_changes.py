@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oncall_cli.errors import UsageError
 from oncall_cli.scheduling import changes
@@ -62,7 +64,10 @@ def test_placeholder_is_taken_when_its_next_shift_is_more_than_60_days_after_the
     assert p.outcome == "placeholder"
     assert p.after == rot_a("a1", "n", "a3", "a4")
     assert p.slot is not None and p.slot.position == 1
-    assert utc(p.first_shift) == (datetime(2027, 2, 8, 16, tzinfo=UTC), datetime(2027, 2, 15, 16, tzinfo=UTC))
+    assert utc(p.first_shift) == (
+        datetime(2027, 2, 8, 16, tzinfo=UTC),
+        datetime(2027, 2, 15, 16, tzinfo=UTC),
+    )
     assert p.moves == ()  # a placeholder swap moves nobody
     assert not p.reanchored
 
@@ -248,6 +253,64 @@ def test_trade_is_not_proposed_with_a_partner_who_is_new_or_too_soon() -> None:
     p = changes.place_engineer(eng("n", date(2026, 11, 1)), a, [a, b], [], who, NOW, S)
     assert p.trade is None
     assert any("nobody in rot-a can trade" in w for w in p.warnings)
+
+
+def test_R7_the_earliest_insertion_avoids_a_new_pair_that_the_append_slot_makes() -> None:
+    a = rot_a(*A)  # round 2 began Feb 1 (a1 under way); the append slot is Mar 1-8
+    b = rot_b("b1", "b2", "b3", "bn")  # bn (new) holds Feb 24 - Mar 3: next to the append slot
+    who = people(*A, "b1", "b2", "b3", "bn", new=("bn",))
+    p, _ = changes.place_in_schedule(eng("n", date(2026, 11, 1)), [a, b], [], who, NOW, S, move=True)
+    assert (p.outcome, p.rotation) == ("insert", "rot-a")
+    assert p.slot is not None and p.slot.position == 1 and p.slot.conflicts == ()
+    assert utc(p.first_shift) == (
+        datetime(2027, 2, 8, 16, tzinfo=UTC),
+        datetime(2027, 2, 15, 16, tzinfo=UTC),
+    )
+    assert p.after is not None and p.after.participants == ("a1", "n", "a2", "a3", "a4")
+    assert p.after.start == ny(2027, 2, 1, 11)  # re-anchored: a1's shift under way keeps its engineer
+    # Everyone after the insertion point takes their turn a week later; a1 (before it) too, next round.
+    assert {m.user: m.new.start.date().isoformat() for m in p.moves if m.new} == {
+        "a1": "2027-03-08", "a2": "2027-02-15", "a3": "2027-02-22", "a4": "2027-03-01"
+    }
+    assert [(t.kind, t.position, t.conflicts) for t in p.tried] == [("append", 4, ("bn",))]
+    assert p.trade is None and not [w for w in p.warnings if "[R7]" in w]
+
+
+def test_R7_no_move_keeps_the_append_with_a_warning_and_a_proposed_trade() -> None:
+    a, b = rot_a(*A), rot_b("b1", "b2", "b3", "bn")
+    who = people(*A, "b1", "b2", "b3", "bn", new=("bn",))
+    p, _ = changes.place_in_schedule(eng("n", date(2026, 11, 1)), [a, b], [], who, NOW, S)
+    assert p.outcome == "append" and p.slot is not None and p.slot.conflicts == ("bn",)
+    assert p.trade is not None and any("[R7]" in w for w in p.warnings)
+
+
+def test_R6_an_insertion_too_soon_for_the_60_day_rule_is_passed_over() -> None:
+    a, b = rot_a(*A), rot_b("b1", "b2", "b3", "bn")
+    who = people(*A, "b1", "b2", "b3", "bn", new=("bn",))
+    # Started Dec 10: the first shift must start after Feb 8 (60 days): Feb 8 is too soon, Feb 15 is fine.
+    p, _ = changes.place_in_schedule(eng("n", date(2026, 12, 10)), [a, b], [], who, NOW, S, move=True)
+    assert p.outcome == "insert" and p.slot is not None and p.slot.position == 2
+    assert [(t.kind, t.position) for t in p.tried] == [("append", 4), ("insert", 1)]
+    assert "[R6]" in p.tried[1].rejected
+
+
+def test_R7_an_insertion_replaces_the_only_placeholder_when_it_meets_a_new_engineer() -> None:
+    a = rot_a("a1", None, "a3", "a4")  # the placeholder: Feb 8-15; bn holds Feb 10-17 in B
+    b = rot_b("b1", "bn", "b3", "b4")
+    who = people(*A, "b1", "bn", "b3", "b4", new=("bn",))
+    p = changes.place_engineer(eng("n", date(2026, 11, 1)), a, [a, b], [], who, NOW, S, move=True)
+    # Inserting at 2 (Feb 15-22) still meets bn; at 3 (Feb 22 - Mar 1) it does not: a4 moves a week.
+    assert p.outcome == "insert" and p.slot is not None and p.slot.position == 3
+    assert "a4" in [m.user for m in p.moves] and "a3" not in [m.user for m in p.moves]
+
+
+def test_R7_warns_only_when_no_insertion_avoids_the_pair() -> None:
+    a = rot_a("a1", None, "a3", "a4")
+    b = rot_b("b1", "bn", "bm", "bk")  # new engineers in B from Feb 10 on: every slot meets one
+    who = people(*A, "b1", "bn", "bm", "bk", new=("bn", "bm", "bk"))
+    p = changes.place_engineer(eng("n", date(2026, 11, 1)), a, [a, b], [], who, NOW, S, move=True)
+    assert p.outcome == "placeholder" and p.slot is not None and p.slot.conflicts == ("bn",)
+    assert {t.kind for t in p.tried} == {"insert"} and any("[R7]" in w for w in p.warnings)
 
 
 def test_new_is_judged_by_start_date_when_there_is_no_flag() -> None:
@@ -483,6 +546,71 @@ def test_a_turn_cut_by_the_window_resumes_in_the_bridge() -> None:
     assert [v for v in check_schedule(plan.after, [], None, S, lo, hi - lo) if v.rule == "R1"] == []
 
 
+def test_a_season_year_suffix_still_names_a_holiday_rotation_of_its_seat() -> None:
+    from oncall_cli.scheduling.rules import group_of, is_holiday
+
+    assert is_holiday("Holiday-a", S) and is_holiday("holiday-b-2028", S)
+    assert not is_holiday("Holiday-a-next", S) and not is_holiday("rot-a-2028", S)
+    assert group_of("Holiday-b-2028", S) == "B"
+    assert not changes.regular(Rotation("Holiday-a-2028", NOW, (None,)), S)
+
+
+def test_next_seasons_holiday_rotations_take_the_years_name_while_this_seasons_still_run() -> None:
+    this = holiday([rot_a(*A), rot_b(*B)])
+    nxt = holiday(list(this.after), year=2028)
+    created = {act.rotation.name: act.rotation for act in nxt.actions if act.kind == "create"}
+    assert created["Holiday-a-2028"].start == ny(2028, 12, 22, 11)
+    assert created["Holiday-b-2028"].end == ny(2029, 1, 3, 11)
+    assert "Holiday-a" not in created and nxt.existing == ()
+    ends = {act.rotation.name: act.rotation.end for act in nxt.actions if act.kind == "end"}
+    assert ends == {"rot-a-2028": ny(2028, 12, 22, 11), "rot-b-2028": ny(2028, 12, 22, 11)}
+    lo, hi = ny(2027, 12, 1), ny(2029, 2, 1)
+    assert [v for v in check_schedule(nxt.after, [], None, S, lo, hi - lo) if v.rule == "R1"] == []
+    # Run again on the result: each season's rotations are found under their own names.
+    assert holiday(list(nxt.after), year=2028).actions == ()
+    assert holiday(list(nxt.after), year=2027).actions == ()
+
+
+def test_a_holiday_rotation_of_an_ended_season_is_replaced_under_the_plain_name() -> None:
+    ended = Rotation("Holiday-a", ny(2025, 12, 22, 11), (None,) * 6, "daily", 2, ny(2026, 1, 3, 11))
+    plan = holiday([rot_a(*A), rot_b(*B), ended])
+    assert ("delete", "Holiday-a") in [(act.kind, act.rotation.name) for act in plan.actions]
+    assert "Holiday-a-2027" not in {r.name for r in plan.after}
+
+
+def test_R1_an_override_on_a_paused_rotation_is_recreated_on_its_continuation() -> None:
+    a, b = rot_a(*A), rot_b(*B)
+    plan = holiday([a, b])
+    after_window = Override("x", ny(2028, 1, 10, 11), ny(2028, 1, 11, 11), ("rot-a",), "o1")
+    across = Override("y", ny(2027, 12, 21, 11), ny(2028, 1, 4, 11), ("rot-b",), "o2")
+    untouched = Override("z", ny(2027, 3, 1, 11), ny(2027, 3, 2, 11), ("rot-a",), "o3")
+    carried = changes.carry_overrides([a, b], plan.after, [after_window, across, untouched], S, NOW)
+    assert [(c.original.alias, c.rotation) for c in carried] == [("o1", "rot-a"), ("o2", "rot-b")]
+    assert carried[0].replacements == (
+        Override("x", ny(2028, 1, 10, 11), ny(2028, 1, 11, 11), ("rot-a-2028",)),
+    )
+    assert carried[0].dropped == ()
+    # rot-b ends Dec 22; Holiday-b carries the seat to Jan 3 (dropped, said so); the bridge Jan 3-5 goes on.
+    assert carried[1].replacements == (
+        Override("y", ny(2028, 1, 3, 11), ny(2028, 1, 4, 11), ("rot-b-2028-bridge",)),
+    )
+    assert carried[1].dropped == ((ny(2027, 12, 22, 11), ny(2028, 1, 3, 11)),)
+    # Once applied, nothing is lost any more: a re-run carries nothing.
+    assert changes.carry_overrides(plan.after, plan.after, [after_window, across], S, NOW) == ()
+
+
+def test_an_override_is_dead_only_when_no_rotation_it_names_runs_while_it_lasts() -> None:
+    ended = Rotation("rot-a", ny(2027, 1, 4, 11), A, end=ny(2027, 12, 22, 11))
+    later = Override("x", ny(2028, 1, 10, 11), ny(2028, 1, 11, 11), ("rot-a",), "o1")
+    reason = changes.dead_reason(later, [ended])
+    assert reason is not None and reason.startswith("rot-a ended 2027-12-22T11:00")
+    across = Override("x", ny(2027, 12, 21, 11), ny(2027, 12, 23, 11), ("rot-a",), "o2")
+    assert changes.dead_reason(across, [ended]) is None
+    assert changes.dead_reason(Override("x", NOW, NOW + timedelta(days=1), ("gone",)), [ended]) == (
+        "gone no longer exists"
+    )
+
+
 def test_R3_seat_preference_balance_beats_eastern_coverage() -> None:
     a, b = rot_a("a1", "a2", "a3"), rot_b("b1", "b2", "b3", "b4")
     assert [g for g, _ in changes.seat_preference(eng("n", tz="Europe/London"), [a, b], NOW, S)] == ["A"]
@@ -490,3 +618,37 @@ def test_R3_seat_preference_balance_beats_eastern_coverage() -> None:
     even = rot_b("b1", "b2", "b3")
     assert [g for g, _ in changes.seat_preference(eng("n"), [a, even], NOW, S)] == ["A", "B"]
     assert [g for g, _ in changes.seat_preference(eng("n", tz="Europe/London"), [a, even], NOW, S)] == ["B"]
+
+
+# --- [R7] insertion: properties over small random schedules ---------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    a_slots=st.lists(st.sampled_from(["a", None]), min_size=2, max_size=6),
+    b_new=st.lists(st.booleans(), min_size=2, max_size=6),
+    start_days=st.integers(40, 200),
+)
+def test_R7_moving_others_never_pairs_more_and_never_touches_a_started_shift_or_the_60_days(
+    a_slots: list[str | None], b_new: list[bool], start_days: int
+) -> None:
+    a = rot_a(*[f"a{i}" if s else None for i, s in enumerate(a_slots)])
+    b_people = [f"b{i}" for i in range(len(b_new))]
+    b = rot_b(*b_people)
+    fresh = tuple(p for p, n in zip(b_people, b_new, strict=True) if n)
+    who = people(*[p for p in a.participants if p], *b_people, new=fresh)
+    engineer = eng("n", NOW.date() - timedelta(days=start_days))
+    kept, _ = changes.place_in_schedule(engineer, [a, b], [], who, NOW, S)
+    moved, _ = changes.place_in_schedule(engineer, [a, b], [], who, NOW, S, move=True)
+    if moved.slot is not None and moved.slot.conflicts:
+        assert kept.slot is not None and kept.slot.conflicts  # pairs only when today's choice pairs too
+    if moved.first_shift is not None:
+        assert changes.rules.may_take(engineer, moved.first_shift.start, S)  # [R6]
+    if moved.outcome == "insert":
+        assert moved.after is not None and kept.slot is not None and kept.slot.conflicts
+        changed = [moved.after if r.name == moved.rotation else r for r in (a, b)]
+        # Up to now (the shift under way included) everyone keeps their shifts.
+        lo = moved.after.start
+        assert [(s.rotation, s.user, s.start) for s in timeline(changed, [], lo, NOW, TZ)] == [
+            (s.rotation, s.user, s.start) for s in timeline([a, b], [], lo, NOW, TZ)
+        ]

@@ -1,5 +1,6 @@
 """Issue 12, defect 6 (the rest): `schedule new --apply` and `add-engineer --apply` are never applied when
-their own check finds a gap or a double booking [R1]: exit 9, nothing changed (both backends)."""
+their own check finds a gap or a double booking [R1]: exit 9, nothing changed; their dry runs show what the
+gate finds (both backends)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def test_R1_schedule_new_is_never_applied_when_its_check_finds_a_gap(world: Worl
     world.backend().update_rotation("rot-a", end=ny(2027, 3, 1, 11))
     world.emulator.calls.clear()
     before = world.rotations()
+    # The dry run shows what the gate finds, as a warning and under `apply.gate`.
+    dry = world(
+        "schedule", "new", "--seed", "1", "--start", "2027-03-15", "--apply", "--dry-run", "--json"
+    )
+    assert dry.exit_code == 0, explain(dry)
+    assert [v["rule"] for v in json.loads(dry.stdout)["apply"]["gate"]][:1] == ["R1"]
+    assert "--apply would be refused (exit 9)" in dry.stderr and world.writes() == 0
     result = world(
         "schedule", "new", "--seed", "1", "--start", "2027-03-15", "--apply", "--no-announce", "--json"
     )
@@ -47,6 +55,8 @@ def test_R1_add_engineer_is_never_applied_when_it_would_put_someone_in_both_seat
     before = world.rotations()
     shown = world.json("rotation", "add-engineer", joiner, "--start-date", "2025-01-06")
     assert (shown["outcome"], shown["rotation"]) == ("placeholder", "rot-a"), shown
+    assert [v["rule"] for v in shown["gate"]] == ["R1"] and joiner in shown["gate"][0]["subjects"]
+    assert any(w.startswith("--apply would be refused (exit 9): R1") for w in shown["warnings"])
     result = world("rotation", "add-engineer", joiner, "--start-date", "2025-01-06", "--apply", "--json")
     assert result.exit_code == 9, explain(result)
     error = json.loads(result.stdout)["error"]

@@ -245,7 +245,7 @@ def test_add_engineer_skips_a_slot_next_to_another_new_engineer(world: World) ->
     assert world.rotations()["rot-a"].participants == (a[0], None, a[2], "pair.hire@example.com")
 
 
-def test_add_engineer_proposes_a_trade_when_every_slot_meets_a_new_engineer(world: World) -> None:
+def test_add_engineer_no_move_proposes_a_trade_when_every_slot_meets_a_new_engineer(world: World) -> None:
     a, b = emails(world, 4), emails(world, 4, 4)
     hire = world.hires[-1].email
     world.build([a[0], None, a[2], a[3]], [b[0], hire, b[2], b[3]])
@@ -258,6 +258,7 @@ def test_add_engineer_proposes_a_trade_when_every_slot_meets_a_new_engineer(worl
         "2026-11-01",
         "--rotation",
         "rot-a",
+        "--no-move",
         "--apply",
     )
     trade = data["trade"]
@@ -267,6 +268,54 @@ def test_add_engineer_proposes_a_trade_when_every_slot_meets_a_new_engineer(worl
     assert trade["message"].startswith(f"Hi @{a[3].split('@')[0]}! We've added @pair.hire to the schedule")
     assert trade["command"] == f"oncall override swap pair.hire@example.com {a[3]}"
     assert world.overrides() == []  # proposed, not performed
+
+
+def test_R7_add_engineer_inserts_earlier_when_the_append_slot_meets_a_new_engineer(world: World) -> None:
+    """Issue 12, defect 3: the append slot (Mar 1-8) meets the new hire's rot-b shift (Feb 24 - Mar 3): the
+    engineer goes in earlier, at position 2 (Feb 8-15); everyone whose dates move is listed and told."""
+    a, b = emails(world, 4), emails(world, 4, 4)
+    hire = world.hires[-1].email  # started within 90 days: new [R7]
+    world.build(a, [b[0], b[1], b[2], hire])
+    world.invite("pair.hire@example.com")
+    before = world.timeline(*HORIZON)
+    data = world.json(
+        "rotation",
+        "add-engineer",
+        "pair.hire@example.com",
+        "--start-date",
+        "2026-11-01",
+        "--apply",
+        "--notify",
+    )
+    assert (data["outcome"], data["rotation"], data["position"]) == ("insert", "rot-a", 2), data
+    assert data["first_shift"]["start"] == "2027-02-08T11:00:00-05:00" and data["trade"] is None
+    assert data["tried"][0]["kind"] == "append" and data["tried"][0]["conflicts"] == [hire]
+    assert not [w for w in data["warnings"] if "[R7]" in w]
+    assert world.rotations()["rot-a"].participants == (a[0], "pair.hire@example.com", a[1], a[2], a[3])
+    moved = {m["user"]: (m["old"]["start"][:10], m["new"]["start"][:10]) for m in data["moves"]}
+    assert moved == {
+        a[0]: ("2027-03-01", "2027-03-08"),
+        a[1]: ("2027-02-08", "2027-02-15"),
+        a[2]: ("2027-02-15", "2027-02-22"),
+        a[3]: ("2027-02-22", "2027-03-01"),
+    }
+    assert sorted(n["user"] for n in data["notifications"] if n["sent"]) == sorted(a)
+    assert all(world.dms(user) for user in a)
+    # The shift under way (a[0], from Feb 1) and rot-b are untouched; two people on call at every moment.
+    after = world.timeline(*HORIZON)
+    assert [(s.user, s.start) for s in after if s.rotation == "rot-b"] == [
+        (s.user, s.start) for s in before if s.rotation == "rot-b"
+    ]
+    assert on_call_pairs(after, *HORIZON) == []
+    # No pair and no gap; the only R6 finding is the hand-built world's own (the hire in rot-b, there before).
+    check = world.json("schedule", "check", code=9)
+    assert not [v for v in check["violations"] if v["rule"] in ("R1", "R7")], check
+    assert {tuple(v["subjects"]) for v in check["violations"] if v["rule"] == "R6"} == {(hire,)}
+    world.emulator.calls.clear()
+    again = world.json(
+        "rotation", "add-engineer", "pair.hire@example.com", "--start-date", "2026-11-01", "--apply"
+    )
+    assert again["outcome"] == "already_placed" and world.writes() == 0
 
 
 def test_remove_engineer_leaves_a_placeholder_and_the_manager_covers_the_leavers_shifts(world: World) -> None:

@@ -123,15 +123,17 @@ def test_add_engineer_keeps_the_seats_balanced_before_eastern_coverage(world: Wo
     assert not [w for w in data["warnings"] if "[R3]" in w], data["warnings"]  # type: ignore[attr-defined]
 
 
-def test_holiday_plan_for_the_next_season_is_never_applied_when_its_check_finds_a_gap(world: World) -> None:
-    """Defect 6: this season's Holiday-a/b still exist; planning the next season must not end the regular
-    rotations with nobody to take over: its own check finds the gap, so exit 9 and nothing changes."""
+def test_holiday_plan_is_never_applied_when_its_check_finds_a_gap(world: World) -> None:
+    """Defect 6: this season's Holiday-a was cut short by hand (ends Dec 30, not Jan 3): the plan keeps it
+    (never created twice) but would still end rot-a on Dec 22 with rot-a-2028 from Jan 3, leaving seat A
+    empty from Dec 30: its own check finds the gap, so exit 9 and nothing changes."""
     a, b = emails(world, 4), emails(world, 4, 4)
     world.build(a, b)
-    world.json("holiday", "plan", "--year", "2027", "--apply")
+    short = Rotation("Holiday-a", ny(2027, 12, 22, 11), (None,) * 4, "daily", 2, ny(2027, 12, 30, 11))
+    world.backend().create_rotation(short)
     world.emulator.calls.clear()
     before = world.rotations()
-    result = world("holiday", "plan", "--year", "2028", "--apply", "--json")
+    result = world("holiday", "plan", "--year", "2027", "--apply", "--json")
     assert result.exit_code == 9, explain(result)
     error = json.loads(result.stdout)["error"]
     assert error["code"] == "rules_violated" and "nothing was changed" in error["message"].lower()

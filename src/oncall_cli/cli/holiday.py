@@ -29,18 +29,28 @@ def plan(
     ] = None,
     apply: ApplyOpt = False,
     dry_run: DryRunOpt = False,
+    notify: Annotated[
+        bool,
+        typer.Option(
+            "--notify", help="DM the owner of each override the plan re-creates on a continuation (Slack)."
+        ),
+    ] = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Create the 2-day holiday rotations and pause the regular ones across the window.
 
-    Example: oncall holiday plan --year 2027 --apply
+    Overrides tied to a paused rotation after the window's start are re-created on the rotation that
+    continues it.
+
+    Example: oncall holiday plan --year 2027 --apply --notify
     """
     from oncall_cli.services.holiday import plan as run
 
     out = output(ctx, json_mode)
     with out.step("Reading the schedule"):
-        result = run(services(ctx), year=year, apply=apply and not dry_run)
+        result = run(services(ctx), year=year, apply=apply and not dry_run, notify=notify)
     warn_all(out, [f"{v.rule} {v.message}" for v in result.coverage])
+    warn_all(out, result.warnings)
     out.result(result.to_json(), lambda console: _render_plan(console, result))
 
 
@@ -54,6 +64,8 @@ def _render_plan(console: Console, result: HolidayPlanResult) -> None:
         console.print(escape(note))
     for name in p.existing:
         console.print(f"[dim]already exists: {escape(name)} (not created again)[/]")
+    for line in result.existing_overrides:
+        console.print(f"[dim]already done: {escape(line)}[/]")
     for line in p.differences:
         console.print(f"[yellow]differs[/]: {escape(line)}")
     table = Table(title="on-call timeline around the holidays (after the plan)")
@@ -65,7 +77,9 @@ def _render_plan(console: Console, result: HolidayPlanResult) -> None:
     if not result.coverage:
         console.print("Each seat has exactly one rotation on call at every moment (no gap, no double cover).")
     console.print(f"{result.open_shifts} holiday shift(s) wait for volunteers (`oncall holiday volunteer`).")
-    say_lines(console, "would", "done", result.dry_run, [a.describe() for a in p.actions], result.applied)
+    say_lines(
+        console, "would", "done", result.dry_run, [s.description for s in result.steps], result.applied
+    )
 
 
 @app.command("volunteer")

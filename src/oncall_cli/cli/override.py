@@ -161,18 +161,21 @@ def list_(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
 
 
 def _render_list(console: Console, view: OverridesView) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"overrides ({view.timezone})")
-    for col in ("alias", "user", "rotations", "from", "to"):
+    for col in ("alias", "user", "rotations", "from", "to", "status"):
         table.add_column(col)
     for o in view.overrides:
+        reason = view.dead_reason(o)
         table.add_row(
             o.alias or "",
             o.user or "no-one",
             ", ".join(o.rotations) or "all",
             when(o.start, view.timezone),
             when(o.end, view.timezone),
+            "active" if reason is None else f"[yellow]inactive[/]: {escape(reason)}",
         )
     console.print(table)
 

@@ -114,6 +114,14 @@ def add_engineer(
             help="If they cannot be added yet, schedule a Slack reminder to me for the day they can.",
         ),
     ] = False,
+    no_move: Annotated[
+        bool,
+        typer.Option(
+            "--no-move",
+            help="Never move others to keep two new engineers apart: placeholder or append only; warn "
+            "and propose a trade instead.",
+        ),
+    ] = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Add a new engineer to a rotation by the playbook, and show whose dates move.
@@ -137,6 +145,7 @@ def add_engineer(
             apply=apply and not dry_run,
             notify=notify,
             remind=remind,
+            move=not no_move,
         )
     warn_all(out, result.warnings)
     out.result(result.to_json(), lambda console: _render_add(console, result))
@@ -177,7 +186,7 @@ def _render_add(console: Console, result: AddEngineerResult) -> None:
         for move in p.moves:
             table.add_row(move.user, short(move.old, tz), short(move.new, tz))
         console.print(table)
-    elif p.outcome in ("placeholder", "append"):
+    elif p.outcome in ("placeholder", "append", "insert"):
         console.print("Nobody else's next shift moves.")
     say_lines(console, "would", "done", result.dry_run, result.actions, result.applied)
     if result.notified:

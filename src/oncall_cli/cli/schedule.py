@@ -60,6 +60,7 @@ def _new(
     Example: oncall schedule new --split 2 --seed 7 --apply
     """
     from oncall_cli.scheduling.planner import plan_to_json
+    from oncall_cli.services.gate import violation_json
     from oncall_cli.services.schedule import apply_round, plan_new_round
 
     quiet_conflict(quiet, json_mode)
@@ -82,7 +83,12 @@ def _new(
             "existing": list(result.diff.existing),
             "differences": list(result.diff.differences),
             "announced": result.announced,
+            "gate": [violation_json(v, inputs.plan.timezone) for v in result.gate],
         }
+        from rich.markup import escape
+
+        for v in result.gate:
+            out.warn(escape(f"--apply would be refused (exit 9): {v.rule} {v.message}"))
     if quiet:
         # The round's rotations, by name (how every command addresses them), once created.
         created = result is not None and not result.dry_run

@@ -51,7 +51,7 @@ MANAGER_MESSAGE = (
     "putting you on call are in place for:\n{shifts}\nPlease trade any you cannot take."
 )
 
-Outcome = Literal["placeholder", "append", "deferred", "already_placed"]
+Outcome = Literal["placeholder", "append", "insert", "deferred", "already_placed"]
 
 
 # --- small helpers ---------------------------------------------------------------------------------------
@@ -74,8 +74,9 @@ def _utc(at: datetime) -> datetime:
 
 def regular(rotation: Rotation, settings: RoundSettings) -> bool:
     """An A/B (C/D) seat rotation that is not one of the holiday rotations."""
-    holidays = {h.lower() for h in settings.holiday_rotation_names}
-    return rules.group_of(rotation.name, settings) is not None and rotation.name.lower() not in holidays
+    return rules.group_of(rotation.name, settings) is not None and not rules.is_holiday(
+        rotation.name, settings
+    )
 
 
 def active_after(rotation: Rotation, now: datetime) -> bool:
@@ -341,7 +342,7 @@ def _replace_rotation(rotations: Sequence[Rotation], changed: Rotation) -> list[
 class SlotTry:
     """A slot considered for the new engineer and, when it was passed over, why."""
 
-    kind: Literal["placeholder", "append"]
+    kind: Literal["placeholder", "append", "insert"]
     position: int
     first_shift: Shift | None
     rejected: str = ""
@@ -449,9 +450,13 @@ def place_engineer(
     settings: RoundSettings,
     *,
     allow_append: bool = True,
+    move: bool = False,
 ) -> Placement:
     """The playbook's placement of a new engineer in `rotation` (one of `rotations`); see the module doc.
-    Without `allow_append`, only placeholders are tried (else "deferred", with no `add_from`).
+    Without `allow_append`, only placeholders are tried (else "deferred", with no `add_from`). With `move`
+    (and `allow_append`), when every placeholder or append slot pairs the engineer with another new
+    engineer, the earliest insertion into the order that avoids it is taken (`_insertions`), moving the
+    people after it; without, the playbook's slot is kept and a trade proposed.
 
     `people` are the engineers' records (time zone, start date) used to tell who is new [R7].
     """
@@ -561,6 +566,12 @@ def place_engineer(
         chosen = (slot, after, reanchored)
         break
     trade = None
+    if chosen is None and move and allow_append:
+        # [R7] "place the new engineer earlier": the earliest legal insertion that avoids the pair.
+        inserted, passed = _insertions(engineer, rotation, rotations, overrides, everyone, now, settings)
+        tried.extend(passed)
+        if inserted:
+            chosen = inserted[0]
     if chosen is None:  # every slot pairs them with a new engineer: take the playbook's slot, propose a trade
         slot, after, reanchored = checked[0]
         tried.remove(slot)
@@ -575,20 +586,27 @@ def place_engineer(
         f"{slot.first_shift.start.isoformat(timespec='minutes')} to "
         f"{slot.first_shift.end.isoformat(timespec='minutes')}"
     ]
+    unit = "week" if (rotation.type, rotation.length) == ("weekly", 1) else "shift"
+    if slot.kind == "insert":
+        avoided = sorted({c for t in tried if t.kind != "insert" for c in t.conflicts})
+        notes.append(
+            f"[R7] every placeholder or append slot pairs {email} with new engineer(s) "
+            f"{', '.join(avoided)}: {email} is inserted earlier in the order instead, and everyone after "
+            f"position {slot.position + 1} takes their turn one {unit} later (listed below)"
+        )
     if slot.kind == "append":
-        unit = "week" if (rotation.type, rotation.length) == ("weekly", 1) else "shift"
         notes.append(
             f"the next round of {rotation.name} is one {unit} longer ({n + 1} shifts instead of {n}): "
             f"{email} takes the {unit} after the current round, then everyone's next turn comes "
             f"one {unit} later"
         )
-        if reanchored:
-            notes.append(
-                f"{rotation.name} is re-anchored at the current round's start "
-                f"{after.start.isoformat(timespec='minutes')} (was "
-                f"{rotation.start.isoformat(timespec='minutes')}) so nobody in the current round "
-                f"moves"
-            )
+    if slot.kind in ("append", "insert") and reanchored:
+        kept = "nobody in the current round moves" if slot.kind == "append" else "no started shift moves"
+        notes.append(
+            f"{rotation.name} is re-anchored at the current round's start "
+            f"{after.start.isoformat(timespec='minutes')} (was "
+            f"{rotation.start.isoformat(timespec='minutes')}) so {kept}"
+        )
     warnings = []
     if slot.conflicts:
         who = ", ".join(slot.conflicts)
@@ -621,6 +639,99 @@ def place_engineer(
     )
 
 
+def _insertions(
+    engineer: Engineer,
+    rotation: Rotation,
+    rotations: Sequence[Rotation],
+    overrides: Sequence[Override],
+    people: Mapping[str, Engineer],
+    now: datetime,
+    settings: RoundSettings,
+) -> tuple[list[tuple[SlotTry, Rotation, bool]], list[SlotTry]]:
+    """[R7] The earliest legal insertion of the new engineer into the rotation's order (a list of one, or
+    empty), and the earlier insertions passed over with why.
+
+    The rotation is re-anchored at the current round's start, as for an append, and the engineer goes in
+    at a position whose shift has not started yet, before the append slot: the shifts already under way or
+    done keep their engineers, everyone after the insertion point takes their turn one shift later. Legal:
+    the first shift keeps the 60-day rule [R6] and overlaps no new engineer of another seat [R7]; nobody
+    moved lands next to a new engineer of another seat or on their own unavailability [R9] who was not
+    before; the change leaves no gap and no double booking (the gate's check [R1])."""
+    from oncall_cli.scheduling.check import introduced_coverage
+
+    tz = settings.timezone
+    email = engineer.email
+    n = len(rotation.participants)
+    others = _other_seats(rotation, rotations, settings)
+    current = rules.current_participants(rotations, now, settings)
+    round_index, round_begin = current_round_start(rotation, now, tz)
+    reanchored = _utc(round_begin) != _utc(rotation.start)
+    first_open = max(_first_upcoming(rotation, now, tz) - round_index, 0)
+    found: list[tuple[SlotTry, Rotation, bool]] = []
+    passed: list[SlotTry] = []
+    for position in range(first_open, n):
+        order = (*rotation.participants[:position], email, *rotation.participants[position:])
+        after = replace(rotation, start=round_begin, participants=order)
+        first = shift_at(after, position, tz)
+        if first is None:
+            break  # the rotation ends first: so does every later slot
+        if not rules.may_take(engineer, first.start, settings):
+            passed.append(SlotTry("insert", position, first, _r6_reason(engineer, first, settings)))
+            continue
+        clash = _new_engineers_during(first, others, overrides, people, settings, (email,), current)
+        if clash:
+            why = f"[R7] its first shift overlaps new engineer(s) {', '.join(clash)}"
+            passed.append(SlotTry("insert", position, first, why, clash))
+            continue
+        after_all = _replace_rotation(rotations, after)
+        moves = who_moves(rotations, after_all, overrides, now, tz, exclude=(email,))
+        problem = _moved_into_trouble(moves, others, overrides, people, settings, current)
+        if problem is None:
+            horizon = max(timedelta(weeks=12), first.end - now + timedelta(weeks=n + 1))
+            gate = introduced_coverage((rotations, overrides), (after_all, overrides), settings, now, horizon)
+            if gate:
+                problem = f"[R1] {gate[0].message}"
+        if problem is not None:
+            passed.append(SlotTry("insert", position, first, problem))
+            continue
+        found.append((SlotTry("insert", position, first), after, reanchored))
+        break  # the earliest legal one; later ones are not tried
+    return found, passed
+
+
+def _moved_into_trouble(
+    moves: Sequence[Move],
+    others: Sequence[Rotation],
+    overrides: Sequence[Override],
+    people: Mapping[str, Engineer],
+    settings: RoundSettings,
+    current: frozenset[str] | None,
+) -> str | None:
+    """Why moving these people breaks a rule they kept before: a new engineer now next to a new engineer
+    of another seat [R7], or anyone now on call during their unavailability [R9]; None when nobody does."""
+    tz = settings.timezone
+    for m in moves:
+        engineer = people.get(m.user)
+        if engineer is None or m.new is None:
+            continue
+        if rules.is_new(engineer, m.new.start.astimezone(zone(tz)).date(), settings, current):
+            now_clash = _new_engineers_during(m.new, others, overrides, people, settings, (m.user,), current)
+            was = (
+                _new_engineers_during(m.old, others, overrides, people, settings, (m.user,), current)
+                if m.old is not None
+                else ()
+            )
+            if set(now_clash) - set(was):
+                return f"[R7] it moves new engineer {m.user} next to new engineer(s) {', '.join(now_clash)}"
+        away = rules.unavailable_during(engineer, m.new.start, m.new.end)
+        if away and not (m.old is not None and rules.unavailable_during(engineer, m.old.start, m.old.end)):
+            return (
+                f"[R9] it moves {m.user} onto their unavailability {away[0].isoformat()} to "
+                f"{away[1].isoformat()}"
+            )
+    return None
+
+
 def place_in_schedule(
     engineer: Engineer,
     rotations: Sequence[Rotation],
@@ -628,6 +739,8 @@ def place_in_schedule(
     people: Mapping[str, Engineer],
     now: datetime,
     settings: RoundSettings,
+    *,
+    move: bool = False,
 ) -> tuple[Placement, str]:
     """The playbook's placement over every eligible seat and every rotation of it, and why that rotation.
 
@@ -635,7 +748,12 @@ def place_in_schedule(
     rotations in time order: current, next, ...) moves nobody, so it comes before (b) an append, tried in
     the same order: a current rotation that ends before its next round gives way to the next round's
     rotation. (c) When nothing qualifies, the deferral of the preferred seat's last rotation, which always
-    has an `add_from` date when that rotation is open-ended [R6]."""
+    has an `add_from` date when that rotation is open-ended [R6].
+
+    [R7] When the slot so found pairs the engineer with another new engineer and `move` is on, the earliest
+    slot of any of those rotations that avoids it wins: a placeholder, an append, or an insertion into the
+    order (which moves the people after it). Without `move`, or when no slot avoids it, today's choice
+    stands with a warning and a proposed trade."""
     seats = seat_preference(engineer, rotations, now, settings)
     ordered = [(r, why) for seat, why in seats for r in seat_rotations(seat, rotations, now, settings)]
     if not ordered:
@@ -654,15 +772,36 @@ def place_in_schedule(
             if not (p.slot and p.slot.conflicts):
                 return p, why
             fallback = fallback or (p, why)
-    if fallback is not None:
+    if fallback is not None and not move:
         return fallback
-    deferrals: list[tuple[Placement, str]] = []
-    for rotation, why in ordered:
-        p = place_engineer(engineer, rotation, rotations, overrides, people, now, settings)
-        if p.outcome != "deferred":
-            return p, why
-        deferrals.append((p, why))
-    return _first_deferral(deferrals)
+    results = [
+        (place_engineer(engineer, rotation, rotations, overrides, people, now, settings, move=move), why)
+        for rotation, why in ordered
+    ]
+    placed = [r for r in results if r[0].outcome != "deferred"]
+    if move:
+        clean = [r for r in placed if not _pairs(r[0])]
+        first = placed[0][0] if placed else None
+        avoided = first is not None and (first.outcome == "insert" or _pairs(first))
+        if (fallback is not None or avoided) and clean:
+            # The earliest first shift; on a tie a slot that moves nobody, then the preferred rotation.
+            return min(
+                clean,
+                key=lambda r: (
+                    _utc(r[0].first_shift.start) if r[0].first_shift else _utc(now),
+                    r[0].outcome == "insert",
+                ),
+            )
+        if fallback is not None:
+            return fallback
+    if placed:
+        return placed[0]
+    return _first_deferral(results)
+
+
+def _pairs(placement: Placement) -> bool:
+    """[R7] The placement leaves the engineer paired with another new engineer."""
+    return placement.slot is not None and bool(placement.slot.conflicts)
 
 
 def _first_deferral(deferrals: Sequence[tuple[Placement, str]]) -> tuple[Placement, str]:
@@ -1155,6 +1294,8 @@ def plan_holiday(
     differences: list[str] = []
     create_actions: list[RotationAction] = []
     for rotation in creates:
+        if rules.is_holiday(rotation.name, settings):
+            rotation = replace(rotation, name=_season_name(rotation, by_name, year, now))
         old = by_name.get(rotation.name)
         if old is not None and (old.end is None or _utc(old.end) > _utc(now)):
             existing.append(rotation.name)
@@ -1176,6 +1317,35 @@ def plan_holiday(
         tuple(differences),
         tuple(after),
         tuple(notes),
+    )
+
+
+def _same_season(old: Rotation, wanted: Rotation) -> bool:
+    """Two holiday rotations of one season: their windows meet."""
+    return _utc(old.start) < _utc(wanted.end or wanted.start) and (
+        old.end is None or _utc(old.end) > _utc(wanted.start)
+    )
+
+
+def _season_name(wanted: Rotation, by_name: Mapping[str, Rotation], year: int, now: datetime) -> str:
+    """The name of this season's holiday rotation: the configured one (`Holiday-a`), unless another season's
+    rotation still runs under it (planning next year's while this year's is on); then `Holiday-a-<year>`.
+
+    A rotation of this season under either name is this season's (planned already, never created twice); a
+    free name, or one held by a season that has ended (deleted and created again), is taken in that order.
+    """
+    names = (wanted.name, rules.holiday_season_name(wanted.name, year))
+    for name in names:
+        old = by_name.get(name)
+        if old is not None and _same_season(old, wanted):
+            return name
+    for name in names:
+        old = by_name.get(name)
+        if old is None or not active_after(old, now):
+            return name
+    raise UsageError(
+        f"the holiday rotations {' and '.join(names)} both hold other seasons that have not ended",
+        hint=f"Delete one of them, or rename it, then plan the {year} season again.",
     )
 
 
@@ -1205,6 +1375,142 @@ def rotation_differences(current: Rotation, wanted: Rotation) -> list[str]:
             f"{wanted.type} x{wanted.length} in the plan"
         )
     return lines
+
+
+# --- overrides on a rotation that a plan ends ------------------------------------------------------------
+
+Span = tuple[datetime, datetime]
+
+CARRIED_MESSAGE = (
+    "Hi {engineer}! The holiday plan pauses {rotation} for the holidays and continues it in a new "
+    "rotation, so your override(s) on {rotation} move with it:\n{lines}\n"
+    "Please check the schedule; nothing else about your shifts changed."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CarriedOverride:
+    """[R1] An override tied to a rotation that a plan ends (or starts later): where the rotation no longer
+    runs the override applies to nothing, so it is re-created on the rotations that continue the seat then
+    (`replacements`). The parts no regular rotation of the seat continues (inside the holiday window, where
+    the holiday rotations carry the seat) are `dropped` and said so."""
+
+    original: Override
+    rotation: str
+    replacements: tuple[Override, ...]
+    dropped: tuple[Span, ...] = ()
+
+
+def _active(rotation: Rotation) -> Span:
+    """Where a rotation gives shifts: from its start to its end (open-ended: far ahead)."""
+    far = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
+    return _utc(rotation.start), _utc(rotation.end) if rotation.end is not None else far
+
+
+def _minus(spans: Sequence[Span], cut: Span) -> list[Span]:
+    out = []
+    for lo, hi in spans:
+        if cut[1] <= lo or hi <= cut[0]:
+            out.append((lo, hi))
+            continue
+        if lo < cut[0]:
+            out.append((lo, cut[0]))
+        if cut[1] < hi:
+            out.append((cut[1], hi))
+    return out
+
+
+def carry_overrides(
+    before: Sequence[Rotation],
+    after: Sequence[Rotation],
+    overrides: Sequence[Override],
+    settings: RoundSettings,
+    now: datetime,
+) -> tuple[CarriedOverride, ...]:
+    """The overrides (not ended by `now`) on a regular rotation that applied to it before a change and no
+    longer do after it, each re-created on the regular rotations of the same seat that run then (a holiday
+    plan's continuation `rot-a-2028` and bridge). Re-running on the changed schedule finds nothing: the
+    re-created overrides are on rotations that did not change."""
+    z = zone(settings.timezone)
+    old = {r.name: r for r in before}
+    new = {r.name: r for r in after}
+    carried = []
+    for override in overrides:
+        if not override.rotations or _utc(override.end) <= _utc(now):
+            continue
+        for name in override.rotations:
+            was = old.get(name)
+            if was is None or not regular(was, settings) or not was.participants:
+                continue
+            lo, hi = _active(was)
+            lost = [(max(lo, _utc(override.start)), min(hi, _utc(override.end)))]
+            lost = [(a, b) for a, b in lost if a < b]
+            if name in new:
+                lost = _minus(lost, _active(new[name]))
+            if not lost:
+                continue
+            seat = rules.group_of(name, settings)
+            continuing = sorted(
+                (
+                    r
+                    for r in after
+                    if r.name != name
+                    and regular(r, settings)
+                    and r.participants
+                    and rules.group_of(r.name, settings) == seat
+                ),
+                key=lambda r: _utc(r.start),
+            )
+            pieces: list[Override] = []
+            dropped = list(lost)
+            for rotation in continuing:
+                r_lo, r_hi = _active(rotation)
+                for a, b in lost:
+                    start, end = max(a, r_lo), min(b, r_hi)
+                    if start < end:
+                        pieces.append(
+                            Override(override.user, start.astimezone(z), end.astimezone(z), (rotation.name,))
+                        )
+                        dropped = _minus(dropped, (start, end))
+            carried.append(
+                CarriedOverride(
+                    override,
+                    name,
+                    tuple(pieces),
+                    tuple((a.astimezone(z), b.astimezone(z)) for a, b in dropped),
+                )
+            )
+    return tuple(carried)
+
+
+def carried_message(mention: str, rotation: str, lines: Sequence[str]) -> str:
+    """The DM telling an override's owner where it went, one line per override."""
+    return CARRIED_MESSAGE.format(engineer=mention, rotation=rotation, lines="\n".join(lines))
+
+
+def dead_reason(override: Override, rotations: Sequence[Rotation]) -> str | None:
+    """Why an override applies to no shift at all, or None when it applies somewhere: every rotation it
+    names is gone, has ended before it starts, or starts after it ends (the service keeps such an override,
+    but nobody is on call through it)."""
+    named = override.rotations or tuple(r.name for r in rotations)
+    by_name = {r.name: r for r in rotations}
+    reasons = []
+    o_lo, o_hi = _utc(override.start), _utc(override.end)
+    for name in named:
+        rotation = by_name.get(name)
+        if rotation is None:
+            reasons.append(f"{name} no longer exists")
+            continue
+        lo, hi = _active(rotation)
+        if lo < o_hi and o_lo < hi and rotation.participants:
+            return None
+        if rotation.end is not None and hi <= o_lo:
+            reasons.append(f"{name} ended {rotation.end.isoformat(timespec='minutes')}, before it starts")
+        elif lo >= o_hi:
+            reasons.append(f"{name} starts {rotation.start.isoformat(timespec='minutes')}, after it ends")
+        else:
+            reasons.append(f"{name} has no participants")
+    return "; ".join(reasons) or "the schedule has no rotations"
 
 
 def window_around(begin: datetime, end: datetime) -> tuple[datetime, datetime]:

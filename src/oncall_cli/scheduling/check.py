@@ -162,12 +162,11 @@ def _round_gaps(
 
     [R12] Nor less than half the new rotation's round after their last shift (reported only when R11 is
     not, for the same person)."""
-    holidays = {h.lower() for h in settings.holiday_rotation_names}
     main = [
         (g, r)
         for r in rotations
         if (g := rules.group_of(r.name, settings)) is not None
-        and r.name.lower() not in holidays
+        and not rules.is_holiday(r.name, settings)
         and not r.name.lower().endswith("-bridge")
         and r.participants
     ]
@@ -260,11 +259,10 @@ def _balance(
     already runs the new round (`rot-a-next`) while the other still runs the old one (`rot-b`, ended at
     `rot-b-next`'s start), and their sizes need not match (see `_rounds`).
     """
-    holidays = {h.lower() for h in settings.holiday_rotation_names}
     main = [
         (g, r)
         for r in rotations
-        if (g := rules.group_of(r.name, settings)) is not None and r.name.lower() not in holidays
+        if (g := rules.group_of(r.name, settings)) is not None and not rules.is_holiday(r.name, settings)
     ]
     round_of = _rounds(main)
     moments = sorted(

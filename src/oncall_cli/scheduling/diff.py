@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from oncall_cli.scheduling.model import PlannedRotation, Rotation, RoundSettings
-from oncall_cli.scheduling.rules import group_of
+from oncall_cli.scheduling.rules import group_of, is_holiday
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,7 @@ def round_actions(
         for rotation in current:
             if rotation.name in planned_names or group_of(rotation.name, settings) != plan.group:
                 continue
-            if rotation.name.lower() in {h.lower() for h in settings.holiday_rotation_names}:
+            if is_holiday(rotation.name, settings):
                 continue
             if rotation.start >= start:
                 continue  # a later rotation is not ours to end
@@ -110,7 +110,7 @@ def round_actions(
             group = group_of(rotation.name, settings)
             if group is None or group in planned_groups or rotation.name in planned_names:
                 continue
-            if rotation.name.lower() in {h.lower() for h in settings.holiday_rotation_names}:
+            if is_holiday(rotation.name, settings):
                 continue
             if rotation.start < first and (rotation.end is None or rotation.end > first):
                 actions.append(Action("end_rotation", rotation.name, end=first))

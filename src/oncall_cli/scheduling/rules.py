@@ -41,11 +41,27 @@ def group_of(rotation_name: str, settings: RoundSettings = RoundSettings()) -> s
         if i < len(GROUP_LETTERS) and re.fullmatch(re.escape(base.lower()) + r"(-.*)?", lowered):
             return GROUP_LETTERS[i]
     for i, holiday in enumerate(settings.holiday_rotation_names):
-        if lowered == holiday.lower():
+        if re.fullmatch(_holiday_pattern(holiday), lowered):
             return GROUP_LETTERS[i]
     # The playbook's fixed names, in case the configured ones differ.
     match = re.fullmatch(r"(?:rot|holiday)-([a-d])(?:-.*)?", lowered)
     return match.group(1).upper() if match else None
+
+
+def _holiday_pattern(base: str) -> str:
+    return re.escape(base.lower()) + r"(-[0-9]{4})?"
+
+
+def is_holiday(rotation_name: str, settings: RoundSettings) -> bool:
+    """A holiday rotation: a configured holiday name (`Holiday-a`), alone or with the year of its season
+    (`Holiday-a-2028`, created while another season's `Holiday-a` still runs). Case insensitive."""
+    lowered = rotation_name.lower()
+    return any(re.fullmatch(_holiday_pattern(h), lowered) for h in settings.holiday_rotation_names)
+
+
+def holiday_season_name(base: str, year: int) -> str:
+    """The name of a season's holiday rotation when `base` is taken by another season's."""
+    return f"{base}-{year}"
 
 
 # [R2] ---------------------------------------------------------------------------------------------------
@@ -171,12 +187,11 @@ def carrying_rotations(rotations: Sequence[Rotation], now: datetime,
                        settings: RoundSettings) -> dict[str, Rotation]:
     """[R7][R8] Per seat, the regular rotation that carries it now (the current round); else the next one
     to (a seat paused for the holidays). Holiday rotations and empty rotations never carry a seat."""
-    holidays = {h.lower() for h in settings.holiday_rotation_names}
     at = now.astimezone(UTC)
     found: dict[str, Rotation] = {}
     for group in GROUP_LETTERS:
         mine = [r for r in rotations if group_of(r.name, settings) == group
-                and r.name.lower() not in holidays and r.participants]
+                and not is_holiday(r.name, settings) and r.participants]
         running = [r for r in mine if r.start.astimezone(UTC) <= at
                    and (r.end is None or r.end.astimezone(UTC) > at)]
         upcoming = [r for r in mine if r.start.astimezone(UTC) > at]
@@ -323,10 +338,11 @@ def next_round_starts(current: Sequence[Rotation], now: datetime, settings: Roun
     """
     check_split(split)
     latest: dict[str, Rotation] = {}
-    holidays = {h.lower() for h in settings.holiday_rotation_names}
     for rotation in current:
         group = group_of(rotation.name, settings)
-        if group is None or rotation.name.lower() in holidays or rotation.name.lower().startswith("holiday"):
+        if group is None or is_holiday(rotation.name, settings) or rotation.name.lower().startswith(
+            "holiday"
+        ):
             continue
         if group not in latest or rotation.start > latest[group].start:
             latest[group] = rotation

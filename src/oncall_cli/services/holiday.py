@@ -9,20 +9,29 @@ override on a holiday rotation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from oncall_cli.errors import NotFoundError, OncallError, PartialError, UsageError
-from oncall_cli.scheduling import changes
-from oncall_cli.scheduling.changes import HolidayPlan, RotationAction
+from oncall_cli.scheduling import changes, rules
+from oncall_cli.scheduling.changes import CarriedOverride, HolidayPlan, RotationAction
 from oncall_cli.scheduling.check import check_schedule
-from oncall_cli.scheduling.model import Rotation, Shift, Violation, zone
+from oncall_cli.scheduling.model import Override, Rotation, Shift, Violation, zone
 from oncall_cli.scheduling.timeline import timeline
 from oncall_cli.services.context import Context
 from oncall_cli.services.gate import refuse_rejected_plan, violation_json
-from oncall_cli.services.overrides import OverrideResult, cover_shift, resolve_user
-from oncall_cli.services.rotation import Schedule, read_schedule, shift_json
+from oncall_cli.services.overrides import OverrideResult, cover_shift, override_json, resolve_user
+from oncall_cli.services.rotation import (
+    Notification,
+    Schedule,
+    dm_each,
+    notify_summary,
+    read_schedule,
+    shift_json,
+)
 
 
 def _window(context: Context, schedule: Schedule, year: int | None) -> tuple[int, datetime, datetime]:
@@ -36,6 +45,16 @@ def _window(context: Context, schedule: Schedule, year: int | None) -> tuple[int
     return year, begin, end
 
 
+@dataclass(frozen=True)
+class PlanStep:
+    """One change of the plan, in the order it is applied: a rotation action, an override re-created on
+    the rotation continuing the one it was tied to, or the DMs to those overrides' owners."""
+
+    kind: str
+    rotation: str | None
+    description: str
+
+
 @dataclass
 class HolidayPlanResult:
     plan: HolidayPlan
@@ -45,96 +64,205 @@ class HolidayPlanResult:
     coverage: list[Violation]
     """[R1] gaps and double coverage from a week before the window to a week after (expected: none)."""
     open_shifts: int
+    steps: list[PlanStep] = field(default_factory=list)
+    carried: tuple[CarriedOverride, ...] = ()
+    existing_overrides: list[str] = field(default_factory=list)
+    """Re-created overrides found already there (a re-run): not created twice."""
     applied: list[str] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         p, tz = self.plan, self.timezone
+        z = zone(tz)
         return {
             "dry_run": self.dry_run,
             "year": p.year,
             "timezone": tz,
             "window": {"start": p.start.isoformat(), "end": p.end.isoformat()},
             "actions": [
-                {"kind": a.kind, "rotation": a.rotation.name, "description": a.describe()} for a in p.actions
+                {"kind": step.kind, "rotation": step.rotation, "description": step.description}
+                for step in self.steps
             ],
             "existing": list(p.existing),
             "differences": list(p.differences),
             "applied": self.applied,
             "notes": list(p.notes),
+            "overrides": [
+                {
+                    "original": override_json(c.original, tz),
+                    "rotation": c.rotation,
+                    "replacements": [override_json(o, tz) for o in c.replacements],
+                    "dropped": [
+                        {"start": lo.astimezone(z).isoformat(), "end": hi.astimezone(z).isoformat()}
+                        for lo, hi in c.dropped
+                    ],
+                }
+                for c in self.carried
+            ],
+            "existing_overrides": self.existing_overrides,
+            "notifications": [n.to_json() for n in self.notifications],
             "timeline": [shift_json(s, tz) for s in self.timeline],
             "check": {
                 "coverage": [violation_json(v, tz) for v in self.coverage],
                 "open_holiday_shifts": self.open_shifts,
             },
+            "warnings": self.warnings,
         }
 
 
-def plan(context: Context, *, year: int | None = None, apply: bool = False) -> HolidayPlanResult:
-    """The holiday rotations and the pause of the regular ones; with `apply`, make the changes."""
+def plan(
+    context: Context, *, year: int | None = None, apply: bool = False, notify: bool = False
+) -> HolidayPlanResult:
+    """The holiday rotations, the pause of the regular ones and the overrides tied to them re-created on
+    their continuations; with `apply`, make the changes; with `notify`, DM those overrides' owners."""
     schedule = read_schedule(context, people=False)
     year, begin, end = _window(context, schedule, year)
     if end <= schedule.now:
         raise UsageError(f"--year: the {year} holiday window ended on {end.date().isoformat()}")
     settings, tz = schedule.settings, schedule.tz
     holiday = changes.plan_holiday(schedule.rotations, year, begin, end, settings, schedule.now)
+    carried = changes.carry_overrides(
+        schedule.rotations, holiday.after, schedule.overrides, settings, schedule.now
+    )
+    to_create: list[Override] = []
+    existing_overrides: list[str] = []
+    for c in carried:
+        for o in c.replacements:
+            if changes.find_same(o, [*schedule.overrides, *to_create]) is not None:
+                existing_overrides.append(_describe_carried(c, o, tz))
+            else:
+                to_create.append(o)
+    overrides_after = [*schedule.overrides, *to_create]
     lo, hi = changes.window_around(begin, end)
-    shifts = timeline(holiday.after, schedule.overrides, lo, hi, tz)
+    shifts = timeline(holiday.after, overrides_after, lo, hi, tz)
     coverage = [
         v
-        for v in check_schedule(holiday.after, schedule.overrides, None, settings, lo, hi - lo)
+        for v in check_schedule(holiday.after, overrides_after, None, settings, lo, hi - lo)
         if v.rule == "R1"
     ]
-    names = set(settings.holiday_rotation_names)
-    open_shifts = sum(1 for s in shifts if s.rotation in names and s.user is None)
-    result = HolidayPlanResult(holiday, tz, not apply, shifts, coverage, open_shifts)
+    open_shifts = sum(1 for s in shifts if rules.is_holiday(s.rotation, settings) and s.user is None)
+    owners = sorted({c.original.user for c in carried if c.original.user is not None})
+    steps, run = _steps(schedule, holiday.actions, carried, to_create)
+    if notify and owners:
+        steps.append(
+            PlanStep(
+                "notify", None, f"DM {len(owners)} owner(s) of overrides the plan moves: {', '.join(owners)}"
+            )
+        )
+    result = HolidayPlanResult(
+        holiday, tz, not apply, shifts, coverage, open_shifts, steps, carried, existing_overrides
+    )
+    for c in carried:
+        for lo_, hi_ in c.dropped:
+            result.warnings.append(
+                f"override {c.original.alias or '(no alias)'} of {c.original.user or 'no-one'} on "
+                f"{c.rotation} from {lo_.astimezone(zone(tz)).isoformat(timespec='minutes')} to "
+                f"{hi_.astimezone(zone(tz)).isoformat(timespec='minutes')} falls where the holiday rotations "
+                "carry the seat: not re-created (take a holiday shift with `oncall holiday volunteer`)"
+            )
     if apply and coverage:
-        refuse_rejected_plan("the holiday plan", coverage, tz, _season_hint(holiday, schedule, settings))
+        refuse_rejected_plan("the holiday plan", coverage, tz)
     if apply:
-        _apply(schedule, holiday.actions, result.applied)
+        _apply(steps, run, result.applied)
+        if notify and owners:
+            result.notifications = _tell_owners(context, carried, owners, tz)
+            told, warning = notify_summary(result.notifications, "owner(s) of overrides the plan moves")
+            if told is not None:
+                result.applied.append(told)
+            if warning is not None:
+                result.warnings.append(warning)
     return result
 
 
-def _season_hint(holiday: HolidayPlan, schedule: Schedule, settings: Any) -> str:
-    """Why a season's plan leaves a gap: its holiday rotations exist already, for another season."""
-    names = set(settings.holiday_rotation_names)
-    other = [
-        r for r in schedule.rotations
-        if r.name in names and r.name in holiday.existing and r.end is not None and r.end != holiday.end
-    ]
-    if not other:
-        return ""
-    end = max(r.end for r in other if r.end is not None)
+def _describe_carried(c: CarriedOverride, o: Override, tz: str) -> str:
+    z = zone(tz)
     return (
-        f"{', '.join(r.name for r in other)} still hold the holiday season ending "
-        f"{end.isoformat(timespec='minutes')}; plan the {holiday.year} season after that (last season's "
-        "rotations are then deleted and created again), or delete them first."
+        f"re-create override {c.original.alias or '(no alias)'} of {o.user or 'no-one'} on {o.rotations[0]} "
+        f"from {o.start.astimezone(z).isoformat(timespec='minutes')} to "
+        f"{o.end.astimezone(z).isoformat(timespec='minutes')} ({c.rotation} no longer runs then)"
     )
 
 
-def _apply(schedule: Schedule, actions: tuple[RotationAction, ...], done: list[str]) -> None:
+def _steps(
+    schedule: Schedule,
+    actions: tuple[RotationAction, ...],
+    carried: tuple[CarriedOverride, ...],
+    to_create: list[Override],
+) -> tuple[list[PlanStep], list[Callable[[], object]]]:
+    """The plan's changes in a safe order, each with what performs it: rotations deleted and created
+    first, then the overrides re-created on them, then the ends and moves (a failure part-way never leaves
+    a seat or an override without its rotation)."""
     backend = schedule.backend
+    steps: list[PlanStep] = []
+    run: list[Callable[[], object]] = []
+
+    def rotation_step(action: RotationAction) -> Callable[[], object]:
+        r = action.rotation
+        if action.kind == "delete":
+            return lambda: backend.delete_rotation(r.name)
+        if action.kind == "create":
+            return lambda: backend.create_rotation(r)
+        if action.kind == "end":
+            return lambda: backend.update_rotation(r.name, end=r.end)
+        return lambda: backend.update_rotation(r.name, start=r.start, participants=r.participants)
+
     for action in actions:
-        rotation = action.rotation
+        if action.kind in ("delete", "create"):
+            steps.append(PlanStep(action.kind, action.rotation.name, action.describe()))
+            run.append(rotation_step(action))
+    for c in carried:
+        for o in c.replacements:
+            if o in to_create:
+                steps.append(PlanStep("override", o.rotations[0], _describe_carried(c, o, schedule.tz)))
+                run.append(partial(backend.create_override, o))
+    for action in actions:
+        if action.kind not in ("delete", "create"):
+            steps.append(PlanStep(action.kind, action.rotation.name, action.describe()))
+            run.append(rotation_step(action))
+    return steps, run
+
+
+def _apply(steps: list[PlanStep], run: list[Callable[[], object]], done: list[str]) -> None:
+    for step, perform in zip(steps, run, strict=False):
         try:
-            if action.kind == "delete":
-                backend.delete_rotation(rotation.name)
-            elif action.kind == "create":
-                backend.create_rotation(rotation)
-            elif action.kind == "end":
-                backend.update_rotation(rotation.name, end=rotation.end)
-            else:
-                backend.update_rotation(
-                    rotation.name, start=rotation.start, participants=rotation.participants
-                )
+            perform()
         except OncallError as exc:
-            remaining = [a.describe() for a in actions[len(done) :]]
+            remaining = [s.description for s in steps[len(done) :]]
             raise PartialError(
-                f"the holiday plan stopped at: {action.describe()}: {exc.message}",
+                f"the holiday plan stopped at: {step.description}: {exc.message}",
                 hint="Fix the cause and run `oncall holiday plan --apply` again: it finishes the remaining "
-                "steps and never creates a rotation twice.",
+                "steps and never creates a rotation or an override twice.",
                 details={"done": list(done), "not_done": remaining},
             ) from exc
-        done.append(action.describe())
+        done.append(step.description)
+
+
+def _tell_owners(
+    context: Context, carried: tuple[CarriedOverride, ...], owners: list[str], tz: str
+) -> list[Notification]:
+    """Each owner of a moved override gets one DM listing where each of theirs went."""
+    z = zone(tz)
+
+    def text(email: str, mention: str) -> str:
+        mine = [c for c in carried if c.original.user == email]
+        lines = []
+        for c in mine:
+            for o in c.replacements:
+                lines.append(
+                    f"- {changes.message_time(o.start, tz)} to {changes.message_time(o.end, tz)} "
+                    f"({o.start.astimezone(z).date().isoformat()}): now on {o.rotations[0]}"
+                )
+            for lo, hi in c.dropped:
+                lines.append(
+                    f"- {changes.message_time(lo, tz)} to {changes.message_time(hi, tz)} "
+                    f"({lo.astimezone(z).date().isoformat()}): the holiday rotations carry the seat then; "
+                    "volunteer for a holiday shift to keep it"
+                )
+        rotations = ", ".join(dict.fromkeys(c.rotation for c in mine))
+        return changes.carried_message(mention, rotations, lines)
+
+    return dm_each(context, owners, text)
 
 
 # --- show / volunteer ------------------------------------------------------------------------------------
@@ -171,16 +299,23 @@ class HolidayView:
 
 
 def _holiday_shifts(schedule: Schedule) -> tuple[list[Rotation], list[Shift]]:
-    names = list(schedule.settings.holiday_rotation_names)
-    rotations = sorted((r for r in schedule.rotations if r.name in names), key=lambda r: names.index(r.name))
-    if not rotations:
+    """The holiday rotations of one season, seat A first: the season under way or next (two seasons exist
+    while next year's is planned before this year's ends); when every season has ended, the last one."""
+    settings = schedule.settings
+    found = [r for r in schedule.rotations if rules.is_holiday(r.name, settings)]
+    if not found:
         raise NotFoundError(
-            f"the schedule has no holiday rotations ({', '.join(names)})",
+            f"the schedule has no holiday rotations ({', '.join(settings.holiday_rotation_names)})",
             hint="Create them with `oncall holiday plan --apply`.",
         )
+    live = [r for r in found if changes.active_after(r, schedule.now)]
+    season = min(live, key=lambda r: r.start) if live else max(found, key=lambda r: r.start)
+    rotations = sorted(
+        (r for r in found if r.start == season.start), key=lambda r: rules.group_of(r.name, settings) or ""
+    )
     begin = min(r.start for r in rotations)
     end = max((r.end for r in rotations if r.end is not None), default=begin + timedelta(weeks=3))
-    order = {name: i for i, name in enumerate(names)}
+    order = {r.name: i for i, r in enumerate(rotations)}
     shifts = timeline(rotations, schedule.overrides, begin, end, schedule.tz)
     shifts.sort(key=lambda s: (s.start, order.get(s.rotation, 99)))
     return rotations, shifts

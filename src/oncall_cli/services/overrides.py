@@ -369,20 +369,38 @@ def _roll_back(schedule: Schedule, made: list[tuple[Override, str]], cause: Onca
 class OverridesView:
     timezone: str
     overrides: list[Override]
+    dead: dict[str, str] = field(default_factory=dict)
+    """Why an override applies to no shift (its rotations ended before it starts...), by alias."""
+
+    def dead_reason(self, override: Override) -> str | None:
+        return self.dead.get(override.alias or "")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "timezone": self.timezone,
-            "overrides": [override_json(o, self.timezone) for o in self.overrides],
+            "overrides": [
+                {
+                    **override_json(o, self.timezone),
+                    "active": self.dead_reason(o) is None,
+                    "inactive_reason": self.dead_reason(o),
+                }
+                for o in self.overrides
+            ],
         }
 
 
 def list_overrides(context: Context) -> OverridesView:
-    """The schedule's overrides that have not ended yet, by start time."""
+    """The schedule's overrides that have not ended yet, by start time; a dead one (no rotation it names
+    runs while it lasts, as when the holiday plan ended its rotation) is marked, never shown as active."""
     schedule = read_schedule(context, people=False)
     now = schedule.now
     current = sorted((o for o in schedule.overrides if o.end > now), key=lambda o: (o.start, o.alias or ""))
-    return OverridesView(schedule.tz, current)
+    dead = {
+        o.alias or "": reason
+        for o in current
+        if (reason := changes.dead_reason(o, schedule.rotations)) is not None
+    }
+    return OverridesView(schedule.tz, current, dead)
 
 
 @dataclass

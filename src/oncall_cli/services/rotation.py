@@ -18,9 +18,9 @@ from oncall_cli.errors import NotFoundError, OncallError, PartialError, Rejected
 from oncall_cli.scheduling import changes, rules
 from oncall_cli.scheduling.changes import Move, Placement, Removal
 from oncall_cli.scheduling.check import introduced_coverage
-from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, zone
+from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, Violation, zone
 from oncall_cli.services.context import Context
-from oncall_cli.services.gate import refuse_rejected_plan
+from oncall_cli.services.gate import refuse_rejected_plan, violation_json
 from oncall_cli.services.ports import UNKNOWN_START, Directory, ScheduleStore
 from oncall_cli.services.rounds import round_settings
 
@@ -164,6 +164,9 @@ class AddEngineerResult:
     or a new user); `UNKNOWN_START` when the user has none."""
     role: str | None = "user"
     """The user's role on the service: Opsgenie's API role `user`; None where `oncall` gives none (JSM)."""
+    gate: list[Violation] = field(default_factory=list)
+    """[R1] What the gate finds in the placement (gaps, double bookings it introduces): `--apply` refuses
+    it (exit 9) when there are any."""
 
     def to_json(self) -> dict[str, Any]:
         p, tz, e = self.placement, self.timezone, self.engineer
@@ -232,6 +235,7 @@ class AddEngineerResult:
             "notifications": [n.to_json() for n in self.notifications],
             "reminder": reminder,
             "notes": list(p.notes),
+            "gate": [violation_json(v, tz) for v in self.gate],
             "warnings": self.warnings,
         }
 
@@ -252,9 +256,12 @@ def add_engineer(
     apply: bool = False,
     notify: bool = False,
     remind: bool = False,
+    move: bool = True,
 ) -> AddEngineerResult:
     """Place a new engineer by the playbook; with `apply`, create the user, join the team, edit the rotation,
-    tell whose dates moved (`notify`) or schedule the reminder to add them later (`remind`)."""
+    tell whose dates moved (`notify`) or schedule the reminder to add them later (`remind`). With `move`
+    (the default), a slot pairing them with another new engineer gives way to the earliest one that does
+    not, an insertion into the order included (moving the people after it) [R7]."""
     email = check_email(email, "EMAIL")
     if timezone is not None:
         zone(timezone)  # a typo must not become the schedule's zone
@@ -283,12 +290,19 @@ def add_engineer(
     if rotation is not None:
         choice = changes.choose_rotation(engineer, schedule.rotations, now, settings, rotation)
         placement = changes.place_engineer(
-            engineer, choice.rotation, schedule.rotations, schedule.overrides, schedule.people, now, settings
+            engineer,
+            choice.rotation,
+            schedule.rotations,
+            schedule.overrides,
+            schedule.people,
+            now,
+            settings,
+            move=move,
         )
         reason = choice.reason
     else:
         placement, reason = changes.place_in_schedule(
-            engineer, schedule.rotations, schedule.overrides, schedule.people, now, settings
+            engineer, schedule.rotations, schedule.overrides, schedule.people, now, settings, move=move
         )
     team = directory.team_name
     if placement.outcome == "already_placed":
@@ -307,7 +321,7 @@ def add_engineer(
         actions.append(_describe_start_date(service, email, start_date, old_start_date))
     if not in_team:
         actions.append(f"add {email} to team {team} (role user)")
-    if placement.after is not None and placement.outcome in ("placeholder", "append"):
+    if placement.after is not None and placement.outcome in ("placeholder", "append", "insert"):
         actions.append(_describe_update(placement))
     if notify and placement.moves:
         actions.append(f"DM {len(placement.moves)} engineer(s) whose next shift moves")
@@ -343,14 +357,31 @@ def add_engineer(
     if apply:
         _refuse_rejected_placement(schedule, placement)
         _apply_add(context, schedule, result)
+    else:
+        result.gate = placement_gate(schedule, placement)
+        result.warnings.extend(
+            f"--apply would be refused (exit 9): {v.rule} {v.message}" for v in result.gate
+        )
     return result
 
 
 def _refuse_rejected_placement(schedule: Schedule, placement: Placement) -> None:
     """[R1] A placement whose own check finds a gap or a double booking (the engineer on call in two seats
     at once, through an override they already hold) is never applied: exit 9, before any write."""
-    if placement.after is None or placement.outcome not in ("placeholder", "append"):
-        return
+    refuse_rejected_plan(
+        "add-engineer",
+        placement_gate(schedule, placement),
+        schedule.tz,
+        "Delete or move the override that double-books the engineer, or choose --rotation; "
+        "run it without --apply to see the placement.",
+    )
+
+
+def placement_gate(schedule: Schedule, placement: Placement) -> list[Violation]:
+    """[R1] What the gate finds in a placement: the gaps and double bookings it would introduce (shown in
+    the dry run; `--apply` refuses the placement when there are any)."""
+    if placement.after is None or placement.outcome not in ("placeholder", "append", "insert"):
+        return []
     after = [placement.after if r.name == placement.rotation else r for r in schedule.rotations]
     horizon = timedelta(weeks=12)
     first = placement.first_shift
@@ -358,19 +389,12 @@ def _refuse_rejected_placement(schedule: Schedule, placement: Placement) -> None
         # At least a whole round past the first shift: an append moves everyone after it.
         length = len(placement.after.participants)
         horizon = max(horizon, first.end - schedule.now + timedelta(weeks=length))
-    rejected = introduced_coverage(
+    return introduced_coverage(
         (schedule.rotations, schedule.overrides),
         (after, schedule.overrides),
         schedule.settings,
         schedule.now,
         horizon,
-    )
-    refuse_rejected_plan(
-        "add-engineer",
-        rejected,
-        schedule.tz,
-        "Delete or move the override that double-books the engineer, or choose --rotation; "
-        "run it without --apply to see the placement.",
     )
 
 
@@ -435,7 +459,7 @@ def _apply_add(context: Context, schedule: Schedule, result: AddEngineerResult) 
             raise fail(step, exc) from exc
         done.append(step)
         result.team_added = True
-    if placement.after is not None and placement.outcome in ("placeholder", "append"):
+    if placement.after is not None and placement.outcome in ("placeholder", "append", "insert"):
         step = _describe_update(placement)
         try:
             schedule.backend.update_rotation(
@@ -473,20 +497,29 @@ def _dm(context: Context, user_id: str, text: str) -> None:
     context.slack.chat_post_message(channel=channel, text=text)
 
 
-def _notify(context: Context, result: AddEngineerResult) -> None:
-    """The playbook's message to each engineer whose next shift moved, as a Slack DM."""
+def dm_each(context: Context, people: Sequence[str], text: Callable[[str, str], str]) -> list[Notification]:
+    """One Slack DM to each person, `text(email, mention)`; per person: sent, or why not."""
     from oncall_cli.services.slack_lookup import users_by_email
 
-    found = users_by_email(context.slack, [m.user for m in result.placement.moves])
-    result.not_in_slack = sorted(found.missing)
-    for move in result.placement.moves:
-        user_id = found.ids.get(move.user)
+    found = users_by_email(context.slack, list(people))
+    notifications = []
+    for email in people:
+        user_id = found.ids.get(email)
         if user_id is None:
-            result.notifications.append(Notification(move.user, False, "not in Slack"))
+            notifications.append(Notification(email, False, "not in Slack"))
             continue
-        _dm(context, user_id, changes.impacted_message(f"<@{user_id}>"))
-        result.notified.append(move.user)
-        result.notifications.append(Notification(move.user, True))
+        _dm(context, user_id, text(email, f"<@{user_id}>"))
+        notifications.append(Notification(email, True))
+    return notifications
+
+
+def _notify(context: Context, result: AddEngineerResult) -> None:
+    """The playbook's message to each engineer whose next shift moved, as a Slack DM."""
+    movers = [m.user for m in result.placement.moves]
+    told = dm_each(context, movers, lambda _, mention: changes.impacted_message(mention))
+    result.notifications.extend(told)
+    result.notified.extend(n.user for n in told if n.sent)
+    result.not_in_slack = sorted(n.user for n in told if not n.sent)
 
 
 def _schedule_reminder(context: Context, reminder: Reminder, email: str) -> None:

@@ -77,6 +77,9 @@ class RoundResult:
     """"posted" now, "already_posted" by an earlier run (found in the channel), or "skipped"."""
     announcement: str = ""
     dry_run: bool = True
+    gate: tuple[Violation, ...] = ()
+    """[R1] In a dry run, what the gate finds (the gaps and double bookings the round would introduce):
+    `--apply` refuses the round (exit 9) when there are any."""
 
 
 def plan_new_round(
@@ -241,7 +244,8 @@ def apply_round(
     diff = round_actions(inputs.current, plan.rotations, inputs.settings)
     text = announcement_text(context.settings.team_name, plan)
     if dry_run:
-        return RoundResult(plan, diff, announcement=text if announce else "", dry_run=True)
+        gate = tuple(round_gate(context, inputs, diff))
+        return RoundResult(plan, diff, announcement=text if announce else "", dry_run=True, gate=gate)
     _refuse_rejected_round(context, inputs, diff)
     backend = context.schedule_store()
     done: list[str] = []
@@ -281,31 +285,37 @@ def rotations_after(current: Sequence[Rotation], diff: RoundDiff) -> list[Rotati
 def _refuse_rejected_round(context: Context, inputs: RoundInputs, diff: RoundDiff) -> None:
     """[R1] A round whose own check finds a gap or a double booking (in the seats the round keeps) that the
     schedule does not have already is never applied: exit 9, nothing changed."""
-    from oncall_cli.scheduling.check import introduced_coverage
     from oncall_cli.services.gate import refuse_rejected_plan
 
+    refuse_rejected_plan(
+        "the new round",
+        round_gate(context, inputs, diff),
+        inputs.settings.timezone,
+        "Start the round when the current rotations end (leave out --start), or fix the schedule first; "
+        "run it without --apply to see the plan.",
+    )
+
+
+def round_gate(context: Context, inputs: RoundInputs, diff: RoundDiff) -> list[Violation]:
+    """[R1] The gaps and double bookings (in the seats the round keeps) that applying the round would
+    introduce: what the gate refuses it for."""
+    from oncall_cli.scheduling.check import introduced_coverage
+
     if not diff.actions:
-        return
+        return []
     settings = inputs.settings
     now = context.now()
     last = max((r.start for r in inputs.plan.rotations), default=now)
     horizon = max(last - now, timedelta(0)) + timedelta(weeks=12)
     # [R4] A smaller --split deliberately drops seats: only the seats the new round holds must stay held.
     groups = sorted({r.group for r in inputs.plan.rotations})
-    found = introduced_coverage(
+    return introduced_coverage(
         (inputs.current, inputs.overrides),
         (rotations_after(inputs.current, diff), inputs.overrides),
         settings,
         now,
         horizon,
         groups,
-    )
-    refuse_rejected_plan(
-        "the new round",
-        found,
-        settings.timezone,
-        "Start the round when the current rotations end (leave out --start), or fix the schedule first; "
-        "run it without --apply to see the plan.",
     )
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from oncall_cli.errors import UsageError
+from oncall_cli.scheduling import rules
 from oncall_cli.scheduling.model import zone
 from oncall_cli.scheduling.stats import DEFAULT_WEEKS, LoadStats, load_stats
 from oncall_cli.services.context import Context
@@ -87,7 +88,7 @@ def stats(context: Context, *, since: date | None = None) -> StatsResult:
         zones=zones,
         default_zone=tz,
         incidents=created,
-        holiday_rotations=settings.holiday_rotation_names,
+        holiday_rotations={s.rotation for s in shifts if rules.is_holiday(s.rotation, settings)},
         people=[e.email for e in team],
     )
     return StatsResult(tz, result, names)
