@@ -96,11 +96,11 @@ def test_override_take_a_shift_by_date_and_by_its_number_in_schedule_show(world:
     )
     listed = world.json("schedule", "show")["shifts"]
     number = next(
-        s["index"] for s in listed if s["rotation"] == "rot-b" and s["start"].startswith("2027-02-10")
+        s["index"] for s in listed if s["rotation"] == "rot-b" and s["start"].startswith("2027-02-17")
     )
     by_number = world.json("override", "take", str(number))
-    assert by_number["override"]["start"] == "2027-02-10T11:00:00-05:00"
-    assert holder(world, "rot-a", 2027, 2, 10) == world.me and holder(world, "rot-b", 2027, 2, 12) == world.me
+    assert by_number["override"]["start"] == "2027-02-17T11:00:00-05:00"
+    assert holder(world, "rot-a", 2027, 2, 10) == world.me and holder(world, "rot-b", 2027, 2, 18) == world.me
     # Under way: covered from the current half hour, not back to its start.
     current = world.json("override", "take", "1")
     assert current["override"]["start"] == "2027-02-03T12:00:00-05:00"
@@ -164,8 +164,55 @@ def test_override_list_and_delete_twice(world: World) -> None:
 
 def test_an_override_for_an_unknown_user_is_not_found_naming_the_email(world: World) -> None:
     build(world)
-    result = world("override", "add", "--user", "nobody@example.com", "--start", "2027-02-10 11:00",
-                   "--end", "2027-02-11 11:00", "--rotation", "rot-a", "--json")
+    result = world(
+        "override",
+        "add",
+        "--user",
+        "nobody@example.com",
+        "--start",
+        "2027-02-10 11:00",
+        "--end",
+        "2027-02-11 11:00",
+        "--rotation",
+        "rot-a",
+        "--json",
+    )
     assert result.exit_code == 5, explain(result)
     assert "nobody@example.com" in json.loads(result.stdout)["error"]["message"]
     assert world.overrides() == []
+
+
+def test_R1_an_override_that_puts_one_engineer_in_both_seats_is_refused(world: World) -> None:
+    """Issue 12: no command applies a plan its own check rejects. Taking rot-b's Feb 10 shift while
+    holding rot-a Feb 8-15 would put me in both seats: the dry run warns, the real run exits 9 and writes
+    nothing; `override add` and `swap` keep the same gate."""
+    a, b = build(world)
+    world.json("override", "take", "2027-02-08")
+    world.emulator.calls.clear()
+    listed = world.json("schedule", "show")["shifts"]
+    number = next(
+        s["index"] for s in listed if s["rotation"] == "rot-b" and s["start"].startswith("2027-02-10")
+    )
+    dry = world.json("override", "take", str(number), "--dry-run")
+    assert any(w.startswith("without --dry-run this would be refused (exit 9): R1") for w in dry["warnings"])
+    refused = world("override", "take", str(number), "--json")
+    assert refused.exit_code == 9, explain(refused)
+    error = json.loads(refused.stdout)["error"]
+    assert error["code"] == "rules_violated" and error["details"]["violations"][0]["rule"] == "R1"
+    assert world.me in error["details"]["violations"][0]["subjects"]
+    added = world(
+        "override",
+        "add",
+        "--user",
+        b[0],
+        "--start",
+        "2027-02-09 11:00",
+        "--end",
+        "2027-02-09 15:00",
+        "--rotation",
+        "rot-a",
+        "--json",
+    )
+    assert added.exit_code == 9, explain(added)
+    assert world.writes() == 0
+    assert holder(world, "rot-b", 2027, 2, 12) == b[1]

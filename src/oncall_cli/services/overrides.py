@@ -14,9 +14,11 @@ from typing import Any
 
 from oncall_cli.errors import NotFoundError, OncallError, PartialError, UsageError
 from oncall_cli.scheduling import changes, rules
-from oncall_cli.scheduling.model import Override, Rotation, Shift, zone
+from oncall_cli.scheduling.check import DEFAULT_HORIZON, introduced_coverage
+from oncall_cli.scheduling.model import Override, Rotation, Shift, Violation, zone
 from oncall_cli.scheduling.timeline import next_shift_of, timeline
 from oncall_cli.services.context import Context
+from oncall_cli.services.gate import refuse_rejected_plan
 from oncall_cli.services.rotation import Schedule, check_email, read_schedule, shift_json
 from oncall_cli.services.timeparse import parse_date, parse_time
 
@@ -116,6 +118,39 @@ def _user_zone(schedule: Schedule, user: str | None) -> str:
     return record.timezone
 
 
+def _gate(schedule: Schedule, added: list[Override]) -> list[Violation]:
+    """[R1] The double bookings (one engineer in both seats, a seat held twice) the new overrides would
+    bring that the schedule does not have already."""
+    last = max(o.end for o in added)
+    horizon = max(DEFAULT_HORIZON, last - schedule.now + timedelta(weeks=1))
+    return introduced_coverage(
+        (schedule.rotations, schedule.overrides),
+        (schedule.rotations, [*schedule.overrides, *added]),
+        schedule.settings,
+        schedule.now,
+        horizon,
+    )
+
+
+def _refuse_or_warn(
+    schedule: Schedule, what: str, added: list[Override], *, dry_run: bool, warnings: list[str]
+) -> None:
+    """A dry run lists what the gate finds; a real run is refused with exit 9 before any write."""
+    found = _gate(schedule, added)
+    if dry_run:
+        warnings.extend(
+            f"without --dry-run this would be refused (exit 9): {v.rule} {v.message}" for v in found
+        )
+        return
+    refuse_rejected_plan(
+        what,
+        found,
+        schedule.tz,
+        "Pick someone who is not on call in the other seat then, or hand that shift over first "
+        "(`oncall override add --user ... --rotation ...`).",
+    )
+
+
 def _create(schedule: Schedule, override: Override, *, dry_run: bool, warnings: list[str]) -> OverrideResult:
     tz = schedule.tz
     rotations = [r for r in schedule.rotations if r.name in override.rotations]
@@ -133,6 +168,7 @@ def _create(schedule: Schedule, override: Override, *, dry_run: bool, warnings: 
         result.override = found
         result.already_exists = True
         return result
+    _refuse_or_warn(schedule, "the override", [override], dry_run=dry_run, warnings=result.warnings)
     if not dry_run:
         alias = schedule.backend.create_override(override)
         result.override = Override(override.user, override.start, override.end, override.rotations, alias)
@@ -313,6 +349,8 @@ def swap(context: Context, a: str, b: str, *, dry_run: bool = False) -> SwapResu
             result.existing.append(_describe(override))
         else:
             todo.append(override)
+    if todo:
+        _refuse_or_warn(schedule, "the swap", todo, dry_run=dry_run, warnings=result.warnings)
     if dry_run or not todo:
         return result
     made: list[tuple[Override, str]] = []
