@@ -185,8 +185,8 @@ def test_an_override_for_an_unknown_user_is_not_found_naming_the_email(world: Wo
 def test_R1_an_override_that_puts_one_engineer_in_both_seats_is_refused(world: World) -> None:
     """Issue 12: no command applies a plan its own check rejects. Taking rot-b's Feb 10 shift while
     holding rot-a Feb 8-15 would put me in both seats: the dry run warns, the real run exits 9 and writes
-    nothing; `override add` and `swap` keep the same gate."""
-    a, b = build(world)
+    nothing; `override add` keeps the same gate (as `swap` does)."""
+    _, b = build(world)
     world.json("override", "take", "2027-02-08")
     world.emulator.calls.clear()
     listed = world.json("schedule", "show")["shifts"]
