@@ -16,7 +16,6 @@ from pathlib import Path
 
 from oncall_cli.errors import OncallError, PartialError, UsageError
 from oncall_cli.scheduling import rules
-from oncall_cli.scheduling.calendar import shifts_to_csv, shifts_to_ics
 from oncall_cli.scheduling.check import CHECKED_RULES, check_schedule
 from oncall_cli.scheduling.diff import Action, RoundDiff, round_actions
 from oncall_cli.scheduling.model import (
@@ -432,6 +431,8 @@ def export(context: Context, *, fmt: str, user: str | None = None, weeks: int = 
     """The shifts as an iCalendar file or CSV, for the team calendar."""
     if fmt not in ("ics", "csv"):
         raise UsageError(f"--format must be ics or csv, not {fmt!r}")
+    from oncall_cli.scheduling.calendar import shifts_to_csv, shifts_to_ics  # icalendar: export only
+
     view = show(context, weeks=weeks, user=user, whole=True)
     if fmt == "csv":
         return shifts_to_csv(view.shifts)
