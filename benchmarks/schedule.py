@@ -1,10 +1,11 @@
 """`schedule new` at scale: the whole command against `python -c pass`, where its time goes, and the planner.
 
-    .venv/bin/python benchmarks/schedule.py [--rounds 15] [--runs 5] [--sizes 100,1000,10000]
+    .venv/bin/python benchmarks/schedule.py [--rounds 15] [--runs 5] [--sizes 100,1000,10000] [--baseline DIR]
 
 1. `oncall schedule new --roster FILE --start 2027-02-01 --seed 1 --json` on rosters of 1,000 and 10,000
    engineers, run in a subprocess interleaved with `python -c pass` (medians; 1,000 as a multiple of the
-   bare interpreter, 10,000 in seconds).
+   bare interpreter, 10,000 in seconds). `--baseline DIR` also runs the command on the sources in DIR/src,
+   interleaved in the same rounds (before and after under the same load).
 2. Where the 10,000-engineer run spends its time, measured in-process: reading the roster (TOML parse and
    checks), the planner, building the JSON document, rendering it, and redaction.
 3. `plan_round` alone on synthetic rosters. Rosters have ~10% new hires (started within 90 days of the
@@ -24,12 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import tomli
 import tomli_w
 
 from oncall_cli.cli.output import to_json
@@ -101,7 +102,10 @@ def roster_toml(people: list[Engineer]) -> str:
 
 
 def _environment(home: Path) -> dict[str, str]:
+    # PYTHONDONTWRITEBYTECODE would compile every module from source on every run: a user's install has
+    # its .pyc files, so the warm-up run writes them here too.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         env[name] = str(home / name.lower())
     env["HOME"] = str(home)
@@ -117,33 +121,37 @@ def _time(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def command_figures(rounds: int, home: Path, rosters: dict[int, Path]) -> None:
+def command_figures(rounds: int, home: Path, rosters: dict[int, Path], baseline: Path | None) -> None:
     """`oncall schedule new --roster` in a subprocess, interleaved with `python -c pass`."""
     oncall = shutil.which("oncall", path=str(Path(sys.executable).parent)) or "oncall"
     env = _environment(home)
     bare = [sys.executable, "-c", "pass"]
+    variants = [("", env)]
+    if baseline is not None:
+        variants.append((" [baseline]", {**env, "PYTHONPATH": str(baseline.resolve() / "src")}))
 
     def command(path: Path) -> list[str]:
         return [oncall, "schedule", "new", "--roster", str(path), "--start", ROUND.isoformat(), "--seed", "1",
                 "--json"]
 
-    times: dict[str, list[float]] = {"bare": [], **{str(n): [] for n in rosters}}
-    for path in rosters.values():
-        _time(command(path), env)  # warm-up: .pyc files, the file cache
+    runs = [(size, f"{size:,} engineers{tag}", command(path), variant_env)
+            for size, path in rosters.items() for tag, variant_env in variants]
+    times: dict[str, list[float]] = {"bare": [], **{label: [] for _, label, _, _ in runs}}
+    for _, _, cmd, variant_env in runs:
+        _time(cmd, variant_env)  # warm-up: the .pyc files, the file cache
     for i in range(rounds):
         times["bare"].append(_time(bare, env))
-        for size, path in rosters.items():
+        for size, label, cmd, variant_env in runs:
             if size <= 1000 or i < max(5, rounds // 3):  # 10,000 is slow: fewer rounds (at least 5)
-                times[str(size)].append(_time(command(path), env))
+                times[label].append(_time(cmd, variant_env))
     base = statistics.median(times["bare"])
     print(f"schedule new --roster --json: medians of interleaved rounds ({rounds} for python -c pass)")
     print(f"{'command':<40}{'rounds':>7}{'median s':>10}{'x bare':>8}  goal")
     print(f"{'python -c pass':<40}{len(times['bare']):>7}{base:>10.3f}{1:>8.2f}")
     goals = {1000: "<= 6x bare", 10000: "<= 0.8 s"}
-    for size in rosters:
-        median = statistics.median(times[str(size)])
-        print(f"{f'{size:,} engineers':<40}{len(times[str(size)]):>7}{median:>10.3f}{median / base:>8.2f}"
-              f"  {goals.get(size, '')}")
+    for size, label, _, _ in runs:
+        median = statistics.median(times[label])
+        print(f"{label:<40}{len(times[label]):>7}{median:>10.3f}{median / base:>8.2f}  {goals.get(size, '')}")
 
 
 def breakdown(path: Path, home: Path, runs: int) -> None:
@@ -161,7 +169,7 @@ def breakdown(path: Path, home: Path, runs: int) -> None:
 
     start = datetime(2027, 1, 28, 12, tzinfo=UTC)
     for _ in range(runs):
-        data = timed("TOML parse (tomllib)", lambda: tomllib.loads(text))
+        data = timed("TOML parse (tomli, as load_roster)", lambda: tomli.loads(text))
         timed("roster checks (parse_roster)", lambda data=data: parse_roster(data, str(path)))
         context = Context(settings, Deps(now=lambda: start, env={}))
         inputs = timed("plan_new_round (reads the roster too)", lambda context=context: plan_new_round(
@@ -201,6 +209,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15, help="rounds of the command figures")
     parser.add_argument("--runs", type=int, default=5, help="runs of the in-process figures")
     parser.add_argument("--sizes", default="100,1000,10000", help="team sizes of the planner figures")
+    parser.add_argument("--baseline", type=Path, help="a checkout whose src/ to time as well")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -208,7 +217,7 @@ def main() -> None:
         for size in (1000, 10000):
             rosters[size] = home / f"roster-{size}.toml"
             rosters[size].write_text(roster_toml(roster(size, size // 10, size * 3 // 100)), encoding="utf-8")
-        command_figures(args.rounds, home, rosters)
+        command_figures(args.rounds, home, rosters, args.baseline)
         print()
         breakdown(rosters[10000], home, max(1, min(args.runs, 3)))
     print()
