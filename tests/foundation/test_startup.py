@@ -4,6 +4,7 @@ httpx or rich; commands import pydantic, httpx, icalendar and the vendor clients
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib.metadata import version
@@ -50,15 +51,18 @@ sys.stderr.write(json.dumps({"code": code, "heavy": heavy}))
 """
 
 
-def _run_entry_point(*args: str, heavy: tuple[str, ...] = HEAVY) -> tuple[int | None, list[str], str]:
+def _run_entry_point(
+    *args: str, heavy: tuple[str, ...] = HEAVY, env: dict[str, str] | None = None
+) -> tuple[int | None, list[str], str]:
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(list(args)), json.dumps(heavy)],
+        env=env,
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
-    report = json.loads(done.stderr)
+    report = json.loads(done.stderr.splitlines()[-1])  # after what the command said on stderr
     return report["code"], report["heavy"], done.stdout
 
 
@@ -143,3 +147,17 @@ def test_an_option_value_typer_cannot_take_still_fails_with_typer_message() -> N
     result = CliRunner().invoke(app, ["schedule", "new", "--split", "two", "--json"])
     assert result.exit_code == 2
     assert "--split" in result.output
+
+
+def test_a_sandbox_command_imports_only_the_emulator_of_the_service_it_talks_to(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_")}
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        env[name] = str(tmp_path / name)
+    others = ("oncall_cli.sandbox.slack", "oncall_cli.sandbox.statuspage", "oncall_cli.sandbox.jsm",
+              "oncall_cli.sandbox.jira", "icalendar", "typer._adapters")
+    code, _, stdout = _run_entry_point("--sandbox", "whoisoncall", "--json", heavy=others, env=env)
+    assert code == 0, stdout  # the first run seeds the sandbox: every service
+    code, heavy, stdout = _run_entry_point("--sandbox", "whoisoncall", "--json", heavy=others, env=env)
+    assert code == 0, stdout
+    assert json.loads(stdout)
+    assert heavy == [], f"`oncall --sandbox whoisoncall` imported {heavy}"
