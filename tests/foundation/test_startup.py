@@ -9,6 +9,7 @@ import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -161,3 +162,38 @@ def test_a_sandbox_command_imports_only_the_emulator_of_the_service_it_talks_to(
     assert code == 0, stdout
     assert json.loads(stdout)
     assert heavy == [], f"`oncall --sandbox whoisoncall` imported {heavy}"
+
+
+@pytest.mark.parametrize(
+    ("group", "command", "option", "values"),
+    [
+        ("schedule", "new", "split", [2, "3", "0", "-1", "007", "+4", " 5", "1_0", "two", "", "9" * 20]),
+        ("schedule", "new", "roster", ["roster.toml", "", "-", "a/../b.toml", Path("p.toml")]),
+        ("schedule", "new", "start", ["2027-02-01", "", "é"]),
+        ("schedule", "show", "weeks", [4, "1", "104", "105", "0", "-3"]),
+    ],
+)
+def test_options_typer_coerces_without_pydantic_get_exactly_what_typer_would_give(
+    group: str, command: str, option: str, values: list[object]
+) -> None:
+    import typer
+    from typer._coercion import build_runtime_param
+
+    from oncall_cli.cli.main import load_command
+
+    sub = load_command(group).commands[command]
+    param = next(p for p in sub.params if p.name == option)
+    ctx = typer.Context(sub)
+
+    def outcome(coerce: Any, value: object) -> tuple[str, object]:
+        try:
+            return "value", coerce(value, param=param, ctx=ctx)
+        except typer.BadParameter as exc:
+            return "error", exc.format_message()
+
+    for value in values:
+        param._runtime_param = None
+        ours = outcome(param.get_runtime_param()._coerce_value, value)
+        typers = outcome(build_runtime_param(param.type_descriptor)._coerce_value, value)
+        assert ours == typers, f"--{option} {value!r}"
+        assert type(ours[1]) is type(typers[1])
