@@ -126,3 +126,18 @@ def test_no_color_on_a_terminal_gives_no_ansi_codes(tmp_path: Path, broken_confi
     assert code == 3
     assert "error:" in text and "hint:" in text
     assert ESC not in text, repr(text)
+
+
+def test_the_sandbox_mark_off_a_terminal_is_what_rich_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from rich.console import Console
+
+    from oncall_cli.cli.output import SANDBOX_MARK, SANDBOX_NOTE, Output
+
+    Output(sandbox=True).mark_sandbox()
+    printed = io.StringIO()
+    Console(file=printed, no_color=True, highlight=False, soft_wrap=True).print(
+        f"[bold magenta]{SANDBOX_MARK}[/] practice mode: {SANDBOX_NOTE}"
+    )
+    assert capsys.readouterr().err == printed.getvalue() == f"SANDBOX practice mode: {SANDBOX_NOTE}\n"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from oncall_cli import credentials
 from oncall_cli.redaction import RedactingFilter, forget_secrets, redact, register_secret
@@ -45,6 +47,40 @@ def test_token_query_parameters_are_masked() -> None:
     assert redact("GET https://x.example/a?token=t0k3n&channel=C1&api_key=k3y") == (
         "GET https://x.example/a?token=***&channel=C1&api_key=***"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Authorization: BEARER abc",
+        "authorization: bearer abc",
+        "OAUTH abc",
+        "BASIC dXNlcjpwYXNz",
+        "GET /a?TOKEN=t&x=1",
+        "GET /a?Api_Key=k",
+        "Bearer\u212a abc ?to\u212aen=t",  # the Kelvin sign matches k under (?i)
+        "?to\u212aen=t0k3n",
+        "?api_\u212aey=t0k3n",
+        "Ba\u017fic dXNlcjpwYXNz",  # the long s matches s under (?i)
+        "GEN\u0130EKEY abc",  # the dotted capital I matches i under (?i)
+        "Gen\u0131eKey abc",  # the dotless small i too
+        "the basic plan has a keynote; token = none",
+    ],
+)
+def test_the_quick_check_never_skips_text_the_auth_patterns_would_mask(text: str) -> None:
+    from oncall_cli.redaction import _mask_auth
+
+    assert redact(text) == _mask_auth(text)
+
+
+AUTH_LETTERS = list("GeniKyOAuthBrsc?&=_p tk\u0130\u0131\u017f\u212a")
+
+
+@given(st.text(alphabet=st.sampled_from(AUTH_LETTERS), max_size=30))
+def test_redaction_masks_exactly_what_the_auth_patterns_match(text: str) -> None:
+    from oncall_cli.redaction import _mask_auth
+
+    assert redact(text) == _mask_auth(text)
 
 
 def test_forget_secrets_forgets_them() -> None:

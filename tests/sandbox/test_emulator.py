@@ -15,7 +15,7 @@ from oncall_cli.sandbox.emulator import SANDBOX_URLS, Emulator, default_db_path
 from oncall_cli.sandbox.faults import Fault
 from oncall_cli.sandbox.seed import seed_people
 
-from .conftest import NOW, OG, OG_AUTH, SLACK, SP
+from .conftest import NOW, OG, OG_AUTH, SLACK, SLACK_AUTH, SP
 
 
 def test_sandbox_urls_route_by_first_path_segment() -> None:
@@ -73,6 +73,22 @@ def test_state_persists_in_the_database_file(tmp_path: Path) -> None:
         assert http.get(OG + "/v2/users/kept@example.com", headers=OG_AUTH).status_code == 200
         assert second.seed == 1  # an existing world is not re-seeded
         assert second.seeded_at == NOW
+
+
+def test_a_reopened_database_builds_a_service_when_first_used_and_makes_sure_of_its_tables(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "sandbox.db"
+    Emulator(db, now=lambda: NOW).close()
+    # A database written before the Slack emulator had this table (an upgrade): the next use creates it.
+    with Emulator(db, now=lambda: NOW) as older, older.locked() as conn:
+        conn.execute("DROP TABLE slack_channels")
+    with Emulator(db, now=lambda: NOW) as emulator, emulator.client() as http:
+        response = http.post(SLACK + "/conversations.list", headers=SLACK_AUTH)
+        assert response.status_code == 200 and response.json()["ok"] is True
+        assert emulator.query("SELECT name FROM sqlite_master WHERE name = 'slack_channels'")
+        assert set(emulator.services) == set(SANDBOX_URLS)
+        assert emulator.status()["services"].keys() == SANDBOX_URLS.keys()
 
 
 def test_an_unreadable_database_file_is_a_config_error_naming_it_and_the_fix(tmp_path: Path) -> None:

@@ -1,9 +1,13 @@
-"""The console-script entry point, with a fast path for `oncall --help` and `oncall --version`.
+"""The console-script entry point, with a fast path for `oncall --help`, `oncall --version` and the help
+of every command (`oncall schedule new --help`).
 
-Importing Typer alone costs several times the interpreter's own start-up, so these two answers are served
-without it: the top-level help is pre-rendered into `help.txt` (a test fails when it drifts from what
-Typer renders). Everything else goes to the Typer application, and so does shell completion: the shell
-calls `oncall` with no arguments and `_ONCALL_COMPLETE` set, which only Typer can answer.
+Importing Typer alone costs several times the interpreter's own start-up, so these answers are served
+without it: the top-level help is pre-rendered into `help.txt`, every command's and group's into
+`help_pages.json` (tests fail when either drifts from what Typer renders; `make help-text` rewrites
+them). They are plain text at a fixed width, as in docs/cli.md. Everything else goes to the Typer
+application (`oncall --sandbox schedule new --help`, `oncall help schedule new`, ...), and so does shell
+completion: the shell calls `oncall` with no arguments and `_ONCALL_COMPLETE` set, which only Typer can
+answer.
 """
 
 from __future__ import annotations
@@ -42,15 +46,36 @@ def _write(text: str) -> None:
         sys.exit(0)
 
 
+def _read(name: str) -> str:
+    # A plain read: importlib.resources alone would cost more than the whole fast path.
+    with open(os.path.join(os.path.dirname(__file__), name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def help_page(args: list[str]) -> str | None:
+    """The pre-rendered help for `oncall WORD... --help` (or `-h`), when the words name a command or group
+    and nothing else is on the line; None otherwise (Typer answers)."""
+    if len(args) < 2 or args[-1] not in ("--help", "-h"):
+        return None
+    words = args[:-1]
+    if any(not word or word.startswith("-") for word in words):
+        return None
+    import json
+
+    pages: dict[str, str] = json.loads(_read("help_pages.json"))
+    return pages.get(" ".join(words))
+
+
 def run() -> None:
     args = sys.argv[1:]
     if not _completing():
         if args in (["--help"], ["-h"]) or not args:
-            # A plain read: importlib.resources alone would cost more than the whole fast path.
-            with open(os.path.join(os.path.dirname(__file__), "help.txt"), encoding="utf-8") as handle:
-                text = handle.read()
-            _write(text)
+            _write(_read("help.txt"))
             sys.exit(0 if args else 2)
+        page = help_page(args)
+        if page is not None:
+            _write(page)
+            sys.exit(0)
         if args == ["--version"]:
             from oncall_cli import __version__
 

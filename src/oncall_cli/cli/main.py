@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -28,6 +29,75 @@ CONTEXT_SETTINGS: dict[str, Any] = {
     "terminal_width": 100,
     "max_content_width": 100,
 }
+
+
+def _defer_typer_coercion() -> None:
+    """Build Typer's pydantic coercion of a parameter only when a value needs it.
+
+    Typer (0.2x) builds a pydantic `TypeAdapter` the first time it processes a parameter, even for None,
+    the value of every option left out, which it then returns untouched. That alone imported pydantic
+    (~ as long as the interpreter's own start-up) on every run, `--help` included. Here None is answered
+    as before by `RuntimeParam.coerce`; the values whose result is known without pydantic (`_plain`)
+    are answered directly; any other value builds Typer's own coercion (`build_runtime_param`), once.
+    """
+    from dataclasses import dataclass
+
+    try:
+        from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
+        from typer._param_types import coerce_cli_path
+        from typer.core import _TyperParameter
+    except ImportError:  # a Typer without pydantic coercion: nothing to defer
+        return
+
+    unknown = object()
+    # Plain decimal integers only: pydantic's own rules for anything else (spaces, signs, underscores).
+    _DIGITS = re.compile(r"-?(0|[1-9][0-9]{0,17})")
+
+    def _plain(descriptor: TypeDescriptor, value: Any, param: Any, ctx: Any) -> Any:
+        """What Typer's adapter would return for a str for `str`, an int in range for `int`, or a str for
+        `Path` (pydantic's `Path(value)`, then Typer's own checks); `unknown` for anything else."""
+        info = descriptor.parameter_info
+        annotation = descriptor.annotation
+        if info.parser is not None or descriptor.file_annotation is not None:
+            return unknown
+        kind = type(value)
+        if annotation is str and kind is str:
+            return value
+        digits = kind is int or (kind is str and _DIGITS.fullmatch(value) is not None)
+        if annotation is int and not info.clamp and digits:
+            number = int(value)
+            if (info.min is None or number >= info.min) and (info.max is None or number <= info.max):
+                return number
+        if annotation is Path and kind is str and info.path_type is None:
+            return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
+        return unknown
+
+    @dataclass(frozen=True)
+    class _Deferred(RuntimeParam):
+        descriptor: TypeDescriptor
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            plain = _plain(self.descriptor, value, param, ctx)
+            if plain is not unknown:
+                return plain
+            built = build_runtime_param(self.descriptor)
+            param._runtime_param = built
+            return built._coerce_value(value, param=param, ctx=ctx)
+
+    def get_runtime_param(self: _TyperParameter) -> RuntimeParam:
+        if self._runtime_param is None:
+            descriptor = self.type_descriptor
+            self._runtime_param = _Deferred(
+                parameter_info=descriptor.parameter_info,
+                annotation=descriptor.annotation,
+                descriptor=descriptor,
+            )
+        return self._runtime_param
+
+    _TyperParameter.get_runtime_param = get_runtime_param  # type: ignore[method-assign]
+
+
+_defer_typer_coercion()
 
 
 def _fail(ctx: typer.Context, exc: OncallError) -> None:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 Renderer = Callable[["Console"], None]
+SANDBOX_MARK = "SANDBOX"
+SANDBOX_NOTE = "nothing here touches a real on-call service, Slack or Statuspage"
 
 
 def to_json(data: Any) -> str:
@@ -105,10 +107,11 @@ class Output:
         """Say visibly, once, that this is the sandbox: nobody should confuse practice with production."""
         if self.sandbox and not self._marked:
             self._marked = True
-            self.message(
-                "[bold magenta]SANDBOX[/] practice mode: nothing here touches a real on-call service, Slack "
-                "or Statuspage"
-            )
+            if sys.stderr.isatty():
+                self.message(f"[bold magenta]{SANDBOX_MARK}[/] practice mode: {SANDBOX_NOTE}")
+            else:
+                # What rich prints off a terminal (no styles, no wrapping), without importing rich for it.
+                sys.stderr.write(f"{SANDBOX_MARK} practice mode: {SANDBOX_NOTE}\n")
 
     def result(self, data: Any, render: Renderer | None = None) -> None:
         """Print the command's result: JSON on stdout, or the human rendering."""

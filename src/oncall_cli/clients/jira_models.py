@@ -15,7 +15,10 @@ from pydantic.alias_generators import to_camel
 class WireModel(BaseModel):
     """Base of every Jira model: camelCase on the wire, snake_case in Python, extra fields ignored."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # defer_build: each model's validator is built when first used, not when a command imports them all.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True
+    )
 
 
 class JiraUser(WireModel):

@@ -27,7 +27,10 @@ TimelineExpand = Literal["base", "forwarding", "override"]
 class WireModel(BaseModel):
     """Base of every JSM Operations model: camelCase on the wire, snake_case in Python, extras ignored."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # defer_build: each model's validator is built when first used, not when a command imports them all.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True
+    )
 
     def to_wire(self) -> dict[str, object]:
         """The JSON body shape: camelCase keys, unset (None) fields left out."""

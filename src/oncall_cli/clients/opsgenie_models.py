@@ -21,7 +21,10 @@ RecipientType = Literal["all", "none", "user", "escalation", "schedule", "team",
 class WireModel(BaseModel):
     """Base of every Opsgenie model: camelCase on the wire, snake_case in Python, extra fields ignored."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # defer_build: each model's validator is built when first used, not when a command imports them all.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True
+    )
 
     def to_wire(self) -> dict[str, object]:
         """The JSON body shape: camelCase keys, unset (None) fields left out."""

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class SlackModel(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # defer_build: each model's validator is built when first used, not when a command imports them all.
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class ResponseMetadata(SlackModel):

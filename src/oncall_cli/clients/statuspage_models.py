@@ -34,7 +34,8 @@ NullableList = Annotated[list[T], BeforeValidator(_none_as_empty)]
 
 
 class StatuspageModel(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # defer_build: each model's validator is built when first used, not when a command imports them all.
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Page(StatuspageModel):

@@ -24,7 +24,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,6 +73,7 @@ SANDBOX_ORG_ID = "a1b2c3d4-0000-4000-8000-0000000000a9"
 SANDBOX_TEAM_ID = "a1b2c3d4-0000-4000-8000-000000007ea1"
 """The Atlassian platform team "Engineering" (the Opsgenie team's members; the JSM schedule's `teamId`)."""
 DEFAULT_SEED = 1
+_META_TABLE = "CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 __all__ = [
     "DEFAULT_SEED",
@@ -118,14 +119,49 @@ class Call:
     """The call number of (service, operation), counted from 1 (fault injection counts the same)."""
 
 
-def _default_services() -> list[ServiceEmulator]:
-    from oncall_cli.sandbox.jira import JiraEmulator
-    from oncall_cli.sandbox.jsm import JsmEmulator
-    from oncall_cli.sandbox.opsgenie import OpsgenieEmulator
-    from oncall_cli.sandbox.slack import SlackEmulator
-    from oncall_cli.sandbox.statuspage import StatuspageEmulator
+# prefix -> (module, class) of every vendor's emulator, in the order they are seeded and listed.
+_DEFAULT_SERVICES: dict[str, tuple[str, str]] = {
+    "opsgenie": ("oncall_cli.sandbox.opsgenie", "OpsgenieEmulator"),
+    "slack": ("oncall_cli.sandbox.slack", "SlackEmulator"),
+    "statuspage": ("oncall_cli.sandbox.statuspage", "StatuspageEmulator"),
+    "atlassian": ("oncall_cli.sandbox.jsm", "JsmEmulator"),
+    "jira": ("oncall_cli.sandbox.jira", "JiraEmulator"),
+}
 
-    return [OpsgenieEmulator(), SlackEmulator(), StatuspageEmulator(), JsmEmulator(), JiraEmulator()]
+
+class _LazyServices(Mapping[str, ServiceEmulator]):
+    """The default service emulators, each imported and built when first used: a command talks to one or
+    two of the five, and importing them all cost more than `whoisoncall` itself. `ready` runs once for each
+    as it is built, under `lock` (the emulator makes sure the service's tables exist)."""
+
+    def __init__(self, lock: threading.RLock, ready: Callable[[ServiceEmulator], None]) -> None:
+        self._lock = lock
+        self._ready = ready
+        self._built: dict[str, ServiceEmulator] = {}
+
+    def __getitem__(self, prefix: str) -> ServiceEmulator:
+        found = self._built.get(prefix)
+        if found is not None:
+            return found
+        module, name = _DEFAULT_SERVICES[prefix]  # KeyError for an unknown prefix, as a dict
+        with self._lock:
+            found = self._built.get(prefix)
+            if found is None:
+                import importlib
+
+                found = getattr(importlib.import_module(module), name)()
+                self._ready(found)
+                self._built[prefix] = found
+            return found
+
+    def __contains__(self, prefix: object) -> bool:
+        return prefix in _DEFAULT_SERVICES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_DEFAULT_SERVICES)
+
+    def __len__(self) -> int:
+        return len(_DEFAULT_SERVICES)
 
 
 class Emulator:
@@ -174,9 +210,10 @@ class Emulator:
         self.rejected: list[str] = []
         """Requests refused because they break the vendor's spec (`service operation: why`), for tests."""
         self._lock = threading.RLock()
-        self.services: dict[str, ServiceEmulator] = {
-            s.prefix: s for s in (services if services is not None else _default_services())
-        }
+        self.services: Mapping[str, ServiceEmulator] = (
+            {s.prefix: s for s in services} if services is not None
+            else _LazyServices(self._lock, self._service_ready)
+        )
         if Path(self.db_path).is_dir():
             raise ConfigError(
                 f"{self.db_path}: the sandbox database is a directory, not a file",
@@ -189,8 +226,12 @@ class Emulator:
             if self.db_path != ":memory:":
                 self.db.execute("PRAGMA journal_mode=WAL")
             with self._lock:
-                self._create_schema()
-                if self._meta("seed") is None:
+                self.db.execute(_META_TABLE)
+                fresh = self._meta("seed") is None
+                # A seeded database has its tables: each lazy service checks its own when first used.
+                if fresh or not isinstance(self.services, _LazyServices):
+                    self._create_schema()
+                if fresh:
                     self._seed(DEFAULT_SEED if seed is None else seed)
         except sqlite3.DatabaseError as exc:
             # Garbage bytes, a truncated copy, a file from something else: say which file and how to fix it.
@@ -220,10 +261,17 @@ class Emulator:
     # ---- state --------------------------------------------------------------------------------------
 
     def _create_schema(self) -> None:
-        self.db.execute("CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self.db.execute(_META_TABLE)
         for service in self.services.values():
             service.create_schema(self.db)
         self.db.commit()
+
+    def _service_ready(self, service: ServiceEmulator) -> None:
+        """A lazily built service: its tables exist (idempotent), committed unless a transaction is open."""
+        pending = self.db.in_transaction
+        service.create_schema(self.db)
+        if not pending:
+            self.db.commit()
 
     def _meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM sandbox_meta WHERE key = ?", (key,)).fetchone()

