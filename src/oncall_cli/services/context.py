@@ -6,12 +6,14 @@ in-process transport; tests pass their own transport, clock and sleep.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
@@ -121,13 +123,33 @@ class Context:
     def statuspage(self) -> StatuspageClient:
         from oncall_cli.clients.statuspage import StatuspageClient
 
+        base_url = self.settings.text("statuspage.url")
         return StatuspageClient(
             self.http,
             api_key=self.secret("statuspage"),
             page_id=self.settings.text("statuspage.page_id") or None,
-            base_url=self.settings.text("statuspage.url"),
+            base_url=base_url,
             runtime=self.runtime,
+            pacer_file=self.state_file("statuspage-pacer", base_url),
         )
+
+    @cached_property
+    def state_dir(self) -> Path:
+        """`Deps.state_dir`, else `platformdirs.user_state_dir("oncall")` (the journal's folder), 0700."""
+        from oncall_cli.private_files import private_dir
+        from oncall_cli.services.journal import default_state_dir
+
+        path = Path(self.deps.state_dir) if self.deps.state_dir else default_state_dir()
+        with contextlib.suppress(OSError):  # whoever opens a file there says what is wrong (or does without)
+            private_dir(path)
+        return path
+
+    def state_file(self, kind: str, *key: str) -> Path:
+        """A file of state shared by every run on this machine, one per `key` (e.g. a service's URL)."""
+        import hashlib
+
+        digest = hashlib.sha256("\n".join(key).encode()).hexdigest()[:16]
+        return self.state_dir / f"{kind}-{digest}"
 
     @cached_property
     def slack(self) -> SlackClient:
