@@ -153,6 +153,7 @@ class RateLimiter:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_at = 0.0
+        self._sent_at = 0.0
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -165,19 +166,24 @@ class RateLimiter:
                 self._release()
 
     def _acquire(self) -> None:
+        waited_until = float("-inf")
         while True:
             with _locked_file(self.shared) as file:
-                now = self._clock()
-                wait = max(self._next_at, _read_time(file)) - now
-                if wait <= 0:
+                # After a sleep it is at least the time we slept until (whatever a frozen test clock says).
+                now = max(self._clock(), waited_until)
+                target = max(self._next_at, _read_time(file))
+                if target <= now:
+                    self._sent_at = now
                     self._next_at = now + self.interval + self.margin
                     _write_time(file, self._next_at)
                     return
-            self._sleep(wait)
+            # Sleep, then look again: another process may have taken the turn meanwhile.
+            self._sleep(target - now)
+            waited_until = target
 
     def _release(self) -> None:
         with _locked_file(self.shared) as file:
-            self._next_at = self._clock() + self.interval + self.margin
+            self._next_at = max(self._clock(), self._sent_at) + self.interval + self.margin
             _write_time(file, max(self._next_at, _read_time(file)))
 
 

@@ -217,16 +217,19 @@ class StatuspageClient:
         return paginate_pages(lambda page, size: self.list_components(page=page, per_page=size),
                               per_page=per_page)
 
-    def find_components(self, names: Iterable[str]) -> dict[str, Component]:
+    def find_components(
+        self, names: Iterable[str], *, among: Sequence[Component] | None = None
+    ) -> dict[str, Component]:
         """The components with these display names, keyed by the names as given.
 
         Exact names win over case-insensitive matches, components over component groups. Raises
         NotFoundError naming the unknown names and the known ones, UsageError if a name stays ambiguous.
+        `among`: the page's components as already read (`iter_components`), else they are read now.
         """
         wanted = list(dict.fromkeys(names))
         if not wanted:
             return {}
-        components = list(self.iter_components())
+        components = list(self.iter_components()) if among is None else list(among)
         found: dict[str, Component] = {}
         unknown: list[str] = []
         for name in wanted:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 import httpx
 
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from oncall_cli.clients.statuspage import StatuspageClient
     from oncall_cli.sandbox.emulator import Emulator
     from oncall_cli.services.ports import Directory, IncidentTracker, ScheduleStore, Tickets
+
+
+T = TypeVar("T")
 
 
 def _utcnow() -> datetime:
@@ -75,9 +79,27 @@ class Context:
         self.settings = settings
         self.deps = deps
         self._schedules: dict[str, ScheduleStore] = {}
+        self._once: dict[str, Any] = {}
+        self._once_locks: dict[str, threading.Lock] = {}
+        self._once_lock = threading.Lock()
 
     def now(self) -> datetime:
         return self.deps.now()
+
+    def once(self, key: str, read: Callable[[], T]) -> T:
+        """`read()` at most once per run for `key`, whatever step or thread asks first (the others wait for
+        its answer); a failed read is not kept, so the next caller reads again."""
+        with self._once_lock:
+            lock = self._once_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._once:
+                self._once[key] = read()
+            return cast(T, self._once[key])
+
+    def forget(self, key: str) -> None:
+        """Drop what `once` kept for `key` (after a write that changes it)."""
+        with self._once_lock:
+            self._once.pop(key, None)
 
     @cached_property
     def runtime(self) -> Runtime:
