@@ -235,8 +235,14 @@ class JsmSchedule(RotationIds):
         self._schedule_id: str | None = None
         self._timezone: str | None = None
         self._rotation_ids: dict[str, str] | None = None
+        self._loading = threading.Lock()
 
     def _load(self) -> None:
+        # Rotations, overrides and the timeline may be read at once: the schedule is looked up once.
+        with self._loading:
+            self._look_up()
+
+    def _look_up(self) -> None:
         if self._schedule_id is not None:
             return
         wanted = self.schedule_name.casefold()

@@ -16,7 +16,6 @@ The tracker's steps are named `tracker.*` whatever the backend; runs journaled b
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -82,7 +81,7 @@ from oncall_cli.services.incident_text import (
     D_STATUSPAGE,
     D_THREAD,
 )
-from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, StepRunner
+from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepRunner
 
 if TYPE_CHECKING:
     from oncall_cli.clients.slack import SlackClient
@@ -191,19 +190,17 @@ def _preflight(
     run after the incident, channel and Statuspage incident exist), the service, each responder, the
     Statuspage components (read once: the Statuspage step uses them too) and likely duplicates. When several
     fail, the error is the first in that order, as if they had run one by one."""
+    from oncall_cli.services.step_graph import gather
+
     warnings: list[str] = []
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="oncall-check") as pool:
-        thread = pool.submit(_read_thread, ctx, req.thread) if req.thread else None
-        service = pool.submit(_service, ctx, req.service)
-        people = [pool.submit(_check_person, ctx, email, "--responder") for email in responders]
-        found = pool.submit(_components, ctx, components, warnings)
-        duplicates = pool.submit(_duplicates, ctx, journal, message)
-        thread_started = thread.result() if thread is not None else None
-        checks = _Checks(service.result(), {}, [], thread_started, warnings)
-        for person in people:
-            person.result()
-        checks.component_ids = found.result()
-        checks.duplicates = duplicates.result()
+    thread_started, service, *_people, component_ids, duplicates = gather(
+        lambda: _read_thread(ctx, req.thread) if req.thread else None,
+        lambda: _service(ctx, req.service),
+        *[lambda email=email: _check_person(ctx, email, "--responder") for email in responders],
+        lambda: _components(ctx, components, warnings),
+        lambda: _duplicates(ctx, journal, message),
+    )
+    checks = _Checks(service, component_ids, duplicates, thread_started, warnings)
     return checks
 
 
@@ -321,10 +318,10 @@ def _raise_plan(p: RaiseParams) -> list[str]:
 def _run_raise(
     ctx: Context, journal: Journal, run: Run, p: RaiseParams, warnings: list[str]
 ) -> WorkflowResult:
-    """Every step starts as soon as what it needs exists (`step_graph`): the incident first; then Slack
-    (channel; purpose and invitations; opening message; thread reply) and Statuspage side by side; the
-    Statuspage link goes into the channel once both it and the opening message exist; the links are
-    recorded once both branches have ended, whatever their outcome."""
+    """Every step starts as soon as what it needs exists (`step_graph`): the incident first (meanwhile who
+    to invite is read); then Slack (channel; purpose and invitations; opening message; thread reply) and
+    Statuspage side by side; the Statuspage link is added to the opening message once both exist; the
+    links are recorded once both branches have ended, whatever their outcome."""
     from oncall_cli.services.step_graph import Node, run_graph
 
     runner = StepRunner(journal, run, crash_after=_crash_hook(ctx))
@@ -335,21 +332,24 @@ def _run_raise(
     # The opening message carries the Statuspage link only when the journal already had it (a resume):
     # it never waits for Statuspage, and which messages are posted does not depend on timing.
     sp_known = runner.result("statuspage.create_incident") or {}
-    try:
+    refs: dict[str, IncidentRef] = {}
+
+    def create() -> None:
         created = runner.step(
             CREATE_INCIDENT, lambda again: _create_incident(ctx, run, p, again, created_now)
         )
-    except StepFailed as failure:
-        raise _partial(journal, run, plan, [failure], None) from None
-    journal.set_incident(run.id, created["id"], created["number"])
-    ref = IncidentRef(
-        id=created["id"],
-        number=created["number"],
-        message=p.message,
-        priority=p.priority,
-        status="open",
-        url=created["url"],
-    )
+        journal.set_incident(run.id, created["id"], created["number"])
+        refs["incident"] = IncidentRef(
+            id=created["id"],
+            number=created["number"],
+            message=p.message,
+            priority=p.priority,
+            status="open",
+            url=created["url"],
+        )
+
+    def incident() -> IncidentRef:
+        return refs["incident"]
 
     def channel_id() -> str:
         return str((runner.result("slack.create_channel") or {})["id"])
@@ -360,7 +360,7 @@ def _run_raise(
 
     def opening(again: bool) -> dict[str, Any]:
         invite = runner.result("slack.invite") or {}
-        return _post_opening(ctx, channel_id(), p, ref, invite, sp_known.get("url"), again)
+        return _post_opening(ctx, channel_id(), p, incident(), invite, sp_known.get("url"), again)
 
     def statuspage_link() -> dict[str, Any] | None:
         url = sp_url()
@@ -370,27 +370,58 @@ def _run_raise(
         invite = runner.result("slack.invite") or {}
         return runner.step(
             "slack.post_statuspage_link",
-            lambda again: _link_statuspage(ctx, channel_id(), p, ref, invite, posted, url, again),
+            lambda again: _link_statuspage(ctx, channel_id(), p, incident(), invite, posted, url, again),
         )
 
+    read: dict[str, _Invitees | OncallError] = {}
+
+    def read_invitees() -> None:
+        # A read, not a step: a failure here is the invite step's (journaled when it runs).
+        if runner.finished("slack.invite"):
+            return
+        try:
+            read["invitees"] = _invitees(ctx, p)
+        except OncallError as exc:
+            read["invitees"] = exc
+
+    def invitees() -> _Invitees:
+        got = read.get("invitees")
+        if got is None:
+            got = _invitees(ctx, p)
+        if isinstance(got, OncallError):
+            raise got
+        return got
+
+    created = (CREATE_INCIDENT,)
     channel = ("slack.create_channel",)
     nodes = [
-        Node("statuspage.create_incident", lambda: _statuspage_branch(ctx, runner, run, p, ref)),
+        Node(CREATE_INCIDENT, create),
+        Node(
+            "statuspage.create_incident",
+            lambda: _statuspage_branch(ctx, runner, run, p, incident()),
+            needs=created,
+        ),
         Node(
             "slack.create_channel",
             lambda: runner.step(
-                "slack.create_channel", lambda again: _create_channel(ctx, run, p, ref, again)
+                "slack.create_channel", lambda again: _create_channel(ctx, run, p, incident(), again)
             ),
+            needs=created,
         ),
         Node(
             "slack.set_purpose",
-            lambda: runner.step("slack.set_purpose", lambda again: _set_purpose(ctx, channel_id(), ref)),
+            lambda: runner.step(
+                "slack.set_purpose", lambda again: _set_purpose(ctx, channel_id(), incident())
+            ),
             needs=channel,
         ),
+        Node("read.invitees", read_invitees),
         Node(
             "slack.invite",
-            lambda: runner.step("slack.invite", lambda again: _invite(ctx, channel_id(), p)),
-            needs=channel,
+            lambda: runner.step(
+                "slack.invite", lambda again: _invite(ctx, channel_id(), p, invitees)
+            ),
+            needs=(*channel, "read.invitees"),
         ),
         Node(
             "slack.post_opening",
@@ -403,7 +434,7 @@ def _run_raise(
             Node(
                 "slack.reply_thread",
                 lambda: runner.step(
-                    "slack.reply_thread", lambda again: _reply_thread(ctx, p, ref, channel_id(), again)
+                    "slack.reply_thread", lambda again: _reply_thread(ctx, p, incident(), channel_id(), again)
                 ),
                 needs=("slack.post_opening",),
             )
@@ -416,15 +447,16 @@ def _run_raise(
         ),
         Node(
             RECORD_LINKS,
-            lambda: _record_links(ctx, runner, p, ref, created_now.get("incident")),
+            lambda: _record_links(ctx, runner, p, incident(), created_now.get("incident")),
+            needs=created,
             after=("statuspage.create_incident", *channel, "slack.invite"),
         ),
     ]
     outcome = run_graph(nodes, workers=4, thread_name="oncall-raise")
     if outcome.failures:
-        raise _partial(journal, run, plan, outcome.failures, ref)
+        raise _partial(journal, run, plan, outcome.failures, refs.get("incident"))
     journal.set_status(run.id, "done")
-    return _raise_result(ctx, journal, run, runner, ref, warnings)
+    return _raise_result(ctx, journal, run, runner, incident(), warnings)
 
 
 def _raise_result(
@@ -562,7 +594,19 @@ def _set_purpose(ctx: Context, channel_id: str, ref: IncidentRef) -> dict[str, A
     return {"purpose": purpose}
 
 
-def _invite(ctx: Context, channel_id: str, p: RaiseParams) -> dict[str, Any]:
+@dataclass
+class _Invitees:
+    """Who the channel invites: the engineers on call now, the responders and `me`, with their Slack ids."""
+
+    on_call: list[str]
+    ids: dict[str, str]
+    missing: list[str]
+    warnings: list[str]
+
+
+def _invitees(ctx: Context, p: RaiseParams) -> _Invitees:
+    """Read who to invite (who is on call, their Slack users): needs no channel, so it is read while the
+    incident is being opened."""
     from oncall_cli.services.slack_lookup import users_by_email
 
     warnings: list[str] = []
@@ -573,8 +617,14 @@ def _invite(ctx: Context, channel_id: str, p: RaiseParams) -> dict[str, Any]:
         warnings.append(f"no on-call engineers invited: {exc.message}")
     me = ctx.settings.text("me").strip()
     emails = list(dict.fromkeys([*on_call, *p.responders, *([me] if me else [])]))
+    users = users_by_email(_slack(ctx), emails)
+    return _Invitees(on_call, dict(users.ids), list(users.missing), warnings)
+
+
+def _invite(ctx: Context, channel_id: str, p: RaiseParams, read: Callable[[], _Invitees]) -> dict[str, Any]:
+    users = read()
+    on_call, warnings = users.on_call, users.warnings
     slack = _slack(ctx)
-    users = users_by_email(slack, emails)
     by_id = {v: k for k, v in users.ids.items()}
     invited: list[str] = []
     already: list[str] = []
