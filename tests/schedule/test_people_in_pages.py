@@ -16,7 +16,8 @@ pytestmark = pytest.mark.backends("opsgenie")
 
 
 def _reads(cli: SandboxCli) -> Counter[str]:
-    return Counter(str(c.operation) for c in cli.emulator.calls if c.service == "opsgenie" and c.method == "GET")
+    calls = cli.emulator.calls
+    return Counter(str(c.operation) for c in calls if c.service == "opsgenie" and c.method == "GET")
 
 
 def test_schedule_new_apply_reads_the_team_with_one_page_of_users(sandbox_cli: SandboxCli) -> None:
