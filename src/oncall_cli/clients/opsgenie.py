@@ -829,12 +829,12 @@ class OpsgenieClient:
         return self._parse(IncidentRequestStatus, self._data(response), "request status")
 
     def wait_request(
-        self, *, request_id: str, timeout: float = 30.0, interval: float = 0.2
+        self, *, request_id: str, timeout: float = 30.0, interval: float = 0.1
     ) -> IncidentRequestStatus:
         """Poll GET /v1/incidents/requests/{requestId} until processed (bounded by `timeout` seconds).
 
-        The first poll waits `interval` (0.2 s), each next one half as long again: Opsgenie usually
-        processes a request within a few hundred milliseconds, and an incident's steps wait for it.
+        A first poll at once, the next after `interval` (0.1 s), each later one half as long again: Opsgenie
+        usually processes a request within a few hundred milliseconds, and an incident's steps wait for it.
 
         Raises UnavailableError naming the request id if it is still unprocessed at the deadline, and
         RejectedError if Opsgenie processed it but the action failed (e.g. "Incident does not exist").
