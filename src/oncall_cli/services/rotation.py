@@ -84,7 +84,7 @@ def read_schedule(context: Context, *, people: bool = True) -> Schedule:
     backend = context.schedule_store()
     directory = context.directory
     settings = round_settings(context.settings)
-    from oncall_cli.services.step_graph import gather
+    from oncall_cli.services.gather import gather
 
     # The rotations, the overrides and the team at once (one round trip, not three).
     reads = [backend.rotations, backend.overrides] + ([directory.team] if people else [])

@@ -108,7 +108,7 @@ def plan_new_round(
     current: list[Rotation] = []
     overrides: list[Override] = []
     if backend is not None:
-        from oncall_cli.services.step_graph import gather
+        from oncall_cli.services.gather import gather
 
         # The rotations, the overrides and the team at once (one round trip, not three).
         reads = [backend.rotations, backend.overrides]
@@ -263,7 +263,7 @@ def _apply_actions(backend: ScheduleStore, actions: Sequence[Action]) -> list[st
 
 def _attempt_all(backend: ScheduleStore, actions: Sequence[Action]) -> list[OncallError | None]:
     """Perform every action concurrently; for each, its error or None."""
-    from oncall_cli.services.step_graph import gather
+    from oncall_cli.services.gather import gather
 
     def attempt(action: Action) -> OncallError | None:
         try:

@@ -11,8 +11,7 @@ failed Slack step does not stop it). Any other exception (a crash, a bug) stops 
 ones already running finish, then it is raised. So which steps run depends only on which fail; only the
 interleaving of independent steps varies. `workers=1` runs them one at a time in the order given.
 
-`gather` is the simple case, for reads: run independent calls at once and answer as if they had run one by
-one (the results in order; when several fail, the first one's error).
+`services/gather.py` is the simple case, for reads.
 """
 
 from __future__ import annotations
@@ -23,17 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oncall_cli.services.journal import StepFailed
-
-
-def gather(*calls: Callable[[], Any], workers: int = 8) -> list[Any]:
-    """Run `calls` concurrently; their results in order, or the error of the first (in order) that failed,
-    once every call has ended."""
-    if len(calls) <= 1:
-        return [call() for call in calls]
-    with ThreadPoolExecutor(max_workers=min(workers, len(calls)), thread_name_prefix="oncall-read") as pool:
-        futures = [pool.submit(call) for call in calls]
-        wait(futures)
-    return [future.result() for future in futures]
 
 
 @dataclass(frozen=True)

@@ -230,7 +230,7 @@ class JsmIncidents:
     def _issue(self, key: str) -> Issue:
         """The issue, if it is an incident of the service desk: any other Jira key is refused before
         anything reads or changes it."""
-        from oncall_cli.services.step_graph import gather
+        from oncall_cli.services.gather import gather
 
         # The issue and (the first time) the request type it must have, at once.
         read, (_, type_id) = gather(

@@ -204,7 +204,7 @@ class OpsgenieDirectory:
 
         The team and one page of users (100) are read at once; members not on that page, or listed
         without their details (the list may leave them out), are read one by one, concurrently."""
-        from oncall_cli.services.step_graph import gather
+        from oncall_cli.services.gather import gather
 
         usernames, listed = gather(self.team_members, self._first_page)
         users = {name: listed.get(name.lower()) for name in usernames}

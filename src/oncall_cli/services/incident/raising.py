@@ -190,7 +190,7 @@ def _preflight(
     run after the incident, channel and Statuspage incident exist), the service, each responder, the
     Statuspage components (read once: the Statuspage step uses them too) and likely duplicates. When several
     fail, the error is the first in that order, as if they had run one by one."""
-    from oncall_cli.services.step_graph import gather
+    from oncall_cli.services.gather import gather
 
     warnings: list[str] = []
     thread_started, service, *_people, component_ids, duplicates = gather(
