@@ -17,6 +17,8 @@ and for each it prints medians over the rounds of:
 - `beyond start-up`: the command's wall time minus the median wall time of the same subcommand's `--help`
   (measured in the same run, interleaved: the interpreter, imports and command tree), i.e. the time spent
   on requests and work;
+- `span`: from the first request's start to the last answer (the network part alone, whatever start-up
+  costs; on a loaded machine the subtraction above is noisier);
 - `requests`: every request the proxy saw during the command;
 - `sequential`: the sequential round trips ("waves"). Requests are sorted by start; a wave is a maximal
   run of requests each of which started before every earlier request of its wave had been answered (they
@@ -220,6 +222,7 @@ def _run(env: dict[str, str], args: list[str]) -> tuple[float, str]:
 @dataclass
 class Figures:
     wall: float
+    span: float
     requests: int
     sequential: int
     sp429: int
@@ -257,7 +260,8 @@ def one_round(backend: str, latency_ms: int, round_no: int) -> dict[str, Figures
                 with proxy.lock:
                     seen = proxy.log[before:]
                 sp429 = sum(1 for r in seen if r.path.startswith("/statuspage") and r.status == 429)
-                out[name] = Figures(wall, len(seen), waves(seen), sp429)
+                span = max((r.end for r in seen), default=0.0) - min((r.start for r in seen), default=0.0)
+                out[name] = Figures(wall, span, len(seen), waves(seen), sp429)
                 if os.environ.get("BENCH_TRACE"):
                     t0 = seen[0].start if seen else 0.0
                     for r in sorted(seen, key=lambda r: r.start):
@@ -287,14 +291,15 @@ def main() -> None:
     for backend in backends:
         results = [one_round(backend, latency, i) for i in range(rounds)]
         print(f"\n{backend}")
-        print(f"{'workflow':14}{'wall':>9}{'start-up':>10}{'beyond':>9}{'requests':>10}{'sequential':>12}"
-              f"{'sp 429':>8}")
+        print(f"{'workflow':14}{'wall':>9}{'start-up':>10}{'beyond':>9}{'span':>8}{'requests':>10}"
+              f"{'sequential':>12}{'sp 429':>8}")
         for name in WORKFLOWS:
             rows = [r[name] for r in results]
             wall = statistics.median(r.wall for r in rows)
             beyond = statistics.median(r.wall - base[name] for r in rows)
+            span = statistics.median(r.span for r in rows)
             print(
-                f"{name:14}{wall:8.2f}s{base[name]:9.2f}s{beyond:8.2f}s"
+                f"{name:14}{wall:8.2f}s{base[name]:9.2f}s{beyond:8.2f}s{span:7.2f}s"
                 f"{statistics.median(r.requests for r in rows):10.0f}"
                 f"{statistics.median(r.sequential for r in rows):12.0f}"
                 f"{sum(r.sp429 for r in rows):8d}"
