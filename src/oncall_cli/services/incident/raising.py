@@ -1,10 +1,13 @@
 """`oncall incident raise`, and `resume` and `journal` for the journaled workflows (raise and resolve).
 
 A raise is a journaled workflow (`services/journal.py`): every step is recorded before it starts and after
-it ends. The incident comes first (on the tracker: Opsgenie, or Jira Service Management); then the Slack
-branch (channel, purpose, invitations, opening message, #incidents thread reply) and the Statuspage branch
-run concurrently (Statuspage never waits for Slack); last, the links are recorded on the incident. A step
-that fails after the clients' retries stops the run with `PartialError` (exit 10) and
+it ends. The checks before it read at once (`_preflight`). Every step starts as soon as what it needs
+exists (`services/step_graph.py`): the incident first (on the tracker: Opsgenie, or Jira Service
+Management; meanwhile who to invite is read); then the Slack branch (channel, purpose, invitations, opening
+message, #incidents thread reply) and the Statuspage branch run concurrently (neither waits for the other;
+the Statuspage link is edited into the opening message once both exist); last, the links are recorded on
+the incident. A step that fails after the clients' retries stops the steps that need it, the run ends with
+`PartialError` (exit 10) and
 `oncall incident resume` continues from there. Before creating anything, a step whose earlier attempt was
 interrupted looks for what that attempt may already have created (the incident by its `oncall_run` link,
 the channel by name, the Statuspage incident by its metadata, messages by their first line).
