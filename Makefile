@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/schedule.py
 	$(BIN)/python benchmarks/whoisoncall.py
+	$(BIN)/python benchmarks/network.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -1118,7 +1118,7 @@ def test_create_incident_and_wait_polls_until_processed_then_reads_the_tiny_id(
     assert incident.tiny_id == "42" and incident.id == INCIDENT_ID
     assert incident.extra_properties == {"runbook": "https://wiki/checkout"}
     assert sent(create).method == "POST"
-    assert status.call_count == 3 and fake_time.sleeps == [0.5, 0.75]
+    assert status.call_count == 3 and fake_time.sleeps == pytest.approx([0.1, 0.15])
     assert params(sent(get)) == {"identifierType": "id"}
 
 

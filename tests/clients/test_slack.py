@@ -791,6 +791,33 @@ def test_chat_post_message_in_a_thread_without_unfurling(
     assert sent_json(route) == body
 
 
+def test_chat_update_replaces_the_text_of_a_message(slack: SlackClient, router: respx.MockRouter) -> None:
+    body = {"channel": "C1H9RESGL", "ts": "1503435956.000300", "text": "Updated text"}
+    route = post(router, "chat.update", body).mock(
+        return_value=ok(
+            channel="C1H9RESGL",
+            ts="1503435956.000300",
+            text="Updated text",
+            message={"type": "message", "text": "Updated text", "user": "U0BOT"},
+        )
+    )
+
+    updated = slack.chat_update(channel="C1H9RESGL", ts="1503435956.000300", text="Updated text")
+
+    assert (updated.channel, updated.ts, updated.text) == ("C1H9RESGL", "1503435956.000300", "Updated text")
+    assert sent_json(route) == body
+
+
+def test_chat_update_refused_raises_the_slack_error(slack: SlackClient, router: respx.MockRouter) -> None:
+    post(router, "chat.update", {"channel": "C1", "ts": "1.000001", "text": "x"}).mock(
+        return_value=httpx.Response(200, json={"ok": False, "error": "cant_update_message"})
+    )
+
+    with pytest.raises(SlackApiError) as caught:
+        slack.chat_update(channel="C1", ts="1.000001", text="x")
+    assert caught.value.error == "cant_update_message"
+
+
 def test_chat_post_message_sends_blocks_as_a_json_array(slack: SlackClient, router: respx.MockRouter) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*SEV1* checkout"}}]
     post(

@@ -6,6 +6,7 @@ import itertools
 import logging
 import random
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -353,34 +354,96 @@ def test_a_secret_in_the_request_path_is_masked_in_the_error_message(
 # ---- rate limiter ------------------------------------------------------------------------------------------
 
 
-def test_rate_limiter_spaces_requests_at_least_the_interval_apart(clock: FakeClock) -> None:
-    limiter = RateLimiter(1.0, clock=clock, sleep=clock.sleep)
-    times = []
-    for _ in range(4):
-        limiter.acquire()
-        times.append(clock.now)
-    assert [b - a for a, b in itertools.pairwise(times)] == [1.0, 1.0, 1.0]
+def _paced(limiter: RateLimiter, clock: FakeClock, took: float = 0.0) -> float:
+    """One request through the limiter that takes `took` seconds; returns when it was sent."""
+    with limiter.slot():
+        sent = clock.now
+        clock.advance(took)
+    return sent
+
+
+def test_rate_limiter_spaces_each_request_from_the_previous_answer_plus_a_margin(clock: FakeClock) -> None:
+    limiter = RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05)
+    sent = [_paced(limiter, clock, took=0.3) for _ in range(3)]
+    # Each answer arrives 0.3 s after its request; the next starts 1.05 s after that answer.
+    assert [round(b - a, 9) for a, b in itertools.pairwise(sent)] == [1.35, 1.35]
+    assert clock.sleeps == pytest.approx([1.05, 1.05])
 
 
 def test_rate_limiter_does_not_wait_when_requests_are_already_spaced(clock: FakeClock) -> None:
-    limiter = RateLimiter(1.0, clock=clock, sleep=clock.sleep)
-    limiter.acquire()
+    limiter = RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05)
+    _paced(limiter, clock)
     clock.advance(1.5)
-    limiter.acquire()
+    _paced(limiter, clock)
     assert clock.sleeps == []
     clock.advance(0.25)
-    limiter.acquire()
-    assert clock.sleeps == [0.75]
+    _paced(limiter, clock)
+    assert clock.sleeps == pytest.approx([0.8])
 
 
-def test_requests_through_a_limited_service_reach_the_server_spaced(
+def test_rate_limiter_paces_from_the_answer_even_when_the_request_fails(clock: FakeClock) -> None:
+    limiter = RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05)
+    with pytest.raises(httpx.ReadTimeout), limiter.slot():
+        clock.advance(2.0)
+        raise httpx.ReadTimeout("no answer")
+    _paced(limiter, clock)
+    assert clock.sleeps == pytest.approx([1.05])
+
+
+def test_two_limiters_sharing_a_file_pace_each_other_like_two_processes(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    shared = tmp_path / "statuspage-pacer"
+    first = RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05, shared=shared)
+    second = RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05, shared=shared)
+    a = _paced(first, clock, took=0.2)
+    b = _paced(second, clock, took=0.2)
+    c = _paced(first, clock, took=0.2)
+    assert [round(b - a, 9), round(c - b, 9)] == [1.25, 1.25]
+    assert shared.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_request_in_flight_in_another_process_reserves_an_interval_from_its_start(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    shared = tmp_path / "statuspage-pacer"
+    first = RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05, shared=shared)
+    second = RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05, shared=shared)
+    with first.slot():  # still waiting for its answer when the other process starts
+        started = clock.now
+        second_sent = _paced(second, clock)
+    assert round(second_sent - started, 9) == 1.05
+
+
+def test_a_garbled_or_unusable_pacing_file_falls_back_to_pacing_in_this_process(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    garbled = tmp_path / "garbled"
+    garbled.write_text("not a time")
+    for shared in (garbled, tmp_path / "no-such-folder" / "pacer"):
+        limiter = RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05, shared=shared)
+        _paced(limiter, clock)
+        _paced(limiter, clock)
+    assert clock.sleeps == pytest.approx([1.05, 1.05])
+
+
+def test_requests_through_a_limited_service_reach_the_server_spaced_from_the_answers(
     make_service: MakeService, clock: FakeClock
 ) -> None:
-    server = Server(json_response(200), clock=clock)
-    service = make_service(server, limiter=RateLimiter(1.0, clock=clock, sleep=clock.sleep))
+    server = Server(json_response(200), clock=clock, took=0.1)
+    service = make_service(server, limiter=RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05))
     for _ in range(3):
         service.request("GET", "/v1/pages/p1")
-    assert [round(b - a, 9) for a, b in itertools.pairwise(server.seen_at)] == [1.0, 1.0]
+    assert [round(b - a, 9) for a, b in itertools.pairwise(server.seen_at)] == [1.15, 1.15]
+
+
+def test_a_429_through_a_limited_service_still_waits_its_retry_after(
+    make_service: MakeService, clock: FakeClock
+) -> None:
+    server = Server(json_response(429, Retry_After="3"), json_response(200), clock=clock)
+    service = make_service(server, limiter=RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05))
+    service.request("GET", "/v1/pages/p1")
+    assert server.seen_at[1] - server.seen_at[0] >= 3.0
 
 
 # ---- pagination --------------------------------------------------------------------------------------------

@@ -158,6 +158,11 @@ def world(router: respx.MockRouter) -> dict[str, respx.Route]:
             channel=json.loads(request.content)["channel"], ts=f"1741186801.00000{len(r['post'].calls)}"
         )
     )
+    r["update"] = router.post(f"{SLACK}/chat.update").mock(
+        side_effect=lambda request: slack_ok(
+            **{k: json.loads(request.content)[k] for k in ("channel", "ts", "text")}
+        )
+    )
     r["components"] = router.get(f"{SP}/components").mock(
         httpx.Response(
             200,
@@ -212,7 +217,8 @@ def test_raise_sends_one_request_per_step_with_the_right_bodies(
     assert world["create"].call_count == 1 and world["poll_create"].call_count == 1
     assert world["on_call"].calls.last.request.url.params["scheduleIdentifierType"] == "name"
 
-    # Slack: channel, purpose (the web link on app.opsgenie.com), invites, opening message, thread reply.
+    # Slack: channel, purpose (the web link on app.opsgenie.com), invites, opening message, thread reply;
+    # the opening message does not wait for Statuspage: it is edited to carry the link once that exists.
     assert body(world["create_channel"]) == {"name": "inc-42-db-down", "is_private": False}
     link = "https://app.opsgenie.com/incident/detail/inc-1"
     assert body(world["purpose"]) == {"channel": "C0INC0042", "purpose": f"Opsgenie incident #42: {link}"}
@@ -222,8 +228,13 @@ def test_raise_sends_one_request_per_step_with_the_right_bodies(
     opening, reply = body(world["post"], 0), body(world["post"], 1)
     assert opening["channel"] == "C0INC0042" and "thread_ts" not in opening
     assert opening["text"].startswith(":rotating_light: Incident #42: *DB down*")
-    assert link in opening["text"] and "https://stspg.io/abc" in opening["text"]
+    assert link in opening["text"] and "https://stspg.io/abc" not in opening["text"]
     assert "<@U0ONCALL1>" in opening["text"] and "<@U0ADA0001>" in opening["text"]
+    edit = body(world["update"])
+    assert world["update"].call_count == 1
+    assert edit["channel"] == "C0INC0042" and edit["ts"] == "1741186801.000000"  # the opening's
+    assert edit["text"].startswith(":rotating_light: Incident #42: *DB down*")
+    assert "https://stspg.io/abc" in edit["text"] and "<@U0ONCALL1>" in edit["text"]
     assert reply["channel"] == "C0INCIDENTS" and reply["thread_ts"] == "1741186000.000100"
     assert "<#C0INC0042>" in reply["text"]
 

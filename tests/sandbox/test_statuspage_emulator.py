@@ -248,7 +248,7 @@ def test_the_client_spaces_its_requests_and_never_hits_the_limit(em: Emulator, s
     for body in ("one", "two", "three"):
         sp.update_incident(incident_id=incident.id, status="identified", body=body)
     assert {c.status for c in em.calls} <= {200, 201}
-    assert len(clock.sleeps) == 4 and all(s == pytest.approx(1.0) for s in clock.sleeps)
+    assert len(clock.sleeps) == 4 and all(s == pytest.approx(1.05) for s in clock.sleeps)
 
 
 def test_the_client_waits_out_a_429(em: Emulator, web: httpx.Client, sp: StatuspageClient,

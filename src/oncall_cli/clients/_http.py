@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -119,22 +122,111 @@ def with_jitter(delay: float, rng: random.Random) -> float:
 
 
 class RateLimiter:
-    """Spaces requests at least `interval` seconds apart (Statuspage allows 1 request per second per key)."""
+    """Paces requests to a service that allows one per `interval` seconds (Statuspage: 1 per second per key).
 
-    def __init__(self, interval: float, *, clock: Callable[[], float], sleep: Callable[[float], None]):
+    The next request starts `interval` + `margin` after the previous answer arrived, not after it was sent:
+    spaced from the sends, the server (which counts arrivals) sees the next one slightly under a second
+    later whenever the previous one travelled slower, and answers 429. Requests through one limiter never
+    overlap (`slot()` holds it until the answer is back).
+
+    With `shared`, a small file holding the time the next request may start (0600, under `fcntl.flock`) paces
+    every process on the machine that uses the same file, so two engineers' commands at once do not trip the
+    limit: it then needs a wall clock (`clock` comparable between processes). While a request is in flight
+    the file reserves `interval` + `margin` from its start, and its answer pushes that to the answer's time.
+    Where the file cannot be used (no `fcntl`, a read-only folder) the pacing is this process's only.
+    A 429 is not the limiter's business: HttpService still waits its `Retry-After` before the retry.
+    """
+
+    def __init__(
+        self,
+        interval: float,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        margin: float = 0.05,
+        shared: Path | None = None,
+    ):
         self.interval = interval
+        self.margin = margin
+        self.shared = shared
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_at = 0.0
+        self._sent_at = 0.0
 
-    def acquire(self) -> None:
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Wait for our turn, hold it while the request is in flight, and pace the next from its answer."""
         with self._lock:
-            now = self._clock()
-            wait = self._next_at - now
-            self._next_at = max(now, self._next_at) + self.interval
-        if wait > 0:
-            self._sleep(wait)
+            self._acquire()
+            try:
+                yield
+            finally:
+                self._release()
+
+    def _acquire(self) -> None:
+        waited_until = float("-inf")
+        while True:
+            with _locked_file(self.shared) as file:
+                # After a sleep it is at least the time we slept until (whatever a frozen test clock says).
+                now = max(self._clock(), waited_until)
+                target = max(self._next_at, _read_time(file))
+                if target <= now:
+                    self._sent_at = now
+                    self._next_at = now + self.interval + self.margin
+                    _write_time(file, self._next_at)
+                    return
+            # Sleep, then look again: another process may have taken the turn meanwhile.
+            self._sleep(target - now)
+            waited_until = target
+
+    def _release(self) -> None:
+        with _locked_file(self.shared) as file:
+            self._next_at = max(self._clock(), self._sent_at) + self.interval + self.margin
+            _write_time(file, max(self._next_at, _read_time(file)))
+
+
+@contextmanager
+def _locked_file(path: Path | None) -> Iterator[int | None]:
+    """The pacing file, opened (0600) and exclusively locked; None when there is none or it cannot be used."""
+    fd = None
+    if path is not None:
+        try:
+            import fcntl
+
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except (ImportError, OSError) as exc:
+            log.debug("pacing in this process only: %s", exc)
+            if fd is not None:
+                os.close(fd)
+            fd = None
+    try:
+        yield fd
+    finally:
+        if fd is not None:
+            os.close(fd)  # closing releases the lock
+
+
+def _read_time(fd: int | None) -> float:
+    if fd is None:
+        return 0.0
+    try:
+        return float(os.pread(fd, 64, 0).decode("ascii").strip() or 0.0)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return 0.0  # unreadable or garbled: the in-process pacing still holds
+
+
+def _write_time(fd: int | None, value: float) -> None:
+    if fd is None:
+        return
+    try:
+        data = f"{value:.6f}".encode("ascii")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, data, 0)
+    except OSError as exc:
+        log.debug("cannot write the pacing file: %s", exc)
 
 
 @dataclass
@@ -227,13 +319,13 @@ class HttpService:
         url = self.url(path)
         while True:
             number += 1
-            if self.limiter is not None:
-                self.limiter.acquire()
             t0 = rt.clock()
             try:
-                response = self.client.request(
-                    method, url, params=params, json=json, data=data, headers=headers, timeout=DEFAULT_TIMEOUT
-                )
+                with self.limiter.slot() if self.limiter is not None else nullcontext():
+                    response = self.client.request(
+                        method, url, params=params, json=json, data=data, headers=headers,
+                        timeout=DEFAULT_TIMEOUT,
+                    )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 attempt = Attempt(transport_error=True, sent=False)
                 failure: Exception = exc

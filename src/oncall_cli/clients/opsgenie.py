@@ -855,9 +855,12 @@ class OpsgenieClient:
         return self._request_status(path, IncidentRequestStatus, "request status")
 
     def wait_request(
-        self, *, request_id: str, timeout: float = 30.0, interval: float = 0.5
+        self, *, request_id: str, timeout: float = 30.0, interval: float = 0.1
     ) -> IncidentRequestStatus:
         """Poll GET /v1/incidents/requests/{requestId} until processed (bounded by `timeout` seconds).
+
+        A first poll at once, the next after `interval` (0.1 s), each later one half as long again: Opsgenie
+        usually processes a request within a few hundred milliseconds, and an incident's steps wait for it.
 
         Raises UnavailableError naming the request id if it is still unprocessed at the deadline, and
         RejectedError if Opsgenie processed it but the action failed (e.g. "Incident does not exist").
@@ -1265,7 +1268,7 @@ class OpsgenieClient:
         return self._request_status(path, AlertRequestStatus, "alert request status")
 
     def wait_alert_request(
-        self, *, request_id: str, timeout: float = 30.0, interval: float = 0.5
+        self, *, request_id: str, timeout: float = 30.0, interval: float = 0.1
     ) -> AlertRequestStatus:
         """Poll GET /v2/alerts/requests/{requestId} until processed (as `wait_request` does for incidents):
         RejectedError when the action failed (e.g. "Alert does not exist").

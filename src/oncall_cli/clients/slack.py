@@ -37,6 +37,7 @@ from oncall_cli.clients.slack_models import (
     ScheduledMessage,
     ScheduledMessagesListResponse,
     ScheduleMessageResponse,
+    UpdateMessageResponse,
     User,
     UserError,
     UserResponse,
@@ -521,6 +522,16 @@ class SlackClient:
             "reply_broadcast": reply_broadcast,
         }
         return self._post("chat.postMessage", PostMessageResponse, body)
+
+    def chat_update(self, *, channel: str, ts: str, text: str) -> UpdateMessageResponse:
+        """POST chat.update — replace the text of one of our messages (`ts`) in `channel`.
+
+        https://docs.slack.dev/reference/methods/chat.update
+
+        Setting the same text again changes nothing: safe to retry.
+        """
+        body = {"channel": channel, "ts": ts, "text": text}
+        return self._post("chat.update", UpdateMessageResponse, body, idempotent=True)
 
     def chat_schedule_message(
         self,

@@ -203,6 +203,14 @@ class PostMessageResponse(SlackResponse):
     message: Message | None = None
 
 
+class UpdateMessageResponse(SlackResponse):
+    """chat.update: the channel id, the message's `ts` and its new text (the `message` has no `ts`)."""
+
+    channel: str
+    ts: str
+    text: str = ""
+
+
 class ScheduleMessageResponse(SlackResponse):
     """chat.scheduleMessage (the spec's example sends `post_at` as a string; it is parsed to int)."""
 

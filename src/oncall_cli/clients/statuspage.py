@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -110,7 +111,9 @@ class StatuspageClient:
         page_id: str | None,
         base_url: str = "https://api.statuspage.io",
         runtime: Runtime | None = None,
+        pacer_file: Path | None = None,
     ) -> None:
+        """`pacer_file`: share the request pacing with every process using that file (`RateLimiter`)."""
         register_secret(api_key)
         rt = runtime or Runtime()
         self._page_id = page_id
@@ -120,7 +123,13 @@ class StatuspageClient:
             base_url=base_url.rstrip("/") + "/v1",
             auth=f"OAuth {api_key}" if api_key else None,
             runtime=rt,
-            limiter=RateLimiter(1.0 / REQUESTS_PER_SECOND, clock=rt.clock, sleep=rt.sleep),
+            # Shared between processes, the pacing needs a clock they agree on: the wall clock.
+            limiter=RateLimiter(
+                1.0 / REQUESTS_PER_SECOND,
+                clock=rt.wall if pacer_file is not None else rt.clock,
+                sleep=rt.sleep,
+                shared=pacer_file,
+            ),
             error_text=statuspage_error_text,
         )
 
@@ -208,16 +217,19 @@ class StatuspageClient:
         return paginate_pages(lambda page, size: self.list_components(page=page, per_page=size),
                               per_page=per_page)
 
-    def find_components(self, names: Iterable[str]) -> dict[str, Component]:
+    def find_components(
+        self, names: Iterable[str], *, among: Sequence[Component] | None = None
+    ) -> dict[str, Component]:
         """The components with these display names, keyed by the names as given.
 
         Exact names win over case-insensitive matches, components over component groups. Raises
         NotFoundError naming the unknown names and the known ones, UsageError if a name stays ambiguous.
+        `among`: the page's components as already read (`iter_components`), else they are read now.
         """
         wanted = list(dict.fromkeys(names))
         if not wanted:
             return {}
-        components = list(self.iter_components())
+        components = list(self.iter_components()) if among is None else list(among)
         found: dict[str, Component] = {}
         unknown: list[str] = []
         for name in wanted:

@@ -6,13 +6,16 @@ in-process transport; tests pass their own transport, clock and sleep.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from oncall_cli.config import Settings
 from oncall_cli.errors import ConfigError
@@ -32,6 +35,9 @@ if TYPE_CHECKING:
     from oncall_cli.clients.statuspage import StatuspageClient
     from oncall_cli.sandbox.emulator import Emulator
     from oncall_cli.services.ports import Alerts, Directory, IncidentTracker, ScheduleStore, Tickets
+
+
+T = TypeVar("T")
 
 
 def _utcnow() -> datetime:
@@ -75,9 +81,27 @@ class Context:
         self.settings = settings
         self.deps = deps
         self._schedules: dict[str, ScheduleStore] = {}
+        self._once: dict[str, Any] = {}
+        self._once_locks: dict[str, threading.Lock] = {}
+        self._once_lock = threading.Lock()
 
     def now(self) -> datetime:
         return self.deps.now()
+
+    def once(self, key: str, read: Callable[[], T]) -> T:
+        """`read()` at most once per run for `key`, whatever step or thread asks first (the others wait for
+        its answer); a failed read is not kept, so the next caller reads again."""
+        with self._once_lock:
+            lock = self._once_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._once:
+                self._once[key] = read()
+            return cast(T, self._once[key])
+
+    def forget(self, key: str) -> None:
+        """Drop what `once` kept for `key` (after a write that changes it)."""
+        with self._once_lock:
+            self._once.pop(key, None)
 
     @cached_property
     def runtime(self) -> Runtime:
@@ -130,13 +154,33 @@ class Context:
     def statuspage(self) -> StatuspageClient:
         from oncall_cli.clients.statuspage import StatuspageClient
 
+        base_url = self.settings.text("statuspage.url")
         return StatuspageClient(
             self.http,
             api_key=self.secret("statuspage"),
             page_id=self.settings.text("statuspage.page_id") or None,
-            base_url=self.settings.text("statuspage.url"),
+            base_url=base_url,
             runtime=self.runtime,
+            pacer_file=self.state_file("statuspage-pacer", base_url),
         )
+
+    @cached_property
+    def state_dir(self) -> Path:
+        """`Deps.state_dir`, else `platformdirs.user_state_dir("oncall")` (the journal's folder), 0700."""
+        from oncall_cli.private_files import private_dir
+        from oncall_cli.services.journal import default_state_dir
+
+        path = Path(self.deps.state_dir) if self.deps.state_dir else default_state_dir()
+        with contextlib.suppress(OSError):  # whoever opens a file there says what is wrong (or does without)
+            private_dir(path)
+        return path
+
+    def state_file(self, kind: str, *key: str) -> Path:
+        """A file of state shared by every run on this machine, one per `key` (e.g. a service's URL)."""
+        import hashlib
+
+        digest = hashlib.sha256("\n".join(key).encode()).hexdigest()[:16]
+        return self.state_dir / f"{kind}-{digest}"
 
     @cached_property
     def slack(self) -> SlackClient:

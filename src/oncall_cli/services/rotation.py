@@ -84,15 +84,17 @@ def read_schedule(context: Context, *, people: bool = True) -> Schedule:
     backend = context.schedule_store()
     directory = context.directory
     settings = round_settings(context.settings)
-    rotations = backend.rotations()
-    overrides = backend.overrides()
+    from oncall_cli.services.gather import gather
+
+    # The rotations, the overrides and the team at once (one round trip, not three).
+    reads = [backend.rotations, backend.overrides] + ([directory.team] if people else [])
+    rotations, overrides, *team = gather(*reads)
     records: dict[str, Engineer] = {}
     if people:
-        records = {e.email: e for e in directory.team()}
-        for email in sorted({p for r in rotations for p in r.participants if p is not None} - set(records)):
-            found = directory.find(email)
-            if found is not None:
-                records[email] = found
+        records = {e.email: e for e in team[0]}
+        others = sorted({p for r in rotations for p in r.participants if p is not None} - set(records))
+        found = gather(*[lambda email=email: directory.find(email) for email in others])
+        records.update({email: record for email, record in zip(others, found, strict=True) if record})
     settings = replace(settings, timezone=backend.timezone)
     return Schedule(backend, directory, settings, context.now(), rotations, overrides, records)
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tomli
 
@@ -36,6 +37,9 @@ from oncall_cli.scheduling.timeline import timeline
 from oncall_cli.services.context import Context
 from oncall_cli.services.ports import ScheduleStore
 from oncall_cli.services.rounds import round_settings
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 def load_roster(path: Path) -> list[Engineer]:
@@ -108,10 +112,12 @@ def plan_new_round(
     current: list[Rotation] = []
     overrides: list[Override] = []
     if backend is not None:
-        current = backend.rotations()
-        overrides = backend.overrides()
-        if engineers is None:
-            engineers = context.directory.team()
+        from oncall_cli.services.gather import gather
+
+        # The rotations, the overrides and the team at once (one round trip, not three).
+        reads = [backend.rotations, backend.overrides]
+        current, overrides, *team = gather(*reads, *([context.directory.team] if engineers is None else []))
+        engineers = team[0] if team else engineers
     assert engineers is not None
     carrying = _carrying(current, now, settings)
     if start is not None:
@@ -249,24 +255,51 @@ def apply_round(
         return RoundResult(plan, diff, announcement=text if announce else "", dry_run=True, gate=gate)
     _refuse_rejected_round(context, inputs, diff)
     backend = context.schedule_store()
+    # Announce only a round that matches the plan; a repeat run finds the message and does not post twice.
+    # Where to post and whether it is there already are read while the rotations are written.
+    announcing = announce and not diff.differences
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="oncall-announce") as pool:
+        found = pool.submit(_announced, context, text) if announcing else None
+        done = _apply_actions(backend, diff.actions)
+        announced = _announce(context, text, done, found) if found is not None else "skipped"
+    return RoundResult(plan, diff, tuple(done), announced, text if announce else "", dry_run=False)
+
+
+def _apply_actions(backend: ScheduleStore, actions: Sequence[Action]) -> list[str]:
+    """The new rotations at once, then (only when they all exist) the current ones ended, at once. A failure
+    is PartialError listing what was done and what not: the same command again finishes the rest."""
     done: list[str] = []
-    for action in diff.actions:
-        try:
-            _perform(backend, action)
-        except OncallError as exc:
-            remaining = [a.describe() for a in diff.actions[len(done) :]]
+    for wave in ([a for a in actions if a.kind == "create_rotation"],
+                 [a for a in actions if a.kind != "create_rotation"]):
+        outcomes = _attempt_all(backend, wave)
+        done += [a.describe() for a, error in zip(wave, outcomes, strict=True) if error is None]
+        failed = [(a, error) for a, error in zip(wave, outcomes, strict=True) if error is not None]
+        if failed:
+            action, exc = failed[0]
+            not_done = [a.describe() for a in actions if a.describe() not in done]
             raise PartialError(
                 f"creating the round stopped at: {action.describe()}: {exc.message}",
                 hint="Fix the cause and run the same `oncall schedule new --apply` again: it finishes the "
                 "remaining steps and never creates a rotation twice.",
-                details={"done": done, "not_done": remaining},
+                details={"done": done, "not_done": not_done},
             ) from exc
-        done.append(action.describe())
-    announced = "skipped"
-    # Announce only a round that matches the plan; a repeat run finds the message and does not post twice.
-    if announce and not diff.differences:
-        announced = _announce(context, text, done)
-    return RoundResult(plan, diff, tuple(done), announced, text if announce else "", dry_run=False)
+    return done
+
+
+def _attempt_all(backend: ScheduleStore, actions: Sequence[Action]) -> list[OncallError | None]:
+    """Perform every action concurrently; for each, its error or None."""
+    from oncall_cli.services.gather import gather
+
+    def attempt(action: Action) -> OncallError | None:
+        try:
+            _perform(backend, action)
+        except OncallError as exc:
+            return exc
+        return None
+
+    return gather(*[lambda action=action: attempt(action) for action in actions])
 
 
 def rotations_after(current: Sequence[Rotation], diff: RoundDiff) -> list[Rotation]:
@@ -330,12 +363,18 @@ def _perform(backend: ScheduleStore, action: Action) -> None:
         backend.update_rotation(action.rotation, end=action.end)
 
 
-def _announce(context: Context, text: str, done: list[str]) -> str:
+def _announced(context: Context, text: str) -> tuple[str, bool]:
+    """The announce channel's id, and whether the announcement is there already."""
     from oncall_cli.services.slack_lookup import already_posted, channel_id
 
+    channel = channel_id(context.slack, context.settings.text("slack.announce_channel"))
+    return channel, already_posted(context.slack, channel, text) is not None
+
+
+def _announce(context: Context, text: str, done: list[str], found: Future[tuple[str, bool]]) -> str:
     try:
-        channel = channel_id(context.slack, context.settings.text("slack.announce_channel"))
-        if already_posted(context.slack, channel, text) is not None:
+        channel, posted = found.result()
+        if posted:
             return "already_posted"
         context.slack.chat_post_message(channel=channel, text=text)
     except OncallError as exc:

@@ -63,6 +63,9 @@ class JsmDirectory:
         self._by_id: dict[str, JiraUser] = {}
         self._id_by_email: dict[str, str] = {}
         self._team_id: str | None = None
+        self._members: list[str] | None = None
+        self._facts_by_id: dict[str, dict[str, Any]] = {}
+        """Each person's `oncall` property as read (or written) in this run."""
 
     # ---- emails <-> account ids ------------------------------------------------------------------------
 
@@ -108,8 +111,14 @@ class JsmDirectory:
     # ---- records -----------------------------------------------------------------------------------
 
     def _facts(self, account_id: str) -> dict[str, Any]:
-        value = self.jira.get_user_property(account_id=account_id, key=FACTS_PROPERTY)
-        return value if isinstance(value, dict) else {}
+        with self._lock:
+            known = self._facts_by_id.get(account_id)
+        if known is None:
+            value = self.jira.get_user_property(account_id=account_id, key=FACTS_PROPERTY)
+            known = value if isinstance(value, dict) else {}
+            with self._lock:
+                self._facts_by_id[account_id] = known
+        return dict(known)
 
     def _engineer(self, account_id: str) -> Engineer:
         user = self._by_id[account_id]
@@ -154,6 +163,10 @@ class JsmDirectory:
         return self.org_id
 
     def _member_ids(self) -> list[str]:
+        """The team's accountIds, read once per run (until a membership change)."""
+        with self._lock:
+            if self._members is not None:
+                return list(self._members)
         try:
             ids = self.jira.team_members(org_id=self._org(), team_id=self._team(), site_id=self.ops.cloud_id)
         except NotFoundError as exc:
@@ -163,6 +176,8 @@ class JsmDirectory:
                 hint="Check jsm.org_id (admin.atlassian.com shows it in the URL) and jsm.team.",
             ) from exc
         self.load(ids)
+        with self._lock:
+            self._members = list(ids)
         return ids
 
     def team(self) -> list[Engineer]:
@@ -197,11 +212,15 @@ class JsmDirectory:
         account = self.account_id(email)
         facts = self._facts(account)
         facts["start_date"] = start.isoformat()
+        with self._lock:
+            self._facts_by_id.pop(account, None)
         self.jira.set_user_property(account_id=account, key=FACTS_PROPERTY, value=facts)
 
     def _change_team(self, email: str, action: str) -> None:
         account = self.account_id(email)
         change = self.jira.add_team_members if action == "add" else self.jira.remove_team_members
+        with self._lock:
+            self._members = None
         result = change(org_id=self._org(), team_id=self._team(), account_ids=[account])
         if result.failed_account_ids:
             raise RejectedError(
@@ -237,8 +256,14 @@ class JsmSchedule(RotationIds):
         self._schedule_id: str | None = None
         self._timezone: str | None = None
         self._rotation_ids: dict[str, str] | None = None
+        self._loading = threading.Lock()
 
     def _load(self) -> None:
+        # Rotations, overrides and the timeline may be read at once: the schedule is looked up once.
+        with self._loading:
+            self._look_up()
+
+    def _look_up(self) -> None:
         if self._schedule_id is not None:
             return
         wanted = self.schedule_name.casefold()

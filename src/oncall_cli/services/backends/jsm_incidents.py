@@ -19,6 +19,7 @@ specifics stop here:
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -83,10 +84,19 @@ class JsmIncidents:
         """(requestTypeId, issueTypeId)"""
         self._key_by_id: dict[str, str] = {}
         self._priorities_checked = False
+        self._lock = threading.RLock()
+        self._read: dict[str, Issue] = {}
+        """Issues as read in this run (by key), until a transition changes them."""
+        self._transitions: dict[str, list[Transition]] = {}
+        """Transitions read by `check_can` (by key), for the move that follows it."""
 
     # ---- the service desk, its incident request type, the priorities -----------------------------------
 
     def _service_desk(self) -> tuple[str, str]:
+        with self._lock:  # the checks before a raise run at once: look it up once
+            return self._look_up_service_desk()
+
+    def _look_up_service_desk(self) -> tuple[str, str]:
         if self._desk is None:
             desks = self.issues.list_service_desks()
             wanted = self.service_desk_setting.casefold()
@@ -110,6 +120,10 @@ class JsmIncidents:
         return self._service_desk()[1]
 
     def _incident_request_type(self) -> tuple[str, str]:
+        with self._lock:
+            return self._look_up_request_type()
+
+    def _look_up_request_type(self) -> tuple[str, str]:
         if self._request_type is None:
             desk_id, key = self._service_desk()
             types = self.issues.list_request_types(service_desk_id=desk_id)
@@ -158,10 +172,11 @@ class JsmIncidents:
     def check_can(self, incident: TrackedIncident, action: str) -> None:
         """Resolve and close need a transition to a done status from where the incident is (none needed
         when it is done already)."""
-        issue = self._issue(incident.number)
+        issue = self._read.get(incident.number) or self._issue(incident.number)
         if _category(issue) == "done":
             return
         transitions = self.issues.get_transitions(key=incident.number)
+        self._transitions[incident.number] = transitions
         wanted = _RESOLVE if action == "resolve" else _DONE
         if not any(wanted(t) for t in transitions):
             raise _no_transition(incident.number, "done (RESOLVED)", transitions)
@@ -218,8 +233,14 @@ class JsmIncidents:
     def _issue(self, key: str) -> Issue:
         """The issue, if it is an incident of the service desk: any other Jira key is refused before
         anything reads or changes it."""
-        issue = self.issues.get_issue(key=key, fields=FIELDS, properties=(LINKS_PROPERTY,))
-        _, type_id = self._incident_request_type()
+        from oncall_cli.services.gather import gather
+
+        # The issue and (the first time) the request type it must have, at once.
+        read, (_, type_id) = gather(
+            lambda: self.issues.get_issue(key=key, fields=FIELDS, properties=(LINKS_PROPERTY,)),
+            self._incident_request_type,
+        )
+        issue: Issue = read
         kind = issue.fields.issuetype
         if not issue.key.startswith(f"{self.project_key}-") or (type_id and kind and kind.id != type_id):
             raise NotFoundError(
@@ -227,6 +248,7 @@ class JsmIncidents:
                 hint="Give the key of an incident; `oncall incident list` shows them.",
                 details={"key": issue.key},
             )
+        self._read[issue.key] = issue
         return issue
 
     def get(self, ref: str) -> TrackedIncident:
@@ -429,7 +451,7 @@ class JsmIncidents:
     def resolve(self, incident: TrackedIncident, note: str) -> None:
         """To a done status that is not a cancel. The note is not written again: the workflow's
         "Resolved: ..." timeline entry, a comment written just before, already says it."""
-        issue = self._issue(incident.number)
+        issue = self._read.get(incident.number) or self._issue(incident.number)
         if _category(issue) != "done":
             self._move(incident.number, _RESOLVE, "done (RESOLVED)", resolution="Done")
 
@@ -449,7 +471,7 @@ class JsmIncidents:
     def _move(
         self, key: str, wanted: Callable[[Transition], bool], what: str, resolution: str | None = None
     ) -> None:
-        transitions = self.issues.get_transitions(key=key)
+        transitions = self._transitions.pop(key, None) or self.issues.get_transitions(key=key)
         found = [t for t in transitions if wanted(t)]
         if not found:
             raise _no_transition(key, what, transitions)
@@ -457,6 +479,8 @@ class JsmIncidents:
 
     def _apply(self, key: str, transition: Transition, *, resolution: str | None) -> None:
         fields = {"resolution": {"name": resolution}} if resolution and transition.has_resolution else None
+        self._read.pop(key, None)
+        self._transitions.pop(key, None)
         self.issues.transition(key=key, transition_id=transition.id, fields=fields)
 
 

@@ -8,6 +8,7 @@ identifier types, and the schedule addressed by name where that saves a round tr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from oncall_cli.clients.opsgenie_models import Recipient, RotationType, ScheduleTimeline, User
 
 SERVICE = "Opsgenie"
+PAGE = 100
+"""Users per page of `GET /v2/users` (Opsgenie's largest)."""
 # User details keys where we keep what Opsgenie has no field for (documented in docs/backends.md).
 START_DATE_DETAIL = "start_date"
 MANAGER_DETAIL = "manager"
@@ -59,12 +62,15 @@ class OpsgenieSchedule(RotationIds):
         self._schedule_id: str | None = None
         self._timezone: str | None = None
         self._rotation_ids: dict[str, str] | None = None
+        self._loading = threading.Lock()
 
     def _load(self) -> None:
-        if self._schedule_id is None:
-            schedule = self.client.get_schedule(identifier=self.schedule_name, identifier_type="name")
-            self._schedule_id = schedule.id or self.schedule_name
-            self._timezone = schedule.timezone or self.fallback_tz
+        # Rotations, overrides and the timeline may be read at once: the schedule is looked up once.
+        with self._loading:
+            if self._schedule_id is None:
+                schedule = self.client.get_schedule(identifier=self.schedule_name, identifier_type="name")
+                self._schedule_id = schedule.id or self.schedule_name
+                self._timezone = schedule.timezone or self.fallback_tz
 
     @property
     def schedule_id(self) -> str:
@@ -190,20 +196,68 @@ class OpsgenieDirectory:
         self.client = client
         self.team_name = team
         self.fallback_tz = fallback_tz
+        self._lock = threading.Lock()
+        self._members: list[str] | None = None
+        self._listed: dict[str, User] | None = None
+        """Users of the account's first page of `GET /v2/users` (by username, lower case), read once, and
+        the users read one by one since."""
 
     def team(self) -> list[Engineer]:
-        """The team's members with their user records (time zone, start date, manager), in team order."""
-        usernames = self.team_members()
+        """The team's members with their user records (time zone, start date, manager), in team order.
+
+        The team and one page of users (100) are read at once; members not on that page, or listed
+        without their details (the list may leave them out), are read one by one, concurrently."""
+        from oncall_cli.services.gather import gather
+
+        usernames, listed = gather(self.team_members, self._first_page)
+        users = {name: listed.get(name.lower()) for name in usernames}
+        missing = [name for name, user in users.items() if user is None or not user.details]
         with ThreadPoolExecutor(max_workers=8) as pool:
-            users = list(pool.map(lambda name: self.client.get_user(identifier=name), usernames))
-        return [_engineer(u, self.fallback_tz) for u in users]
+            for name, user in zip(missing, pool.map(self._read_user, missing), strict=True):
+                users[name] = user
+        return [_engineer(users[name] or self._read_user(name), self.fallback_tz) for name in usernames]
 
     def team_members(self) -> list[str]:
-        team = self.client.get_team(identifier=self.team_name, identifier_type="name")
-        return [m.user.username for m in team.members if m.user.username]
+        """The team's usernames, read once per run."""
+        with self._lock:
+            if self._members is None:
+                team = self.client.get_team(identifier=self.team_name, identifier_type="name")
+                self._members = [m.user.username for m in team.members if m.user.username]
+            return list(self._members)
+
+    def _first_page(self) -> dict[str, User]:
+        """`GET /v2/users?limit=100` once per run: up to 100 of the account's users in one request."""
+        from itertools import islice
+
+        with self._lock:
+            if self._listed is None:
+                page = islice(self.client.iter_users(limit=PAGE), PAGE)  # one request: no second page
+                self._listed = {u.username.lower(): u for u in page if u.username}
+            return dict(self._listed)
+
+    def _read_user(self, email: str) -> User:
+        """GET /v2/users/{email}, kept for the rest of the run."""
+        user = self.client.get_user(identifier=email)
+        with self._lock:
+            if self._listed is not None:
+                self._listed[email.lower()] = user
+        return user
+
+    def _known(self, email: str) -> User | None:
+        """The user as already read in this run (with details), else None (then it is read)."""
+        with self._lock:
+            found = self._listed.get(email.lower()) if self._listed is not None else None
+        return found if found is not None and found.details else None
+
+    def _forget(self, email: str) -> None:
+        """A write changed this user (or the team): read them again when asked."""
+        with self._lock:
+            if self._listed is not None:
+                self._listed.pop(email.lower(), None)
+            self._members = None
 
     def get(self, email: str) -> Engineer:
-        return _engineer(self.client.get_user(identifier=email), self.fallback_tz)
+        return _engineer(self._known(email) or self._read_user(email), self.fallback_tz)
 
     def find(self, email: str) -> Engineer | None:
         try:
@@ -218,6 +272,7 @@ class OpsgenieDirectory:
         details = {START_DATE_DETAIL: engineer.start_date.isoformat()}
         if engineer.manager:
             details[MANAGER_DETAIL] = engineer.manager
+        self._forget(engineer.email)
         self.client.create_user(
             username=engineer.email,
             full_name=engineer.name,
@@ -232,15 +287,18 @@ class OpsgenieDirectory:
         user = self.client.get_user(identifier=email)
         details: dict[str, list[str]] = {key: list(values) for key, values in user.details.items()}
         details[START_DATE_DETAIL] = [start.isoformat()]
+        self._forget(email)
         self.client.update_user(identifier=email, details=details)
 
     def add_to_team(self, email: str) -> None:
         """Make the user a member of the team with the team role `user`."""
+        self._forget(email)
         self.client.add_team_member(
             team=self.team_name, team_identifier_type="name", username=email, role="user"
         )
 
     def delete(self, email: str) -> None:
+        self._forget(email)
         self.client.delete_user(identifier=email)
 
     def delete_action(self, email: str, *, question: bool = False) -> str:

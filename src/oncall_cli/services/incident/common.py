@@ -24,7 +24,9 @@ from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, jo
 
 if TYPE_CHECKING:
     from oncall_cli.clients.slack import SlackClient
+    from oncall_cli.clients.slack_models import Message as SlackMessage
     from oncall_cli.clients.statuspage import StatuspageClient
+    from oncall_cli.clients.statuspage_models import Component as SpComponent
     from oncall_cli.clients.statuspage_models import Incident as SpIncident
     from oncall_cli.services.ports import IncidentTracker, TrackedIncident
 
@@ -237,8 +239,8 @@ def _channel_label(details: Mapping[str, str]) -> str:
 # ---- done once: Slack messages and timeline entries ---------------------------------------------------
 
 
-def _messages(slack: SlackClient, channel: str, thread_ts: str | None = None) -> list[str] | None:
-    """Recent message texts of a channel (or a thread), or None when Slack will not show them to us."""
+def _history(slack: SlackClient, channel: str, thread_ts: str | None = None) -> list[SlackMessage] | None:
+    """Recent messages of a channel (or a thread), or None when Slack will not show them to us."""
     from oncall_cli.clients.slack import SlackApiError
 
     try:
@@ -250,7 +252,18 @@ def _messages(slack: SlackClient, channel: str, thread_ts: str | None = None) ->
         if exc.error in _NO_HISTORY:
             return None
         raise
-    return [m.text or "" for m in answer.messages]
+    return list(answer.messages)
+
+
+def _messages(slack: SlackClient, channel: str, thread_ts: str | None = None) -> list[str] | None:
+    """Recent message texts of a channel (or a thread), or None when Slack will not show them to us."""
+    found = _history(slack, channel, thread_ts)
+    return None if found is None else [m.text or "" for m in found]
+
+
+def _find_message(slack: SlackClient, channel: str, needle: str) -> SlackMessage | None:
+    """The most recent message of a channel containing `needle`, if Slack shows it to us."""
+    return next((m for m in _history(slack, channel) or [] if needle in (m.text or "")), None)
 
 
 def _posted(slack: SlackClient, channel: str, needle: str, thread_ts: str | None = None) -> bool:
@@ -423,7 +436,7 @@ def _components(ctx: Context, names: Sequence[str], warnings: list[str]) -> dict
     if not names:
         return {}
     try:
-        return {name: c.id for name, c in _sp(ctx).find_components(names).items()}
+        return {name: c.id for name, c in find_components(ctx, names).items()}
     except NotFoundError as exc:
         raise NotFoundError(f"--component: {exc.message}", hint=exc.hint, details=exc.details) from None
     except (UnavailableError, RateLimitedError) as exc:
@@ -432,6 +445,14 @@ def _components(ctx: Context, names: Sequence[str], warnings: list[str]) -> dict
             "step will look them up"
         )
         return {}
+
+
+def find_components(ctx: Context, names: Sequence[str]) -> dict[str, SpComponent]:
+    """The Statuspage components with these names (`StatuspageClient.find_components`), from one read of the
+    page's components per run: the check before a raise and its Statuspage step share it."""
+    sp = _sp(ctx)
+    among = ctx.once("statuspage.components", lambda: list(sp.iter_components()))
+    return sp.find_components(names, among=among)
 
 
 def _duplicates(ctx: Context, journal: Journal | None, message: str) -> list[str]:

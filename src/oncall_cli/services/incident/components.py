@@ -101,9 +101,15 @@ def _affected(
     return found
 
 
+def unresolved(ctx: Context) -> list[SpIncident]:
+    """Every unresolved Statuspage incident of the page (whoever opened them), read once per run."""
+    sp = _sp(ctx)
+    return ctx.once("statuspage.unresolved", lambda: list(sp.iter_unresolved_incidents()))
+
+
 def _others(ctx: Context, sp_id: str) -> list[SpIncident]:
     """The other unresolved Statuspage incidents (whoever opened them)."""
-    return [i for i in _sp(ctx).iter_unresolved_incidents() if i.id != sp_id]
+    return [i for i in unresolved(ctx) if i.id != sp_id]
 
 
 def _label(ctx: Context, sp_inc: SpIncident) -> str:

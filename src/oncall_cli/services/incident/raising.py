@@ -1,10 +1,13 @@
 """`oncall incident raise`, and `resume` and `journal` for the journaled workflows (raise and resolve).
 
 A raise is a journaled workflow (`services/journal.py`): every step is recorded before it starts and after
-it ends. The incident comes first (on the tracker: Opsgenie, or Jira Service Management); then the Slack
-branch (channel, purpose, invitations, opening message, #incidents thread reply) and the Statuspage branch
-run concurrently (Statuspage never waits for Slack); last, the links are recorded on the incident. A step
-that fails after the clients' retries stops the run with `PartialError` (exit 10) and
+it ends. The checks before it read at once (`_preflight`). Every step starts as soon as what it needs
+exists (`services/step_graph.py`): the incident first (on the tracker: Opsgenie, or Jira Service
+Management; meanwhile who to invite is read); then the Slack branch (channel, purpose, invitations, opening
+message, #incidents thread reply) and the Statuspage branch run concurrently (neither waits for the other;
+the Statuspage link is edited into the opening message once both exist); last, the links are recorded on
+the incident. A step that fails after the clients' retries stops the steps that need it, the run ends with
+`PartialError` (exit 10) and
 `oncall incident resume` continues from there. Before creating anything, a step whose earlier attempt was
 interrupted looks for what that attempt may already have created (the incident by its `oncall_run` link,
 the channel by name, the Statuspage incident by its metadata, messages by their first line).
@@ -16,7 +19,7 @@ The tracker's steps are named `tracker.*` whatever the backend; runs journaled b
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +35,7 @@ from oncall_cli.services.incident.common import (
     _components,
     _crash_hook,
     _duplicates,
+    _find_message,
     _find_statuspage,
     _mentions,
     _page_id,
@@ -45,6 +49,7 @@ from oncall_cli.services.incident.common import (
     _step_views,
     _tracker,
     _tracker_label,
+    find_components,
     find_incident,
     open_journal,
 )
@@ -79,10 +84,11 @@ from oncall_cli.services.incident_text import (
     D_STATUSPAGE,
     D_THREAD,
 )
-from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, StepRunner
+from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepRunner
 
 if TYPE_CHECKING:
     from oncall_cli.clients.slack import SlackClient
+    from oncall_cli.services.ports import TrackedIncident
 
 # How far back an interrupted attempt's creations are looked for (clock skew between us and the vendor).
 _LOOKBACK = timedelta(minutes=5)
@@ -104,12 +110,7 @@ def raise_incident(
         non_production = not confirm(f"Does this {priority} incident affect production?")
     reported = _reported_at(ctx, req.reported_at)
     if req.thread:
-        # A wrong link would stop the run after the incident, channel and Statuspage incident exist: check
-        # it before anything is created. The thread's first message is when the incident was reported.
         _check_thread(req.thread)
-        first = _read_thread(ctx, req.thread)
-        if reported is None:
-            reported = first
     responders = tuple(dict.fromkeys(_check_email(r, "--responder") for r in req.responders))
     by_priority = text.is_public(priority, ctx.settings.text("public_priorities"))
     if req.statuspage and priority in text.NEVER_PUBLIC:
@@ -123,10 +124,14 @@ def raise_incident(
         raise UsageError("--public-message: must not be empty")
     if req.public_message and not public:
         warnings.append(f"--public-message ignored: a {priority} incident gets no Statuspage incident")
-    service_id, service_name = _service(ctx, req.service)
-    for email in responders:
-        _check_person(ctx, email, "--responder")
-    component_ids = _components(ctx, components, warnings) if public else {}
+    journal = None if dry_run else open_journal(ctx)
+    checks = _preflight(ctx, req, responders, components if public else (), journal, message)
+    if req.thread and reported is None:
+        # The thread's first message is when the incident was reported.
+        reported = checks.thread_started
+    warnings += checks.warnings
+    service_id, service_name = checks.service
+    component_ids = checks.component_ids
     params = RaiseParams(
         message=message,
         priority=priority,
@@ -143,8 +148,7 @@ def raise_incident(
         reported_at=(reported or ctx.now()).isoformat(),
         non_production=non_production,
     )
-    journal = None if dry_run else open_journal(ctx)
-    duplicates = _duplicates(ctx, journal, message)
+    duplicates = checks.duplicates
     if duplicates and not req.force:
         said = "; ".join(duplicates)
         if dry_run:
@@ -164,6 +168,43 @@ def raise_incident(
         return _run_raise(ctx, journal, run, params, warnings)
     finally:
         journal.close()
+
+
+@dataclass
+class _Checks:
+    """What the checks before a raise found."""
+
+    service: tuple[str, str]
+    component_ids: dict[str, str]
+    duplicates: list[str]
+    thread_started: datetime | None
+    warnings: list[str]
+
+
+def _preflight(
+    ctx: Context,
+    req: RaiseRequest,
+    responders: Sequence[str],
+    components: Sequence[str],
+    journal: Journal | None,
+    message: str,
+) -> _Checks:
+    """The reads before anything is created, concurrently: the --thread link (a wrong one would stop the
+    run after the incident, channel and Statuspage incident exist), the service, each responder, the
+    Statuspage components (read once: the Statuspage step uses them too) and likely duplicates. When several
+    fail, the error is the first in that order, as if they had run one by one."""
+    from oncall_cli.services.gather import gather
+
+    warnings: list[str] = []
+    thread_started, service, *_people, component_ids, duplicates = gather(
+        lambda: _read_thread(ctx, req.thread) if req.thread else None,
+        lambda: _service(ctx, req.service),
+        *[lambda email=email: _check_person(ctx, email, "--responder") for email in responders],
+        lambda: _components(ctx, components, warnings),
+        lambda: _duplicates(ctx, journal, message),
+    )
+    checks = _Checks(service, component_ids, duplicates, thread_started, warnings)
+    return checks
 
 
 def _description(p: RaiseParams) -> str | None:
@@ -280,39 +321,145 @@ def _raise_plan(p: RaiseParams) -> list[str]:
 def _run_raise(
     ctx: Context, journal: Journal, run: Run, p: RaiseParams, warnings: list[str]
 ) -> WorkflowResult:
+    """Every step starts as soon as what it needs exists (`step_graph`): the incident first (meanwhile who
+    to invite is read); then Slack (channel; purpose and invitations; opening message; thread reply) and
+    Statuspage side by side; the Statuspage link is added to the opening message once both exist; the
+    links are recorded once both branches have ended, whatever their outcome."""
+    from oncall_cli.services.step_graph import Node, run_graph
+
     runner = StepRunner(journal, run, crash_after=_crash_hook(ctx))
     plan = _raise_plan(p)
     journal.set_status(run.id, "running")
-    try:
-        created = runner.step(CREATE_INCIDENT, lambda again: _create_incident(ctx, run, p, again))
-    except StepFailed as failure:
-        raise _partial(journal, run, plan, [failure], None) from None
-    journal.set_incident(run.id, created["id"], created["number"])
-    ref = IncidentRef(
-        id=created["id"],
-        number=created["number"],
-        message=p.message,
-        priority=p.priority,
-        status="open",
-        url=created["url"],
-    )
-    failures: list[StepFailed] = []
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="oncall-raise") as pool:
-        sp_future: Future[dict[str, Any] | None] = pool.submit(_statuspage_branch, ctx, runner, run, p, ref)
-        slack_future = pool.submit(_slack_branch, ctx, runner, p, ref, sp_future)
-        for future in (sp_future, slack_future):
-            try:
-                future.result()
-            except StepFailed as failure:
-                failures.append(failure)
-    try:
-        _record_links(ctx, runner, p, ref)
-    except StepFailed as failure:
-        failures.append(failure)
-    if failures:
-        raise _partial(journal, run, plan, failures, ref)
+    # What this process learns along the way, so a later step need not read it again (a resume reads).
+    created_now: dict[str, TrackedIncident] = {}
+    # The opening message carries the Statuspage link only when the journal already had it (a resume):
+    # it never waits for Statuspage, and which messages are posted does not depend on timing.
+    sp_known = runner.result("statuspage.create_incident") or {}
+    refs: dict[str, IncidentRef] = {}
+
+    def create() -> None:
+        created = runner.step(
+            CREATE_INCIDENT, lambda again: _create_incident(ctx, run, p, again, created_now)
+        )
+        journal.set_incident(run.id, created["id"], created["number"])
+        refs["incident"] = IncidentRef(
+            id=created["id"],
+            number=created["number"],
+            message=p.message,
+            priority=p.priority,
+            status="open",
+            url=created["url"],
+        )
+
+    def incident() -> IncidentRef:
+        return refs["incident"]
+
+    def channel_id() -> str:
+        return str((runner.result("slack.create_channel") or {})["id"])
+
+    def sp_url() -> str | None:
+        result = runner.result("statuspage.create_incident") or {}
+        return str(result["url"]) if result.get("url") else None
+
+    def opening(again: bool) -> dict[str, Any]:
+        invite = runner.result("slack.invite") or {}
+        return _post_opening(ctx, channel_id(), p, incident(), invite, sp_known.get("url"), again)
+
+    def statuspage_link() -> dict[str, Any] | None:
+        url = sp_url()
+        posted = runner.result("slack.post_opening") or {}
+        if not p.public or url is None or posted.get("statuspage_linked"):
+            return None
+        invite = runner.result("slack.invite") or {}
+        return runner.step(
+            "slack.post_statuspage_link",
+            lambda again: _link_statuspage(ctx, channel_id(), p, incident(), invite, posted, url, again),
+        )
+
+    read: dict[str, _Invitees | OncallError] = {}
+
+    def read_invitees() -> None:
+        # A read, not a step: a failure here is the invite step's (journaled when it runs).
+        if runner.finished("slack.invite"):
+            return
+        try:
+            read["invitees"] = _invitees(ctx, p)
+        except OncallError as exc:
+            read["invitees"] = exc
+
+    def invitees() -> _Invitees:
+        got = read.get("invitees")
+        if got is None:
+            got = _invitees(ctx, p)
+        if isinstance(got, OncallError):
+            raise got
+        return got
+
+    created = (CREATE_INCIDENT,)
+    channel = ("slack.create_channel",)
+    nodes = [
+        Node(CREATE_INCIDENT, create),
+        Node(
+            "statuspage.create_incident",
+            lambda: _statuspage_branch(ctx, runner, run, p, incident()),
+            needs=created,
+        ),
+        Node(
+            "slack.create_channel",
+            lambda: runner.step(
+                "slack.create_channel", lambda again: _create_channel(ctx, run, p, incident(), again)
+            ),
+            needs=created,
+        ),
+        Node(
+            "slack.set_purpose",
+            lambda: runner.step(
+                "slack.set_purpose", lambda again: _set_purpose(ctx, channel_id(), incident())
+            ),
+            needs=channel,
+        ),
+        Node("read.invitees", read_invitees),
+        Node(
+            "slack.invite",
+            lambda: runner.step(
+                "slack.invite", lambda again: _invite(ctx, channel_id(), p, invitees)
+            ),
+            needs=(*channel, "read.invitees"),
+        ),
+        Node(
+            "slack.post_opening",
+            lambda: runner.step("slack.post_opening", opening),
+            needs=(*channel, "slack.invite"),
+        ),
+    ]
+    if p.thread:
+        nodes.append(
+            Node(
+                "slack.reply_thread",
+                lambda: runner.step(
+                    "slack.reply_thread", lambda again: _reply_thread(ctx, p, incident(), channel_id(), again)
+                ),
+                needs=("slack.post_opening",),
+            )
+        )
+    nodes += [
+        Node(
+            "slack.post_statuspage_link",
+            statuspage_link,
+            needs=("slack.post_opening", "statuspage.create_incident"),
+        ),
+        Node(
+            RECORD_LINKS,
+            lambda: _record_links(ctx, runner, p, incident(), created_now.get("incident")),
+            needs=created,
+            after=("statuspage.create_incident", *channel, "slack.invite"),
+        ),
+    ]
+    outcome = run_graph(nodes, workers=4, thread_name="oncall-raise")
+    if outcome.failures:
+        raise _partial(journal, run, plan, outcome.failures, refs.get("incident"))
     journal.set_status(run.id, "done")
-    return _raise_result(ctx, journal, run, runner, ref, warnings)
+    return _raise_result(ctx, journal, run, runner, incident(), warnings)
 
 
 def _raise_result(
@@ -353,7 +500,11 @@ def _raise_result(
 # -- raise steps
 
 
-def _create_incident(ctx: Context, run: Run, p: RaiseParams, interrupted: bool) -> dict[str, Any]:
+def _create_incident(
+    ctx: Context, run: Run, p: RaiseParams, interrupted: bool, keep: dict[str, TrackedIncident]
+) -> dict[str, Any]:
+    """Open the incident (or find what an interrupted attempt opened); `keep["incident"]` is the one opened
+    now, as read back with its links, so recording the links later need not read it again."""
     tracker = _tracker(ctx)
     # An interrupted attempt may have created it: its `oncall_run` link says so (or, where the tracker's
     # list leaves links out, the same message created since the run started).
@@ -376,50 +527,13 @@ def _create_incident(ctx: Context, run: Run, p: RaiseParams, interrupted: bool) 
     else:
         found = tracker.complete(found, priority=p.priority, responders=p.responders, links=links)
         reused = True
+    if not reused:
+        keep["incident"] = found
     return {"id": found.id, "number": found.number, "url": found.url, "reused": reused}
 
 
 def _on_call(ctx: Context) -> list[str]:
     return ctx.schedule_store().on_call()
-
-
-def _slack_branch(
-    ctx: Context,
-    runner: StepRunner,
-    p: RaiseParams,
-    ref: IncidentRef,
-    sp_future: Future[dict[str, Any] | None],
-) -> None:
-    channel = runner.step(
-        "slack.create_channel", lambda again: _create_channel(ctx, runner.run, p, ref, again)
-    )
-    channel_id = str(channel["id"])
-    runner.step("slack.set_purpose", lambda again: _set_purpose(ctx, channel_id, ref))
-    invite = runner.step("slack.invite", lambda again: _invite(ctx, channel_id, p))
-
-    def statuspage_url() -> str | None:
-        if not p.public:
-            return None
-        # The opening message carries the Statuspage link when it exists: wait for that branch (it never
-        # waits for us), whatever its outcome.
-        if sp_future.exception() is not None:
-            return None
-        result = sp_future.result()
-        return str(result["url"]) if result and result.get("url") else None
-
-    opening = runner.step(
-        "slack.post_opening",
-        lambda again: _post_opening(ctx, channel_id, p, ref, invite, statuspage_url(), again),
-    )
-    if p.thread:
-        runner.step("slack.reply_thread", lambda again: _reply_thread(ctx, p, ref, channel_id, again))
-    if p.public and not opening.get("statuspage_linked"):
-        url = statuspage_url()
-        if url:
-            runner.step(
-                "slack.post_statuspage_link",
-                lambda again: _post_once(ctx, channel_id, text.statuspage_note(url), needle=url, check=again),
-            )
 
 
 def _create_channel(
@@ -483,7 +597,19 @@ def _set_purpose(ctx: Context, channel_id: str, ref: IncidentRef) -> dict[str, A
     return {"purpose": purpose}
 
 
-def _invite(ctx: Context, channel_id: str, p: RaiseParams) -> dict[str, Any]:
+@dataclass
+class _Invitees:
+    """Who the channel invites: the engineers on call now, the responders and `me`, with their Slack ids."""
+
+    on_call: list[str]
+    ids: dict[str, str]
+    missing: list[str]
+    warnings: list[str]
+
+
+def _invitees(ctx: Context, p: RaiseParams) -> _Invitees:
+    """Read who to invite (who is on call, their Slack users): needs no channel, so it is read while the
+    incident is being opened."""
     from oncall_cli.services.slack_lookup import users_by_email
 
     warnings: list[str] = []
@@ -494,8 +620,14 @@ def _invite(ctx: Context, channel_id: str, p: RaiseParams) -> dict[str, Any]:
         warnings.append(f"no on-call engineers invited: {exc.message}")
     me = ctx.settings.text("me").strip()
     emails = list(dict.fromkeys([*on_call, *p.responders, *([me] if me else [])]))
+    users = users_by_email(_slack(ctx), emails)
+    return _Invitees(on_call, dict(users.ids), list(users.missing), warnings)
+
+
+def _invite(ctx: Context, channel_id: str, p: RaiseParams, read: Callable[[], _Invitees]) -> dict[str, Any]:
+    users = read()
+    on_call, warnings = users.on_call, users.warnings
     slack = _slack(ctx)
-    users = users_by_email(slack, emails)
     by_id = {v: k for k, v in users.ids.items()}
     invited: list[str] = []
     already: list[str] = []
@@ -526,6 +658,18 @@ def _post_opening(
     statuspage_url: str | None,
     interrupted: bool,
 ) -> dict[str, Any]:
+    marker = text.opening_marker(ref.number)
+    message = _opening_text(ctx, p, ref, invite, statuspage_url)
+    posted = _post_once(ctx, channel_id, message, needle=marker, check=interrupted)
+    if posted["reused"]:
+        # An earlier attempt posted it, maybe without the Statuspage link: the link step looks.
+        return {"reused": True, "statuspage_linked": not p.public}
+    return {"ts": posted["ts"], "statuspage_linked": bool(statuspage_url) or not p.public, "reused": False}
+
+
+def _opening_text(
+    ctx: Context, p: RaiseParams, ref: IncidentRef, invite: Mapping[str, Any], statuspage_url: str | None
+) -> str:
     ids = dict(invite.get("user_ids", {}))
     info = text.OpeningInfo(
         number=ref.number,
@@ -541,11 +685,34 @@ def _post_opening(
         not_in_slack=list(invite.get("not_found", [])),
         non_production=p.non_production,
     )
-    marker = text.opening_marker(ref.number)
-    posted = _post_once(ctx, channel_id, text.opening_message(info), needle=marker, check=interrupted)
-    if posted["reused"]:
-        return {"reused": True, "statuspage_linked": bool(statuspage_url)}
-    return {"ts": posted["ts"], "statuspage_linked": bool(statuspage_url) or not p.public, "reused": False}
+    return text.opening_message(info)
+
+
+def _link_statuspage(
+    ctx: Context,
+    channel_id: str,
+    p: RaiseParams,
+    ref: IncidentRef,
+    invite: Mapping[str, Any],
+    posted: Mapping[str, Any],
+    url: str,
+    interrupted: bool,
+) -> dict[str, Any]:
+    """Add the Statuspage link to the opening message once both exist (the opening never waits for it):
+    the message is edited (chat.update) to what it would have said with the link. Safe to repeat: a message
+    that has the link already is left alone. When the opening message cannot be found (Slack will not
+    show the history), the link is posted in the channel instead, once."""
+    slack = _slack(ctx)
+    ts = posted.get("ts")
+    if ts is None or interrupted:
+        found = _find_message(slack, channel_id, text.opening_marker(ref.number))
+        if found is None:
+            return _post_once(ctx, channel_id, text.statuspage_note(url), needle=url)
+        if url in (found.text or ""):
+            return {"ts": found.ts, "reused": True}
+        ts = found.ts
+    slack.chat_update(channel=channel_id, ts=str(ts), text=_opening_text(ctx, p, ref, invite, url))
+    return {"ts": ts, "edited": True, "reused": False}
 
 
 def _reply_thread(
@@ -579,7 +746,7 @@ def _create_statuspage(
 ) -> dict[str, Any]:
     sp = _sp(ctx)
     # Read now (not at validation: a resume may come much later): the ids and the current statuses.
-    found_components = sp.find_components(p.components) if p.components else {}
+    found_components = find_components(ctx, p.components) if p.components else {}
     ids = {name: c.id for name, c in found_components.items()}
     title = text.public_title(p.priority, p.components)
     found = _find_statuspage(ctx, ref.id, title, run.created - _LOOKBACK) if interrupted else None
@@ -612,9 +779,12 @@ def _create_statuspage(
     }
 
 
-def _record_links(ctx: Context, runner: StepRunner, p: RaiseParams, ref: IncidentRef) -> None:
+def _record_links(
+    ctx: Context, runner: StepRunner, p: RaiseParams, ref: IncidentRef, known: TrackedIncident | None = None
+) -> None:
     """Write the links that exist on the incident (even when a branch failed: another machine can then find
-    what was created). Runs again on resume when there is something new to record."""
+    what was created). Runs again on resume when there is something new to record. `known`: the incident
+    as this process read it when it opened it (its links are what we wrote), else it is read now."""
     channel = runner.result("slack.create_channel") or {}
     sp = runner.result("statuspage.create_incident") or {}
     invite = runner.result("slack.invite") or {}
@@ -634,9 +804,9 @@ def _record_links(ctx: Context, runner: StepRunner, p: RaiseParams, ref: Inciden
     if previous and all(previous.get("details", {}).get(k) == v for k, v in wanted.items()):
         return
 
-    def record(_again: bool) -> dict[str, Any]:
+    def record(again: bool) -> dict[str, Any]:
         tracker = _tracker(ctx)
-        current = tracker.get(ref.id)
+        current = known if known is not None and not again else tracker.get(ref.id)
         changes = text.details_changes(current.links, wanted)
         if changes:
             tracker.set_links(current, changes)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from oncall_cli.errors import OncallError
@@ -37,7 +37,7 @@ from oncall_cli.services.incident.common import (
     find_incident,
     open_journal,
 )
-from oncall_cli.services.incident.components import resolve_plan
+from oncall_cli.services.incident.components import resolve_plan, unresolved
 from oncall_cli.services.incident.models import Change, DryRun, IncidentRef, ResolveParams, WorkflowResult
 from oncall_cli.services.incident_text import D_CHANNEL, D_CHANNEL_ID, D_STATUSPAGE, D_THREAD
 from oncall_cli.services.journal import UNFINISHED, Journal, Run, StepFailed, StepRunner
@@ -96,7 +96,7 @@ def resolve_incident(
             incident_id=inc.id,
             incident_number=inc.number,
         )
-        return _run_resolve(ctx, journal, run, params)
+        return _run_resolve(ctx, journal, run, params, inc)
     finally:
         journal.close()
 
@@ -170,12 +170,16 @@ def _resolve_plan(inc: TrackedIncident, p: ResolveParams) -> list[str]:
     return plan
 
 
-def _run_resolve(ctx: Context, journal: Journal, run: Run, p: ResolveParams) -> WorkflowResult:
+def _run_resolve(
+    ctx: Context, journal: Journal, run: Run, p: ResolveParams, incident: TrackedIncident | None = None
+) -> WorkflowResult:
+    """`incident`: the incident as this command just read it (`resolve`), else it is read now (`resume`);
+    every step works from that one read."""
     runner = StepRunner(journal, run, crash_after=_crash_hook(ctx))
     journal.set_status(run.id, "running")
     tracker = _tracker(ctx)
     try:
-        inc = tracker.get(p.incident_id)
+        inc = incident if incident is not None else tracker.get(p.incident_id)
     except OncallError as exc:
         raise _partial(journal, run, [READ_INCIDENT], [StepFailed(READ_INCIDENT, exc)], None) from exc
     ref = _ref(inc)
@@ -197,7 +201,8 @@ def _run_resolve(ctx: Context, journal: Journal, run: Run, p: ResolveParams) -> 
     if failures:
         raise _partial(journal, run, _resolve_plan(inc, p), failures, ref)
     journal.set_status(run.id, "done")
-    return _resolve_result(ctx, journal, run, runner, tracker.get(inc.id), p)
+    status = str((runner.result(RESOLVE) or {}).get("status") or inc.status)
+    return _resolve_result(ctx, journal, run, runner, replace(inc, status=status), p)
 
 
 def _resolve_result(
@@ -233,10 +238,10 @@ def _resolve_tracker(ctx: Context, runner: StepRunner, inc: TrackedIncident, p: 
         return {"content": entry} if _add_entry_once(ctx, inc, entry) else {"reused": True}
 
     def resolve(_again: bool) -> dict[str, Any]:
-        current = tracker.get(inc.id)
-        if current.status in ("resolved", "closed"):
-            return {"status": current.status, "reused": True}
-        tracker.resolve(current, p.note)
+        # `inc` was read when this run started, after any earlier attempt: its status is current.
+        if inc.status in ("resolved", "closed"):
+            return {"status": inc.status, "reused": True}
+        tracker.resolve(inc, p.note)
         return {"status": "resolved"}
 
     def close_alerts(_again: bool) -> dict[str, Any]:
@@ -273,7 +278,10 @@ def _resolve_statuspage(
 
     def resolve(_again: bool) -> dict[str, Any]:
         sp = _sp(ctx)
-        current = sp.get_incident(incident_id=sp_id)
+        # One read of the unresolved incidents gives ours and the others that may list its components
+        # (Statuspage allows one request a second); ours is read alone only when it is resolved already.
+        listed = [i for i in unresolved(ctx) if i.id == sp_id]
+        current = listed[0] if listed else sp.get_incident(incident_id=sp_id)
         url = text.statuspage_url(_page_id(ctx), current.id, current.shortlink)
         # Every component the incident affected (its list and the incident's link) goes back to operational,
         # unless another open incident lists it. `component_ids` is sent in full: it replaces the list.
