@@ -1549,7 +1549,7 @@ def test_wait_alert_request_polls_the_alert_requests(
 
     status = og.wait_alert_request(request_id="ack-req")
 
-    assert status.alert_id == ALERT["id"] and route.call_count == 2 and fake_time.sleeps == [0.5]
+    assert status.alert_id == ALERT["id"] and route.call_count == 2 and fake_time.sleeps == [0.1]
 
 
 def test_wait_alert_request_that_failed_is_rejected(og: OpsgenieClient, router: respx.MockRouter) -> None:
