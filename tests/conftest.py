@@ -50,6 +50,11 @@ SCHEDULE_OPERATIONS: dict[str, dict[str, tuple[str, str]]] = {
         "update_rotation": ("atlassian", f"PATCH {_JSM_SCHEDULE}/rotations/{{id}}"),
         "create_rotation": ("atlassian", f"POST {_JSM_SCHEDULE}/rotations"),
     },
+    "pagerduty": {
+        "create_override": ("pagerduty", "POST /schedules/{id}/overrides"),
+        "update_rotation": ("pagerduty", "PUT /schedules/{id}"),
+        "create_rotation": ("pagerduty", "PUT /schedules/{id}"),
+    },
 }
 """The emulator's (service, operation) of each schedule write, per backend, for injecting faults."""
 
@@ -60,7 +65,7 @@ def schedule_fault(backend: str, write: str, **fault: Any) -> Fault:
     return Fault(service=service, operation=operation, **fault)
 
 
-ON_CALL_SERVICES = {"opsgenie": ("opsgenie",), "jsm": ("atlassian", "jira")}
+ON_CALL_SERVICES = {"opsgenie": ("opsgenie",), "jsm": ("atlassian", "jira"), "pagerduty": ("pagerduty",)}
 """The emulator services behind each backend."""
 
 

@@ -219,9 +219,13 @@ class PagerDutyClient:
 
     # --- schedules -----------------------------------------------------------------------------------
 
-    def list_schedules(self, *, query: str | None = None) -> list[Schedule]:
-        """GET /schedules (`query` matches names), every page."""
-        return list(self._list("/schedules", "schedules", Schedule, [("query", query)] if query else []))
+    def list_schedules(self, *, query: str | None = None, include_layers: bool = False) -> list[Schedule]:
+        """GET /schedules (`query` matches names; `include[]=schedule_layers` adds each one's layers), every
+        page."""
+        params: list[tuple[str, Any]] = [("query", query)] if query else []
+        if include_layers:
+            params.append(("include[]", "schedule_layers"))
+        return list(self._list("/schedules", "schedules", Schedule, params))
 
     def get_schedule(
         self,

@@ -16,6 +16,19 @@ if TYPE_CHECKING:
 def open_schedule(context: Context, name: str) -> ScheduleStore:
     """The schedule `name` on the profile's backend."""
     tz = context.settings.text("timezone")
+    if context.settings.backend == "pagerduty":
+        from oncall_cli.services.backends.pagerduty import PagerDutyDirectory, PagerDutySchedule
+        from oncall_cli.services.rounds import round_settings
+
+        directory = context.directory
+        assert isinstance(directory, PagerDutyDirectory)
+        return PagerDutySchedule(
+            context.pagerduty,
+            directory,
+            schedule=name,
+            rounds=round_settings(context.settings),
+            now=context.now,
+        )
     if context.settings.backend == "jsm":
         from oncall_cli.services.backends.jsm import JsmDirectory, JsmSchedule
 
@@ -31,6 +44,10 @@ def open_directory(context: Context) -> Directory:
     """The people of the profile's backend and its team."""
     settings = context.settings
     tz = settings.text("timezone")
+    if settings.backend == "pagerduty":
+        from oncall_cli.services.backends.pagerduty import PagerDutyDirectory
+
+        return PagerDutyDirectory(context.pagerduty, team=settings.team_name, fallback_tz=tz)
     if settings.backend == "jsm":
         from oncall_cli.services.backends.jsm import JsmDirectory
 
