@@ -34,8 +34,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", names)
 
 
-ALL_BACKENDS = ("opsgenie", "jsm")
+ALL_BACKENDS = ("opsgenie", "jsm", "pagerduty")
 """`pytestmark = pytest.mark.backends(*ALL_BACKENDS)`: a module's end-to-end tests on every backend."""
+INCIDENT_BACKENDS = ("opsgenie", "jsm")
+"""The backends with an incident tracker, where the incident suites run (PagerDuty's incident adapter,
+issue 16 item 4, is not there yet: add it here when it is)."""
+PLACEHOLDER_BACKENDS = ("opsgenie", "jsm")
+"""The backends whose rotations can hold the `none` placeholder (an empty turn). A PagerDuty layer cannot:
+writing one is refused (docs/backends.md), so tests that write placeholders run on these."""
+FACTS_BACKENDS = ("opsgenie", "jsm")
+"""The backends that keep start dates and managers (Opsgenie user details, a Jira user property). PagerDuty
+has no place for them (they come from `--roster`), so tests that read them from the service run on these."""
 
 
 _JSM_SCHEDULE = "/jsm/ops/api/{cloudId}/v1/schedules/{scheduleId}"

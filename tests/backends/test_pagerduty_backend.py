@@ -1,8 +1,7 @@
-"""The PagerDuty adapters through the CLI on the sandbox: the same answers as Opsgenie for the same seed world,
-who is on call in one `/oncalls` request, and bad input as one clear line with its exit code."""
+"""The PagerDuty adapters through the CLI on the sandbox: the same answers as Opsgenie for the same seed
+world, who is on call in one `/oncalls` request, and bad input as one clear line with its exit code."""
 
 from __future__ import annotations
-
 
 import pytest
 

@@ -90,6 +90,7 @@ class PagerDutyDirectory:
 
     service = SERVICE
     creates_accounts = True
+    keeps_start_dates = False
     facts_source = "the roster (--roster; PagerDuty keeps no start dates or managers)"
 
     def __init__(self, client: PagerDutyClient, *, team: str, fallback_tz: str) -> None:
@@ -227,19 +228,41 @@ class PagerDutySchedule:
     # ---- the seats' schedules -----------------------------------------------------------------------
 
     def _load(self) -> dict[str, Schedule]:
+        """The seats' schedules: the targets of the first rule of the escalation policy named like the team's
+        schedule (`opsgenie.schedule`), each seat the one named like its base rotation (else in rule order).
+        Two requests, once per run: the policy by name, then the schedules with their layers."""
         if self._seats is None:
             with _reachable(self.client):
-                listed = self.client.list_schedules(include_layers=True)
+                policies = self.client.list_escalation_policies(query=self.schedule_name)
+            policy = next((p for p in policies if p.name == self.schedule_name), None)
+            if policy is None:
+                raise NotFoundError(
+                    f"no PagerDuty escalation policy named {self.schedule_name!r} (the team's schedule)",
+                    hint="On PagerDuty the team's schedule is an escalation policy whose first rule targets "
+                    "the two seats' schedules; check --schedule or opsgenie.schedule.",
+                )
+            first = policy.escalation_rules[0].targets if policy.escalation_rules else []
+            targets = [t.id for t in first if t.type in ("schedule_reference", "schedule")]
+            listed = {s.id: s for s in self.client.list_schedules(include_layers=True) if s.id in targets}
+            ordered = [listed[t] for t in targets if t in listed]
             seats: dict[str, Schedule] = {}
-            for (letter, name), setting in zip(
-                self.seat_names.items(), ("rotation_a", "rotation_b"), strict=False
-            ):
-                found = next((s for s in listed if s.name == name), None)
+            for letter, name in self.seat_names.items():
+                found = next((s for s in ordered if s.name == name), None)
+                if found is None:
+                    found = next(
+                        (
+                            s
+                            for s in ordered
+                            if s not in seats.values() and s.name not in self.seat_names.values()
+                        ),
+                        None,
+                    )
                 if found is None:
                     raise NotFoundError(
-                        f"no PagerDuty schedule named {name!r} (seat {letter})",
-                        hint=f"Each seat is a PagerDuty schedule named like its rotation ({setting}); "
-                        "create it in PagerDuty and put both on the team's escalation policy.",
+                        f"the PagerDuty escalation policy {self.schedule_name!r} has no schedule for seat "
+                        f"{letter} ({name!r})",
+                        hint="Each seat is a PagerDuty schedule named like its rotation (rotation_a, "
+                        "rotation_b), both targets of the policy's first rule.",
                     )
                 seats[letter] = found
             self._seats = seats
