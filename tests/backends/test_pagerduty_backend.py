@@ -227,3 +227,11 @@ def test_an_unknown_schedule_or_team_is_exit_5_naming_it(emulator: Emulator, tmp
 def test_bad_backend_value_names_the_setting(emulator: Emulator, tmp_path: Path) -> None:
     result = _run(emulator, _profile(tmp_path, backend="pagerduty2"), "whoisoncall")
     assert result.exit_code == 3 and "backend" in result.stderr and "pagerduty" in result.stderr
+
+
+def test_a_from_email_that_is_no_user_names_pagerduty_from(emulator: Emulator, tmp_path: Path) -> None:
+    config = _profile(tmp_path, **{"pagerduty.from": "stranger@example.org", "me": "stranger@example.org"})
+    args = ("rotation", "add-engineer", "new.person@example.com", "--start-date", "2026-06-01", "--apply")
+    result = _run(emulator, config, *args)
+    assert result.exit_code == 6, explain(result)
+    assert "pagerduty.from" in result.stderr and "Traceback" not in result.stderr

@@ -180,7 +180,19 @@ class PagerDutyDirectory:
     def create(self, engineer: Engineer) -> None:
         """POST /users with the role `user`, acting as `pagerduty.from` (PagerDuty's `From`, an admin). The
         start date and manager stay in the roster: PagerDuty has no field for them."""
-        user = self.client.create_user(name=engineer.name, email=engineer.email, time_zone=engineer.timezone)
+        try:
+            user = self.client.create_user(
+                name=engineer.name, email=engineer.email, time_zone=engineer.timezone
+            )
+        except RejectedError as exc:
+            if "From" not in exc.message:
+                raise
+            raise RejectedError(
+                f"pagerduty.from: PagerDuty refused {self.client.from_email!r} as the user who creates "
+                f"{engineer.email} ({exc.message})",
+                hint="Set pagerduty.from (or me) to the email of a PagerDuty admin of the account.",
+                details=exc.details,
+            ) from exc
         if self._users is not None:
             self._users[user.id] = user
 
