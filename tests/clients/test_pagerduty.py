@@ -177,3 +177,47 @@ def test_oncalls_for_both_schedules_is_one_request(router: respx.MockRouter, clo
     params = route.calls[0].request.url.params
     assert params.get_list("schedule_ids[]") == ["PSA", "PSB"]
     assert params["since"] == params["until"] == "2025-03-10T12:00:00-04:00"
+
+
+def test_update_schedule_puts_every_layer_with_its_turn_and_users(
+    router: respx.MockRouter, clock: FakeClock
+) -> None:
+    from oncall_cli.clients.pagerduty_models import LayerUser, Reference, ScheduleLayer
+
+    start = datetime(2027, 3, 1, 11, tzinfo=NY)
+    answer = {"schedule": {"id": "PSA", "type": "schedule", "name": "rot-a", "time_zone": "America/New_York"}}
+    route = router.put(f"{BASE}/schedules/PSA", headers=HEADERS).respond(200, json=answer)
+    layer = ScheduleLayer(
+        id="PL1",
+        name="rot-a",
+        start=start,
+        end=datetime(2027, 3, 29, 11, tzinfo=NY),
+        rotation_virtual_start=start,
+        rotation_turn_length_seconds=604800,
+        users=[LayerUser(user=Reference.user("PU1")), LayerUser(user=Reference.user("PU2"))],
+    )
+    _client(router, clock).update_schedule(
+        schedule_id="PSA", name="rot-a", time_zone="America/New_York", layers=[layer]
+    )
+    assert json.loads(route.calls[0].request.content) == {
+        "schedule": {
+            "type": "schedule",
+            "name": "rot-a",
+            "time_zone": "America/New_York",
+            "schedule_layers": [
+                {
+                    "id": "PL1",
+                    "name": "rot-a",
+                    "start": "2027-03-01T11:00:00-05:00",
+                    "end": "2027-03-29T11:00:00-04:00",
+                    "rotation_virtual_start": "2027-03-01T11:00:00-05:00",
+                    "rotation_turn_length_seconds": 604800,
+                    "users": [
+                        {"user": {"id": "PU1", "type": "user_reference"}},
+                        {"user": {"id": "PU2", "type": "user_reference"}},
+                    ],
+                }
+            ],
+        }
+    }
+    assert route.calls[0].request.headers["Content-Type"] == "application/json"
