@@ -18,6 +18,7 @@ from oncall_cli.cli.main import app
 from oncall_cli.sandbox.emulator import SANDBOX_BASE, SANDBOX_URLS, Emulator
 from oncall_cli.sandbox.faults import Fault
 from oncall_cli.scheduling.model import Override, Rotation
+from oncall_cli.scheduling.timeline import rotation_shifts
 from oncall_cli.services.context import Deps
 
 NY = ZoneInfo("America/New_York")
@@ -235,3 +236,24 @@ def test_a_from_email_that_is_no_user_names_pagerduty_from(emulator: Emulator, t
     result = _run(emulator, config, *args)
     assert result.exit_code == 6, explain(result)
     assert "pagerduty.from" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_uncovered_stretch_is_reported_the_same_way_on_every_backend(sandbox_cli: SandboxCli) -> None:
+    """A round that ends with no successor leaves its seat uncovered (a layer gap on PagerDuty): `schedule
+    check` and `whoisoncall` say so identically on Opsgenie, JSM and PagerDuty."""
+    answers = []
+    for backend in ("opsgenie", "jsm", "pagerduty"):
+        sandbox_cli.backend = backend
+        store = sandbox_cli.context().schedule_store()
+        rot_a = next(r for r in store.rotations() if r.name == "rot-a")
+        now = sandbox_cli.clock.now()
+        current = rotation_shifts(rot_a, now, now + timedelta(weeks=2), "America/New_York")[0]
+        store.update_rotation("rot-a", end=current.end)
+        check = sandbox_cli.json("schedule", "check", code=9)
+        later = (current.end + timedelta(days=1)).isoformat()
+        who = sandbox_cli.json("whoisoncall", "--at", later)
+        answers.append((check, who))
+    assert answers[0] == answers[1] == answers[2]
+    check, who = answers[0]
+    assert any(v["rule"] == "R1" for v in check["violations"]), check
+    assert [d["rotation"] for s in who["schedules"] for d in s["rotations"]] == ["rot-b"]
