@@ -20,7 +20,7 @@ _METHODS = ("get", "post", "put", "patch", "delete")
 
 def emulated() -> dict[str, list[str]]:
     """Service -> the operations its emulator answers (names as in the vendors' specs), sorted."""
-    from oncall_cli.sandbox import jira, jsm, opsgenie
+    from oncall_cli.sandbox import jira, jsm, opsgenie, pagerduty
     from oncall_cli.sandbox.slack import SlackEmulator
     from oncall_cli.sandbox.statuspage import StatuspageEmulator
 
@@ -30,6 +30,7 @@ def emulated() -> dict[str, list[str]]:
         "Statuspage (`/statuspage`)": sorted(StatuspageEmulator().operations, key=_by_path),
         "JSM Operations and the JSM Incident API (`/atlassian`)": sorted(jsm.OPERATIONS, key=_by_path),
         "Jira site: platform, service desk and Teams APIs (`/jira`)": sorted(jira.OPERATIONS, key=_by_path),
+        "PagerDuty REST API v2 (`/pagerduty`)": sorted(pagerduty.OPERATIONS, key=_by_path),
     }
 
 

@@ -2,7 +2,8 @@
 
     python scripts/vendor_specs.py [SPECS_DIR]    # default: ../shared/specs, else /work/shared/specs
 
-Writes src/oncall_cli/sandbox/specs/{opsgenie,slack,statuspage,jsm-ops,jira,jsm-servicedesk}.json: only the
+Writes src/oncall_cli/sandbox/specs/{opsgenie,slack,statuspage,jsm-ops,jira,jsm-servicedesk,pagerduty}.json:
+only the
 operations the CLI uses, with every definition / parameter / response / component they reference,
 descriptions and examples dropped. The sandbox validates every request and response against these
 (oncall_cli/sandbox/validation.py), and tests/sandbox/test_validation.py checks that the vendored files equal
@@ -34,6 +35,11 @@ Where the vendors' specs are silent or wrong, this script adds or patches, and m
   jsm-ops/SOURCE.md, not in the platform spec) is added; per-operation security and `x-atlassian-*`
   annotations are dropped. The issue search is the enhanced `/rest/api/3/search/jql` (the spec marks
   `/rest/api/3/search` deprecated); both priority lists are vendored (the spec marks both deprecated).
+- PagerDuty (pagerduty/openapiv3.json, REST API v2): the generic error body, which the spec writes once inside
+  `components.responses.Conflict` and references by a JSON pointer into that response
+  (`#/components/responses/Conflict/content/application~1json/schema`), becomes the schema `Error`; a
+  schema referenced by a pointer into another (`#/components/schemas/Tag/allOf/0`) is kept whole; `GET
+  /schedules/{id}/overrides` documents its answer as 201, the API answers 200: both are kept.
 - JSM service desk (jira/jsm-servicedesk.v3.json): vendored as is into jsm-servicedesk.json, which the
   sandbox merges with jira.json (the Jira site serves both; they share one identical component,
   JsonTypeBean).
@@ -1023,6 +1029,83 @@ def extract_jsm_servicedesk(specs: Path) -> dict[str, Any]:
     return _drop_atlassian_annotations(_strip(out))  # type: ignore[no-any-return]
 
 
+# ---- PagerDuty ----------------------------------------------------------------------------------------
+
+PAGERDUTY_OPERATIONS: tuple[str, ...] = (
+    "GET /users",
+    "POST /users",
+    "GET /users/{id}",
+    "DELETE /users/{id}",
+    "GET /teams",
+    "GET /teams/{id}/members",
+    "PUT /teams/{id}/users/{user_id}",
+    "GET /schedules",
+    "GET /schedules/{id}",
+    "PUT /schedules/{id}",
+    "GET /schedules/{id}/overrides",
+    "POST /schedules/{id}/overrides",
+    "DELETE /schedules/{id}/overrides/{override_id}",
+    "GET /oncalls",
+    "GET /escalation_policies",
+)
+_PD_ERROR_POINTER = "#/components/responses/Conflict/content/application~1json/schema"
+
+
+def _pd_refs(node: Any) -> Any:
+    """The error pointer into a response -> `#/components/schemas/Error` (see the module docstring)."""
+    if isinstance(node, dict):
+        if node.get("$ref") == _PD_ERROR_POINTER:
+            return {"$ref": "#/components/schemas/Error"}
+        return {k: _pd_refs(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_pd_refs(v) for v in node]
+    return node
+
+
+def _pd_closure(full: dict[str, Any], roots: Any) -> dict[str, dict[str, Any]]:
+    """The components `roots` reference, each kept whole (a pointer inside a schema keeps that schema)."""
+    out: dict[str, dict[str, Any]] = {}
+    todo = sorted(_refs(roots))
+    seen: set[str] = set()
+    while todo:
+        ref = todo.pop()
+        if ref in seen or ref == "#/components/schemas/Error":
+            continue
+        seen.add(ref)
+        section, name = ref.lstrip("#/").split("/")[1:3]
+        node = _pd_refs(full["components"][section][name])
+        out.setdefault(section, {})[name] = node
+        todo.extend(sorted(_refs(node) - seen))
+    return out
+
+
+def extract_pagerduty(specs: Path) -> dict[str, Any]:
+    full = json.loads((specs / "pagerduty" / "openapiv3.json").read_text())
+    conflict = full["components"]["responses"]["Conflict"]
+    error = copy.deepcopy(conflict["content"]["application/json"]["schema"])
+    error["x-oncall-patched"] = ("moved here from components.responses.Conflict, where the spec defines the "
+                                 "generic error body that every error response points into")
+    chosen = _pd_refs(_choose_oas3(full["paths"], PAGERDUTY_OPERATIONS))
+    overrides = chosen["/schedules/{id}/overrides"]["get"]["responses"]
+    overrides["200"] = {**copy.deepcopy(overrides["201"]),
+                        "x-oncall-patched": "the API answers 200; the spec documents only 201"}
+    components = _pd_closure(full, chosen)
+    components.setdefault("schemas", {})["Error"] = error
+    out = {
+        "openapi": full["openapi"],
+        "info": {
+            "title": full["info"]["title"],
+            "version": full["info"]["version"],
+            "x-oncall-vendored": "subset of PagerDuty's REST API v2 OpenAPI 3 document "
+            "(PagerDuty/api-schema); regenerate with scripts/vendor_specs.py",
+        },
+        "servers": [{"url": server["url"]} for server in full["servers"]],
+        "paths": chosen,
+        "components": {section: dict(sorted(found.items())) for section, found in sorted(components.items())},
+    }
+    return _strip(out)  # type: ignore[no-any-return]
+
+
 def extract(specs: Path) -> dict[str, dict[str, Any]]:
     """The vendored subsets (file name without `.json` -> document), built fresh from the full specs."""
     return {
@@ -1032,6 +1115,7 @@ def extract(specs: Path) -> dict[str, dict[str, Any]]:
         "jsm-ops": extract_jsm_ops(specs),
         "jira": extract_jira(specs),
         "jsm-servicedesk": extract_jsm_servicedesk(specs),
+        "pagerduty": extract_pagerduty(specs),
     }
 
 

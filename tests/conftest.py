@@ -34,8 +34,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", names)
 
 
-ALL_BACKENDS = ("opsgenie", "jsm")
+ALL_BACKENDS = ("opsgenie", "jsm", "pagerduty")
 """`pytestmark = pytest.mark.backends(*ALL_BACKENDS)`: a module's end-to-end tests on every backend."""
+INCIDENT_BACKENDS = ("opsgenie", "jsm")
+"""The backends with an incident tracker, where the incident suites run (PagerDuty's incident adapter,
+issue 16 item 4, is not there yet: add it here when it is)."""
+PLACEHOLDER_BACKENDS = ("opsgenie", "jsm")
+"""The backends whose rotations can hold the `none` placeholder (an empty turn). A PagerDuty layer cannot:
+writing one is refused (docs/backends.md), so tests that write placeholders run on these."""
+ALERT_BACKENDS = ("opsgenie", "jsm")
+"""The backends with an alert API of their own (`oncall alert`): PagerDuty's alerts belong to its incidents
+and are not a list to acknowledge, so `oncall alert` exits 3 there, naming `backend`."""
+FACTS_BACKENDS = ("opsgenie", "jsm")
+"""The backends that keep start dates and managers (Opsgenie user details, a Jira user property). PagerDuty
+has no place for them (they come from `--roster`), so tests that read them from the service run on these."""
 
 
 _JSM_SCHEDULE = "/jsm/ops/api/{cloudId}/v1/schedules/{scheduleId}"
@@ -50,6 +62,11 @@ SCHEDULE_OPERATIONS: dict[str, dict[str, tuple[str, str]]] = {
         "update_rotation": ("atlassian", f"PATCH {_JSM_SCHEDULE}/rotations/{{id}}"),
         "create_rotation": ("atlassian", f"POST {_JSM_SCHEDULE}/rotations"),
     },
+    "pagerduty": {
+        "create_override": ("pagerduty", "POST /schedules/{id}/overrides"),
+        "update_rotation": ("pagerduty", "PUT /schedules/{id}"),
+        "create_rotation": ("pagerduty", "PUT /schedules/{id}"),
+    },
 }
 """The emulator's (service, operation) of each schedule write, per backend, for injecting faults."""
 
@@ -60,7 +77,7 @@ def schedule_fault(backend: str, write: str, **fault: Any) -> Fault:
     return Fault(service=service, operation=operation, **fault)
 
 
-ON_CALL_SERVICES = {"opsgenie": ("opsgenie",), "jsm": ("atlassian", "jira")}
+ON_CALL_SERVICES = {"opsgenie": ("opsgenie",), "jsm": ("atlassian", "jira"), "pagerduty": ("pagerduty",)}
 """The emulator services behind each backend."""
 
 

@@ -28,7 +28,7 @@ SANDBOX_CLOUD_ID = "a1b2c3d4-0000-4000-8000-00000000c10d"
 """The emulated Jira site's cloud id (its `/_edge/tenant_info`) and Atlassian organisation id."""
 SANDBOX_ORG_ID = "a1b2c3d4-0000-4000-8000-0000000000a9"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-BACKENDS = ("opsgenie", "jsm")
+BACKENDS = ("opsgenie", "jsm", "pagerduty")
 """The on-call services a profile can use (setting `backend`)."""
 OPSGENIE_REGIONS = {"us": "https://api.opsgenie.com", "eu": "https://api.eu.opsgenie.com"}
 
@@ -186,7 +186,9 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("sandbox", False, _as_bool, help="true: this profile practises on the built-in emulator"),
-    Setting("backend", "opsgenie", _as_backend, "ONCALL_BACKEND", "the on-call service: opsgenie or jsm"),
+    Setting(
+        "backend", "opsgenie", _as_backend, "ONCALL_BACKEND", "the on-call service: opsgenie, jsm, pagerduty"
+    ),
     Setting("opsgenie.region", "us", _as_region, help="us or eu; picks the default Opsgenie URL"),
     Setting(
         "opsgenie.url",
@@ -220,6 +222,15 @@ SETTINGS: tuple[Setting, ...] = (
         help="the site's priority names for P1,P2,P3,P4,P5",
     ),
     Setting("jsm.schedule", "", help="the JSM schedule (default: opsgenie.schedule's effective value)"),
+    Setting(
+        "pagerduty.url",
+        "https://api.pagerduty.com",
+        _as_url,
+        "ONCALL_PAGERDUTY_URL",
+        "PagerDuty REST API base URL",
+    ),
+    Setting("pagerduty.from", "", help="the PagerDuty user (email) writes act for: From (default: me)"),
+    Setting("pagerduty.service", "", help="the PagerDuty service incidents are raised on"),
     Setting("statuspage.url", "https://api.statuspage.io", _as_url, "ONCALL_STATUSPAGE_URL"),
     Setting("statuspage.page_id", "", _as_str, "ONCALL_STATUSPAGE_PAGE_ID"),
     Setting(
@@ -274,6 +285,7 @@ SECRET_ENV = {
     "statuspage": "ONCALL_STATUSPAGE_API_KEY",
     "slack": "ONCALL_SLACK_TOKEN",
     "jsm": "ONCALL_JSM_API_TOKEN",
+    "pagerduty": "ONCALL_PAGERDUTY_API_KEY",
 }
 PROVIDERS = tuple(SECRET_ENV)
 
@@ -345,8 +357,15 @@ class Settings:
             return f"oncall --profile {self.profile} {args}"
         return f"oncall {args}"
 
+    @property
+    def pagerduty_from(self) -> str:
+        """The email PagerDuty writes act as (`From`): `pagerduty.from`, else `me`."""
+        return self.text("pagerduty.from") or self.text("me")
+
     def effective(self, key: str) -> Any:
         """The value commands use: an empty opsgenie.url or opsgenie.schedule derives from another setting."""
+        if key == "pagerduty.from":
+            return self.pagerduty_from
         if key == "opsgenie.url":
             return self.opsgenie_url
         if key == "opsgenie.schedule":
@@ -359,6 +378,8 @@ class Settings:
             return f"region {self.text('opsgenie.region')}"
         if key == "opsgenie.schedule" and not self.text(key):
             return f"team {self.text('opsgenie.team')}"
+        if key == "pagerduty.from" and not self.text(key):
+            return "me"
         return None
 
 
@@ -480,6 +501,7 @@ SANDBOX_FIXED: Mapping[str, str] = {
     "jsm.cloud_id": SANDBOX_CLOUD_ID,
     "jsm.org_id": SANDBOX_ORG_ID,
     "jsm.email": "sandbox@example.com",
+    "pagerduty.url": f"{SANDBOX_BASE_URL}/pagerduty",
 }
 """What the sandbox profile always uses, whatever the file or a flag says: the emulator's endpoints."""
 

@@ -93,8 +93,8 @@ def test_an_empty_secret_is_refused(memory_keyring: MemoryKeyring) -> None:
 
 
 def test_an_unknown_provider_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="pagerduty"):
-        credentials.read("default", "pagerduty", {})
+    with pytest.raises(UsageError, match="victorops"):
+        credentials.read("default", "victorops", {})
 
 
 def test_delete_says_whether_there_was_a_secret(memory_keyring: MemoryKeyring) -> None:

@@ -150,10 +150,10 @@ def test_ctrl_c_is_exit_130_with_a_short_message() -> None:
 
 
 def test_unknown_provider_is_a_usage_error_exit_2(cli: Cli) -> None:
-    result = cli("auth", "logout", "--provider", "pagerduty", "--json")
+    result = cli("auth", "logout", "--provider", "victorops", "--json")
     assert result.exit_code == 2, explain(result)
     assert json.loads(result.stdout)["error"]["code"] == "usage"
-    assert "pagerduty" in json.loads(result.stdout)["error"]["message"]
+    assert "victorops" in json.loads(result.stdout)["error"]["message"]
 
 
 def test_unknown_option_is_exit_2(cli: Cli) -> None:

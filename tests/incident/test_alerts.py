@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from conftest import ALL_BACKENDS
+from conftest import ALERT_BACKENDS, SandboxCli
 from oncall_cli.sandbox.faults import Fault
 
 from .conftest import Sandbox, explain
 
-pytestmark = pytest.mark.backends(*ALL_BACKENDS)
+pytestmark = pytest.mark.backends(*ALERT_BACKENDS)
 
 ALERT_KEYS = {
     "id": str, "number": str, "message": str, "status": str, "acknowledged": bool,
@@ -289,3 +289,12 @@ def test_a_link_that_fails_part_way_is_exit_10_and_a_rerun_writes_nothing_twice(
     assert [e for e in entries if e.startswith("Alert #")] == [
         "Alert #1 linked: Search latency p99 above 2s", "Alert #2 linked: Checkout API 5xx rate above 2%"
     ]
+
+
+@pytest.mark.backends("pagerduty")
+def test_alert_commands_on_pagerduty_exit_3_naming_the_backend(sandbox_cli: SandboxCli) -> None:
+    """PagerDuty has no alert list to acknowledge (its alerts belong to incidents): one line, exit 3."""
+    for args in (("alert", "list"), ("alert", "ack", "1"), ("incident", "link-alert", "1", "1")):
+        result = sandbox_cli(*args)
+        assert result.exit_code == 3, explain(result)
+        assert "backend = pagerduty" in result.stderr and "Traceback" not in result.stderr

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from conftest import ALL_BACKENDS
+from conftest import INCIDENT_BACKENDS
 
 from .conftest import Sandbox, explain
 
-pytestmark = pytest.mark.backends(*ALL_BACKENDS)
+pytestmark = pytest.mark.backends(*INCIDENT_BACKENDS)
 
 MESSAGE = "Checkout API returns 500s"
 

@@ -32,6 +32,10 @@ backend = "jsm"
 [profiles.og2]
 sandbox = true
 opsgenie.schedule = "Copy_schedule"
+
+[profiles.pd]
+sandbox = true
+backend = "pagerduty"
 """
 """`og2` is a second Opsgenie schedule, to show that any pair of backends works (see `_second_schedule`)."""
 
@@ -334,3 +338,46 @@ def test_copy_carries_over_a_new_round_and_a_leaver_made_on_the_source_after_the
     world.check(code=0)
     again = cli.json("migrate", "copy", "--from", "og", "--to", "jsm", "--apply")
     assert again["actions"] == []
+
+
+# ---- PagerDuty: the seats' schedules, a round per layer ----------------------------------------------------
+
+
+def test_the_seeded_pagerduty_copy_is_equal_to_opsgenie_and_to_jsm(world: World) -> None:
+    report = world.check("og", "pd", code=0)
+    assert report["to"] == {"profile": "pd", "backend": "pagerduty", "schedule": "Engineering_schedule"}
+    assert world.check("pd", "jsm", code=0)["equal"] is True
+
+
+def test_check_finds_what_pagerduty_lacks_and_copy_from_opsgenie_fixes_it_once(world: World) -> None:
+    pd = world.store("pd")
+    for rotation in pd.rotations():
+        pd.delete_rotation(rotation.name)
+    cover = _cover(world)
+    world.store("og").create_override(cover)
+    assert world.kinds("og", "pd") >= {("rotation_missing", "rot-a"), ("rotation_missing", "rot-b")}
+    done = world.cli.json("migrate", "copy", "--from", "og", "--to", "pd", "--apply")
+    assert [(a["kind"], a["rotation"]) for a in done["applied"]] == [
+        ("create_rotation", "rot-a"),
+        ("create_rotation", "rot-b"),
+        ("create_override", "rot-a"),
+    ]
+    expected = {r.name: r for r in world.store("og").rotations()}
+    copied = {r.name: r for r in world.store("pd").rotations()}
+    assert {n: (r.participants, r.start) for n, r in copied.items()} == {
+        n: (r.participants, r.start) for n, r in expected.items()
+    }
+    again = world.cli.json("migrate", "copy", "--from", "og", "--to", "pd", "--apply")
+    assert again["actions"] == [] and again["applied"] == []
+    assert world.check("og", "pd", code=0)["equal"] is True
+    assert world.cli.emulator.rejected == []
+
+
+def test_copy_from_pagerduty_to_jsm_then_check_passes_both_ways(world: World) -> None:
+    world.store("jsm").delete_rotation("rot-b")
+    world.store("pd").create_override(_cover(world))
+    assert world.kinds("pd", "jsm") == {("rotation_missing", "rot-b"), ("override_missing", "rot-a")}
+    done = world.cli.json("migrate", "copy", "--from", "pd", "--to", "jsm", "--apply")
+    assert [a["kind"] for a in done["applied"]] == ["create_rotation", "create_override"]
+    assert world.check("pd", "jsm", code=0)["equal"] is True
+    assert world.check("jsm", "pd", code=0)["equal"] is True

@@ -162,3 +162,12 @@ def clone_schedule(emulator: Emulator, name: str, source: str = "Engineering_sch
                     f"INSERT INTO {table}_rotations (id, schedule_id, seq, data) VALUES (?, ?, ?, ?)",
                     (new_uuid(rng), schedule_id, next_seq(db, f"{table}_rotation"), rotation["data"]),
                 )
+        # PagerDuty: the team's schedule is an escalation policy over the seats' schedules; the copy names
+        # the same seats.
+        policy = db.execute(
+            "SELECT * FROM pagerduty_escalation_policies WHERE name = ?", (source,)
+        ).fetchone()
+        db.execute(
+            "INSERT INTO pagerduty_escalation_policies (id, name, seq, data) VALUES (?, ?, ?, ?)",
+            (new_uuid(rng), name, next_seq(db, "pagerduty_policy"), policy["data"]),
+        )

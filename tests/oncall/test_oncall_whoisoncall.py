@@ -25,6 +25,8 @@ pytestmark = pytest.mark.backends(*ALL_BACKENDS)
 
 SCHEDULE = "Engineering_schedule"
 
+SERVICE_NAMES = {"opsgenie": "Opsgenie", "jsm": "Jira Service Management", "pagerduty": "PagerDuty"}
+
 
 def rotations(doc: dict[str, Any], schedule: int = 0) -> dict[str, dict[str, Any]]:
     return {r["rotation"]: r for r in doc["schedules"][schedule]["rotations"]}
@@ -117,7 +119,7 @@ def test_several_schedules_and_an_unknown_one(cli: Cli, emulator: Emulator) -> N
     assert doc["schedules"][0]["rotations"] == doc["schedules"][1]["rotations"]
     missing = cli("whoisoncall", "--schedule", "Nope_schedule")
     assert missing.exit_code == 5
-    service = "Opsgenie" if cli.backend == "opsgenie" else "Jira Service Management"
+    service = SERVICE_NAMES[cli.backend]
     assert f"no {service} schedule named 'Nope_schedule'" in missing.stderr
 
 
@@ -218,5 +220,5 @@ def test_shifts_bad_input(cli: Cli) -> None:
     assert cli("shifts", "--user", "a@example.com", "--me").exit_code == 2
     assert cli("shifts").exit_code == 3
     unknown = cli("shifts", "--user", "nobody@example.com")
-    service = "Opsgenie" if cli.backend == "opsgenie" else "Jira Service Management"
+    service = SERVICE_NAMES[cli.backend]
     assert unknown.exit_code == 5 and f"no {service} user 'nobody@example.com'" in unknown.stderr

@@ -126,7 +126,7 @@ class World:
         return sum(
             1
             for c in self.emulator.calls
-            if (c.service in ("opsgenie", "atlassian", "jira") and c.method != "GET"
+            if (c.service in ("opsgenie", "atlassian", "jira", "pagerduty") and c.method != "GET"
                 and not (c.operation or "").endswith("/members"))
             or (c.service == "slack" and c.operation in ("chat.postMessage", "chat.scheduleMessage"))
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ALL_BACKENDS
+from conftest import ALL_BACKENDS, FACTS_BACKENDS
 from oncall_cli.scheduling import rules
 from oncall_cli.scheduling.model import Engineer, Rotation
 
@@ -51,6 +51,7 @@ def _last_ends(world: World, ends: dict[str, datetime]) -> dict[str, datetime]:
 
 
 @pytest.mark.parametrize("seed", range(4))
+@pytest.mark.backends(*FACTS_BACKENDS)
 def test_R12_those_on_call_most_recently_go_last_in_the_next_round(world: World, seed: int) -> None:
     """rot-a and rot-b hold the 17 veterans; the next round adds the six recent hires (about 12 weeks per
     seat). Whoever was on call in the last weeks of the old round starts the new one last: nobody waits less
@@ -156,6 +157,7 @@ def _set_team(world: World, email: str, team: str) -> None:
             db.execute("UPDATE opsgenie_users SET data = ? WHERE id = ?", (json.dumps(data), row[0]))
 
 
+@pytest.mark.backends(*FACTS_BACKENDS)
 def test_R13_schedule_check_reads_the_team_fact_from_the_directory(world: World) -> None:
     a = [e.email for e in world.veterans[:4]]
     b = [e.email for e in world.veterans[4:8]]

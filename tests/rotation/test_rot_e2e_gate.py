@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import ALL_BACKENDS
+from conftest import ALL_BACKENDS, PLACEHOLDER_BACKENDS
 from oncall_cli.scheduling.model import Override
 
 from .conftest import World, explain, ny
@@ -44,6 +44,7 @@ def test_R1_schedule_new_is_never_applied_when_its_check_finds_a_gap(world: Worl
     assert world.writes() == 0 and world.rotations() == before
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_R1_add_engineer_is_never_applied_when_it_would_put_someone_in_both_seats(world: World) -> None:
     """The placeholder's next shift is rot-a Feb 8-15; an override already puts the engineer on rot-b on
     Feb 10: placing them there is one engineer in two seats, so exit 9 and nothing changes."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conftest import ALL_BACKENDS
+from conftest import ALL_BACKENDS, PLACEHOLDER_BACKENDS
 from oncall_cli.scheduling.model import RoundSettings
 from oncall_cli.scheduling.rules import group_of
 
@@ -38,6 +38,7 @@ def seats_at_every_moment(world: World, lo: datetime, hi: datetime) -> list[str]
     return problems
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_holiday_plan_pauses_the_rotations_and_leaves_no_gap_or_double_cover(world: World) -> None:
     a = [e.email for e in world.veterans[:4]]
     b = [e.email for e in world.veterans[4:8]]
@@ -79,6 +80,7 @@ def test_holiday_plan_pauses_the_rotations_and_leaves_no_gap_or_double_cover(wor
     assert world.writes() == 0
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_holiday_volunteer_takes_an_open_shift_and_show_lists_who(world: World) -> None:
     world.build([e.email for e in world.veterans[:4]], [e.email for e in world.veterans[4:8]])
     world.json("holiday", "plan", "--apply")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ALL_BACKENDS
+from conftest import ALL_BACKENDS, FACTS_BACKENDS, PLACEHOLDER_BACKENDS
 
 from .conftest import World, explain
 
@@ -16,6 +16,7 @@ def emails(world: World, n: int, offset: int = 0) -> list[str]:
     return [e.email for e in world.veterans[offset : offset + n]]
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_add_engineer_remind_twice_schedules_exactly_one_reminder(world: World) -> None:
     world.build(emails(world, 4), emails(world, 4, 4))
     world.invite("late.hire@example.com")
@@ -44,6 +45,7 @@ def test_add_engineer_remind_twice_schedules_exactly_one_reminder(world: World) 
     assert len(world.scheduled()) == 1
 
 
+@pytest.mark.backends(*FACTS_BACKENDS)
 def test_add_engineer_sets_an_existing_users_start_date_once(world: World) -> None:
     world.build(emails(world, 4), emails(world, 4, 4))
     hire = world.hires[0]

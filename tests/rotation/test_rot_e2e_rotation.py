@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ALL_BACKENDS, schedule_fault
+from conftest import ALL_BACKENDS, FACTS_BACKENDS, PLACEHOLDER_BACKENDS, schedule_fault
 from oncall_cli.scheduling.model import Engineer, Override, Shift
 
 from .conftest import NOW, World, explain, ny, on_call_pairs
@@ -29,6 +29,7 @@ def emails(world: World, n: int, offset: int = 0) -> list[str]:
     return [e.email for e in world.veterans[offset : offset + n]]
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_rotation_list_and_show_give_positions_placeholders_and_next_shifts(world: World) -> None:
     a, b = emails(world, 4), emails(world, 4, 4)
     world.build(a, [b[0], None, b[2], b[3]])
@@ -61,6 +62,7 @@ def test_rotation_list_and_show_give_positions_placeholders_and_next_shifts(worl
     assert missing.exit_code == 5, explain(missing)
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_add_engineer_fills_a_placeholder_moves_nobody_and_is_safe_to_run_again(world: World) -> None:
     a, b = emails(world, 4), emails(world, 4, 4)
     world.build(a, [b[0], None, b[2], b[3]])
@@ -225,6 +227,7 @@ def test_add_engineer_stops_without_changes_when_the_account_has_no_free_license
     assert world.rotations()["rot-a"].participants == tuple(emails(world, 4))
 
 
+@pytest.mark.backends(*FACTS_BACKENDS)
 def test_add_engineer_skips_a_slot_next_to_another_new_engineer(world: World) -> None:
     a, b = emails(world, 4), emails(world, 4, 4)
     hire = world.hires[-1].email  # started within 90 days: new [R7]
@@ -245,6 +248,7 @@ def test_add_engineer_skips_a_slot_next_to_another_new_engineer(world: World) ->
     assert world.rotations()["rot-a"].participants == (a[0], None, a[2], "pair.hire@example.com")
 
 
+@pytest.mark.backends(*FACTS_BACKENDS)
 def test_add_engineer_no_move_proposes_a_trade_when_every_slot_meets_a_new_engineer(world: World) -> None:
     a, b = emails(world, 4), emails(world, 4, 4)
     hire = world.hires[-1].email
@@ -270,6 +274,7 @@ def test_add_engineer_no_move_proposes_a_trade_when_every_slot_meets_a_new_engin
     assert world.overrides() == []  # proposed, not performed
 
 
+@pytest.mark.backends(*FACTS_BACKENDS)
 def test_R7_add_engineer_inserts_earlier_when_the_append_slot_meets_a_new_engineer(world: World) -> None:
     """Issue 12, defect 3: the append slot (Mar 1-8) meets the new hire's rot-b shift (Feb 24 - Mar 3): the
     engineer goes in earlier, at position 2 (Feb 8-15); everyone whose dates move is listed and told."""
@@ -318,6 +323,7 @@ def test_R7_add_engineer_inserts_earlier_when_the_append_slot_meets_a_new_engine
     assert again["outcome"] == "already_placed" and world.writes() == 0
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_remove_engineer_leaves_a_placeholder_and_the_manager_covers_the_leavers_shifts(world: World) -> None:
     a, b = emails(world, 4), emails(world, 4, 4)
     boss = world.veterans[8].email
@@ -351,6 +357,7 @@ def test_remove_engineer_leaves_a_placeholder_and_the_manager_covers_the_leavers
     assert world.writes() == 0
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_remove_engineer_asks_before_deleting_the_user(world: World) -> None:
     a = emails(world, 4)
     record = world.directory().find(a[2])
@@ -368,6 +375,7 @@ def test_remove_engineer_asks_before_deleting_the_user(world: World) -> None:
     assert None in world.rotations()["rot-a"].participants
 
 
+@pytest.mark.backends(*FACTS_BACKENDS)
 def test_remove_engineer_says_the_manager_from_opsgenie_details_is_no_user_and_suggests_the_flag(
     world: World,
 ) -> None:
@@ -391,6 +399,7 @@ def test_remove_engineer_says_the_manager_from_opsgenie_details_is_no_user_and_s
     assert json.loads(flagged.stdout)["error"]["message"].startswith(f"--manager: {service} has no user")
 
 
+@pytest.mark.backends(*FACTS_BACKENDS)
 def test_remove_engineer_whose_opsgenie_details_name_themselves_as_manager_asks_for_the_flag(
     world: World,
 ) -> None:
@@ -425,6 +434,7 @@ def test_bad_input_is_a_one_line_usage_error_naming_the_flag(world: World) -> No
     assert bad_email.exit_code == 2 and "EMAIL" in bad_email.stdout
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_add_engineer_half_done_says_what_was_done_and_a_rerun_finishes(world: World) -> None:
     a, b = emails(world, 4), emails(world, 4, 4)
     world.build(a, [b[0], None, b[2], b[3]])

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from conftest import ALL_BACKENDS
+from conftest import ALL_BACKENDS, PLACEHOLDER_BACKENDS
 from oncall_cli.scheduling.model import Override, Rotation
 
 from .conftest import World, explain, ny
@@ -58,6 +58,7 @@ def test_notify_reports_per_person_who_was_sent_a_dm_and_why_not(world: World) -
     assert text.exit_code == 0, explain(text)
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_remove_engineer_covers_every_planned_shift_and_asks_the_manager_in_slack(world: World) -> None:
     """Defect 10: the leaver's shift in the next round (May 24, beyond 12 weeks) is covered too, and the
     manager gets a DM listing the shifts; an unknown email exits 5."""
@@ -106,6 +107,7 @@ def test_add_engineer_tries_the_next_round_when_the_current_rotation_ends_soon(w
     assert len(world.scheduled()) == 1
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_add_engineer_fills_a_placeholder_in_the_other_seat_before_moving_anyone(world: World) -> None:
     """Defect 2: an Eastern engineer, A and B of equal size, a free placeholder in B: fill it, move nobody."""
     a, b = emails(world, 4), emails(world, 4, 4)
@@ -123,6 +125,7 @@ def test_add_engineer_keeps_the_seats_balanced_before_eastern_coverage(world: Wo
     assert not [w for w in data["warnings"] if "[R3]" in w], data["warnings"]  # type: ignore[attr-defined]
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_holiday_plan_is_never_applied_when_its_check_finds_a_gap(world: World) -> None:
     """Defect 6: this season's Holiday-a was cut short by hand (ends Dec 30, not Jan 3): the plan keeps it
     (never created twice) but would still end rot-a on Dec 22 with rot-a-2028 from Jan 3, leaving seat A

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from conftest import ALL_BACKENDS
+from conftest import ALL_BACKENDS, FACTS_BACKENDS
 from oncall_cli.scheduling.model import Override
 from oncall_cli.scheduling.stats import business_hours
 
@@ -30,6 +30,7 @@ def _raise_at(world: World, at: datetime, message: str) -> None:
         world.emulator._now = clock
 
 
+@pytest.mark.backends(*FACTS_BACKENDS)
 def test_stats_count_an_override_for_the_engineer_who_held_it_and_incidents_for_those_on_call(
     world: World,
 ) -> None:

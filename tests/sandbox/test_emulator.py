@@ -25,11 +25,12 @@ def test_sandbox_urls_route_by_first_path_segment() -> None:
         "slack": "http://sandbox.oncall.invalid/slack",
         "atlassian": "http://sandbox.oncall.invalid/atlassian",
         "jira": "http://sandbox.oncall.invalid/jira",
+        "pagerduty": "http://sandbox.oncall.invalid/pagerduty",
     }
 
 
 def test_unknown_service_prefix_is_404(http: httpx.Client) -> None:
-    assert http.get("http://sandbox.oncall.invalid/pagerduty/v2/users").status_code == 404
+    assert http.get("http://sandbox.oncall.invalid/victorops/v2/users").status_code == 404
 
 
 def test_opsgenie_without_geniekey_is_401_in_opsgenie_shape(http: httpx.Client) -> None:

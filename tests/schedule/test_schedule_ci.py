@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ALL_BACKENDS, SandboxCli, explain
+from conftest import ALL_BACKENDS, PLACEHOLDER_BACKENDS, SandboxCli, explain
 from oncall_cli.scheduling.check import CHECKED_RULES
 
 pytestmark = pytest.mark.backends(*ALL_BACKENDS)
@@ -27,6 +27,7 @@ def test_github_format_prints_a_notice_and_exits_0_on_a_good_schedule(sandbox_cl
     assert "::error" not in result.stdout
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_github_format_prints_one_error_annotation_per_violation_and_exits_9(sandbox_cli: SandboxCli) -> None:
     _break_rot_b(sandbox_cli)
     violations = sandbox_cli.json("schedule", "check", code=9)["violations"]
@@ -42,6 +43,7 @@ def test_github_format_prints_one_error_annotation_per_violation_and_exits_9(san
         assert message == f"[{v['rule']}] {v['message']}".replace("%", "%25")
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_junit_output_has_one_test_case_per_rule_and_a_failure_for_each_broken_rule(
     sandbox_cli: SandboxCli, tmp_path: Path
 ) -> None:

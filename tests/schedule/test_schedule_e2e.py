@@ -11,6 +11,7 @@ import pytest
 
 from conftest import (
     ALL_BACKENDS,
+    PLACEHOLDER_BACKENDS,
     SandboxCli,
     explain,
 )
@@ -196,6 +197,7 @@ def test_fresh_sandbox_passes_its_own_check(sandbox_cli: SandboxCli) -> None:
     assert report["ok"] is True and report["violations"] == []
 
 
+@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
 def test_check_finds_a_placeholder_and_exits_9(sandbox_cli: SandboxCli) -> None:
     store = sandbox_cli.context().schedule_store()
     rot_b = next(r for r in store.rotations() if r.name == "rot-b")

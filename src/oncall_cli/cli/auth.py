@@ -21,7 +21,7 @@ ProviderOpt = Annotated[
     typer.Option(
         "--provider",
         autocompletion=complete.providers,
-        help="opsgenie, jsm, statuspage or slack (repeatable; default: those the profile uses).",
+        help="opsgenie, jsm, pagerduty, statuspage or slack (repeatable; default: those the profile uses).",
     ),
 ]
 

@@ -54,7 +54,9 @@ def init(
     ctx: typer.Context,
     backend: Annotated[
         str | None,
-        typer.Option(help="The on-call service: opsgenie or jsm.", autocompletion=complete.backends),
+        typer.Option(
+            help="The on-call service: opsgenie, jsm or pagerduty.", autocompletion=complete.backends
+        ),
     ] = None,
     region: Annotated[str | None, typer.Option(help="Opsgenie region: us or eu.")] = None,
     jira_url: Annotated[

@@ -62,7 +62,8 @@ class Attempt:
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds or HTTP date) or Opsgenie's `X-RateLimit-Period-In-Sec`."""
+    """Seconds to wait from `Retry-After` (seconds or HTTP date), Opsgenie's `X-RateLimit-Period-In-Sec`, or
+    PagerDuty's `ratelimit-reset` (seconds until the window resets, sent with `ratelimit-remaining: 0`)."""
     lowered = {k.lower(): v for k, v in headers.items()}
     value = lowered.get("retry-after")
     if value:
@@ -79,6 +80,9 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
     period = lowered.get("x-ratelimit-period-in-sec")
     if period and period.strip().isdigit() and lowered.get("x-ratelimit-state", "").upper() == "THROTTLED":
         return float(period)
+    reset = lowered.get("ratelimit-reset", "").strip()
+    if reset.isdigit() and lowered.get("ratelimit-remaining", "").strip() == "0":
+        return float(reset)
     return None
 
 
@@ -293,7 +297,7 @@ class HttpService:
         method: str,
         path: str,
         *,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,

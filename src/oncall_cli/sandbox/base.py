@@ -204,11 +204,15 @@ AUTH_SCHEMES: dict[str, str] = {
     "slack": "Bearer",
     "atlassian": "Basic",
     "jira": "Basic",
+    "pagerduty": "Token",
 }
 """The `Authorization` scheme each vendor expects (Atlassian: Basic email:API token; any is accepted)."""
 
 _JSM_CODES = {400: "BAD_REQUEST", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT",
               412: "PRECONDITION_FAILED", 422: "UNPROCESSABLE_ENTITY", 429: "TOO_MANY_REQUESTS"}
+PAGERDUTY_CODES = {400: 2001, 401: 2006, 403: 2010, 404: 2100, 429: 2020}
+"""PagerDuty's error codes by status (developer.pagerduty.com, "Errors": 2001 Invalid Input Provided, 2006
+Invalid Credentials, 2010 Access Denied, 2100 Not Found, 2020 Rate limit)."""
 SERVICEDESK_PATH = "/rest/servicedeskapi/"
 """The Jira site's service desk API: its errors are `{"errorMessage", "i18nErrorMessage"}`, not Jira's
 ErrorCollection (jsm-servicedesk.v3.json's ErrorResponse)."""
@@ -246,6 +250,8 @@ def vendor_error(service: str, status: int, message: str, *, errors: Mapping[str
     - JSM Operations ("atlassian"): `{"errors": [{"title", "code"}]}`, one entry per field of `errors` (else
       one with `message`); `code` is the status's name (NOT_FOUND, UNPROCESSABLE_ENTITY...). The gateway's
       own answers are `gateway_error`.
+    - PagerDuty: `{"error": {"message", "code", "errors": ["field: message", ...]}}` (the code is PagerDuty's
+      own: 2001 invalid input, 2100 not found, 2006 bad credentials, 2020 rate limited, 2000 other).
     - Jira ("jira"): `{"errorMessages": [message], "errors": {field: message}}` (ErrorCollection); on a
       service desk `operation` (`is_servicedesk`), the service desk API's `servicedesk_error` instead.
     """
@@ -262,6 +268,11 @@ def vendor_error(service: str, status: int, message: str, *, errors: Mapping[str
         code = _JSM_CODES.get(status, "INTERNAL_SERVER_ERROR" if status >= 500 else "ERROR")
         titles = [f"{k}: {v}" if not v.startswith(k) else v for k, v in (errors or {}).items()] or [message]
         return json_response(status, {"errors": [{"title": t, "code": code} for t in titles]}, headers)
+    if service == "pagerduty":
+        error: dict[str, Any] = {"message": message, "code": PAGERDUTY_CODES.get(status, 2000)}
+        if errors:
+            error["errors"] = [f"{k}: {v}" if not v.startswith(k) else v for k, v in errors.items()]
+        return json_response(status, {"error": error}, headers)
     if service == "jira":
         if is_servicedesk(operation):
             detail = "; ".join(f"{k}: {v}" for k, v in (errors or {}).items())

@@ -6,7 +6,7 @@ one SQLite database.
 the JSM Incident API at `/atlassian/jsm/incidents/cloudId/{cloudId}/v1/...`), `/jira` for a Jira site
 `https://<site>.atlassian.net` (`/jira/rest/api/3/...`, the service desk API at
 `/jira/rest/servicedeskapi/...`, `/jira/_edge/tenant_info`, the Teams API at
-`/jira/gateway/api/public/teams/v1/...`)), checks
+`/jira/gateway/api/public/teams/v1/...`), `/pagerduty` for PagerDuty's REST API v2), checks
 the vendor's auth header scheme, applies injected faults (and, when `rate_limits` is on, Slack's and
 Opsgenie's rate limits: ratelimits.py), validates the request against the vendor's spec,
 lets the service emulator answer under the database lock, and validates the answer. `transport()` plugs it
@@ -62,6 +62,7 @@ SANDBOX_URLS = {
     "slack": f"{SANDBOX_BASE}/slack",
     "atlassian": f"{SANDBOX_BASE}/atlassian",
     "jira": f"{SANDBOX_BASE}/jira",
+    "pagerduty": f"{SANDBOX_BASE}/pagerduty",
 }
 """Where each vendor lives in the sandbox. "atlassian" stands for https://api.atlassian.com (JSM Operations:
 `{url}/jsm/ops/api/{SANDBOX_CLOUD_ID}/v1/...`), "jira" for the site https://<site>.atlassian.net."""
@@ -126,6 +127,7 @@ _DEFAULT_SERVICES: dict[str, tuple[str, str]] = {
     "statuspage": ("oncall_cli.sandbox.statuspage", "StatuspageEmulator"),
     "atlassian": ("oncall_cli.sandbox.jsm", "JsmEmulator"),
     "jira": ("oncall_cli.sandbox.jira", "JiraEmulator"),
+    "pagerduty": ("oncall_cli.sandbox.pagerduty", "PagerDutyEmulator"),
 }
 
 
@@ -579,6 +581,9 @@ def _fault_response(prefix: str, fault: Fault, request_id: str, operation: str |
                     "X-RateLimit-Period-In-Sec": str(fault.retry_after),
                 }
             )
+        if prefix == "pagerduty":
+            headers.update({"ratelimit-limit": "960", "ratelimit-remaining": "0",
+                            "ratelimit-reset": str(fault.retry_after)})
         if prefix == "slack":
             return vendor_error("slack", status, "ratelimited", slack_error="ratelimited", headers=headers)
         if prefix == "atlassian":

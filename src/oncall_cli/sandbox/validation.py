@@ -38,13 +38,14 @@ from jsonschema.exceptions import ValidationError
 
 from oncall_cli.sandbox.base import compile_template, json_response, parse_body, vendor_error
 
-SERVICES: tuple[str, ...] = ("opsgenie", "slack", "statuspage", "atlassian", "jira")
+SERVICES: tuple[str, ...] = ("opsgenie", "slack", "statuspage", "atlassian", "jira", "pagerduty")
 SPEC_FILES: dict[str, tuple[str, ...]] = {
     "opsgenie": ("opsgenie",),
     "slack": ("slack",),
     "statuspage": ("statuspage",),
     "atlassian": ("jsm-ops", "jsm-incidents"),
     "jira": ("jira", "atlassian-teams", "jsm-servicedesk"),
+    "pagerduty": ("pagerduty",),
 }
 """The vendored files (specs/<name>.json) each service is validated against; several are merged."""
 _TEAMS_PREFIX = "POST /gateway/api/public/teams/"
@@ -58,7 +59,9 @@ def _bad_request_status(service: str, operation: str) -> int:
     """The status of a request the service cannot use: 400 from Jira (its spec documents no 422) and the JSM
     Incident API, 422 from JSM Operations and Opsgenie; Statuspage: 400 for a missing body (the caller
     keeps its 422 for a bad one)."""
-    if service in ("jira", "statuspage") or operation.partition(" ")[2].startswith(_INCIDENTS_PATH):
+    if service in ("jira", "statuspage", "pagerduty") or operation.partition(" ")[2].startswith(
+        _INCIDENTS_PATH
+    ):
         return 400
     return 422
 
@@ -458,6 +461,8 @@ def _generic_error(service: str) -> dict[str, Any]:
                                "errors": {"type": "object", "additionalProperties": {"type": "string"}}}}
     if service == "statuspage":
         return {"type": "object", "properties": {"message": {"type": "string"}, "error": {}}}
+    if service == "pagerduty":
+        return {"$ref": "#/components/schemas/Error"}
     return {"type": "object", "required": ["ok", "error"]}
 
 
@@ -509,6 +514,8 @@ def rejection_response(service: str, exc: RequestRejected, request_id: str = "",
     if service == "atlassian":
         return vendor_error("atlassian", exc.status, exc.message, errors=exc.errors or None)
     detail = "; ".join(f"{k} {v}" if not v.startswith(k) else v for k, v in exc.errors.items())
+    if service == "pagerduty":
+        return vendor_error("pagerduty", exc.status, exc.message, errors=exc.errors or None)
     if service == "jira":
         if operation is not None and operation.startswith(_TEAMS_PREFIX):
             return json_response(exc.status, {"code": "BAD_REQUEST", "message": detail or exc.message})

@@ -208,9 +208,10 @@ def link_text(alert: Alert) -> str:
 
 def link_alerts(ctx: Context, ref: str, refs: list[str], *, dry_run: bool = False) -> LinkResult:
     """`oncall incident link-alert`: the alerts on the incident (link, timeline) and the incident on them."""
+    port = ctx.alerts  # first: a backend without alerts is told before any read
     incident = find_incident(ctx, ref)
     alerts = get_alerts(ctx, refs)
-    tracker, port = _tracker(ctx), ctx.alerts
+    tracker = _tracker(ctx)
     result = LinkResult(_ref(incident), alerts, _timezone(ctx), dry_run=dry_run)
     linked = linked_alert_ids(incident.links)
     missing = [a.id for a in alerts if a.id not in linked]

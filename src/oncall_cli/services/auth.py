@@ -29,6 +29,8 @@ def _probe(context: Context, provider: str) -> Callable[[], object]:
         return context.statuspage.get_page
     if provider == "jsm":
         return context.jira.myself
+    if provider == "pagerduty":
+        return context.pagerduty.check_key
     return context.slack.auth_test
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from oncall_cli.clients.jsm import JsmOpsClient
     from oncall_cli.clients.jsm_incidents import JsmIncidentsClient
     from oncall_cli.clients.opsgenie import OpsgenieClient
+    from oncall_cli.clients.pagerduty import PagerDutyClient
     from oncall_cli.clients.slack import SlackClient
     from oncall_cli.clients.statuspage import StatuspageClient
     from oncall_cli.sandbox.emulator import Emulator
@@ -147,6 +148,19 @@ class Context:
             self.http,
             api_key=self.secret("opsgenie"),
             base_url=self.settings.opsgenie_url,
+            runtime=self.runtime,
+        )
+
+    @cached_property
+    def pagerduty(self) -> PagerDutyClient:
+        """The PagerDuty REST API (`pagerduty.url`); writes that act for a person send `pagerduty.from`."""
+        from oncall_cli.clients.pagerduty import PagerDutyClient
+
+        return PagerDutyClient(
+            self.http,
+            api_key=self.secret("pagerduty"),
+            base_url=self.settings.text("pagerduty.url"),
+            from_email=self.settings.pagerduty_from,
             runtime=self.runtime,
         )
 

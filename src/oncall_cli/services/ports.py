@@ -70,6 +70,9 @@ class Directory(Protocol):
     """False where people are invited to the service outside `oncall` (JSM: Atlassian accounts)."""
     facts_source: str
     """Where start dates and managers live, for messages: "Opsgenie user details"."""
+    keeps_start_dates: bool
+    """False where the service has no place for a start date (PagerDuty: the roster keeps it), so
+    `set_start_date` is never planned there."""
     team_name: str
 
     def team(self) -> list[Engineer]:

@@ -317,7 +317,7 @@ def add_engineer(
             f"create {service} user {email} ({engineer.name}, {engineer.timezone}), role user "
             f"(the Responder seat){how}"
         )
-    elif existing.start_date != start_date:
+    elif existing.start_date != start_date and directory.keeps_start_dates:
         # The user details' `start_date` is what every other command reads: keep it in step with the flag.
         old_start_date = existing.start_date
         actions.append(_describe_start_date(service, email, start_date, old_start_date))

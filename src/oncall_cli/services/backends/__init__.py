@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from oncall_cli.errors import ConfigError
+
 if TYPE_CHECKING:
     from oncall_cli.services.context import Context
     from oncall_cli.services.ports import Alerts, Directory, IncidentTracker, ScheduleStore, Tickets
@@ -17,6 +19,19 @@ if TYPE_CHECKING:
 def open_schedule(context: Context, name: str) -> ScheduleStore:
     """The schedule `name` on the profile's backend."""
     tz = context.settings.text("timezone")
+    if context.settings.backend == "pagerduty":
+        from oncall_cli.services.backends.pagerduty import PagerDutyDirectory, PagerDutySchedule
+        from oncall_cli.services.rounds import round_settings
+
+        directory = context.directory
+        assert isinstance(directory, PagerDutyDirectory)
+        return PagerDutySchedule(
+            context.pagerduty,
+            directory,
+            schedule=name,
+            rounds=round_settings(context.settings),
+            now=context.now,
+        )
     if context.settings.backend == "jsm":
         from oncall_cli.services.backends.jsm import JsmDirectory, JsmSchedule
 
@@ -32,6 +47,10 @@ def open_directory(context: Context) -> Directory:
     """The people of the profile's backend and its team."""
     settings = context.settings
     tz = settings.text("timezone")
+    if settings.backend == "pagerduty":
+        from oncall_cli.services.backends.pagerduty import PagerDutyDirectory
+
+        return PagerDutyDirectory(context.pagerduty, team=settings.team_name, fallback_tz=tz)
     if settings.backend == "jsm":
         from oncall_cli.services.backends.jsm import JsmDirectory
 
@@ -82,6 +101,13 @@ def _jsm_incidents(context: Context) -> IncidentTracker:
 
 def open_alerts(context: Context) -> Alerts:
     """The alerts of the profile's backend (Opsgenie alerts, JSM Operations alerts)."""
+    if context.settings.backend == "pagerduty":
+        raise ConfigError(
+            "backend = pagerduty: `oncall alert` and `incident link-alert` work on Opsgenie and JSM "
+            "Operations; PagerDuty's alerts belong to its incidents (acknowledge the incident instead)",
+            hint="Use `oncall incident assign ID --commander ...` to acknowledge a PagerDuty incident.",
+            details={"setting": "backend"},
+        )
     if context.settings.backend == "jsm":
         from oncall_cli.services.backends.jsm import JsmDirectory
         from oncall_cli.services.backends.jsm_alerts import JsmAlerts

@@ -50,6 +50,7 @@ class JsmDirectory:
     service = SERVICE
     facts_source = f"Jira user property {FACTS_PROPERTY!r}"
     creates_accounts = False
+    keeps_start_dates = True
 
     def __init__(
         self, jira: JiraClient, ops: JsmOpsClient, *, team: str, org_id: str, fallback_tz: str

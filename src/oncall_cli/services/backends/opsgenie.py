@@ -190,6 +190,7 @@ class OpsgenieDirectory:
 
     service = SERVICE
     creates_accounts = True
+    keeps_start_dates = True
     facts_source = "Opsgenie user details"
 
     def __init__(self, client: OpsgenieClient, *, team: str, fallback_tz: str) -> None:

@@ -1,0 +1,360 @@
+"""Typed client of the PagerDuty REST API v2: users, teams, schedules (layers), overrides, on-calls and
+escalation policies, one method per vendor operation over the shared HTTP seam.
+
+Built from `specs/pagerduty/openapiv3.json` (vendored subset: `sandbox/specs/pagerduty.json`) and the facts
+in `specs/pagerduty/SOURCE.md`. Base `https://api.pagerduty.com` (setting `pagerduty.url`); every request
+carries `Authorization: Token token=<key>` and `Accept: application/vnd.pagerduty+json;version=2`; writes
+that act for a person (creating users, incident writes) carry `From: <email>`. Lists page with `offset` +
+`limit` (≤ 100) and say `more: true` while records remain: every list here reads to the end. Errors are
+`{"error": {"message", "code", "errors": [...]}}`; 429 comes with `ratelimit-limit`, `ratelimit-remaining`
+and `ratelimit-reset` (seconds), which the retry policy honours (`clients/_http.py`).
+
+Vendor reference: https://developer.pagerduty.com/api-reference/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from oncall_cli.clients._http import HttpService, Runtime, paginate_offset
+from oncall_cli.clients.pagerduty_models import (
+    EscalationPolicy,
+    LayerUser,
+    Oncall,
+    Override,
+    OverrideResult,
+    Reference,
+    Schedule,
+    ScheduleLayer,
+    Team,
+    TeamMember,
+    User,
+)
+from oncall_cli.errors import RejectedError, UnexpectedError, UsageError
+from oncall_cli.redaction import register_secret
+
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_BASE_URL = "https://api.pagerduty.com"
+DOCS = "https://developer.pagerduty.com/api-reference/"
+ACCEPT = "application/vnd.pagerduty+json;version=2"
+MAX_LIMIT = 100
+SERVICE = "PagerDuty"
+
+
+def pagerduty_error_text(response: httpx.Response) -> str:
+    """`{"error": {"message", "code", "errors": [...]}}` as `message (code N): error; error`, defensively."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200].strip()
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return str(body)[:200]
+    text = str(error.get("message") or "")
+    if error.get("code") is not None:
+        text += f" (code {error['code']})"
+    details = error.get("errors")
+    if isinstance(details, list) and details:
+        text += ": " + "; ".join(str(d) for d in details)
+    return text.strip()
+
+
+def _iso(value: datetime, field: str) -> str:
+    """ISO 8601 with the datetime's own UTC offset (PagerDuty reads any offset)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise UsageError(f"{field} {value.isoformat()} has no time zone; give an aware datetime.")
+    return value.isoformat(timespec="seconds")
+
+
+def _segment(value: str, what: str) -> str:
+    if not value:
+        raise UsageError(f"A PagerDuty {what} id cannot be empty.")
+    return quote(value, safe="")
+
+
+class PagerDutyClient:
+    """The PagerDuty REST API v2 of one account, over an injected `httpx.Client`."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        from_email: str = "",
+        runtime: Runtime | None = None,
+    ) -> None:
+        register_secret(api_key)
+        self.base_url = base_url.rstrip("/")
+        """The base URL the client was given (for messages naming the setting)."""
+        self.from_email = from_email
+        """The `From` header of writes that act for a person (`pagerduty.from`)."""
+        self.http = HttpService(
+            name=SERVICE,
+            client=http,
+            base_url=self.base_url,
+            auth=f"Token token={api_key}" if api_key else None,
+            runtime=runtime,
+            error_text=pagerduty_error_text,
+        )
+
+    # --- plumbing ------------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, Any]] | None = None,
+        json: Any = None,
+        acting: bool = False,
+    ) -> Any:
+        headers = {"Accept": ACCEPT}
+        if json is not None:
+            headers["Content-Type"] = "application/json"
+        if acting:
+            if not self.from_email:
+                raise UsageError(
+                    f"PagerDuty {method} {path} acts for a person and needs a From email",
+                    hint="Set pagerduty.from (or me) to your PagerDuty login email.",
+                )
+            headers["From"] = self.from_email
+        response = self.http.request(method, path, params=params, json=json, headers=headers)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UnexpectedError(
+                f"PagerDuty {method} {path} answered HTTP {response.status_code} with a non-JSON body",
+                details={"service": SERVICE, "status": response.status_code},
+            ) from exc
+
+    @staticmethod
+    def _parse(model: type[M], data: Any, what: str) -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors(include_input=False)[0]
+            raise UnexpectedError(
+                f"PagerDuty returned an unexpected {what}: {first.get('msg')} at "
+                f"{'.'.join(str(p) for p in first.get('loc', ()))}",
+                details={"service": SERVICE, "model": model.__name__},
+            ) from exc
+
+    def _list(
+        self, path: str, key: str, model: type[M], params: Sequence[tuple[str, Any]] = ()
+    ) -> Iterator[M]:
+        """Every record of an offset/limit list, page after page while the answer says `more`."""
+        adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+
+        def fetch(offset: int, limit: int) -> tuple[list[M], bool]:
+            body = self._request("GET", path, params=[*params, ("offset", offset), ("limit", limit)])
+            if not isinstance(body, dict) or not isinstance(body.get(key), list):
+                raise UnexpectedError(
+                    f"PagerDuty GET {path} answered without its {key!r} list", details={"service": SERVICE}
+                )
+            try:
+                items: list[M] = adapter.validate_python(body[key])
+            except ValidationError as exc:
+                raise UnexpectedError(
+                    f"PagerDuty GET {path} returned unexpected {key}: {exc.errors()[0]['msg']}",
+                    details={"service": SERVICE},
+                ) from exc
+            return items, bool(body.get("more"))
+
+        return paginate_offset(fetch, limit=MAX_LIMIT)
+
+    # --- users and teams -----------------------------------------------------------------------------
+
+    def check_key(self) -> None:
+        """GET /users?limit=1: the cheapest call every key (account or user token) may make."""
+        self._request("GET", "/users", params=[("limit", 1)])
+
+    def list_users(self, *, query: str | None = None, team_ids: Sequence[str] = ()) -> list[User]:
+        """GET /users (`query` matches names and emails; `team_ids[]` filters by team), every page."""
+        params: list[tuple[str, Any]] = [("query", query)] if query else []
+        params += [("team_ids[]", t) for t in team_ids]
+        return list(self._list("/users", "users", User, params))
+
+    def get_user(self, *, user_id: str) -> User:
+        """GET /users/{id}."""
+        body = self._request("GET", f"/users/{_segment(user_id, 'user')}")
+        return self._parse(User, (body or {}).get("user"), "user")
+
+    def create_user(self, *, name: str, email: str, time_zone: str | None, role: str = "user") -> User:
+        """POST /users (needs `From`: the admin who creates the user)."""
+        user: dict[str, Any] = {"type": "user", "name": name, "email": email, "role": role}
+        if time_zone:
+            user["time_zone"] = time_zone
+        body = self._request("POST", "/users", json={"user": user}, acting=True)
+        return self._parse(User, (body or {}).get("user"), "user")
+
+    def delete_user(self, *, user_id: str) -> None:
+        """DELETE /users/{id}."""
+        self._request("DELETE", f"/users/{_segment(user_id, 'user')}")
+
+    def list_teams(self, *, query: str | None = None) -> list[Team]:
+        """GET /teams (`query` matches names), every page."""
+        return list(self._list("/teams", "teams", Team, [("query", query)] if query else []))
+
+    def list_team_members(self, *, team_id: str) -> list[TeamMember]:
+        """GET /teams/{id}/members, every page."""
+        return list(self._list(f"/teams/{_segment(team_id, 'team')}/members", "members", TeamMember))
+
+    def add_team_user(self, *, team_id: str, user_id: str, role: str = "responder") -> None:
+        """PUT /teams/{id}/users/{user_id} (`role`: observer | responder | manager)."""
+        self._request(
+            "PUT",
+            f"/teams/{_segment(team_id, 'team')}/users/{_segment(user_id, 'user')}",
+            json={"role": role},
+        )
+
+    # --- schedules -----------------------------------------------------------------------------------
+
+    def list_schedules(self, *, query: str | None = None, include_layers: bool = False) -> list[Schedule]:
+        """GET /schedules (`query` matches names; `include[]=schedule_layers` adds each one's layers), every
+        page."""
+        params: list[tuple[str, Any]] = [("query", query)] if query else []
+        if include_layers:
+            params.append(("include[]", "schedule_layers"))
+        return list(self._list("/schedules", "schedules", Schedule, params))
+
+    def get_schedule(
+        self,
+        *,
+        schedule_id: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        time_zone: str | None = None,
+    ) -> Schedule:
+        """GET /schedules/{id}: its layers, and with `since`/`until` the rendered final schedule."""
+        params: list[tuple[str, Any]] = []
+        if since is not None:
+            params.append(("since", _iso(since, "since")))
+        if until is not None:
+            params.append(("until", _iso(until, "until")))
+        if time_zone:
+            params.append(("time_zone", time_zone))
+        body = self._request("GET", f"/schedules/{_segment(schedule_id, 'schedule')}", params=params)
+        return self._parse(Schedule, (body or {}).get("schedule"), "schedule")
+
+    def update_schedule(
+        self, *, schedule_id: str, name: str, time_zone: str, layers: Sequence[ScheduleLayer]
+    ) -> Schedule:
+        """PUT /schedules/{id} with the whole list of layers (a layer without `id` is created; one left out
+        is removed)."""
+        wire_layers = []
+        for layer in layers:
+            item: dict[str, Any] = {
+                "start": _iso(layer.start, "start"),
+                "rotation_virtual_start": _iso(layer.rotation_virtual_start, "rotation_virtual_start"),
+                "rotation_turn_length_seconds": layer.rotation_turn_length_seconds,
+                "users": [u.to_wire() for u in layer.users],
+            }
+            if layer.end is not None:
+                if layer.end <= layer.start:
+                    raise UsageError(
+                        f"end {layer.end.isoformat()} must be after start {layer.start.isoformat()}."
+                    )
+                item["end"] = _iso(layer.end, "end")
+            if layer.id:
+                item["id"] = layer.id
+            if layer.name:
+                item["name"] = layer.name
+            wire_layers.append(item)
+        schedule = {"type": "schedule", "name": name, "time_zone": time_zone, "schedule_layers": wire_layers}
+        body = self._request(
+            "PUT", f"/schedules/{_segment(schedule_id, 'schedule')}", json={"schedule": schedule}
+        )
+        return self._parse(Schedule, (body or {}).get("schedule"), "schedule")
+
+    def list_overrides(self, *, schedule_id: str, since: datetime, until: datetime) -> list[Override]:
+        """GET /schedules/{id}/overrides between `since` and `until` (both required)."""
+        body = self._request(
+            "GET",
+            f"/schedules/{_segment(schedule_id, 'schedule')}/overrides",
+            params=[("since", _iso(since, "since")), ("until", _iso(until, "until"))],
+        )
+        items = (body or {}).get("overrides")
+        return [self._parse(Override, item, "override") for item in items or []]
+
+    def create_overrides(
+        self, *, schedule_id: str, overrides: Sequence[tuple[str, datetime, datetime]], time_zone: str
+    ) -> list[Override]:
+        """POST /schedules/{id}/overrides, the list form (`{"overrides": [...]}`; the single `override` form
+        is
+        deprecated): `(user id, start, end)` each. The answer has a status per override: one that failed
+        raises RejectedError with PagerDuty's reasons."""
+        payload = {
+            "overrides": [
+                {
+                    "start": _iso(start, "start"),
+                    "end": _iso(end, "end"),
+                    "user": Reference.user(user).to_wire(),
+                    "time_zone": time_zone,
+                }
+                for user, start, end in overrides
+            ]
+        }
+        body = self._request(
+            "POST", f"/schedules/{_segment(schedule_id, 'schedule')}/overrides", json=payload
+        )
+        results = [self._parse(OverrideResult, item, "override result") for item in body or []]
+        created: list[Override] = []
+        for result in results:
+            if result.status >= 300 or result.override is None:
+                raise RejectedError(
+                    f"PagerDuty refused an override (HTTP {result.status}): " + "; ".join(result.errors),
+                    details={"service": SERVICE, "status": result.status},
+                )
+            created.append(result.override)
+        return created
+
+    def delete_override(self, *, schedule_id: str, override_id: str) -> None:
+        """DELETE /schedules/{id}/overrides/{override_id}."""
+        self._request(
+            "DELETE",
+            f"/schedules/{_segment(schedule_id, 'schedule')}/overrides/{_segment(override_id, 'override')}",
+        )
+
+    # --- on-calls and escalation policies ------------------------------------------------------------
+
+    def list_oncalls(
+        self,
+        *,
+        schedule_ids: Sequence[str] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        earliest: bool = False,
+    ) -> list[Oncall]:
+        """GET /oncalls for the schedules (`schedule_ids[]`), at `since` (now when None) or over
+        [since, until); `earliest` keeps the first on-call of each level/schedule only."""
+        params: list[tuple[str, Any]] = [("schedule_ids[]", s) for s in schedule_ids]
+        if since is not None:
+            params.append(("since", _iso(since, "since")))
+            params.append(("until", _iso(until or since, "until")))
+        if earliest:
+            params.append(("earliest", "true"))
+        return list(self._list("/oncalls", "oncalls", Oncall, params))
+
+    def list_escalation_policies(self, *, query: str | None = None) -> list[EscalationPolicy]:
+        """GET /escalation_policies (`query` matches names), every page."""
+        return list(
+            self._list(
+                "/escalation_policies",
+                "escalation_policies",
+                EscalationPolicy,
+                [("query", query)] if query else [],
+            )
+        )
+
+
+__all__ = ["DOCS", "LayerUser", "PagerDutyClient", "pagerduty_error_text"]

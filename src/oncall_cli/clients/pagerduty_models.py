@@ -1,0 +1,160 @@
+"""PagerDuty REST API v2 wire models: the vendor's JSON shapes, from `specs/pagerduty/openapiv3.json`
+(vendored subset: `sandbox/specs/pagerduty.json`).
+
+Field names are PagerDuty's own (snake_case on the wire too); unknown fields are ignored so new vendor fields
+never break us. These are not our `--json` output contract (that lives in `services/`). The schema name from
+the spec is given in each docstring.
+
+What matters for `oncall`: one person is on call per schedule (the seats are two schedules), a schedule is a
+stack of layers (`ScheduleLayer`: `start`, optional `end`, `rotation_virtual_start`,
+`rotation_turn_length_seconds`, `users` in order; a later layer wins where it has someone), and the final
+schedule's rendered entries leave a gap out (nobody on call then). References are `{id, type}` with
+`*_reference` types.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WireModel(BaseModel):
+    """Base of every PagerDuty model: snake_case as on the wire, extras ignored."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    def to_wire(self) -> dict[str, object]:
+        """The JSON body shape, unset (None) fields left out."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Reference(WireModel):
+    """`Reference` (and `UserReference`, `TeamReference`, ...): `{id, type}`, with a `summary` in answers."""
+
+    id: str
+    type: str
+    summary: str | None = None
+
+    @classmethod
+    def user(cls, user_id: str) -> Reference:
+        return cls(id=user_id, type="user_reference")
+
+    @classmethod
+    def schedule(cls, schedule_id: str) -> Reference:
+        return cls(id=schedule_id, type="schedule_reference")
+
+
+class User(WireModel):
+    """`User`: a PagerDuty user; `email` is how `oncall` names people."""
+
+    id: str
+    name: str
+    email: str
+    time_zone: str | None = None
+    role: str | None = None
+    teams: list[Reference] = Field(default_factory=list)
+
+
+class Team(WireModel):
+    """`Team`."""
+
+    id: str
+    name: str
+
+
+class TeamMember(WireModel):
+    """One item of `GET /teams/{id}/members`: the user's reference and their team role."""
+
+    user: Reference
+    role: str | None = None
+
+
+class LayerUser(WireModel):
+    """`ScheduleLayerUser`: `{"user": UserReference}`."""
+
+    user: Reference
+
+
+class ScheduleEntry(WireModel):
+    """`ScheduleLayerEntry`: one rendered stretch of a layer or of the final schedule; no `user` is nobody."""
+
+    start: datetime
+    end: datetime
+    user: Reference | None = None
+
+
+class ScheduleLayer(WireModel):
+    """`ScheduleLayer`: a rotation. `rotation_virtual_start` fixes the hand-off phase; `start`/`end` bound
+    when
+    the layer is in effect; `users` take turns of `rotation_turn_length_seconds` in order."""
+
+    id: str | None = None
+    name: str | None = None
+    start: datetime
+    end: datetime | None = None
+    rotation_virtual_start: datetime
+    rotation_turn_length_seconds: int
+    users: list[LayerUser]
+    rendered_schedule_entries: list[ScheduleEntry] = Field(default_factory=list)
+
+
+class SubSchedule(WireModel):
+    """`SubSchedule`: the final schedule (layers and overrides applied) or the overrides alone."""
+
+    name: str
+    rendered_schedule_entries: list[ScheduleEntry] = Field(default_factory=list)
+
+
+class Schedule(WireModel):
+    """`Schedule`: layers, time zone, and (with `since`/`until`) the rendered final schedule."""
+
+    id: str
+    name: str | None = None
+    time_zone: str
+    schedule_layers: list[ScheduleLayer] = Field(default_factory=list)
+    final_schedule: SubSchedule | None = None
+    escalation_policies: list[Reference] = Field(default_factory=list)
+
+
+class Override(WireModel):
+    """`Override`: `user` replaces whoever the schedule has from `start` to `end`."""
+
+    id: str | None = None
+    start: datetime
+    end: datetime
+    user: Reference
+
+
+class OverrideResult(WireModel):
+    """One item of `POST /schedules/{id}/overrides`' answer: a status per override asked for."""
+
+    status: int
+    errors: list[str] = Field(default_factory=list)
+    override: Override | None = None
+
+
+class Oncall(WireModel):
+    """`Oncall`: who is on call for a schedule (and an escalation level) from `start` to `end`."""
+
+    user: Reference
+    schedule: Reference | None = None
+    escalation_policy: Reference | None = None
+    escalation_level: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+class EscalationRule(WireModel):
+    """`EscalationRule`: its `targets` (users and schedules) are paged after the delay."""
+
+    escalation_delay_in_minutes: int
+    targets: list[Reference]
+
+
+class EscalationPolicy(WireModel):
+    """`EscalationPolicy`."""
+
+    id: str
+    name: str
+    escalation_rules: list[EscalationRule] = Field(default_factory=list)

@@ -1,0 +1,823 @@
+"""The PagerDuty emulator (prefix `pagerduty` = `https://api.pagerduty.com`, REST API v2).
+
+Serves what `specs/pagerduty.json` (the vendored subset) holds: users (list with `query` and `team_ids[]`,
+get, create, delete), teams (list, members, add a user), schedules with layers (list, get with the rendered
+final schedule, update), overrides (list, create in the list form, delete), on-calls and escalation
+policies.
+
+- Auth is `Authorization: Token token=<key>` (any key is accepted); errors are PagerDuty's
+  `{"error": {"message", "code", "errors"}}`: 400 (code 2001) for a value it refuses, 404 (2100) for an
+  unknown id. `POST /users` needs a `From` header naming a user of the account.
+- Lists page with `offset` + `limit` (default 25, at most 100) and answer `offset`, `limit`, `more`, `total`
+  (null unless `total=true`).
+- A schedule is a stack of layers; one person is on call per schedule: a later layer wins where it has
+  someone, an override wins over the layers, and where no layer has anyone nobody is on call (a gap). The
+  final schedule and the on-calls are computed by the CLI's own scheduling core
+  (`oncall_cli.scheduling.timeline`), as the Opsgenie emulator does, so the services agree.
+
+Seed: the users of the seed world (ids `P` + 6 characters), the team "Engineering" with every one of them,
+and the schedules of the seed's seats, each holding one layer that copies the Opsgenie seed rotation of its
+seat (same name, start, hand-off and participants in order), both on the first rule of the escalation
+policy "Engineering_schedule". Tables `pagerduty_*`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+
+from oncall_cli.sandbox.base import (
+    Ctx,
+    Routes,
+    SeedPerson,
+    from_json_col,
+    iso_z,
+    json_col,
+    json_response,
+    new_id,
+    next_seq,
+    parse_body,
+    parse_iso,
+    vendor_error,
+)
+from oncall_cli.sandbox.seed import SCHEDULE_NAME, SCHEDULE_TZ, TEAM_NAME, opsgenie_plan
+from oncall_cli.scheduling.layers import stacked_shifts
+from oncall_cli.scheduling.model import Rotation
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+WEEK = 604800
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pagerduty_users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    seq INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pagerduty_teams (id TEXT PRIMARY KEY, name TEXT NOT NULL, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pagerduty_team_members (team_id TEXT NOT NULL, user_id TEXT NOT NULL,
+    role TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (team_id, user_id));
+CREATE TABLE IF NOT EXISTS pagerduty_schedules (id TEXT PRIMARY KEY, name TEXT NOT NULL, seq INTEGER NOT NULL,
+    data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pagerduty_overrides (id TEXT PRIMARY KEY, schedule_id TEXT NOT NULL,
+    seq INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pagerduty_escalation_policies (id TEXT PRIMARY KEY, name TEXT NOT NULL,
+    seq INTEGER NOT NULL, data TEXT NOT NULL);
+"""
+
+
+class _Error(Exception):
+    """A PagerDuty error answer."""
+
+    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+
+
+def _invalid(field: str, message: str) -> _Error:
+    return _Error(400, "Invalid Input Provided", {field: message})
+
+
+@dataclass
+class _Req:
+    """One request, parsed once for the handlers."""
+
+    ctx: Ctx
+    request: httpx.Request
+    match: dict[str, str]
+    body: Any
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        return self.ctx.db
+
+    def param(self, name: str) -> str | None:
+        value = self.request.url.params.get(name)
+        return None if value is None else str(value)
+
+    def params(self, name: str) -> list[str]:
+        return [str(v) for v in self.request.url.params.get_list(name)]
+
+    def int_param(self, name: str, default: int) -> int:
+        raw = self.param(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise _invalid(name, f"{name} must be an integer") from None
+
+    def time_param(self, name: str) -> datetime | None:
+        raw = self.param(name)
+        if not raw:
+            return None
+        try:
+            return parse_iso(raw)
+        except ValueError:
+            raise _invalid(name, f"{name} is not a valid date-time") from None
+
+
+Handler = Callable[["PagerDutyEmulator", _Req], httpx.Response]
+
+_ROUTES: list[tuple[str, str, str]] = [
+    ("GET", "/users", "list_users"),
+    ("POST", "/users", "create_user"),
+    ("GET", "/users/{id}", "get_user"),
+    ("DELETE", "/users/{id}", "delete_user"),
+    ("GET", "/teams", "list_teams"),
+    ("GET", "/teams/{id}/members", "list_team_members"),
+    ("PUT", "/teams/{id}/users/{user_id}", "add_team_user"),
+    ("GET", "/schedules", "list_schedules"),
+    ("GET", "/schedules/{id}", "get_schedule"),
+    ("PUT", "/schedules/{id}", "update_schedule"),
+    ("GET", "/schedules/{id}/overrides", "list_overrides"),
+    ("POST", "/schedules/{id}/overrides", "create_overrides"),
+    ("DELETE", "/schedules/{id}/overrides/{override_id}", "delete_override"),
+    ("GET", "/oncalls", "list_oncalls"),
+    ("GET", "/escalation_policies", "list_escalation_policies"),
+]
+_ROUTER = Routes(_ROUTES)
+OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ROUTES)
+"""Every operation the emulator answers (names as in specs/pagerduty.json)."""
+
+
+def pd_id(rng: random.Random) -> str:
+    """A PagerDuty-shaped id: `P` and six upper-case letters or digits."""
+    return new_id(rng, "P", 6, _ID_ALPHABET)
+
+
+def _ref(kind: str, item_id: str, summary: str | None) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "type": f"{kind}_reference",
+        "summary": summary,
+        "self": f"https://api.pagerduty.com/{kind}s/{item_id}",
+        "html_url": None,
+    }
+
+
+class PagerDutyEmulator:
+    """PagerDuty users, teams, schedules, overrides and on-calls over SQLite (tables `pagerduty_*`)."""
+
+    prefix = "pagerduty"
+    seed_stream = "opsgenie"
+    """The seed replays the Opsgenie stream's schedule draws (seed.opsgenie_plan) to copy its rotations."""
+
+    # ---- ServiceEmulator ----------------------------------------------------------------------------
+
+    def create_schema(self, db: sqlite3.Connection) -> None:
+        db.executescript(_SCHEMA)
+
+    def operation(self, method: str, path: str) -> str | None:
+        return _ROUTER.operation(method, path)
+
+    def handle(self, ctx: Ctx, request: httpx.Request, path: str) -> httpx.Response:
+        route = _ROUTER.find(request.method, path)
+        if route is None:
+            return vendor_error("pagerduty", 404, "Not Found")
+        found, name = route
+        try:
+            try:
+                body = parse_body(request)
+            except (ValueError, UnicodeDecodeError):
+                raise _Error(400, "Invalid Input Provided", {"body": "not valid JSON"}) from None
+            handler: Handler = getattr(type(self), "_h_" + name.handler)
+            return handler(self, _Req(ctx, request, found.groupdict(), body))
+        except _Error as exc:
+            return vendor_error("pagerduty", exc.status, exc.message, errors=exc.errors)
+
+    def status(self, db: sqlite3.Connection) -> dict[str, Any]:
+        def count(table: str) -> int:
+            return int(db.execute(f"SELECT COUNT(*) FROM pagerduty_{table}").fetchone()[0])
+
+        return {name: count(name) for name in ("users", "teams", "schedules", "overrides")}
+
+    # ---- seed ---------------------------------------------------------------------------------------
+
+    def seed(
+        self, db: sqlite3.Connection, rng: random.Random, people: Sequence[SeedPerson], now: datetime
+    ) -> None:
+        # `rng` is the Opsgenie stream (seed_stream): the same draws give the Opsgenie schedule's rotations,
+        # and the draws after them give this copy its own ids.
+        plan = opsgenie_plan(rng, people, now)
+        user_ids: dict[str, str] = {}
+        for person in people:
+            user_ids[person.email] = self._insert_user(db, rng, person.name, person.email, person.timezone)
+        team_id = pd_id(rng)
+        db.execute(
+            "INSERT INTO pagerduty_teams (id, name, seq) VALUES (?, ?, ?)",
+            (team_id, TEAM_NAME, next_seq(db, "pagerduty_team")),
+        )
+        for person in people:
+            db.execute(
+                "INSERT INTO pagerduty_team_members (team_id, user_id, role, seq) VALUES (?, ?, ?, ?)",
+                (team_id, user_ids[person.email], "responder", next_seq(db, "pagerduty_member")),
+            )
+        schedule_ids: list[str] = []
+        for rotation in plan.rotations:
+            layer = {
+                "id": pd_id(rng),
+                "name": rotation.name,
+                "start": iso_z(rotation.start),
+                "rotation_virtual_start": iso_z(rotation.start),
+                "rotation_turn_length_seconds": WEEK * rotation.length,
+                "users": [user_ids[p.email] for p in rotation.participants if p is not None],
+            }
+            schedule_id = pd_id(rng)
+            schedule_ids.append(schedule_id)
+            db.execute(
+                "INSERT INTO pagerduty_schedules (id, name, seq, data) VALUES (?, ?, ?, ?)",
+                (
+                    schedule_id,
+                    rotation.name,
+                    next_seq(db, "pagerduty_schedule"),
+                    json_col({"time_zone": SCHEDULE_TZ, "layers": [layer], "teams": [team_id]}),
+                ),
+            )
+        db.execute(
+            "INSERT INTO pagerduty_escalation_policies (id, name, seq, data) VALUES (?, ?, ?, ?)",
+            (
+                pd_id(rng),
+                SCHEDULE_NAME,
+                next_seq(db, "pagerduty_policy"),
+                json_col({"rules": [{"delay": 30, "schedules": schedule_ids}], "teams": [team_id]}),
+            ),
+        )
+
+    @staticmethod
+    def _insert_user(
+        db: sqlite3.Connection,
+        rng: random.Random,
+        name: str,
+        email: str,
+        time_zone: str | None,
+        role: str = "user",
+    ) -> str:
+        user_id = pd_id(rng)
+        db.execute(
+            "INSERT INTO pagerduty_users (id, email, seq, data) VALUES (?, ?, ?, ?)",
+            (
+                user_id,
+                email,
+                next_seq(db, "pagerduty_user"),
+                json_col({"name": name, "time_zone": time_zone or "Etc/UTC", "role": role}),
+            ),
+        )
+        return user_id
+
+    # ---- shapes and lookups -------------------------------------------------------------------------
+
+    @staticmethod
+    def _page(req: _Req, key: str, items: list[Any]) -> httpx.Response:
+        offset = req.int_param("offset", 0)
+        limit = req.int_param("limit", DEFAULT_LIMIT)
+        if offset < 0:
+            raise _invalid("offset", "offset must be 0 or more")
+        if limit < 1 or limit > MAX_LIMIT:
+            raise _invalid("limit", f"limit must be between 1 and {MAX_LIMIT}")
+        total = len(items) if (req.param("total") or "").lower() == "true" else None
+        return json_response(
+            200,
+            {
+                key: items[offset : offset + limit],
+                "offset": offset,
+                "limit": limit,
+                "more": offset + limit < len(items),
+                "total": total,
+            },
+        )
+
+    @staticmethod
+    def _user_json(db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+        data = from_json_col(row["data"])
+        teams = [
+            _ref("team", r["id"], r["name"])
+            for r in db.execute(
+                "SELECT t.id, t.name FROM pagerduty_team_members m "
+                "JOIN pagerduty_teams t ON t.id = m.team_id "
+                "WHERE m.user_id = ? ORDER BY t.seq",
+                (row["id"],),
+            )
+        ]
+        return {
+            "id": row["id"],
+            "type": "user",
+            "summary": data["name"],
+            "name": data["name"],
+            "email": row["email"],
+            "time_zone": data["time_zone"],
+            "role": data["role"],
+            "self": f"https://api.pagerduty.com/users/{row['id']}",
+            "html_url": None,
+            "teams": teams,
+        }
+
+    @staticmethod
+    def _user_row(db: sqlite3.Connection, user_id: str) -> sqlite3.Row:
+        row: sqlite3.Row | None = db.execute(
+            "SELECT * FROM pagerduty_users WHERE id = ?", (user_id,)
+        ).fetchone()
+        if row is None:
+            raise _Error(404, "Not Found")
+        return row
+
+    @staticmethod
+    def _team_row(db: sqlite3.Connection, team_id: str) -> sqlite3.Row:
+        row: sqlite3.Row | None = db.execute(
+            "SELECT * FROM pagerduty_teams WHERE id = ?", (team_id,)
+        ).fetchone()
+        if row is None:
+            raise _Error(404, "Not Found")
+        return row
+
+    def _user_ref(self, db: sqlite3.Connection, raw: Any, field: str) -> str:
+        """The id of an existing user named by a `UserReference`, else 400."""
+        user_id = raw.get("id") if isinstance(raw, dict) else None
+        if (
+            not user_id
+            or db.execute("SELECT 1 FROM pagerduty_users WHERE id = ?", (user_id,)).fetchone() is None
+        ):
+            raise _invalid(field, f"User {user_id} not found")
+        return str(user_id)
+
+    def _user_summary(self, db: sqlite3.Connection, user_id: str) -> dict[str, Any]:
+        row = db.execute("SELECT data FROM pagerduty_users WHERE id = ?", (user_id,)).fetchone()
+        return _ref("user", user_id, from_json_col(row["data"])["name"] if row else None)
+
+    # ---- users and teams ----------------------------------------------------------------------------
+
+    def _h_list_users(self, req: _Req) -> httpx.Response:
+        rows = list(req.db.execute("SELECT * FROM pagerduty_users ORDER BY seq"))
+        query = (req.param("query") or "").strip().lower()
+        if query:
+            rows = [
+                r
+                for r in rows
+                if query in r["email"].lower() or query in from_json_col(r["data"])["name"].lower()
+            ]
+        teams = req.params("team_ids[]")
+        if teams:
+            members = {
+                r["user_id"]
+                for r in req.db.execute(
+                    "SELECT user_id FROM pagerduty_team_members "
+                    f"WHERE team_id IN ({','.join('?' * len(teams))})",
+                    teams,
+                )
+            }
+            rows = [r for r in rows if r["id"] in members]
+        return self._page(req, "users", [self._user_json(req.db, r) for r in rows])
+
+    def _h_get_user(self, req: _Req) -> httpx.Response:
+        return json_response(200, {"user": self._user_json(req.db, self._user_row(req.db, req.match["id"]))})
+
+    def _h_create_user(self, req: _Req) -> httpx.Response:
+        author = req.request.headers.get("from", "")
+        if (
+            not author
+            or req.db.execute("SELECT 1 FROM pagerduty_users WHERE email = ?", (author,)).fetchone() is None
+        ):
+            raise _invalid("From", "The From header must be the email of a user of this account")
+        user = (req.body or {}).get("user") or {}
+        email = str(user.get("email") or "")
+        if req.db.execute("SELECT 1 FROM pagerduty_users WHERE email = ?", (email,)).fetchone() is not None:
+            raise _invalid("email", "Email has already been taken")
+        user_id = self._insert_user(
+            req.db,
+            req.ctx.rng,
+            str(user.get("name") or email),
+            email,
+            user.get("time_zone"),
+            str(user.get("role") or "user"),
+        )
+        return json_response(201, {"user": self._user_json(req.db, self._user_row(req.db, user_id))})
+
+    def _h_delete_user(self, req: _Req) -> httpx.Response:
+        row = self._user_row(req.db, req.match["id"])
+        req.db.execute("DELETE FROM pagerduty_users WHERE id = ?", (row["id"],))
+        req.db.execute("DELETE FROM pagerduty_team_members WHERE user_id = ?", (row["id"],))
+        return httpx.Response(204)
+
+    def _h_list_teams(self, req: _Req) -> httpx.Response:
+        rows = list(req.db.execute("SELECT * FROM pagerduty_teams ORDER BY seq"))
+        query = (req.param("query") or "").strip().lower()
+        if query:
+            rows = [r for r in rows if query in r["name"].lower()]
+        teams = [
+            {
+                "id": r["id"],
+                "type": "team",
+                "summary": r["name"],
+                "name": r["name"],
+                "self": f"https://api.pagerduty.com/teams/{r['id']}",
+                "html_url": None,
+            }
+            for r in rows
+        ]
+        return self._page(req, "teams", teams)
+
+    def _h_list_team_members(self, req: _Req) -> httpx.Response:
+        team = self._team_row(req.db, req.match["id"])
+        members = [
+            {"user": self._user_summary(req.db, r["user_id"]), "role": r["role"]}
+            for r in req.db.execute(
+                "SELECT * FROM pagerduty_team_members WHERE team_id = ? ORDER BY seq", (team["id"],)
+            )
+        ]
+        return self._page(req, "members", members)
+
+    def _h_add_team_user(self, req: _Req) -> httpx.Response:
+        team = self._team_row(req.db, req.match["id"])
+        user = self._user_row(req.db, req.match["user_id"])
+        role = str((req.body or {}).get("role") or "responder") if isinstance(req.body, dict) else "responder"
+        if (
+            req.db.execute(
+                "SELECT 1 FROM pagerduty_team_members WHERE team_id = ? AND user_id = ?",
+                (team["id"], user["id"]),
+            ).fetchone()
+            is None
+        ):
+            req.db.execute(
+                "INSERT INTO pagerduty_team_members (team_id, user_id, role, seq) VALUES (?, ?, ?, ?)",
+                (team["id"], user["id"], role, next_seq(req.db, "pagerduty_member")),
+            )
+        return httpx.Response(204)
+
+    # ---- schedules ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _schedule_row(db: sqlite3.Connection, schedule_id: str) -> sqlite3.Row:
+        row: sqlite3.Row | None = db.execute(
+            "SELECT * FROM pagerduty_schedules WHERE id = ?", (schedule_id,)
+        ).fetchone()
+        if row is None:
+            raise _Error(404, "Not Found")
+        return row
+
+    @staticmethod
+    def _policies(db: sqlite3.Connection) -> list[tuple[str, str, list[dict[str, Any]], list[str]]]:
+        """(id, name, rules, team ids) of every escalation policy."""
+        out = []
+        for row in db.execute("SELECT * FROM pagerduty_escalation_policies ORDER BY seq"):
+            data = from_json_col(row["data"])
+            out.append((row["id"], row["name"], data["rules"], data.get("teams", [])))
+        return out
+
+    def _schedule_json(
+        self,
+        db: sqlite3.Connection,
+        row: sqlite3.Row,
+        rendered: list[dict[str, Any]] | None,
+        overrides: list[dict[str, Any]] | None,
+    ) -> dict[str, Any]:
+        data = from_json_col(row["data"])
+        layers = []
+        users: list[str] = []
+        for layer in data["layers"]:
+            item = {
+                key: layer[key]
+                for key in ("id", "name", "start", "rotation_virtual_start", "rotation_turn_length_seconds")
+                if key in layer
+            }
+            if layer.get("end"):
+                item["end"] = layer["end"]
+            item["users"] = [{"user": self._user_summary(db, u)} for u in layer["users"]]
+            item["rendered_schedule_entries"] = []
+            layers.append(item)
+            users += [u for u in layer["users"] if u not in users]
+        policies = [
+            _ref("escalation_policy", pid, name)
+            for pid, name, rules, _ in self._policies(db)
+            if any(row["id"] in rule["schedules"] for rule in rules)
+        ]
+        names = {r["id"]: r["name"] for r in db.execute("SELECT id, name FROM pagerduty_teams")}
+        teams = [_ref("team", t, names.get(t)) for t in data.get("teams", [])]
+        out: dict[str, Any] = {
+            "id": row["id"],
+            "type": "schedule",
+            "summary": row["name"],
+            "name": row["name"],
+            "time_zone": data["time_zone"],
+            "schedule_layers": layers,
+            "escalation_policies": policies,
+            "users": [self._user_summary(db, u) for u in users],
+            "teams": teams,
+            "self": f"https://api.pagerduty.com/schedules/{row['id']}",
+            "html_url": None,
+        }
+        if rendered is not None:
+            out["final_schedule"] = {"name": "Final Schedule", "rendered_schedule_entries": rendered}
+        if overrides is not None:
+            out["overrides_subschedule"] = {"name": "Overrides", "rendered_schedule_entries": overrides}
+        return out
+
+    @staticmethod
+    def _layer_rotation(layer: dict[str, Any]) -> tuple[Rotation, datetime]:
+        seconds = int(layer["rotation_turn_length_seconds"])
+        for unit, size in (("weekly", WEEK), ("daily", 86400), ("hourly", 3600)):
+            if seconds % size == 0:
+                kind, length = unit, seconds // size
+                break
+        else:
+            raise _invalid("rotation_turn_length_seconds", "The sandbox supports whole hours only")
+        rotation = Rotation(
+            name=str(layer.get("name") or layer["id"]),
+            start=parse_iso(layer["rotation_virtual_start"]),
+            participants=tuple(layer["users"]),
+            type=kind,
+            length=length,
+            end=parse_iso(layer["end"]) if layer.get("end") else None,
+        )
+        return rotation, parse_iso(layer["start"])
+
+    def _override_rows(self, db: sqlite3.Connection, schedule_id: str) -> list[sqlite3.Row]:
+        return list(
+            db.execute("SELECT * FROM pagerduty_overrides WHERE schedule_id = ? ORDER BY seq", (schedule_id,))
+        )
+
+    def _final(
+        self, db: sqlite3.Connection, row: sqlite3.Row, since: datetime, until: datetime
+    ) -> list[tuple[datetime, datetime, str]]:
+        """The final schedule in [since, until): the layers stacked (a later one wins), overrides on top (a
+        later one wins), adjacent stretches of one person joined; nobody on call is left out."""
+        data = from_json_col(row["data"])
+        tz = data["time_zone"]
+        layers = [self._layer_rotation(layer) for layer in data["layers"]]
+        base = [(s.start, s.end, s.user) for s in stacked_shifts(layers, since, until, tz) if s.user]
+        overrides = []
+        for o in self._override_rows(db, row["id"]):
+            od = from_json_col(o["data"])
+            start, end = max(parse_iso(od["start"]), since), min(parse_iso(od["end"]), until)
+            if start < end:
+                overrides.append((start, end, str(od["user"])))
+        edges = sorted({t for a, b, _ in base + overrides for t in (a, b)})
+        out: list[tuple[datetime, datetime, str]] = []
+        for a, b in itertools.pairwise(edges):
+            who = next((u for s, e, u in reversed(overrides) if s <= a and b <= e), None)
+            if who is None:
+                who = next((u for s, e, u in base if s <= a and b <= e), None)
+            if who is None:
+                continue
+            if out and out[-1][1] == a and out[-1][2] == who:
+                out[-1] = (out[-1][0], b, who)
+            else:
+                out.append((a, b, who))
+        return out
+
+    def _entries(
+        self, db: sqlite3.Connection, items: list[tuple[datetime, datetime, str]], tz: str
+    ) -> list[dict[str, Any]]:
+        z = ZoneInfo(tz)
+        return [
+            {
+                "start": a.astimezone(z).isoformat(),
+                "end": b.astimezone(z).isoformat(),
+                "user": self._user_summary(db, u),
+            }
+            for a, b, u in items
+        ]
+
+    def _window(self, req: _Req) -> tuple[datetime, datetime] | None:
+        since, until = req.time_param("since"), req.time_param("until")
+        if since is None and until is None:
+            return None
+        since = since or req.ctx.now
+        until = until or since + timedelta(days=7)
+        if until < since:
+            raise _invalid("until", "until must not be before since")
+        return since, until
+
+    def _h_list_schedules(self, req: _Req) -> httpx.Response:
+        rows = list(req.db.execute("SELECT * FROM pagerduty_schedules ORDER BY name COLLATE NOCASE, seq"))
+        query = (req.param("query") or "").strip().lower()
+        if query:
+            rows = [r for r in rows if query in r["name"].lower()]
+        items = [self._schedule_json(req.db, r, None, None) for r in rows]
+        if "schedule_layers" not in req.params("include[]"):
+            for item in items:
+                item.pop("schedule_layers")
+        return self._page(req, "schedules", items)
+
+    def _h_get_schedule(self, req: _Req) -> httpx.Response:
+        row = self._schedule_row(req.db, req.match["id"])
+        window = self._window(req)
+        rendered = overrides = None
+        if window is not None:
+            tz = req.param("time_zone") or from_json_col(row["data"])["time_zone"]
+            rendered = self._entries(req.db, self._final(req.db, row, *window), tz)
+            overrides = self._entries(
+                req.db,
+                [
+                    (max(parse_iso(d["start"]), window[0]), min(parse_iso(d["end"]), window[1]), d["user"])
+                    for d in (from_json_col(o["data"]) for o in self._override_rows(req.db, row["id"]))
+                    if parse_iso(d["start"]) < window[1] and parse_iso(d["end"]) > window[0]
+                ],
+                tz,
+            )
+        return json_response(200, {"schedule": self._schedule_json(req.db, row, rendered, overrides)})
+
+    def _h_update_schedule(self, req: _Req) -> httpx.Response:
+        row = self._schedule_row(req.db, req.match["id"])
+        schedule = (req.body or {}).get("schedule") or {}
+        current = from_json_col(row["data"])
+        tz = str(schedule.get("time_zone") or current["time_zone"])
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _invalid("time_zone", f"{tz} is not a time zone") from None
+        known = {layer["id"] for layer in current["layers"]}
+        layers = []
+        for n, raw in enumerate(schedule.get("schedule_layers") or []):
+            field = f"schedule_layers[{n}]"
+            users = [self._user_ref(req.db, u.get("user"), f"{field}.users") for u in raw.get("users") or []]
+            if not users:
+                raise _invalid(f"{field}.users", "A layer needs at least one user")
+            try:
+                start = parse_iso(str(raw["start"]))
+                parse_iso(str(raw["rotation_virtual_start"]))
+                end = parse_iso(str(raw["end"])) if raw.get("end") else None
+            except (KeyError, ValueError):
+                raise _invalid(field, "start and rotation_virtual_start must be date-times") from None
+            if end is not None and end <= start:
+                raise _invalid(f"{field}.end", "A layer must end after its start")
+            if int(raw.get("rotation_turn_length_seconds") or 0) <= 0:
+                raise _invalid(f"{field}.rotation_turn_length_seconds", "must be positive")
+            layer = {
+                "id": raw["id"] if raw.get("id") in known else pd_id(req.ctx.rng),
+                "name": str(raw.get("name") or f"Layer {n + 1}"),
+                "start": iso_z(start),
+                "rotation_virtual_start": iso_z(parse_iso(str(raw["rotation_virtual_start"]))),
+                "rotation_turn_length_seconds": int(raw["rotation_turn_length_seconds"]),
+                "users": users,
+            }
+            if end is not None:
+                layer["end"] = iso_z(end)
+            self._layer_rotation(layer)
+            layers.append(layer)
+        name = str(schedule.get("name") or row["name"])
+        req.db.execute(
+            "UPDATE pagerduty_schedules SET name = ?, data = ? WHERE id = ?",
+            (name, json_col({**current, "time_zone": tz, "layers": layers}), row["id"]),
+        )
+        updated = self._schedule_row(req.db, row["id"])
+        return json_response(200, {"schedule": self._schedule_json(req.db, updated, None, None)})
+
+    # ---- overrides ----------------------------------------------------------------------------------
+
+    def _override_json(self, db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+        data = from_json_col(row["data"])
+        return {
+            "id": row["id"],
+            "type": "override",
+            "start": data["start"],
+            "end": data["end"],
+            "user": self._user_summary(db, data["user"]),
+        }
+
+    def _h_list_overrides(self, req: _Req) -> httpx.Response:
+        row = self._schedule_row(req.db, req.match["id"])
+        window = self._window(req)
+        assert window is not None  # the spec makes since and until required
+        items = [
+            self._override_json(req.db, o)
+            for o in self._override_rows(req.db, row["id"])
+            if parse_iso(from_json_col(o["data"])["start"]) < window[1]
+            and parse_iso(from_json_col(o["data"])["end"]) > window[0]
+        ]
+        return json_response(200, {"overrides": items})
+
+    def _h_create_overrides(self, req: _Req) -> httpx.Response:
+        row = self._schedule_row(req.db, req.match["id"])
+        wanted = (req.body or {}).get("overrides") or []
+        if not wanted:
+            raise _invalid("overrides", "At least one override is required")
+        results: list[dict[str, Any]] = []
+        for raw in wanted:
+            try:
+                user = self._user_ref(req.db, raw.get("user"), "user")
+                start, end = parse_iso(str(raw["start"])), parse_iso(str(raw["end"]))
+            except _Error as exc:
+                results.append(
+                    {"status": 400, "errors": [f"{k}: {v}" for k, v in (exc.errors or {}).items()]}
+                )
+                continue
+            except (KeyError, ValueError):
+                results.append({"status": 400, "errors": ["start and end must be date-times"]})
+                continue
+            if end <= start:
+                results.append({"status": 400, "errors": ["Override must end after its start"]})
+                continue
+            override_id = pd_id(req.ctx.rng)
+            req.db.execute(
+                "INSERT INTO pagerduty_overrides (id, schedule_id, seq, data) VALUES (?, ?, ?, ?)",
+                (
+                    override_id,
+                    row["id"],
+                    next_seq(req.db, "pagerduty_override"),
+                    json_col({"start": iso_z(start), "end": iso_z(end), "user": user}),
+                ),
+            )
+            created = self._override_json(req.db, self._override_row(req.db, row["id"], override_id))
+            results.append({"status": 201, "override": created})
+        return json_response(201, results)
+
+    @staticmethod
+    def _override_row(db: sqlite3.Connection, schedule_id: str, override_id: str) -> sqlite3.Row:
+        found: sqlite3.Row | None = db.execute(
+            "SELECT * FROM pagerduty_overrides WHERE schedule_id = ? AND id = ?", (schedule_id, override_id)
+        ).fetchone()
+        if found is None:
+            raise _Error(404, "Not Found")
+        return found
+
+    def _h_delete_override(self, req: _Req) -> httpx.Response:
+        row = self._schedule_row(req.db, req.match["id"])
+        override = self._override_row(req.db, row["id"], req.match["override_id"])
+        data = from_json_col(override["data"])
+        now = req.ctx.now
+        if parse_iso(data["start"]) < now < parse_iso(data["end"]):
+            # In progress: PagerDuty ends it now (200) rather than deleting it (204).
+            req.db.execute(
+                "UPDATE pagerduty_overrides SET data = ? WHERE id = ?",
+                (json_col({**data, "end": iso_z(now)}), override["id"]),
+            )
+            return httpx.Response(200)
+        req.db.execute("DELETE FROM pagerduty_overrides WHERE id = ?", (override["id"],))
+        return httpx.Response(204)
+
+    # ---- on-calls and escalation policies -----------------------------------------------------------
+
+    def _h_list_oncalls(self, req: _Req) -> httpx.Response:
+        since = req.time_param("since") or req.ctx.now
+        until = req.time_param("until") or since
+        if until < since:
+            raise _invalid("until", "until must not be before since")
+        wanted_schedules = set(req.params("schedule_ids[]"))
+        wanted_policies = set(req.params("escalation_policy_ids[]"))
+        earliest = (req.param("earliest") or "").lower() == "true"
+        # Whole on-call stretches that meet [since, until] (an instant when they are equal), not clipped.
+        reach = timedelta(weeks=8)
+        oncalls: list[dict[str, Any]] = []
+        for pid, name, rules, _ in self._policies(req.db):
+            if wanted_policies and pid not in wanted_policies:
+                continue
+            for level, rule in enumerate(rules, start=1):
+                for schedule_id in rule["schedules"]:
+                    if wanted_schedules and schedule_id not in wanted_schedules:
+                        continue
+                    row = self._schedule_row(req.db, schedule_id)
+                    stretches = [
+                        (a, b, u)
+                        for a, b, u in self._final(req.db, row, since - reach, until + reach)
+                        if a <= until and b > since and (a < until or since == until)
+                    ]
+                    if earliest:
+                        stretches = stretches[:1]
+                    for a, b, u in stretches:
+                        oncalls.append(
+                            {
+                                "escalation_policy": _ref("escalation_policy", pid, name),
+                                "escalation_level": level,
+                                "schedule": _ref("schedule", schedule_id, row["name"]),
+                                "user": self._user_summary(req.db, u),
+                                "start": iso_z(a),
+                                "end": iso_z(b),
+                            }
+                        )
+        return self._page(req, "oncalls", oncalls)
+
+    def _h_list_escalation_policies(self, req: _Req) -> httpx.Response:
+        query = (req.param("query") or "").strip().lower()
+        items = []
+        for pid, name, rules, teams in self._policies(req.db):
+            if query and query not in name.lower():
+                continue
+            items.append(
+                {
+                    "id": pid,
+                    "type": "escalation_policy",
+                    "summary": name,
+                    "name": name,
+                    "num_loops": 0,
+                    "escalation_rules": [
+                        {
+                            "id": f"{pid}R{n}",
+                            "escalation_delay_in_minutes": rule["delay"],
+                            "targets": [_ref("schedule", s, None) for s in rule["schedules"]],
+                        }
+                        for n, rule in enumerate(rules, start=1)
+                    ],
+                    "teams": [_ref("team", t, None) for t in teams],
+                    "self": f"https://api.pagerduty.com/escalation_policies/{pid}",
+                    "html_url": None,
+                }
+            )
+        return self._page(req, "escalation_policies", items)
