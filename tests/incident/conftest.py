@@ -19,12 +19,18 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import backend_flag, config_file, explain
+from conftest import ALL_BACKENDS, backend_flag, config_file, explain
 from oncall_cli.cli.main import app
 from oncall_cli.config import load_settings
 from oncall_cli.sandbox.emulator import Emulator
 from oncall_cli.services.context import Context, Deps
 from oncall_cli.services.ports import TrackedIncident
+
+INCIDENT_BACKENDS: tuple[str, ...] = (
+    ALL_BACKENDS if "pagerduty" in ALL_BACKENDS else (*ALL_BACKENDS, "pagerduty")
+)
+"""The backends the incident suites run on: every one (PagerDuty's incident tracker may come before
+`ALL_BACKENDS` names it; once it does, this is `ALL_BACKENDS`)."""
 
 NOW = datetime(2025, 3, 5, 15, 0, tzinfo=UTC)
 """Wednesday 10:00 in New York."""
@@ -70,8 +76,9 @@ class Sandbox:
 
     @property
     def number(self) -> str:
-        """The first incident's number as the tracker gives it: `1` on Opsgenie, the key `ITSM-1` on JSM."""
-        return "1" if self.backend == "opsgenie" else "ITSM-1"
+        """The first incident's number as the tracker gives it: `1` on Opsgenie and PagerDuty (its
+        `incident_number`), the key `ITSM-1` on JSM."""
+        return "ITSM-1" if self.backend == "jsm" else "1"
 
     @property
     def state_dir(self) -> Path:
@@ -94,8 +101,16 @@ class Sandbox:
         # between them (`statuspage.min_update_minutes`) is tested on its own, with `--set` after this one.
         pace = ["--set", "statuspage.min_update_minutes=0"]
         config = config_file(self.tmp / "config.toml")
-        argv = ["--sandbox", "--config", config, *backend_flag(self.backend), *pace, *args]
+        argv = ["--sandbox", "--config", config, *backend_flag(self.backend), *self._acting(), *pace, *args]
         return CliRunner().invoke(app, argv, obj=self.deps(), input=input)
+
+    @property
+    def pagerduty_from(self) -> str:
+        """PagerDuty's incident writes act for a user (`From`): the sandbox account's first user."""
+        return str(self.emulator.query("SELECT email FROM pagerduty_users ORDER BY seq LIMIT 1")[0]["email"])
+
+    def _acting(self) -> list[str]:
+        return ["--set", f"pagerduty.from={self.pagerduty_from}"] if self.backend == "pagerduty" else []
 
     def json(self, *args: str, code: int = 0) -> Any:
         """Run with --json; assert the exit code and that stdout is exactly one JSON document."""
@@ -166,9 +181,10 @@ class Sandbox:
 
     def context(self) -> Context:
         """The services' context of this sandbox (same backend), to read back through the ports."""
-        settings = load_settings(
-            profile="sandbox", path=self.tmp / "config.toml", env={}, flags={"backend": self.backend}
-        )
+        flags = {"backend": self.backend}
+        if self.backend == "pagerduty":
+            flags["pagerduty.from"] = self.pagerduty_from
+        settings = load_settings(profile="sandbox", path=self.tmp / "config.toml", env={}, flags=flags)
         return Context(settings, self.deps())
 
     def tracked(self) -> list[TrackedIncident]:

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from conftest import ALL_BACKENDS
 from oncall_cli.clients.opsgenie import OpsgenieClient
 
-from .conftest import Sandbox, explain
+from .conftest import INCIDENT_BACKENDS, Sandbox, explain
 
 MESSAGE = "Checkout API returns 500s"
 SANDBOX_OG = "http://sandbox.oncall.invalid/opsgenie"
@@ -165,7 +164,7 @@ def test_an_unknown_responder_is_refused_before_anything_is_created(sandbox: San
     assert sandbox.incidents() == [] and sandbox.channels() == []
 
 
-@pytest.mark.backends(*ALL_BACKENDS)
+@pytest.mark.backends(*INCIDENT_BACKENDS)
 def test_assign_refuses_an_unknown_commander_or_comms_and_changes_nothing(sandbox: Sandbox) -> None:
     raised = sandbox.json("incident", "raise", "x", "-p", "P3", "--no-statuspage")
     ref = raised["incident"]["number"]

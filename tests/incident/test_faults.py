@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 
-from conftest import ALL_BACKENDS
 from oncall_cli.sandbox.faults import Fault
 from oncall_cli.services.journal import SimulatedCrash
 
-from .conftest import Sandbox, explain
+from .conftest import INCIDENT_BACKENDS, Sandbox, explain
 
-pytestmark = pytest.mark.backends(*ALL_BACKENDS)
+pytestmark = pytest.mark.backends(*INCIDENT_BACKENDS)
 
 MESSAGE = "Checkout API returns 500s"
 BOT = "U0ONCALLBOT"

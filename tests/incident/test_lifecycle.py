@@ -8,11 +8,9 @@ from typing import Any
 
 import pytest
 
-from conftest import ALL_BACKENDS
+from .conftest import INCIDENT_BACKENDS, Sandbox, explain
 
-from .conftest import Sandbox, explain
-
-pytestmark = pytest.mark.backends(*ALL_BACKENDS)
+pytestmark = pytest.mark.backends(*INCIDENT_BACKENDS)
 
 MESSAGE = "Checkout API returns 500s"
 

@@ -11,12 +11,11 @@ from typing import Any
 import icalendar
 import pytest
 
-from conftest import ALL_BACKENDS
 from oncall_cli.sandbox.faults import Fault
 
-from .conftest import Sandbox, explain
+from .conftest import INCIDENT_BACKENDS, Sandbox, explain
 
-pytestmark = pytest.mark.backends(*ALL_BACKENDS)
+pytestmark = pytest.mark.backends(*INCIDENT_BACKENDS)
 
 MESSAGE = "Checkout API returns 500s"
 

@@ -10,12 +10,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conftest import ALL_BACKENDS
 from oncall_cli.services.journal import SimulatedCrash
 
-from .conftest import Sandbox, explain
+from .conftest import INCIDENT_BACKENDS, Sandbox, explain
 
-pytestmark = pytest.mark.backends(*ALL_BACKENDS)
+pytestmark = pytest.mark.backends(*INCIDENT_BACKENDS)
 
 MESSAGE = "Checkout API returns 500s"
 DOCS_LINK = "https://acme.slack.com/archives/C0INCIDENTS/p1741186000000100"

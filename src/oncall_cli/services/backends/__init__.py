@@ -47,6 +47,8 @@ def open_incidents(context: Context) -> IncidentTracker:
     """The incident tracker of the profile's backend."""
     if context.settings.backend == "jsm":
         return _jsm_incidents(context)
+    if context.settings.backend == "pagerduty":
+        return _pagerduty_incidents(context)
     from oncall_cli.services.backends.opsgenie_incidents import OpsgenieIncidents
 
     settings = context.settings
@@ -75,6 +77,20 @@ def _jsm_incidents(context: Context) -> IncidentTracker:
         incident_type=settings.text("jsm.incident_type"),
         priorities=settings.text("jsm.priorities"),
         timezone=settings.text("timezone"),
+    )
+
+
+def _pagerduty_incidents(context: Context) -> IncidentTracker:
+    """Incidents on the team's PagerDuty service, written as the `pagerduty.from` user."""
+    from oncall_cli.services.backends.pagerduty_incidents import PagerDutyIncidents
+
+    settings = context.settings
+    return PagerDutyIncidents(
+        context.pagerduty_incidents,
+        default_service=settings.text("pagerduty.service"),
+        from_email=settings.pagerduty_from,
+        timezone=settings.text("timezone"),
+        now=context.now,
     )
 
 
