@@ -28,7 +28,7 @@ from typing import Literal
 from oncall_cli.errors import UsageError
 
 FaultKind = Literal["status", "latency", "drop"]
-SERVICES = ("opsgenie", "slack", "statuspage", "atlassian", "jira")
+SERVICES = ("opsgenie", "slack", "statuspage", "atlassian", "jira", "pagerduty")
 
 
 @dataclass(frozen=True)
