@@ -19,18 +19,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import ALL_BACKENDS, backend_flag, config_file, explain
+from conftest import backend_flag, config_file, explain
 from oncall_cli.cli.main import app
 from oncall_cli.config import load_settings
 from oncall_cli.sandbox.emulator import Emulator
 from oncall_cli.services.context import Context, Deps
 from oncall_cli.services.ports import TrackedIncident
-
-INCIDENT_BACKENDS: tuple[str, ...] = (
-    ALL_BACKENDS if "pagerduty" in ALL_BACKENDS else (*ALL_BACKENDS, "pagerduty")
-)
-"""The backends the incident suites run on: every one (PagerDuty's incident tracker may come before
-`ALL_BACKENDS` names it; once it does, this is `ALL_BACKENDS`)."""
 
 NOW = datetime(2025, 3, 5, 15, 0, tzinfo=UTC)
 """Wednesday 10:00 in New York."""

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from conftest import INCIDENT_BACKENDS
 from oncall_cli.clients.opsgenie import OpsgenieClient
 
-from .conftest import INCIDENT_BACKENDS, Sandbox, explain
+from .conftest import Sandbox, explain
 
 MESSAGE = "Checkout API returns 500s"
 SANDBOX_OG = "http://sandbox.oncall.invalid/opsgenie"

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from conftest import INCIDENT_BACKENDS
 from oncall_cli.sandbox.faults import Fault
 from oncall_cli.services.journal import SimulatedCrash
 
-from .conftest import INCIDENT_BACKENDS, Sandbox, explain
+from .conftest import Sandbox, explain
 
 pytestmark = pytest.mark.backends(*INCIDENT_BACKENDS)
 

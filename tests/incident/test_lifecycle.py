@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import INCIDENT_BACKENDS, Sandbox, explain
+from conftest import INCIDENT_BACKENDS
+
+from .conftest import Sandbox, explain
 
 pytestmark = pytest.mark.backends(*INCIDENT_BACKENDS)
 

@@ -11,9 +11,10 @@ from typing import Any
 import icalendar
 import pytest
 
+from conftest import INCIDENT_BACKENDS
 from oncall_cli.sandbox.faults import Fault
 
-from .conftest import INCIDENT_BACKENDS, Sandbox, explain
+from .conftest import Sandbox, explain
 
 pytestmark = pytest.mark.backends(*INCIDENT_BACKENDS)
 

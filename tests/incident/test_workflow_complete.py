@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from conftest import INCIDENT_BACKENDS
 from oncall_cli.services.journal import SimulatedCrash
 
-from .conftest import INCIDENT_BACKENDS, Sandbox, explain
+from .conftest import Sandbox, explain
 
 pytestmark = pytest.mark.backends(*INCIDENT_BACKENDS)
 
