@@ -36,6 +36,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 ALL_BACKENDS = ("opsgenie", "jsm")
 """`pytestmark = pytest.mark.backends(*ALL_BACKENDS)`: a module's end-to-end tests on every backend."""
+INCIDENT_BACKENDS = ALL_BACKENDS if "pagerduty" in ALL_BACKENDS else (*ALL_BACKENDS, "pagerduty")
+"""The backends with an incident tracker, where the incident suites run: every one (PagerDuty's incident
+tracker came before `ALL_BACKENDS` named PagerDuty; once it does, this is `ALL_BACKENDS`)."""
 
 
 _JSM_SCHEDULE = "/jsm/ops/api/{cloudId}/v1/schedules/{scheduleId}"

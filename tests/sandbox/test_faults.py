@@ -47,7 +47,7 @@ def test_parse_fault_spec(spec: str, expected: Fault) -> None:
     "spec",
     [
         "nonsense",
-        "pagerduty:*=500",  # not a sandbox service (jira is one now)
+        "pager:*=500",  # not a sandbox service (jira and pagerduty are ones now)
         "slack:x#0=500",
         "slack:x=200",
         "slack:x=latency:z",
