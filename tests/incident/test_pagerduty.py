@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from oncall_cli.services.backends.pagerduty_incidents import UPDATE_PREFIX
+from oncall_cli.services.incident_text import update_entry
+
 from .conftest import Sandbox, explain
 
 pytestmark = pytest.mark.backends("pagerduty")
@@ -79,6 +82,10 @@ def test_the_workflow_speaks_pagerduty_acknowledge_status_updates_subscribers_an
     shown = sandbox.json("incident", "show", "1")
     assert shown["incident"]["status"] == "resolved"
     assert all(not t["text"].startswith("oncall links:") for t in shown["timeline"])
+
+
+def test_the_adapter_knows_an_update_entry_by_the_prefix_the_workflow_writes() -> None:
+    assert update_entry(" The fix is out ") == UPDATE_PREFIX + "The fix is out"
 
 
 def test_a_note_with_a_past_time_writes_the_time_into_the_note(sandbox: Sandbox) -> None:

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING
 from oncall_cli.errors import ConfigError, NotFoundError, RejectedError, UsageError
 from oncall_cli.services.backends._backdated import backdated, stated_time, strip_time
 from oncall_cli.services.backends._followups import link_followup_by_note
-from oncall_cli.services.incident_text import update_entry
 from oncall_cli.services.ports import Ticket, TimelineItem, TrackedIncident
 
 if TYPE_CHECKING:
@@ -51,8 +50,9 @@ LINKS_MARKER = "oncall links: "
 """The first words of a links note; the JSON object of every link follows."""
 MAX_WINDOW = timedelta(days=180)
 """`GET /incidents` searches at most 6 months; a longer window reads everything and filters here."""
-_UPDATE = update_entry("")
-"""How an `incident update` entry starts: it goes to the stakeholders as a status update too."""
+UPDATE_PREFIX = "Update (#incidents thread): "
+"""How an `incident update` entry starts (`incident_text.update_entry`; adapters do not import the use
+cases' modules, a test keeps the two equal): it goes to the stakeholders as a status update too."""
 
 
 def urgency(priority: str) -> str:
@@ -397,8 +397,8 @@ class PagerDutyIncidents:
         """POST /incidents/{id}/notes (a past time written first); an `incident update` entry is sent to the
         stakeholders first as a status update (the note, written last, marks it done)."""
         self._requester()
-        if text.startswith(_UPDATE):
-            self.client.create_status_update(incident_id=incident.id, message=text[len(_UPDATE):])
+        if text.startswith(UPDATE_PREFIX):
+            self.client.create_status_update(incident_id=incident.id, message=text[len(UPDATE_PREFIX):])
         self.client.create_note(incident_id=incident.id, content=backdated(text, at, self.timezone))
 
     def set_priority(self, incident: TrackedIncident, priority: str) -> None:
