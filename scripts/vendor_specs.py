@@ -1055,6 +1055,7 @@ PAGERDUTY_INCIDENT_OPERATIONS: tuple[str, ...] = (
     "POST /incidents/{id}/status_updates",
     "POST /incidents/{id}/status_updates/subscribers",
     "POST /incidents/{id}/responder_requests",
+    "GET /incidents/{id}/log_entries",
 )
 """The incident tracker's operations (services/backends/pagerduty_incidents.py)."""
 _PD_ERROR_POINTER = "#/components/responses/Conflict/content/application~1json/schema"

@@ -174,3 +174,16 @@ def test_services_and_priorities_are_read_to_the_end(router: respx.MockRouter, c
     assert [s.name for s in client.list_services(query="Artsy")] == ["Artsy"]
     assert services.calls[0].request.url.params["query"] == "Artsy"
     assert [p.name for p in client.list_priorities()] == ["P1", "P2", "P3", "P4", "P5"]
+
+
+def test_log_entries_are_read_to_the_end(router: respx.MockRouter, clock: FakeClock) -> None:
+    route = router.get(f"{BASE}/incidents/PINC001/log_entries").respond(
+        200,
+        json={
+            "log_entries": [{"id": "R1", "type": "resolve_log_entry", "note": "Rolled back"}],
+            "more": False,
+        },
+    )
+    [entry] = _client(router, clock).list_log_entries(incident_id="PINC001")
+    assert (entry.type, entry.note) == ("resolve_log_entry", "Rolled back")
+    assert route.calls[0].request.url.params["limit"] == "100"

@@ -101,7 +101,12 @@ def test_closing_as_not_an_incident_resolves_it_with_the_reason(sandbox: Sandbox
     sandbox.json("incident", "close", "1", "--reason", "feature request")
     row = _incident(sandbox)
     assert row["status"] == "resolved" and "feature request" in row["resolution"]
-    assert sandbox.tracked()[0].status == "closed"
+    [incident] = sandbox.tracked()
+    assert incident.status == "closed"
+    [note] = sandbox.context().incidents.notes(incident)
+    assert note.text == row["resolution"]
+    shown = sandbox.json("incident", "show", "1")
+    assert [t["text"] for t in shown["timeline"]].count(row["resolution"]) == 1
 
 
 def test_an_unknown_service_is_named_and_nothing_is_created(sandbox: Sandbox) -> None:

@@ -100,3 +100,17 @@ def test_notes_responders_status_updates_and_subscribers(
     client.create_status_update(incident_id=incident, message="Fixing")
     assert len(emulator.query("SELECT * FROM pagerduty_status_updates")) == 1
     assert emulator.rejected == [] and emulator.invalid_responses == []
+
+
+def test_log_entries_tell_the_trigger_the_notes_and_the_resolution(
+    client: PagerDutyIncidentsClient, emulator: Emulator
+) -> None:
+    incident = _create(client)
+    client.create_note(incident_id=incident, content="Rolled back")
+    client.update_incident(incident_id=incident, status="acknowledged")
+    client.update_incident(incident_id=incident, status="resolved", resolution="Fixed")
+    entries = client.list_log_entries(incident_id=incident)
+    assert [(e.type, e.note) for e in entries] == [
+        ("trigger_log_entry", None), ("annotate_log_entry", "Rolled back"), ("resolve_log_entry", "Fixed"),
+    ]
+    assert emulator.rejected == [] and emulator.invalid_responses == []

@@ -78,3 +78,14 @@ class StatusUpdate(WireModel):
     id: str | None = None
     message: str | None = None
     created_at: datetime | None = None
+
+
+class LogEntry(WireModel):
+    """`LogEntry` (one of its typed forms: `trigger_log_entry`, `annotate_log_entry`, `resolve_log_entry`,
+    ...): what happened to the incident; a resolve entry's `note` is the `resolution` it was given."""
+
+    id: str
+    type: str
+    created_at: datetime | None = None
+    summary: str | None = None
+    note: str | None = None

@@ -25,6 +25,7 @@ from oncall_cli.clients.pagerduty import PagerDutyClient, _iso, _segment
 from oncall_cli.clients.pagerduty_incident_models import (
     Incident,
     IncidentNote,
+    LogEntry,
     Priority,
     Service,
     StatusUpdate,
@@ -134,6 +135,11 @@ class PagerDutyIncidentsClient(PagerDutyClient):
         """GET /incidents/{id}/notes: every note, oldest first (the list is not paged)."""
         body = self._request("GET", f"/incidents/{_segment(incident_id, 'incident')}/notes")
         return [self._parse(IncidentNote, item, "note") for item in (body or {}).get("notes") or []]
+
+    def list_log_entries(self, *, incident_id: str) -> list[LogEntry]:
+        """GET /incidents/{id}/log_entries: what happened to the incident, every page."""
+        path = f"/incidents/{_segment(incident_id, 'incident')}/log_entries"
+        return list(self._list(path, "log_entries", LogEntry))
 
     def create_note(self, *, incident_id: str, content: str) -> IncidentNote:
         """POST /incidents/{id}/notes (needs `From`)."""

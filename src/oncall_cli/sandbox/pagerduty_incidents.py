@@ -1,6 +1,6 @@
 """PagerDuty's incidents on the sandbox (prefix `pagerduty`, routed by pagerduty.py), as the vendored
 specs/pagerduty.json describes them: services, priorities, incidents (create, list, get, update), their
-notes, status updates and subscribers, and responder requests.
+notes, log entries, status updates and subscribers, and responder requests.
 
 - Writes that act for a person (`POST /incidents`, `PUT /incidents/{id}`, notes, status updates) need a
   `From` header naming a user of the account, else 400 (PagerDuty: "You must specify a From header...").
@@ -12,6 +12,11 @@ notes, status updates and subscribers, and responder requests.
   ascending), paged like every list. The body is not returned (the API returns it only with
   `include[]=body`, which the spec's `include[]` does not offer).
 - A responder request adds each target user to `incidents_responders` (state `pending`) once.
+- Log entries: `trigger_log_entry` (the create), `annotate_log_entry` (each note), `resolve_log_entry` (its
+  `note` the `resolution`), oldest first, without their `channel` (the spec's `Channel` is a `oneOf` whose
+  alternatives every channel matches). Acknowledgements are not listed: the spec's `LogEntry` and
+  `AcknowledgeLogEntry` disagree on their type (`acknowledge_log_entry` / `acknowledgement_log_entry`), so
+  no acknowledge entry can be valid.
 
 Seed (`seed_incidents`, called by seed.py's `seed_world`): the services of the seed (Artsy, Gravity,
 Metaphysics) and the priorities P1-P5. Tables `pagerduty_services`, `pagerduty_priorities`,
@@ -339,6 +344,7 @@ def _h_create_incident(req: _Req) -> httpx.Response:
         "last_status_change_at": now,
         "created_by": author,
         "responders": [],
+        "log": [{"type": "trigger_log_entry", "at": now, "agent": author, "note": None}],
     }
     req.db.execute(
         "INSERT INTO pagerduty_incidents (id, number, service_id, status, incident_key, created_at, data) "
@@ -392,6 +398,8 @@ def _h_update_incident(req: _Req) -> httpx.Response:
         if status == "resolved":
             data["resolved_at"] = now
             data["resolution"] = change.get("resolution")
+            data["log"].append({"type": "resolve_log_entry", "at": now, "agent": author,
+                                "note": change.get("resolution")})
         else:
             data.pop("resolved_at", None)
     if "priority" in change:
@@ -430,6 +438,10 @@ def _h_create_note(req: _Req) -> httpx.Response:
     if not content.strip():
         raise _invalid("content", "content is required")
     note_id = _pd_id(req.ctx.rng)
+    data = from_json_col(incident["data"])
+    data["log"].append({"type": "annotate_log_entry", "at": iso_z(req.ctx.now), "agent": author,
+                        "note": content})
+    _save(req.db, incident, str(incident["status"]), data)
     req.db.execute(
         "INSERT INTO pagerduty_incident_notes (id, incident_id, seq, data) VALUES (?, ?, ?, ?)",
         (
@@ -441,6 +453,31 @@ def _h_create_note(req: _Req) -> httpx.Response:
     )
     row = req.db.execute("SELECT * FROM pagerduty_incident_notes WHERE id = ?", (note_id,)).fetchone()
     return json_response(200, {"note": _note_json(req.db, row)})
+
+
+def _h_list_log_entries(req: _Req) -> httpx.Response:
+    incident = _incident_row(req.db, req.match["id"])
+    data = from_json_col(incident["data"])
+    events = data["log"]
+    summaries = {"trigger_log_entry": "Triggered through the API", "annotate_log_entry": "Note added",
+                 "resolve_log_entry": "Resolved through the API"}
+    entries = []
+    for n, event in enumerate(events):
+        entry_id = f"R{incident['id']}{n:04d}"
+        entry: dict[str, Any] = {
+            "id": entry_id,
+            "type": event["type"],
+            "summary": summaries[event["type"]],
+            "self": f"{API}/log_entries/{entry_id}",
+            "html_url": None,
+            "created_at": event["at"],
+            "agent": _user_ref(req.db, event["agent"]),
+            "incident": _ref("incident", incident["id"], None),
+        }
+        if event["note"]:
+            entry["note"] = event["note"]
+        entries.append(entry)
+    return _page(req, "log_entries", entries)
 
 
 def _h_create_status_update(req: _Req) -> httpx.Response:
@@ -530,6 +567,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("PUT", _INCIDENT, _h_update_incident),
     ("GET", _INCIDENT + "/notes", _h_list_notes),
     ("POST", _INCIDENT + "/notes", _h_create_note),
+    ("GET", _INCIDENT + "/log_entries", _h_list_log_entries),
     ("POST", _INCIDENT + "/status_updates", _h_create_status_update),
     ("POST", _INCIDENT + "/status_updates/subscribers", _h_add_subscribers),
     ("POST", _INCIDENT + "/responder_requests", _h_create_responder_request),

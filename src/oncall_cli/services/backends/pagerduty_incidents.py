@@ -18,7 +18,8 @@ specifics stop here:
   `incident update` entries also go to the stakeholders as a status update (`POST .../status_updates`);
   stakeholders are status-update subscribers; responders get a responder request;
 - `start_work` acknowledges; `resolve` sets `resolved` with the note as `resolution`; `close` ("not an
-  incident") does the same after the `closed_as` link records why, so it reads back as `closed`.
+  incident") does the same after the `closed_as` link records why, so it reads back as `closed`; the
+  resolutions are read back from the resolve log entries (`notes`).
 """
 
 from __future__ import annotations
@@ -295,8 +296,14 @@ class PagerDutyIncidents:
         ]
 
     def notes(self, incident: TrackedIncident) -> list[TimelineItem]:
-        """Nothing apart from the timeline: every note is on it (the resolution is in the resolve entry)."""
-        return []
+        """GET /incidents/{id}/log_entries: the resolve entries' notes (the `resolution` of `resolve` and
+        `close`), which PagerDuty keeps apart from the incident's notes (as Opsgenie keeps its resolve and
+        close notes apart from its timeline)."""
+        return [
+            TimelineItem(at=e.created_at, text=e.note, kind="note")
+            for e in self.client.list_log_entries(incident_id=incident.id)
+            if e.type == "resolve_log_entry" and e.note
+        ]
 
     def responder_names(self, incident: TrackedIncident, warnings: list[str]) -> list[str]:
         """The responders' emails: GET /users/{id} for each one not read yet."""
@@ -443,11 +450,9 @@ class PagerDutyIncidents:
             self.client.update_incident(incident_id=incident.id, status="resolved", resolution=note)
 
     def close(self, incident: TrackedIncident, note: str) -> None:
-        """Not an incident: the `closed_as` link, resolved with the reason, and the note on the timeline."""
+        """Not an incident: the `closed_as` link, then resolved with the note (the reason) as `resolution`."""
         self.set_links(incident, {CLOSED_LINK: "not an incident"})
         self.resolve(incident, note)
-        if not any(item.text == note for item in self.timeline(incident)):
-            self.add_entry(incident, note)
 
     def link_followup(self, incident: TrackedIncident, ticket: Ticket) -> None:
         """PagerDuty has no link to Jira: the `followups` link and a timeline note (`_followups.py`)."""
