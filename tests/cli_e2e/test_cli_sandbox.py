@@ -41,7 +41,7 @@ def test_sandbox_status_json_is_one_document_with_every_service(sandbox_cli: San
     assert result.exit_code == 0, explain(result)
     data = json.loads(result.stdout)
     assert {"db", "seed", "seeded_at", "urls", "faults", "services"} <= set(data)
-    assert set(data["services"]) == {"opsgenie", "slack", "statuspage", "atlassian", "jira"}
+    assert set(data["services"]) == {"opsgenie", "slack", "statuspage", "atlassian", "jira", "pagerduty"}
     assert data["db"] == ":memory:" and data["faults"] == []
     assert "SANDBOX" in result.stderr  # the banner goes to stderr, never into the JSON
 

@@ -36,7 +36,7 @@ def _complete(param: Any, incomplete: str, ctx: Any = None) -> list[str]:
         ("schedule", "check", "--format", "", ["text", "github", "junit"]),
         ("schedule", "export", "--format", "c", ["csv"]),
         ("auth", "login", "--provider", "s", ["statuspage", "slack"]),
-        ("config", "init", "--backend", "", ["opsgenie", "jsm"]),
+        ("config", "init", "--backend", "", ["opsgenie", "jsm", "pagerduty"]),
     ],
 )
 def test_fixed_choices_complete_without_any_network(
