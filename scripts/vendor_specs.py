@@ -39,7 +39,9 @@ Where the vendors' specs are silent or wrong, this script adds or patches, and m
   `components.responses.Conflict` and references by a JSON pointer into that response
   (`#/components/responses/Conflict/content/application~1json/schema`), becomes the schema `Error`; a
   schema referenced by a pointer into another (`#/components/schemas/Tag/allOf/0`) is kept whole; `GET
-  /schedules/{id}/overrides` documents its answer as 201, the API answers 200: both are kept.
+  /schedules/{id}/overrides` documents its answer as 201, the API answers 200: both are kept. An incident
+  body's `details` is a string or an object (the schema says object; its own `POST /incidents` example
+  sends a string).
 - JSM service desk (jira/jsm-servicedesk.v3.json): vendored as is into jsm-servicedesk.json, which the
   sandbox merges with jira.json (the Jira site serves both; they share one identical component,
   JsonTypeBean).
@@ -1048,6 +1050,21 @@ PAGERDUTY_OPERATIONS: tuple[str, ...] = (
     "GET /oncalls",
     "GET /escalation_policies",
 )
+PAGERDUTY_INCIDENT_OPERATIONS: tuple[str, ...] = (
+    "GET /services",
+    "GET /priorities",
+    "GET /incidents",
+    "POST /incidents",
+    "GET /incidents/{id}",
+    "PUT /incidents/{id}",
+    "GET /incidents/{id}/notes",
+    "POST /incidents/{id}/notes",
+    "POST /incidents/{id}/status_updates",
+    "POST /incidents/{id}/status_updates/subscribers",
+    "POST /incidents/{id}/responder_requests",
+    "GET /incidents/{id}/log_entries",
+)
+"""The incident tracker's operations (services/backends/pagerduty_incidents.py)."""
 _PD_ERROR_POINTER = "#/components/responses/Conflict/content/application~1json/schema"
 
 
@@ -1085,12 +1102,17 @@ def extract_pagerduty(specs: Path) -> dict[str, Any]:
     error = copy.deepcopy(conflict["content"]["application/json"]["schema"])
     error["x-oncall-patched"] = ("moved here from components.responses.Conflict, where the spec defines the "
                                  "generic error body that every error response points into")
-    chosen = _pd_refs(_choose_oas3(full["paths"], PAGERDUTY_OPERATIONS))
+    chosen = _pd_refs(_choose_oas3(full["paths"], PAGERDUTY_OPERATIONS + PAGERDUTY_INCIDENT_OPERATIONS))
     overrides = chosen["/schedules/{id}/overrides"]["get"]["responses"]
     overrides["200"] = {**copy.deepcopy(overrides["201"]),
                         "x-oncall-patched": "the API answers 200; the spec documents only 201"}
     components = _pd_closure(full, chosen)
     components.setdefault("schemas", {})["Error"] = error
+    body = components["schemas"]["IncidentBody"]["properties"]
+    body["details"] = {"anyOf": [{"type": "string"}, {"type": "object"}],
+                       "description": body["details"].get("description"),
+                       "x-oncall-patched": "the spec says object; its own POST /incidents example (and "
+                       "the API) send a string"}
     out = {
         "openapi": full["openapi"],
         "info": {

@@ -36,9 +36,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 ALL_BACKENDS = ("opsgenie", "jsm", "pagerduty")
 """`pytestmark = pytest.mark.backends(*ALL_BACKENDS)`: a module's end-to-end tests on every backend."""
-INCIDENT_BACKENDS = ("opsgenie", "jsm")
-"""The backends with an incident tracker, where the incident suites run (PagerDuty's incident adapter,
-issue 16 item 4, is not there yet: add it here when it is)."""
+INCIDENT_BACKENDS = ALL_BACKENDS
+"""The backends with an incident tracker, where the incident suites run: every one."""
 PLACEHOLDER_BACKENDS = ("opsgenie", "jsm")
 """The backends whose rotations can hold the `none` placeholder (an empty turn). A PagerDuty layer cannot:
 writing one is refused (docs/backends.md), so tests that write placeholders run on these."""
@@ -159,7 +158,8 @@ class SandboxCli:
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
         config = config_file(self.tmp / "config.toml")
-        argv = ["--sandbox", "--config", config, *backend_flag(self.backend), *args]
+        argv = ["--sandbox", "--config", config, *backend_flag(self.backend),
+                *acting_flags(self.emulator, self.backend), *args]
         return CliRunner().invoke(app, argv, obj=self.deps(), input=input)
 
     def json(self, *args: str, code: int = 0) -> Any:
@@ -179,6 +179,16 @@ class SandboxCli:
         """A real client over the emulator, to read back what a command did."""
         http = httpx.Client(transport=self.emulator.transport())
         return OpsgenieClient(http, api_key="sandbox", base_url=SANDBOX_URLS["opsgenie"])
+
+
+def pagerduty_from(emulator: Emulator) -> str:
+    """PagerDuty's incident writes act for a user (`From`): the sandbox account's first user."""
+    return str(emulator.query("SELECT email FROM pagerduty_users ORDER BY seq LIMIT 1")[0]["email"])
+
+
+def acting_flags(emulator: Emulator, backend: str) -> list[str]:
+    """`--set pagerduty.from=...` on PagerDuty (the sandbox sets no `me`), nothing elsewhere."""
+    return ["--set", f"pagerduty.from={pagerduty_from(emulator)}"] if backend == "pagerduty" else []
 
 
 def config_file(path: Path) -> str:

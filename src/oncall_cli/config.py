@@ -502,6 +502,7 @@ SANDBOX_FIXED: Mapping[str, str] = {
     "jsm.org_id": SANDBOX_ORG_ID,
     "jsm.email": "sandbox@example.com",
     "pagerduty.url": f"{SANDBOX_BASE_URL}/pagerduty",
+    "pagerduty.service": "Artsy",
 }
 """What the sandbox profile always uses, whatever the file or a flag says: the emulator's endpoints."""
 

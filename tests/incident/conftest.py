@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import backend_flag, config_file, explain
+from conftest import acting_flags, backend_flag, config_file, explain, pagerduty_from
 from oncall_cli.cli.main import app
 from oncall_cli.config import load_settings
 from oncall_cli.sandbox.emulator import Emulator
@@ -70,8 +70,9 @@ class Sandbox:
 
     @property
     def number(self) -> str:
-        """The first incident's number as the tracker gives it: `1` on Opsgenie, the key `ITSM-1` on JSM."""
-        return "1" if self.backend == "opsgenie" else "ITSM-1"
+        """The first incident's number as the tracker gives it: `1` on Opsgenie and PagerDuty (its
+        `incident_number`), the key `ITSM-1` on JSM."""
+        return "ITSM-1" if self.backend == "jsm" else "1"
 
     @property
     def state_dir(self) -> Path:
@@ -94,8 +95,15 @@ class Sandbox:
         # between them (`statuspage.min_update_minutes`) is tested on its own, with `--set` after this one.
         pace = ["--set", "statuspage.min_update_minutes=0"]
         config = config_file(self.tmp / "config.toml")
-        argv = ["--sandbox", "--config", config, *backend_flag(self.backend), *pace, *args]
+        argv = ["--sandbox", "--config", config, *backend_flag(self.backend), *self._acting(), *pace, *args]
         return CliRunner().invoke(app, argv, obj=self.deps(), input=input)
+
+    @property
+    def pagerduty_from(self) -> str:
+        return pagerduty_from(self.emulator)
+
+    def _acting(self) -> list[str]:
+        return acting_flags(self.emulator, self.backend)
 
     def json(self, *args: str, code: int = 0) -> Any:
         """Run with --json; assert the exit code and that stdout is exactly one JSON document."""
@@ -166,9 +174,10 @@ class Sandbox:
 
     def context(self) -> Context:
         """The services' context of this sandbox (same backend), to read back through the ports."""
-        settings = load_settings(
-            profile="sandbox", path=self.tmp / "config.toml", env={}, flags={"backend": self.backend}
-        )
+        flags = {"backend": self.backend}
+        if self.backend == "pagerduty":
+            flags["pagerduty.from"] = self.pagerduty_from
+        settings = load_settings(profile="sandbox", path=self.tmp / "config.toml", env={}, flags=flags)
         return Context(settings, self.deps())
 
     def tracked(self) -> list[TrackedIncident]:

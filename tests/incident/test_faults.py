@@ -1,7 +1,8 @@
 """Fault injection: fail each step of `raise` and `resolve` in turn (5xx, 429, a dropped connection after the
 request was applied, a crash between two steps) and check that `resume` finishes with exactly one of
 everything: one incident (Opsgenie's, or JSM's Jira work item), one channel, one Statuspage incident, one of
-each message. Every test runs on both backends; `JSM_STEPS` names the tracker's requests on JSM."""
+each message. Every test runs on every backend; `TRACKER_STEPS` names the tracker's requests on JSM and
+PagerDuty."""
 
 from __future__ import annotations
 
@@ -57,15 +58,33 @@ JSM_CREATE_PARTS: dict[str, tuple[str, str, int]] = {
 }
 """JSM's create is several requests after the service desk's: a failure in any leaves a half-made incident
 that `resume` must finish (`IncidentTracker.complete`)."""
+PD_NOTES = "POST /incidents/{id}/notes"
+PD_STEPS: dict[str, tuple[str, str, int] | None] = {
+    "tracker.create_incident": ("pagerduty", "POST /incidents", 1),
+    "tracker.record_links": ("pagerduty", PD_NOTES, 2),  # the first is the links note of the create
+    "tracker.timeline_entry": ("pagerduty", PD_NOTES, 1),
+    "tracker.resolve": ("pagerduty", "PUT /incidents/{id}", 1),
+    "tracker.close_alerts": None,  # resolving a PagerDuty incident resolves its alerts
+}
+"""The tracker's steps on PagerDuty."""
+PD_CREATE_PARTS: dict[str, tuple[str, str, int]] = {
+    "links": ("pagerduty", PD_NOTES, 1),
+    "responders": ("pagerduty", "POST /incidents/{id}/responder_requests", 1),
+}
+"""PagerDuty's create is the incident (its `incident_key` the run id), then the links note and the responder
+requests: a failure after the first leaves a half-made incident that `resume` finishes."""
+TRACKER_STEPS = {"jsm": JSM_STEPS, "pagerduty": PD_STEPS}
+CREATE_PARTS = {"jsm": JSM_CREATE_PARTS, "pagerduty": PD_CREATE_PARTS}
 KINDS = ("5xx", "429", "drop")
 
 
 def _at(sandbox: Sandbox, table: dict[str, tuple[str, str, int]], step: str) -> tuple[str, str, int]:
     """Where a step fails on this sandbox's backend; skips a step that makes no request there."""
-    if sandbox.backend == "jsm" and step in JSM_STEPS:
-        where = JSM_STEPS[step]
+    steps = TRACKER_STEPS.get(sandbox.backend, {})
+    if step in steps:
+        where = steps[step]
         if where is None:
-            pytest.skip(f"{step} makes no request on JSM")
+            pytest.skip(f"{step} makes no request on {sandbox.backend}")
         return where
     return table[step]
 
@@ -149,15 +168,19 @@ def test_raise_fails_at_each_step_with_exit_10_and_resume_finishes_it_exactly_on
     )
 
 
-@pytest.mark.backends("jsm")
+@pytest.mark.backends("jsm", "pagerduty")
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("part", list(JSM_CREATE_PARTS))
-def test_a_jsm_incident_left_half_made_by_its_create_is_finished_by_resume(
+@pytest.mark.parametrize("part", ["priority", "links", "responders"])
+def test_an_incident_left_half_made_by_its_create_is_finished_by_resume(
     sandbox: Sandbox, part: str, kind: str
 ) -> None:
-    """The service desk made the request, then its priority, links or responders failed: `resume` finds the
-    incident by the run id the request wrote, and finishes it without a second request."""
-    sandbox.emulator.faults.add(_fault(kind, *JSM_CREATE_PARTS[part]))
+    """JSM's service desk made the request (PagerDuty the incident), then its priority, links or responders
+    failed: `resume` finds the incident by the run id the create wrote, and finishes it without a second
+    incident."""
+    parts = CREATE_PARTS[sandbox.backend]
+    if part not in parts:
+        pytest.skip(f"the {sandbox.backend} create sets the {part} in its first request")
+    sandbox.emulator.faults.add(_fault(kind, *parts[part]))
     expert = sandbox.on_call()[0]
     url, _, _ = sandbox.thread_url()
     result = sandbox("incident", "raise", MESSAGE, "-p", "P1", "--component", "API", "--thread", url,

@@ -104,6 +104,11 @@ WRITES = {
         "entry": ("jira", "POST /rest/servicedeskapi/request/{issueIdOrKey}/comment"),
         "links": ("jira", PROPERTY),
     },
+    # Entries and links are both incident notes on PagerDuty (the links in a structured one).
+    "pagerduty": {
+        "entry": ("pagerduty", "POST /incidents/{id}/notes"),
+        "links": ("pagerduty", "POST /incidents/{id}/notes"),
+    },
 }
 
 

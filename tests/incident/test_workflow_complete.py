@@ -287,7 +287,7 @@ def test_the_channel_name_follows_the_slack_channel_name_template(sandbox: Sandb
     template = "slack.channel_name={date}-{slug}-inc-{number}"
     data = sandbox.json("--set", template, "incident", "raise", long, "-p", "P4")
     name = data["slack"]["channel_name"]
-    second = "2" if sandbox.backend == "opsgenie" else "itsm-2"
+    second = "itsm-2" if sandbox.backend == "jsm" else "2"
     assert name.startswith("2025-03-05-xxx") and name.endswith(f"-inc-{second}")
     assert len(name) <= 80
     bad = sandbox(

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from oncall_cli.sandbox import pagerduty_incidents as incidents
 from oncall_cli.sandbox.base import (
     Ctx,
     Routes,
@@ -145,8 +146,9 @@ _ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/escalation_policies", "list_escalation_policies"),
 ]
 _ROUTER = Routes(_ROUTES)
-OPERATIONS: tuple[str, ...] = tuple(f"{m} {t}" for m, t, _ in _ROUTES)
-"""Every operation the emulator answers (names as in specs/pagerduty.json)."""
+OPERATIONS: tuple[str, ...] = (*(f"{m} {t}" for m, t, _ in _ROUTES), *incidents.OPERATIONS)
+"""Every operation the emulator answers (names as in specs/pagerduty.json); the incidents' are
+pagerduty_incidents.py's."""
 
 
 def pd_id(rng: random.Random) -> str:
@@ -175,14 +177,15 @@ class PagerDutyEmulator:
 
     def create_schema(self, db: sqlite3.Connection) -> None:
         db.executescript(_SCHEMA)
+        incidents.create_schema(db)
 
     def operation(self, method: str, path: str) -> str | None:
-        return _ROUTER.operation(method, path)
+        return _ROUTER.operation(method, path) or incidents.ROUTER.operation(method, path)
 
     def handle(self, ctx: Ctx, request: httpx.Request, path: str) -> httpx.Response:
         route = _ROUTER.find(request.method, path)
         if route is None:
-            return vendor_error("pagerduty", 404, "Not Found")
+            return incidents.handle(ctx, request, path) or vendor_error("pagerduty", 404, "Not Found")
         found, name = route
         try:
             try:
@@ -198,7 +201,8 @@ class PagerDutyEmulator:
         def count(table: str) -> int:
             return int(db.execute(f"SELECT COUNT(*) FROM pagerduty_{table}").fetchone()[0])
 
-        return {name: count(name) for name in ("users", "teams", "schedules", "overrides")}
+        counts = {name: count(name) for name in ("users", "teams", "schedules", "overrides")}
+        return counts | incidents.counts(db)
 
     # ---- seed ---------------------------------------------------------------------------------------
 

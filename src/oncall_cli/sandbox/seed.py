@@ -13,6 +13,8 @@ Deterministic for one seed and one `now`, and relative to `now` so the demo alwa
   whose rotations are a copy of Opsgenie's, as Atlassian's Opsgenie migration leaves them;
 - alerts (`SEED_ALERTS`): a few open alerts, one acknowledged, each paging one seed engineer; Opsgenie and
   JSM Operations each hold the same ones (same tiny ids, messages, priorities, tags, responder and times).
+- PagerDuty: see its emulator; its incident side (the services of Opsgenie's seed, priorities P1-P5) is
+  seeded here from a stream of its own (`pagerduty_incidents.seed_incidents`).
 
 The Opsgenie schedule is drawn once, by `opsgenie_plan`, from the Opsgenie stream: the Opsgenie emulator
 stores it, and the JSM emulator (whose `seed_stream` is "opsgenie") replays the same draws to copy it.
@@ -205,3 +207,8 @@ def seed_world(db: sqlite3.Connection, services: Sequence[ServiceEmulator], seed
     for service in services:
         stream = str(getattr(service, "seed_stream", service.prefix))
         service.seed(db, random.Random(f"{stream}:{seed}"), people, now)
+    if any(service.prefix == "pagerduty" for service in services):
+        from oncall_cli.sandbox.pagerduty_incidents import seed_incidents
+
+        # Its own stream: the PagerDuty schedule seed keeps its draws.
+        seed_incidents(db, random.Random(f"pagerduty-incidents:{seed}"))

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from oncall_cli.clients.jsm_incidents import JsmIncidentsClient
     from oncall_cli.clients.opsgenie import OpsgenieClient
     from oncall_cli.clients.pagerduty import PagerDutyClient
+    from oncall_cli.clients.pagerduty_incidents import PagerDutyIncidentsClient
     from oncall_cli.clients.slack import SlackClient
     from oncall_cli.clients.statuspage import StatuspageClient
     from oncall_cli.sandbox.emulator import Emulator
@@ -157,6 +158,19 @@ class Context:
         from oncall_cli.clients.pagerduty import PagerDutyClient
 
         return PagerDutyClient(
+            self.http,
+            api_key=self.secret("pagerduty"),
+            base_url=self.settings.text("pagerduty.url"),
+            from_email=self.settings.pagerduty_from,
+            runtime=self.runtime,
+        )
+
+    @cached_property
+    def pagerduty_incidents(self) -> PagerDutyIncidentsClient:
+        """PagerDuty's incidents: the same API, account and `From` as `pagerduty`."""
+        from oncall_cli.clients.pagerduty_incidents import PagerDutyIncidentsClient
+
+        return PagerDutyIncidentsClient(
             self.http,
             api_key=self.secret("pagerduty"),
             base_url=self.settings.text("pagerduty.url"),

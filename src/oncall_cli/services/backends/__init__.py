@@ -67,6 +67,8 @@ def open_incidents(context: Context) -> IncidentTracker:
     """The incident tracker of the profile's backend."""
     if context.settings.backend == "jsm":
         return _jsm_incidents(context)
+    if context.settings.backend == "pagerduty":
+        return _pagerduty_incidents(context)
     from oncall_cli.services.backends.opsgenie_incidents import OpsgenieIncidents
 
     settings = context.settings
@@ -118,6 +120,20 @@ def open_alerts(context: Context) -> Alerts:
     from oncall_cli.services.backends.opsgenie_alerts import OpsgenieAlerts
 
     return OpsgenieAlerts(context.opsgenie)
+
+
+def _pagerduty_incidents(context: Context) -> IncidentTracker:
+    """Incidents on the team's PagerDuty service, written as the `pagerduty.from` user."""
+    from oncall_cli.services.backends.pagerduty_incidents import PagerDutyIncidents
+
+    settings = context.settings
+    return PagerDutyIncidents(
+        context.pagerduty_incidents,
+        default_service=settings.text("pagerduty.service"),
+        from_email=settings.pagerduty_from,
+        timezone=settings.text("timezone"),
+        now=context.now,
+    )
 
 
 def open_tickets(context: Context) -> Tickets:

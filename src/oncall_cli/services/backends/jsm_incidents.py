@@ -21,11 +21,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from oncall_cli.errors import ConfigError, NotFoundError, RejectedError, UsageError
+from oncall_cli.services.backends._backdated import backdated, stated_time, strip_time
 from oncall_cli.services.ports import Alerts, Ticket, TimelineItem, TrackedIncident
 
 if TYPE_CHECKING:
@@ -40,8 +40,6 @@ PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 RUN_MARKER = "Raised with oncall, run "
 _RUN = re.compile(re.escape(RUN_MARKER) + r"([A-Za-z0-9_-]+)")
 _RUN_LINE = re.compile(r"\n*" + re.escape(RUN_MARKER) + r"[A-Za-z0-9_-]+\s*$")
-_AT = re.compile(r"^\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2} [+-]\d{4})\] ")
-"""A back-dated note starts with its time: `[2026-12-06 14:20 -0500] Rolled back the deploy`."""
 _CANCELED = re.compile(r"cancel", re.IGNORECASE)
 FIELDS = (
     "summary", "description", "status", "priority", "created", "updated", "resolutiondate", "issuetype",
@@ -344,7 +342,7 @@ class JsmIncidents:
         items = []
         for comment in self.issues.list_request_comments(key=incident.number):
             body = comment.text
-            items.append(TimelineItem(at=_stated_time(body) or comment.created_at, text=_strip_time(body)))
+            items.append(TimelineItem(at=stated_time(body) or comment.created_at, text=strip_time(body)))
         return items
 
     def notes(self, incident: TrackedIncident) -> list[TimelineItem]:
@@ -424,7 +422,7 @@ class JsmIncidents:
         self.issues.set_issue_property(key=incident.number, property_key=LINKS_PROPERTY, value=merged)
 
     def add_entry(self, incident: TrackedIncident, text: str, at: datetime | None = None) -> None:
-        body = text if at is None else f"[{at.astimezone(ZoneInfo(self.timezone)):%Y-%m-%d %H:%M %z}] {text}"
+        body = backdated(text, at, self.timezone)
         self.issues.add_request_comment(key=incident.number, body=body, public=False)
 
     def set_priority(self, incident: TrackedIncident, priority: str) -> None:
@@ -524,16 +522,3 @@ def _run_of(description: str | None) -> str | None:
     found = _RUN.search(description or "")
     return found.group(1) if found else None
 
-
-def _stated_time(body: str) -> datetime | None:
-    found = _AT.match(body)
-    if not found:
-        return None
-    try:
-        return datetime.strptime(found.group(1), "%Y-%m-%d %H:%M %z").astimezone(UTC)
-    except ValueError:
-        return None
-
-
-def _strip_time(body: str) -> str:
-    return _AT.sub("", body, count=1)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
 from oncall_cli.errors import ConfigError, NotFoundError, OncallError, UsageError
+from oncall_cli.services.backends._followups import link_followup_by_note
 from oncall_cli.services.ports import Ticket, TimelineItem, TrackedIncident
 
 if TYPE_CHECKING:
@@ -312,14 +313,8 @@ class OpsgenieIncidents:
 
     def link_followup(self, incident: TrackedIncident, ticket: Ticket) -> None:
         """Opsgenie has no link to Jira: the key goes into the `followups` detail, and a timeline note says
-        what it is; each is checked first, so a re-run writes neither twice."""
-        current = self.get(incident.id)
-        keys = [k for k in current.links.get("followups", "").split(",") if k]
-        note = f"Follow-up {ticket.key}: {ticket.summary} {ticket.url}".strip()
-        if not any(item.text == note for item in self.timeline(current)):
-            self.add_entry(current, note)
-        if ticket.key not in keys:
-            self.set_links(current, {"followups": ",".join([*keys, ticket.key])})
+        what it is (`_followups.py`)."""
+        link_followup_by_note(self, incident, ticket)
 
     def close_alerts(self, incident: TrackedIncident, note: str) -> list[str]:
         """POST /v2/alerts/{id}/close for the incident's alerts (closing a closed alert changes nothing).
