@@ -1,6 +1,6 @@
 """Network benchmark: the installed `oncall`, as a user runs it, against `oncall sandbox serve --latency-ms`.
 
-For each backend (opsgenie, jsm) and each round, a fresh sandbox (its own temporary data, state and config
+For each backend (opsgenie, jsm, pagerduty) and each round, a fresh sandbox (its own temporary data, state and config
 folders) is served in a subprocess with N ms (default 100) added to every request; a recording proxy in
 this process sits between the CLI and the server and notes when each request started and when its answer
 came back. A profile in a temporary config file points every service at the proxy. Then the workflows run
@@ -145,6 +145,7 @@ def _env(home: Path) -> dict[str, str]:
         ONCALL_STATUSPAGE_API_KEY="bench",
         ONCALL_SLACK_TOKEN="xoxb-bench",
         ONCALL_JSM_API_TOKEN="bench",
+        ONCALL_PAGERDUTY_API_KEY="bench",
     )
     return env
 
@@ -166,8 +167,23 @@ def _write_profile(home: Path, url: str, backend: str) -> None:
         f'jsm.cloud_id = "{SANDBOX_CLOUD_ID}"\n'
         f'jsm.org_id = "{SANDBOX_ORG_ID}"\n'
         'jsm.email = "sandbox@example.com"\n'
+        f'pagerduty.url = "{url}/pagerduty"\n'
+        'pagerduty.service = "Artsy"\n'
+        f'pagerduty.from = "{_pagerduty_user(url)}"\n'
     )
     path.chmod(0o600)
+
+
+def _pagerduty_user(url: str) -> str:
+    """The sandbox account's first PagerDuty user: incident writes there act for a user (`From`)."""
+    answer = httpx.get(
+        f"{url}/pagerduty/users",
+        params={"limit": 1},
+        headers={"Authorization": "Token token=bench", "Accept": "application/vnd.pagerduty+json;version=2"},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["users"][0]["email"])
 
 
 @contextmanager
@@ -283,7 +299,7 @@ def startup(env: dict[str, str], rounds: int) -> dict[str, float]:
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     latency = int(sys.argv[2]) if len(sys.argv) > 2 else 100
-    backends = sys.argv[3:] or ["opsgenie", "jsm"]
+    backends = sys.argv[3:] or ["opsgenie", "jsm", "pagerduty"]
     print(f"network benchmark: {latency} ms per request, medians of {rounds} round(s); "
           "beyond start-up = wall - the subcommand's --help")
     with tempfile.TemporaryDirectory(prefix="oncall-bench-") as tmp:

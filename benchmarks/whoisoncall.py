@@ -95,6 +95,7 @@ def main() -> None:
     extra = add_schedules(emulator, 9)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
+        config.write_text("")  # a file named by --config must exist
         median_cli_ms(emulator, config, [SCHEDULE], 1)  # warm-up: imports, spec validators
         emulator.faults.add(Fault(service="opsgenie", kind="latency", latency_ms=latency))
         rows = []
