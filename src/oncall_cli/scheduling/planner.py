@@ -942,6 +942,9 @@ def spread_teams(participants: Sequence[tuple[str, ...]], slots: Sequence[Sequen
     the same-team pairs (never adds a new-new pair: the class is kept). Returns the participants and
     whether the search was exact."""
     team = {u: rules.team_key(by_email.get(u)) for group in participants for u in group}
+    if len(set(team.values())) < 2:
+        # One team for everyone (or none): every order pairs the same, so this order is already the best.
+        return [tuple(group) for group in participants], True
     exact = None
     if sum(len(group) for group in participants) <= TEAM_EXACT_MAX:
         exact = _teams_dp(participants, slots, newness, thresholds, locked, fixed, previous_teams, team,
