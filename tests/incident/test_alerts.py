@@ -276,6 +276,25 @@ def test_slo_report_ignores_an_alert_that_is_not_linked(sandbox: Sandbox) -> Non
     assert row["response_minutes"] >= 70.0
 
 
+def test_slo_report_counts_no_record_oncall_writes_itself_as_the_response(sandbox: Sandbox) -> None:
+    # Before: the "Alert #2 linked" entry (alert #2 never acknowledged) was taken as the response.
+    number = _raise(sandbox, "--reported-at", "09:20")
+    sandbox.clock.advance(5 * 60)
+    sandbox.json("incident", "link-alert", number, "2")
+    sandbox.json("incident", "assign", number, "--commander", sandbox.on_call()[0])
+    sandbox.json("incident", "stakeholder", "add", number, sandbox.on_call()[-1])
+    report = sandbox.json("slo", "report", "--since", "2025-03-05", "--until", "2025-03-05")
+    [row] = report["incidents"]
+    assert row["acknowledged"] is None and row["response_minutes"] is None, row
+
+    sandbox.clock.advance(15 * 60)
+    sandbox.json("incident", "note", number, "Looking at the checkout pods")
+    report = sandbox.json("slo", "report", "--since", "2025-03-05", "--until", "2025-03-05")
+    [row] = report["incidents"]
+    assert row["acknowledged"] is not None and row["response_minutes"] is not None, row
+    assert datetime.fromisoformat(row["acknowledged"]) > datetime.fromisoformat(row["reported"])
+
+
 def test_a_link_that_fails_part_way_is_exit_10_and_a_rerun_writes_nothing_twice(sandbox: Sandbox) -> None:
     number = _raise(sandbox)
     service, operation = _write(sandbox.backend, "tags")

@@ -29,7 +29,7 @@ from oncall_cli.services.incident.common import (
 )
 from oncall_cli.services.incident.models import IncidentRef
 from oncall_cli.services.oncall import require_me
-from oncall_cli.services.ports import ALERT_STATUSES, Alert
+from oncall_cli.services.ports import ALERT_LINKED, ALERT_STATUSES, Alert, record
 from oncall_cli.services.steps import Steps
 
 LINKED_ALERTS = "alerts"
@@ -203,7 +203,7 @@ def linked_alert_ids(links: dict[str, str] | Any) -> list[str]:
 
 def link_text(alert: Alert) -> str:
     """The timeline entry that records a linked alert (found again by a re-run)."""
-    return f"Alert #{alert.number} linked: {alert.message}"
+    return record(ALERT_LINKED, number=alert.number, message=alert.message)
 
 
 def link_alerts(ctx: Context, ref: str, refs: list[str], *, dry_run: bool = False) -> LinkResult:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
 from oncall_cli.errors import ConfigError, NotFoundError, OncallError, UsageError
-from oncall_cli.services.ports import Ticket, TimelineItem, TrackedIncident
+from oncall_cli.services.ports import FOLLOWUP_RECORDED, Ticket, TimelineItem, TrackedIncident, record
 
 if TYPE_CHECKING:
     from oncall_cli.clients.opsgenie import OpsgenieClient
@@ -315,7 +315,7 @@ class OpsgenieIncidents:
         what it is; each is checked first, so a re-run writes neither twice."""
         current = self.get(incident.id)
         keys = [k for k in current.links.get("followups", "").split(",") if k]
-        note = f"Follow-up {ticket.key}: {ticket.summary} {ticket.url}".strip()
+        note = record(FOLLOWUP_RECORDED, key=ticket.key, rest=f"{ticket.summary} {ticket.url}").strip()
         if not any(item.text == note for item in self.timeline(current)):
             self.add_entry(current, note)
         if ticket.key not in keys:

@@ -44,6 +44,7 @@ from oncall_cli.services.incident_text import (
     D_STAKEHOLDERS,
     D_STATUSPAGE,
 )
+from oncall_cli.services.ports import POSTMORTEM_RECORDED, record
 from oncall_cli.services.steps import Steps
 
 
@@ -212,7 +213,8 @@ def postmortem(
     recorded = {"link": current[0], "state": current[1] or DRAFT} if current[0] else None
     entry = None
     if wanted is not None:
-        entry = f"Postmortem {'published' if wanted[1] == PUBLISHED else 'draft'}: {wanted[0]}"
+        state = "published" if wanted[1] == PUBLISHED else "draft"
+        entry = record(POSTMORTEM_RECORDED, state=state, link=wanted[0])
         recorded = {"link": wanted[0], "state": wanted[1]}
     if dry_run:
         label = _tracker(ctx).service
