@@ -88,10 +88,11 @@ def test_mine_keeps_the_alerts_paging_me(sandbox: Sandbox) -> None:
     assert nobody["alerts"] == []
 
 
-def test_mine_without_the_me_setting_names_it(sandbox: Sandbox) -> None:
+def test_mine_without_the_me_setting_names_it_and_the_flag_given(sandbox: Sandbox) -> None:
     result = sandbox("alert", "list", "--mine", "--json")
     assert result.exit_code == 3, explain(result)
-    assert "`me`" in json.loads(result.stdout)["error"]["message"]
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "`me`" in message and message.startswith("--mine needs"), message  # it said "--me" before
 
 
 def test_a_bad_status_names_the_flag(sandbox: Sandbox) -> None:

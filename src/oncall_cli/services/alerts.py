@@ -141,7 +141,7 @@ def list_alerts(ctx: Context, *, status: str = "open", mine: bool = False) -> Al
     wanted = status.strip().lower()
     if wanted not in STATUS_CHOICES:
         raise UsageError(f"--status: {status!r} is not one of {', '.join(STATUS_CHOICES)}")
-    me = require_me(ctx) if mine else None
+    me = require_me(ctx, "--mine") if mine else None
     found = ctx.alerts.list(None if wanted == "all" else wanted, mine=me)
     return AlertList(found, wanted, me, _timezone(ctx))
 
