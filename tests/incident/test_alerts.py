@@ -296,6 +296,38 @@ def test_slo_report_counts_no_record_oncall_writes_itself_as_the_response(sandbo
     assert datetime.fromisoformat(row["acknowledged"]) > datetime.fromisoformat(row["reported"])
 
 
+def test_show_lists_the_linked_alerts_with_their_state(sandbox: Sandbox) -> None:
+    number = _raise(sandbox)
+    assert sandbox.json("incident", "show", number)["alerts"] == []
+    sandbox.json("incident", "link-alert", number, "2", "3")
+    shown = sandbox.json("incident", "show", number)
+    assert [(a["number"], a["status"], a["acknowledged"]) for a in shown["alerts"]] == [
+        ("2", "open", False), ("3", "open", True)
+    ]
+    for alert in shown["alerts"]:
+        _shape(alert)
+    assert shown["alerts"][0]["message"] == CHECKOUT["message"] and shown["warnings"] == []
+    human = sandbox("incident", "show", number)
+    assert human.exit_code == 0, explain(human)
+    assert "#2 open, not acknowledged: Checkout API 5xx rate above 2%" in human.stdout
+    assert "#3 open, acknowledged: Disk 85% full on db-02" in human.stdout
+
+
+@pytest.mark.backends("pagerduty")
+def test_show_on_pagerduty_leaves_out_the_linked_alerts_with_a_warning(sandbox_cli: SandboxCli) -> None:
+    # Linked while the profile was on Opsgenie; PagerDuty has no alert port to read them with.
+    sandbox_cli.backend = "opsgenie"
+    raised = sandbox_cli.json("incident", "raise", "Checkout is failing", "-p", "P2", "--no-statuspage")
+    number = str(raised["incident"]["number"])
+    sandbox_cli.json("incident", "link-alert", number, "2")
+    sandbox_cli.backend = "pagerduty"
+    shown = sandbox_cli.json("incident", "show", number)
+    assert shown["alerts"] == [] and shown["details"]["alerts"]
+    assert any("linked alerts not shown" in w and "pagerduty" in w for w in shown["warnings"]), shown
+    human = sandbox_cli("incident", "show", number)
+    assert human.exit_code == 0 and "Alert:" not in human.stdout, explain(human)
+
+
 def test_a_link_that_fails_part_way_is_exit_10_and_a_rerun_writes_nothing_twice(sandbox: Sandbox) -> None:
     number = _raise(sandbox)
     service, operation = _write(sandbox.backend, "tags")
