@@ -90,6 +90,8 @@ def test_stats_default_window_is_the_last_26_weeks_and_a_future_since_is_refused
     result = world("schedule", "stats", "--since", "2027-03-01")
     assert result.exit_code == 2, explain(result)
     assert "--since 2027-03-01 is not in the past" in result.stderr
+    # The hint's example is 26 weeks before now, whatever the date (it said 2027-01-01 on every day).
+    assert "e.g. --since 2026-08-05 (26 weeks ago)" in result.stderr, result.stderr
     bad = world("schedule", "stats", "--since", "March")
     assert bad.exit_code == 2 and "--since" in bad.stderr, explain(bad)
 
