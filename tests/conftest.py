@@ -170,9 +170,10 @@ class SandboxCli:
 
     def context(self) -> Context:
         """The services' context of this sandbox CLI (same backend), to read back through the ports."""
-        settings = load_settings(
-            profile="sandbox", path=self.tmp / "config.toml", env={}, flags={"backend": self.backend}
-        )
+        flags = {"backend": self.backend}
+        if self.backend == "pagerduty":
+            flags["pagerduty.from"] = pagerduty_from(self.emulator)
+        settings = load_settings(profile="sandbox", path=self.tmp / "config.toml", env={}, flags=flags)
         return Context(settings, self.deps())
 
     def opsgenie(self) -> OpsgenieClient:

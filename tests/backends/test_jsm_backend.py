@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from conftest import FakeClock, SandboxCli, config_file, explain
 from oncall_cli.cli.main import app
 from oncall_cli.sandbox.emulator import SANDBOX_BASE, SANDBOX_URLS, Emulator
 from oncall_cli.sandbox.faults import Fault
+from oncall_cli.scheduling.model import Shift
+from oncall_cli.scheduling.timeline import timeline as core_timeline
 from oncall_cli.services.context import Deps
 
 pytestmark = pytest.mark.backends("jsm")
@@ -191,3 +194,34 @@ def test_remove_engineer_delete_user_twice_on_jsm_changes_nothing_the_second_tim
     again = sandbox_cli(*args, "--json")
     assert again.exit_code in (0, 5), explain(again)  # nothing left to do, or "no such engineer"
     assert again.exit_code != 10
+
+
+TIMELINE = "GET /jsm/ops/api/{cloudId}/v1/schedules/{scheduleId}/timeline"
+
+
+def _timeline_calls(cli: SandboxCli) -> list[int | None]:
+    return [c.status for c in cli.emulator.calls if c.operation == TIMELINE]
+
+
+def _plain(shifts: list[Shift]) -> list[tuple[object, ...]]:
+    return [(s.rotation, s.user, s.start, s.end, s.override) for s in shifts]
+
+
+def test_the_timeline_outside_what_jsm_serves_is_computed_and_joined(sandbox_cli: SandboxCli) -> None:
+    # JSM's timeline goes back at most a year and ahead at most two (else 422, spec getTimeline): the
+    # adapter asks JSM for the part it serves and computes the rest from the same rotations and overrides.
+    store = sandbox_cli.context().schedule_store()
+    now = sandbox_cli.clock.now()
+    start, end = now - timedelta(days=500), now
+    shifts = store.timeline(start, end)
+    assert _timeline_calls(sandbox_cli) == [200], "one request, for the part JSM serves; no 422"
+    expected = core_timeline(store.rotations(), store.overrides(), start, start + timedelta(days=500),
+                             store.timezone)
+    assert shifts and _plain(shifts) == _plain(expected)
+
+    sandbox_cli.emulator.calls.clear()
+    later = now + timedelta(days=800)
+    ahead = store.timeline(later, later + timedelta(days=14))
+    assert _timeline_calls(sandbox_cli) == [], "wholly beyond two years ahead: nothing asked of JSM"
+    assert _plain(ahead) == _plain(core_timeline(store.rotations(), store.overrides(), later,
+                                                 later + timedelta(days=14), store.timezone))

@@ -1,9 +1,21 @@
 """The docs cannot drift: every `oncall` example of README.md and docs/*.md runs, in reading order, against
-one fresh sandbox, and docs/cli.md is what `--help` prints (issue 15, item 5)."""
+one fresh sandbox, and docs/cli.md is what `--help` prints (issue 15, item 5).
+
+The sandbox runs on the fixed fake clock of every end-to-end test (`SANDBOX_NOW`, 2027-02-03), not on the
+real date: what the examples print and whether they pass would otherwise change with the day the test runs
+(the weekday and hour of the shifts, DST, the seed's dates, examples naming a future day). A reader's sandbox
+follows the real clock instead, so the examples are written to hold from the day these docs were first read
+on: a date that must be in the past (`--since`, `--until`) is before it (`FIRST_READER_DAY`, checked below),
+and nothing relies on time passing between two examples (`READING_TIME` is 0: an update that comes soon
+after another says `--force`, with a comment why).
+"""
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -44,9 +56,13 @@ PLACEHOLDERS: dict[str, Callable[[SandboxCli], str]] = {
 """Placeholders the sandbox fills in, as the docs say: a report's link in #incidents (`sandbox status
 --json`, `services.slack.incidents_thread`), an override's alias (`override list`)."""
 
-READING_TIME = 5
-"""Minutes the sandbox's clock moves after each example, as a reader's would (a public status update comes
-more than `statuspage.min_update_minutes`, 10, after the raise, so it needs no --force)."""
+READING_TIME = 0
+"""Minutes the sandbox's clock moves after each example: none, as for a reader who runs them one right after
+the other (a public status update within `statuspage.min_update_minutes` of the previous one needs `--force`,
+and the examples say so)."""
+FIRST_READER_DAY = date(2026, 12, 7)
+"""The first day readers ran these examples on a sandbox on the real clock (issue 15, item 5)."""
+PAST_DATE_FLAGS = ("--since", "--until")
 
 
 def _skip_reason(example: Example) -> str | None:
@@ -84,6 +100,17 @@ def test_every_example_runs_in_order_on_a_fresh_sandbox(
             wrong.append(f"{example}\nexpected exit {example.exit_code}, got {explain(result)}")
     assert wrong == [], "\n\n".join(wrong)
     assert ran >= 100
+
+
+def test_dates_that_must_be_past_are_past_for_every_reader() -> None:
+    """`schedule stats --since 2027-01-01` ran on the fixed clock but exited 2 for a reader in 2026-12."""
+    future = []
+    for example in all_examples():
+        for flag, value in itertools.pairwise(example.argv):
+            dated = flag in PAST_DATE_FLAGS and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+            if dated and date.fromisoformat(value) >= FIRST_READER_DAY:
+                future.append(str(example))
+    assert future == []
 
 
 def test_the_example_extractor_finds_the_readme_examples() -> None:

@@ -88,10 +88,11 @@ def test_mine_keeps_the_alerts_paging_me(sandbox: Sandbox) -> None:
     assert nobody["alerts"] == []
 
 
-def test_mine_without_the_me_setting_names_it(sandbox: Sandbox) -> None:
+def test_mine_without_the_me_setting_names_it_and_the_flag_given(sandbox: Sandbox) -> None:
     result = sandbox("alert", "list", "--mine", "--json")
     assert result.exit_code == 3, explain(result)
-    assert "`me`" in json.loads(result.stdout)["error"]["message"]
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "`me`" in message and message.startswith("--mine needs"), message  # it said "--me" before
 
 
 def test_a_bad_status_names_the_flag(sandbox: Sandbox) -> None:
@@ -274,6 +275,57 @@ def test_slo_report_ignores_an_alert_that_is_not_linked(sandbox: Sandbox) -> Non
     report = sandbox.json("slo", "report", "--since", "2025-03-05", "--until", "2025-03-05")
     [row] = report["incidents"]
     assert row["response_minutes"] >= 70.0
+
+
+def test_slo_report_counts_no_record_oncall_writes_itself_as_the_response(sandbox: Sandbox) -> None:
+    # Before: the "Alert #2 linked" entry (alert #2 never acknowledged) was taken as the response.
+    number = _raise(sandbox, "--reported-at", "09:20")
+    sandbox.clock.advance(5 * 60)
+    sandbox.json("incident", "link-alert", number, "2")
+    sandbox.json("incident", "assign", number, "--commander", sandbox.on_call()[0])
+    sandbox.json("incident", "stakeholder", "add", number, sandbox.on_call()[-1])
+    report = sandbox.json("slo", "report", "--since", "2025-03-05", "--until", "2025-03-05")
+    [row] = report["incidents"]
+    assert row["acknowledged"] is None and row["response_minutes"] is None, row
+
+    sandbox.clock.advance(15 * 60)
+    sandbox.json("incident", "note", number, "Looking at the checkout pods")
+    report = sandbox.json("slo", "report", "--since", "2025-03-05", "--until", "2025-03-05")
+    [row] = report["incidents"]
+    assert row["acknowledged"] is not None and row["response_minutes"] is not None, row
+    assert datetime.fromisoformat(row["acknowledged"]) > datetime.fromisoformat(row["reported"])
+
+
+def test_show_lists_the_linked_alerts_with_their_state(sandbox: Sandbox) -> None:
+    number = _raise(sandbox)
+    assert sandbox.json("incident", "show", number)["alerts"] == []
+    sandbox.json("incident", "link-alert", number, "2", "3")
+    shown = sandbox.json("incident", "show", number)
+    assert [(a["number"], a["status"], a["acknowledged"]) for a in shown["alerts"]] == [
+        ("2", "open", False), ("3", "open", True)
+    ]
+    for alert in shown["alerts"]:
+        _shape(alert)
+    assert shown["alerts"][0]["message"] == CHECKOUT["message"] and shown["warnings"] == []
+    human = sandbox("incident", "show", number)
+    assert human.exit_code == 0, explain(human)
+    assert "#2 open, not acknowledged: Checkout API 5xx rate above 2%" in human.stdout
+    assert "#3 open, acknowledged: Disk 85% full on db-02" in human.stdout
+
+
+@pytest.mark.backends("pagerduty")
+def test_show_on_pagerduty_leaves_out_the_linked_alerts_with_a_warning(sandbox_cli: SandboxCli) -> None:
+    # An `alerts` link written by another tool (or a profile once on Opsgenie): PagerDuty has no alert port
+    # to read them with, so `show` leaves them out with a warning and still exits 0.
+    raised = sandbox_cli.json("incident", "raise", "Checkout is failing", "-p", "P2", "--no-statuspage")
+    number = str(raised["incident"]["number"])
+    tracker = sandbox_cli.context().incidents
+    tracker.set_links(tracker.get(number), {"alerts": "a1b2c3"})
+    shown = sandbox_cli.json("incident", "show", number)
+    assert shown["alerts"] == [] and shown["details"]["alerts"]
+    assert any("linked alerts not shown" in w and "pagerduty" in w for w in shown["warnings"]), shown
+    human = sandbox_cli("incident", "show", number)
+    assert human.exit_code == 0 and "Alert:" not in human.stdout, explain(human)
 
 
 def test_a_link_that_fails_part_way_is_exit_10_and_a_rerun_writes_nothing_twice(sandbox: Sandbox) -> None:

@@ -744,7 +744,9 @@ def test_show_gathers_roles_responders_timeline_channel_and_statuspage(
         "warnings",
         "followups",
         "timezone",
+        "alerts",
     }
+    assert data["alerts"] == []  # none linked
     assert data["roles"] == {"commander": commander, "comms": None}
     # Who the tracker pages, then the people raise invited (the on-call engineers).
     assert data["responders"][0] == expert and set(sandbox.on_call()) <= set(data["responders"])

@@ -11,6 +11,7 @@ import pytest
 from oncall_cli.errors import UsageError
 from oncall_cli.services import incident_text as text
 from oncall_cli.services.backends.opsgenie_incidents import opsgenie_web_url
+from oncall_cli.services.ports import is_record
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2025, 3, 5, 15, 0, tzinfo=UTC)  # 10:00 in New York
@@ -347,3 +348,39 @@ def test_duration_text_counts_days() -> None:
     start = datetime(2025, 3, 5, tzinfo=timezone.utc)  # noqa: UP017 - any aware zone works
     assert text.duration_text(start, start + timedelta(days=1, minutes=5)) == "1 d 0 h 5 min"
     assert "TODO" in text.duration_text(start, None)
+
+
+# ---- records: what `oncall` writes of its own steps is not a response (the SLO report) -----------------
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        text.roles_entry("ada@example.com", "grace@example.com"),
+        text.member_entry("responder", "ada@example.com", "database expert"),
+        text.member_entry("stakeholder", "grace@example.com"),
+        # The texts earlier versions wrote are records too (entries already on incidents).
+        "Alert #7 linked: Checkout API 5xx rate above 2%",
+        "Postmortem draft: /tmp/pm-42.md",
+        "Postmortem published: https://wiki.example.com/pm/42",
+        "Incident review on 2026-12-17; speakers: ada@example.com; postmortem: none recorded; summary: X",
+        "Follow-up OPS-12: Add an alert on queue depth https://acme.atlassian.net/browse/OPS-12",
+        "Responder ada@example.com added: knows the database",
+    ],
+)
+def test_the_records_oncall_writes_are_recognised(entry: str) -> None:
+    assert is_record(entry)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "Looking at the checkout pods",
+        "Alert #7 looks like noise, ignoring it",
+        text.update_entry("Workaround: retry the payment"),
+        text.resolution_entry("Rolled back"),
+        text.close_note("a feature request", None),
+    ],
+)
+def test_peoples_notes_updates_and_resolutions_are_not_records(entry: str) -> None:
+    assert not is_record(entry)

@@ -90,6 +90,8 @@ def test_stats_default_window_is_the_last_26_weeks_and_a_future_since_is_refused
     result = world("schedule", "stats", "--since", "2027-03-01")
     assert result.exit_code == 2, explain(result)
     assert "--since 2027-03-01 is not in the past" in result.stderr
+    # The hint's example is 26 weeks before now, whatever the date (it said 2027-01-01 on every day).
+    assert "e.g. --since 2026-08-05 (26 weeks ago)" in result.stderr, result.stderr
     bad = world("schedule", "stats", "--since", "March")
     assert bad.exit_code == 2 and "--since" in bad.stderr, explain(bad)
 
@@ -98,3 +100,18 @@ def test_stats_table_names_the_spread(world: World) -> None:
     result = world("schedule", "stats", "--since", "2027-01-04")
     assert result.exit_code == 0, explain(result)
     assert "spread: hours" in result.stdout and "after-hours" in result.stdout
+
+
+def test_stats_since_more_than_a_year_ago_count_every_shift_once(world: World) -> None:
+    # JSM serves its timeline at most a year back (before: exit 6, a raw HTTP 422); the older part is
+    # computed from the schedule and joined, so a shift crossing the cut is still one shift.
+    a = [e.email for e in world.veterans[:2]]
+    world.build(a, [world.veterans[2].email], a_start=ny(2025, 11, 3, 11))
+    data = world.json("schedule", "stats", "--since", "2025-11-03")
+    assert data["from"] == "2025-11-03T00:00:00-05:00"
+    by = {e["user"]: e for e in data["engineers"]}
+    # Weekly shifts from Mon Nov 3 2025 11:00 New York to now (Wed Feb 3 2027 12:00): 65 weeks and a
+    # part-week, 66 shifts; a[0] holds the odd ones (33), a[1] the even ones (33).
+    assert (by[a[0]]["shifts"], by[a[1]]["shifts"]) == (33, 33)
+    total = (NOW - ny(2025, 11, 3, 11)).total_seconds() / 3600
+    assert by[a[0]]["hours"] + by[a[1]]["hours"] == pytest.approx(total, abs=0.02)

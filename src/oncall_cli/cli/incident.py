@@ -692,6 +692,13 @@ def _render_detail(d: IncidentDetail, tracker: str) -> Any:
                 console,
                 f"  Statuspage:  {_esc(sp.url)} ({_esc(sp.status)}, impact {_esc(sp.impact)}) {_esc(parts)}",
             )
+        for alert in d.alerts:
+            acked = "acknowledged" if alert["acknowledged"] else "not acknowledged"
+            _print(
+                console,
+                f"  Alert:       #{_esc(alert['number'])} {_esc(alert['status'])}, {acked}: "
+                f"{_esc(alert['message'])}",
+            )
         for ticket in d.followups:
             done = " (done)" if ticket.done else ""
             _print(

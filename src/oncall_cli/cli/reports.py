@@ -151,7 +151,7 @@ def slo_report(
 ) -> None:
     """Show each tier's attainment of the acknowledgement objective, and the misses.
 
-    Example: oncall slo report --since 2027-01-01 --until 2027-01-31
+    Example: oncall slo report --since 2026-11-01 --until 2026-11-30
     """
     from oncall_cli.services.reports import slo_report as build
     from oncall_cli.services.timeparse import parse_date

@@ -375,7 +375,7 @@ def stats(
     Overrides and trades count for whoever held them; after-hours are outside Mon-Fri 09:00-18:00 in the
     engineer's own time zone.
 
-    Example: oncall schedule stats --since 2027-01-01
+    Example: oncall schedule stats --since 2026-10-01
     """
     from oncall_cli.services.stats import stats as load_stats
 

@@ -29,7 +29,7 @@ from oncall_cli.services.incident.common import (
 )
 from oncall_cli.services.incident.models import IncidentRef
 from oncall_cli.services.oncall import require_me
-from oncall_cli.services.ports import ALERT_STATUSES, Alert
+from oncall_cli.services.ports import ALERT_LINKED, ALERT_STATUSES, Alert, record
 from oncall_cli.services.steps import Steps
 
 LINKED_ALERTS = "alerts"
@@ -141,7 +141,7 @@ def list_alerts(ctx: Context, *, status: str = "open", mine: bool = False) -> Al
     wanted = status.strip().lower()
     if wanted not in STATUS_CHOICES:
         raise UsageError(f"--status: {status!r} is not one of {', '.join(STATUS_CHOICES)}")
-    me = require_me(ctx) if mine else None
+    me = require_me(ctx, "--mine") if mine else None
     found = ctx.alerts.list(None if wanted == "all" else wanted, mine=me)
     return AlertList(found, wanted, me, _timezone(ctx))
 
@@ -203,7 +203,7 @@ def linked_alert_ids(links: dict[str, str] | Any) -> list[str]:
 
 def link_text(alert: Alert) -> str:
     """The timeline entry that records a linked alert (found again by a re-run)."""
-    return f"Alert #{alert.number} linked: {alert.message}"
+    return record(ALERT_LINKED, number=alert.number, message=alert.message)
 
 
 def link_alerts(ctx: Context, ref: str, refs: list[str], *, dry_run: bool = False) -> LinkResult:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal, cast
 
 from oncall_cli.errors import UsageError
+from oncall_cli.services.ports import EXPERT_ADDED, ROLES_ASSIGNED, STAKEHOLDER_ADDED, record
 
 Priority = Literal["P1", "P2", "P3", "P4", "P5"]
 Impact = Literal["none", "minor", "major", "critical"]
@@ -198,7 +199,7 @@ def roles_entry(commander: str | None, comms: str | None) -> str:
         bits.append(f"incident commander {commander}")
     if comms:
         bits.append(f"communications {comms}")
-    return "Roles assigned: " + ", ".join(bits) + "."
+    return record(ROLES_ASSIGNED, roles=", ".join(bits))
 
 
 def resolution_entry(note: str) -> str:
@@ -334,8 +335,8 @@ def roles_message(commander: str | None, comms: str | None) -> str:
 
 def member_entry(kind: str, who: str, note: str | None = None) -> str:
     """`Subject-matter expert added: x (note)` / `Stakeholder added: x`."""
-    label = {"responder": "Subject-matter expert", "stakeholder": "Stakeholder"}.get(kind, kind)
-    return f"{label} added: {who}" + (f" ({note.strip()})" if note and note.strip() else "")
+    template = {"responder": EXPERT_ADDED, "stakeholder": STAKEHOLDER_ADDED}[kind]
+    return record(template, who=who, note=f" ({note.strip()})" if note and note.strip() else "")
 
 
 def note_message(text: str, at: datetime | None) -> str:

@@ -50,12 +50,13 @@ def pool_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return list(pool.map(fn, items))
 
 
-def require_me(context: Context) -> str:
-    """The `me` setting (my username on the on-call service), or a ConfigError saying how to set it."""
+def require_me(context: Context, flag: str) -> str:
+    """The `me` setting (my username on the on-call service), or a ConfigError naming the `flag` that needs
+    it and saying how to set it."""
     me = context.settings.text("me").strip()
     if not me:
         raise ConfigError(
-            "--me needs the `me` setting (your username, an email), which is not set",
+            f"{flag} needs the `me` setting (your username, an email), which is not set",
             hint=f"Set it once: `{context.settings.command('config set me you@example.com')}`.",
         )
     return me
@@ -412,7 +413,7 @@ def who_is_on_call(
     tz = context.settings.text("timezone")
     when = (at or context.now()).astimezone(zone(tz))
     names = list(dict.fromkeys(schedules)) or [context.settings.schedule_name]
-    my_name = require_me(context) if me else None
+    my_name = require_me(context, "--me") if me else None
     horizon = max(NEXT_HORIZON, ME_HORIZON if me else NEXT_HORIZON)
     shifts = read_timelines(context, names, when - LOOKBACK, when + horizon)
 
@@ -499,7 +500,7 @@ def upcoming_shifts(
         raise UsageError(f"--weeks must be between 1 and {MAX_WEEKS}, got {weeks}")
     if user is not None and "@" not in user:
         raise UsageError(f"--user: {user!r} is not an email (usernames are emails)")
-    who = user or require_me(context)
+    who = user or require_me(context, "--me")  # --me is the default without --user
     tz = context.settings.text("timezone")
     now = context.now().astimezone(zone(tz))
     end = now + timedelta(weeks=weeks)

@@ -8,6 +8,7 @@ usernames are emails; JSM participants are Atlassian accountIds). A `none` place
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -166,6 +167,62 @@ class TrackedIncident:
     reads the names for people)."""
     tags: frozenset[str] = frozenset()
     """The incident's tags (Opsgenie tags, Jira labels); a `postmortem` tag marks the postmortem done."""
+
+
+# The timeline entries `oncall` writes as records of its own steps, not as a person's words. Writers format
+# these templates (`record(...)`) and the SLO report recognises them (`is_record`): only people's notes and
+# updates, the resolve and close notes, and the acknowledgements of linked alerts count as a response. The
+# texts are the ones earlier versions wrote, so entries already on incidents are recognised too and a re-run
+# still finds what it wrote before (it compares texts).
+ALERT_LINKED = "Alert #{number} linked: {message}"
+ROLES_ASSIGNED = "Roles assigned: {roles}."
+EXPERT_ADDED = "Subject-matter expert added: {who}{note}"
+STAKEHOLDER_ADDED = "Stakeholder added: {who}{note}"
+RESPONDER_ADDED = "Responder {email} added: {note}"
+"""JSM's responder note (the Incident API keeps no note of its own)."""
+POSTMORTEM_RECORDED = "Postmortem {state}: {link}"
+REVIEW_RECORDED = "Incident review on {when}; speakers: {speakers}; postmortem: {link}; summary: {summary}"
+FOLLOWUP_RECORDED = "Follow-up {key}: {rest}"
+"""The follow-up note of a tracker with no link to Jira (Opsgenie, PagerDuty)."""
+RECORD_FORMATS: tuple[str, ...] = (
+    ALERT_LINKED,
+    ROLES_ASSIGNED,
+    EXPERT_ADDED,
+    STAKEHOLDER_ADDED,
+    RESPONDER_ADDED,
+    POSTMORTEM_RECORDED,
+    REVIEW_RECORDED,
+    FOLLOWUP_RECORDED,
+)
+_FIELD = re.compile(r"\{(\w+)\}")
+_FIELD_PATTERNS = {
+    "number": r"\S+",
+    "email": r"\S+",
+    "key": r"[A-Z][A-Z0-9_]*-\d+",
+    "state": "draft|published",
+}
+
+
+def _pattern(template: str) -> str:
+    parts = _FIELD.split(template)  # literal, field, literal, field, ...
+    return "".join(
+        re.escape(part) if i % 2 == 0 else f"(?:{_FIELD_PATTERNS.get(part, '.*?')})"
+        for i, part in enumerate(parts)
+    )
+
+
+_RECORD = re.compile("|".join(f"(?:{_pattern(t)})" for t in RECORD_FORMATS), re.DOTALL)
+
+
+def record(template: str, **fields: str) -> str:
+    """A record entry's text: one of RECORD_FORMATS filled in."""
+    assert template in RECORD_FORMATS, template
+    return template.format(**fields)
+
+
+def is_record(text: str) -> bool:
+    """The entry is one of `oncall`'s records (RECORD_FORMATS), not a person's response."""
+    return _RECORD.fullmatch(text.strip()) is not None
 
 
 @dataclass(frozen=True)

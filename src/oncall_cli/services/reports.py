@@ -41,7 +41,7 @@ from oncall_cli.services.incident_text import (
     statuspage_url,
 )
 from oncall_cli.services.oncall import pool_map, read_people, read_timelines
-from oncall_cli.services.ports import Ticket
+from oncall_cli.services.ports import Ticket, is_record
 from oncall_cli.services.timeparse import day_start
 
 if TYPE_CHECKING:
@@ -821,10 +821,11 @@ def holidays(context: Context) -> tuple[date, ...]:
 
 
 def _actions(tracker: IncidentTracker, incident: TrackedIncident) -> list[datetime | None]:
-    """Responder actions on an incident: its notes and its timeline entries (times only)."""
-    notes = [n.at for n in tracker.notes(incident)]
-    entries = [e.at for e in tracker.timeline(incident)]
-    return [*notes, *entries]
+    """Responder actions on an incident: its notes and its timeline entries (times only), less the records
+    `oncall` writes of its own steps (`ports.is_record`: a linked alert, roles, a postmortem...), which
+    are nobody's response."""
+    items = [*tracker.notes(incident), *tracker.timeline(incident)]
+    return [i.at for i in items if not is_record(i.text)]
 
 
 def _alert_acks(context: Context, incident: TrackedIncident) -> tuple[list[datetime], list[str]]:

@@ -69,7 +69,8 @@ def stats(context: Context, *, since: date | None = None) -> StatsResult:
         if start >= now:
             raise UsageError(
                 f"--since {since.isoformat()} is not in the past",
-                hint="Give the first day of the window, e.g. --since 2027-01-01.",
+                hint="Give the first day of the window, e.g. --since "
+                f"{(now - timedelta(weeks=DEFAULT_WEEKS)).date().isoformat()} (26 weeks ago).",
             )
     shifts = backend.timeline(start, now)
     team = context.directory.team()

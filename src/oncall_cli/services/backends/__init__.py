@@ -37,7 +37,7 @@ def open_schedule(context: Context, name: str) -> ScheduleStore:
 
         people = context.directory
         assert isinstance(people, JsmDirectory)
-        return JsmSchedule(context.jsm_ops, people, schedule=name, fallback_tz=tz)
+        return JsmSchedule(context.jsm_ops, people, schedule=name, fallback_tz=tz, now=context.now)
     from oncall_cli.services.backends.opsgenie import OpsgenieSchedule
 
     return OpsgenieSchedule(context.opsgenie, schedule=name, fallback_tz=tz)

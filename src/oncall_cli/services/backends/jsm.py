@@ -9,20 +9,26 @@ specifics stop here:
 - start dates and managers live in one Jira user property, `oncall` (`{"start_date", "manager"}`);
 - the team is an Atlassian platform team (found by name in JSM's team list); its membership goes through the
   Teams public API, which needs the organisation id (`jsm.org_id`);
-- accounts belong to the organisation: `oncall` never creates or deletes one.
+- accounts belong to the organisation: `oncall` never creates or deletes one;
+- the schedule timeline covers at most one year back and two years ahead of today (else 422): the part of a
+  window outside that range is computed from the schedule's rotations and overrides by the scheduling core,
+  as JSM computes the rest, and joined to what JSM returns.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from oncall_cli.errors import ConfigError, NotFoundError, RejectedError
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, Shift
+from oncall_cli.scheduling.timeline import timeline as core_timeline
 from oncall_cli.services.backends._rotation_ids import RotationIds
 from oncall_cli.services.ports import UNKNOWN_START
 
@@ -249,8 +255,17 @@ class JsmSchedule(RotationIds):
 
     service = SERVICE
 
-    def __init__(self, ops: JsmOpsClient, people: JsmDirectory, *, schedule: str, fallback_tz: str) -> None:
+    def __init__(
+        self,
+        ops: JsmOpsClient,
+        people: JsmDirectory,
+        *,
+        schedule: str,
+        fallback_tz: str,
+        now: Callable[[], datetime],
+    ) -> None:
         self.ops = ops
+        self.now = now
         self.people = people
         self.schedule_name = schedule
         self.fallback_tz = fallback_tz
@@ -340,12 +355,32 @@ class JsmSchedule(RotationIds):
         holding `date` (in the schedule's zone): ask from that day and clip the periods to the window."""
         tz = ZoneInfo(self.timezone)
         until = start + timedelta(days=max(1, -(-int((end - start).total_seconds()) // 86400)))
+        start, until = start.replace(microsecond=0), until.replace(microsecond=0)
+        # JSM serves [first, last) only (spec, getTimeline: "at most one year from today and as far as two
+        # years from today"); both are whole days of the schedule's zone, a day inside each bound.
+        now = self.now()
+        first = _day_start(now - JSM_TIMELINE_BACK, tz)
+        last = _day_start(now + JSM_TIMELINE_AHEAD, tz)
+        if first <= start and until <= last:
+            return self._served(start, end, until, tz)
+        cuts = sorted({start, until, *(at for at in (first, last) if start < at < until)})
+        pieces: list[Shift] = []
+        for a, b in itertools.pairwise(cuts):
+            if first <= a and b <= last:
+                pieces += self._served(a, b, b, tz)
+            else:
+                pieces += core_timeline(self.rotations(), self.overrides(), a, b, self.timezone)
+        joined = _join(pieces, cuts[1:-1])
+        return [s for s in joined if s.end > start and s.start < end]
+
+    def _served(self, start: datetime, end: datetime, until: datetime, tz: ZoneInfo) -> list[Shift]:
+        """JSM's own timeline: the periods that meet [start, end), clipped to [start, until]."""
         day = start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
         days = max(1, -(-int((until - day).total_seconds()) // 86400))
         wire = self.ops.get_timeline(
             schedule_id=self.schedule_id, interval=days, interval_unit="days", date=day
         )
-        return self._shifts(wire, start.replace(microsecond=0), end, until.replace(microsecond=0), tz)
+        return self._shifts(wire, start, end, until, tz)
 
     def _shifts(
         self, wire: ScheduleTimeline, start: datetime, end: datetime, until: datetime, tz: ZoneInfo
@@ -464,3 +499,35 @@ def _rotation_type(value: str) -> RotationType:
     if value not in ("weekly", "daily", "hourly"):
         raise UsageError(f"unknown rotation type {value!r}")
     return value  # type: ignore[return-value]
+
+
+JSM_TIMELINE_BACK = timedelta(days=364)
+"""How far back JSM's timeline is asked for: less than its "one year from today", a whole day to spare."""
+JSM_TIMELINE_AHEAD = timedelta(days=729)
+"""How far ahead: less than its "two years from today"."""
+
+
+def _day_start(at: datetime, tz: ZoneInfo) -> datetime:
+    """The next start of a day of `tz` at or after `at` (a bound JSM's day-aligned window respects)."""
+    local = at.astimezone(tz)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day if day == local else day + timedelta(days=1)
+
+
+def _join(shifts: list[Shift], cuts: Sequence[datetime]) -> list[Shift]:
+    """The pieces of a timeline read in windows, sorted, with a shift that a cut split made one again (the
+    same rotation, holder and kind on both sides of the cut)."""
+    out: list[Shift] = []
+    for shift in sorted(shifts, key=lambda s: (s.rotation, s.start)):
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.rotation == shift.rotation
+            and prev.end == shift.start
+            and prev.end in cuts
+            and (prev.user, prev.override) == (shift.user, shift.override)
+        ):
+            out[-1] = replace(prev, end=shift.end)
+        else:
+            out.append(shift)
+    return sorted(out, key=lambda s: (s.start, s.rotation))

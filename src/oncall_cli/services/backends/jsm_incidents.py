@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from oncall_cli.errors import ConfigError, NotFoundError, RejectedError, UsageError
 from oncall_cli.services.backends._backdated import backdated, stated_time, strip_time
-from oncall_cli.services.ports import Alerts, Ticket, TimelineItem, TrackedIncident
+from oncall_cli.services.ports import (
+    RESPONDER_ADDED,
+    Alerts,
+    Ticket,
+    TimelineItem,
+    TrackedIncident,
+    record,
+)
 
 if TYPE_CHECKING:
     from oncall_cli.clients.jira_issues import JiraIssuesClient
@@ -433,7 +440,7 @@ class JsmIncidents:
         account = self.people.account_id(email)
         self.api.add_responders(issue_id=incident.id, account_ids=[account])
         if note:
-            self.add_entry(incident, f"Responder {email} added: {note}")
+            self.add_entry(incident, record(RESPONDER_ADDED, email=email, note=note))
         self._remember_responders(self.get(incident.number), [account])
 
     def add_stakeholder(self, incident: TrackedIncident, email: str) -> None:

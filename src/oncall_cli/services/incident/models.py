@@ -139,6 +139,8 @@ class IncidentDetail:
     """Follow-up tickets (`incident followup`) with their status now."""
     timezone: str = "UTC"
     """The zone every time above is given in (the profile's `timezone`)."""
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    """The linked alerts (`incident link-alert`) as they are now, in the `alert show --json` shape."""
 
 
 @dataclass

@@ -22,6 +22,8 @@ from oncall_cli.services.incident.common import (
     find_incident,
 )
 from oncall_cli.services.incident.models import Change, DryRun, IncidentRef
+from oncall_cli.services.ports import REVIEW_RECORDED
+from oncall_cli.services.ports import record as record_text
 from oncall_cli.services.steps import Steps
 
 ENTRY = "tracker.timeline_entry"
@@ -94,9 +96,12 @@ def review(
     target = (channel or ctx.settings.text("slack.review_channel") or "").strip() or ctx.settings.text(
         "slack.announce_channel"
     )
-    entry = (
-        f"Incident review on {when_text}; speakers: {', '.join(people)}; "
-        f"postmortem: {link or 'none recorded'}; summary: {what}"
+    entry = record_text(
+        REVIEW_RECORDED,
+        when=when_text,
+        speakers=", ".join(people),
+        link=link or "none recorded",
+        summary=what,
     )
     headline = f"Incident review: #{inc.number} {inc.message}, on {when_text}"
     links = {text.D_REVIEW: when, text.D_REVIEW_SPEAKERS: ",".join(people), text.D_REVIEW_SUMMARY: what}

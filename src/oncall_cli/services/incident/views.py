@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from oncall_cli.errors import OncallError, UsageError
 from oncall_cli.scheduling.model import zone
@@ -44,6 +45,7 @@ from oncall_cli.services.incident_text import (
     D_STAKEHOLDERS,
     D_STATUSPAGE,
 )
+from oncall_cli.services.ports import POSTMORTEM_RECORDED, record
 from oncall_cli.services.steps import Steps
 
 
@@ -124,6 +126,7 @@ def show(ctx: Context, ref: str) -> IncidentDetail:
         dict.fromkeys([*tracker.responder_names(inc, warnings), *_split_list(details.get(D_INVITED))])
     )
     followups = followups_of(ctx, inc, warnings)
+    alerts = _linked_alerts(ctx, details, warnings)
     return IncidentDetail(
         incident=_ref(inc),
         description=inc.description,
@@ -139,7 +142,32 @@ def show(ctx: Context, ref: str) -> IncidentDetail:
         details=details,
         warnings=warnings,
         followups=followups,
+        alerts=alerts,
     )
+
+
+def _linked_alerts(ctx: Context, details: dict[str, str], warnings: list[str]) -> list[dict[str, Any]]:
+    """The alerts `incident link-alert` linked (the `alerts` link), read through the Alerts port, in the
+    order they were linked. A backend without alerts (PagerDuty) or an alert that cannot be read is a
+    warning: `show` still shows the rest."""
+    from oncall_cli.services.alerts import alert_json, linked_alert_ids
+
+    ids = linked_alert_ids(details)
+    if not ids:
+        return []
+    try:
+        port = ctx.alerts
+    except OncallError as exc:
+        warnings.append(f"linked alerts not shown: {exc.message}")
+        return []
+    tz = ctx.settings.text("timezone")
+    found = []
+    for alert_id in ids:
+        try:
+            found.append(alert_json(port.get(alert_id), tz))
+        except OncallError as exc:
+            warnings.append(f"linked alert {alert_id} not read: {exc.message}")
+    return found
 
 
 POSTMORTEM_ENTRY = "tracker.timeline_entry"
@@ -212,7 +240,8 @@ def postmortem(
     recorded = {"link": current[0], "state": current[1] or DRAFT} if current[0] else None
     entry = None
     if wanted is not None:
-        entry = f"Postmortem {'published' if wanted[1] == PUBLISHED else 'draft'}: {wanted[0]}"
+        state = "published" if wanted[1] == PUBLISHED else "draft"
+        entry = record(POSTMORTEM_RECORDED, state=state, link=wanted[0])
         recorded = {"link": wanted[0], "state": wanted[1]}
     if dry_run:
         label = _tracker(ctx).service
