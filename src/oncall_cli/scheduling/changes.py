@@ -207,14 +207,21 @@ def seat_preference(
     outside US Eastern time goes to B (or another non-A seat), and to A only when balance leaves no other;
     an Eastern engineer prefers A and may go to another seat (the Eastern surplus), smaller first.
 
-    Sizes are those of the rotations carrying each seat on the engineer's eligibility date (placeholders
-    not counted)."""
+    Sizes are those of each seat's newest round (placeholders not counted): the seat's last regular
+    rotation still giving shifts (`seat_rotations`), else the rotation carrying it on the engineer's
+    eligibility date. Comparing one round with another would mislead during a changeover: with `rot-a`
+    running until March while `rot-b-next` has taken over B, A looks small (9 against 11) though the
+    engineer then lands in `rot-a-next` (12 against 11), which `schedule check` compares with `rot-b-next`."""
     current = current_by_group(rotations, eligibility_instant(engineer, now, settings), settings)
     if not current:
         raise UsageError(
             "the schedule has no running A or B rotation to add to",
             hint="Create the round with `oncall schedule new --apply`, or pass --rotation.",
         )
+    for g in list(current):
+        newest = seat_rotations(g, rotations, now, settings)
+        if newest:
+            current[g] = newest[-1]
     sizes = {g: size(r) for g, r in current.items()}
 
     def spread_after(seat: str) -> int:
