@@ -353,13 +353,10 @@ def _new_pairs(
     moment (the round before the one then running), so someone who has served a whole round of a
     rotation that repeats is not new in its next cycle, and nobody disagrees about a pair.
     """
-    tz = zone(settings.timezone)
-    memo: dict[datetime, frozenset[str] | None] = {}
+    newness = rules.Newness(rotations, settings)
 
     def new_at(email: str, at: datetime) -> bool:
-        if at not in memo:
-            memo[at] = rules.current_participants(rotations, at, settings) if rotations else None
-        return rules.is_new(people[email], at.astimezone(tz).date(), settings, memo[at])
+        return newness(people[email], at)
 
     candidates = [(g, s) for g, s in grouped if g is not None and s.user in people]
     candidates.sort(key=lambda x: _utc(x[1].start))

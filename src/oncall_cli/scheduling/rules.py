@@ -245,6 +245,27 @@ def current_participants(rotations: Sequence[Rotation], now: datetime,
     return frozenset(found)
 
 
+class Newness:
+    """[R7] `is_new` judged at a moment, with "the current round" seen from that moment
+    (`current_participants(rotations, at)`, memoised per moment): what `schedule check` and `add-engineer`
+    ask of each overlap, so they agree at any date (the planner asks the same at the round's planning)."""
+
+    def __init__(self, rotations: Sequence[Rotation], settings: RoundSettings) -> None:
+        self._rotations = tuple(rotations)
+        self._settings = settings
+        self._memo: dict[datetime, frozenset[str] | None] = {}
+
+    def current(self, at: datetime) -> frozenset[str] | None:
+        key = at.astimezone(UTC)
+        if key not in self._memo:
+            self._memo[key] = current_participants(self._rotations, at, self._settings)
+        return self._memo[key]
+
+    def __call__(self, engineer: Engineer, at: datetime) -> bool:
+        day = at.astimezone(zone(self._settings.timezone)).date()
+        return is_new(engineer, day, self._settings, self.current(at))
+
+
 # [R11] --------------------------------------------------------------------------------------------------
 
 

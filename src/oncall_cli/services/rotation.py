@@ -728,8 +728,13 @@ def removal_findings(
             continue
         if v.rule == "R10" and v.start is not None:
             day = v.start.astimezone(zone(schedule.tz)).date().isoformat()
+            again = next(
+                (f" and every {len(c.after.participants)} weeks after"
+                 for c in removal.changes if c.after.end is None and v.message.startswith(f"{c.name}:")),
+                "",
+            )
             warnings.append(
-                f"[R10] {v.message}: {email}'s turn on {day}, past the planned rounds the manager's "
+                f"[R10] {v.message}: {email}'s turn on {day}{again}, past the planned rounds the manager's "
                 "overrides cover; put someone there (override add, or add-engineer) before then"
             )
         else:
