@@ -1,5 +1,7 @@
 """Issue 12, "Done when: no command applies a plan that its own check rejects", on the seeded sandbox.
 
+The R3 tests run on every backend; the others need placeholders or start-date facts (Opsgenie, JSM).
+
 Each test reproduces a reviewer's finding: a reshaping command that exited 0 (or warned nothing) while
 `schedule check` right after it exited 9. The commands now refuse what breaks a hard rule (R1, R3, R6; exit 9,
 nothing changed) and warn about what the check will report for a best-effort rule (R7, R9-R13).
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FACTS_BACKENDS, PLACEHOLDER_BACKENDS, FakeClock, SandboxCli, explain
+from conftest import ALL_BACKENDS, FACTS_BACKENDS, PLACEHOLDER_BACKENDS, FakeClock, SandboxCli, explain
 from oncall_cli.sandbox.emulator import Emulator
 
 pytestmark = pytest.mark.backends(*PLACEHOLDER_BACKENDS)
@@ -40,6 +42,7 @@ def rotations(cli: SandboxCli) -> Any:
     return cli.json("rotation", "list")["rotations"]
 
 
+@pytest.mark.backends(*ALL_BACKENDS)
 def test_R3_add_engineer_warns_when_balance_puts_someone_outside_eastern_time_in_a(
     sandbox_cli: SandboxCli,
 ) -> None:
@@ -57,6 +60,7 @@ def test_R3_add_engineer_warns_when_balance_puts_someone_outside_eastern_time_in
     assert any(w.startswith("[R3]") and r3[0]["message"] in w for w in third["warnings"]), third["warnings"]
 
 
+@pytest.mark.backends(*ALL_BACKENDS)
 def test_R3_add_engineer_to_a_named_rotation_that_unbalances_the_seats_is_refused(
     sandbox_cli: SandboxCli,
 ) -> None:
@@ -85,6 +89,7 @@ def test_R3_add_engineer_to_a_named_rotation_that_unbalances_the_seats_is_refuse
     assert 9 in codes, codes
 
 
+@pytest.mark.backends(*ALL_BACKENDS)
 def test_R3_add_engineer_outside_eastern_time_to_a_named_a_is_refused_when_b_has_room(
     sandbox_cli: SandboxCli,
 ) -> None:
