@@ -88,6 +88,14 @@ def _as_int(value: Any) -> int:
     raise ValueError("expected a whole number")
 
 
+def _as_count(value: Any) -> int:
+    """A number of days or weeks: a whole number, never negative (`min_gap_weeks=-3` means nothing)."""
+    number = _as_int(value)
+    if number < 0:
+        raise ValueError(f"expected a whole number, 0 or more, got {number}")
+    return number
+
+
 def _as_time(value: Any) -> str:
     text = _as_str(value).strip()
     try:
@@ -264,9 +272,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("holiday_b", "Holiday-b"),
     Setting("holiday_start", "12-22", help="MM-DD the holiday rotations start (at handoff_time)"),
     Setting("holiday_end", "01-03", help="MM-DD the holiday rotations end (at handoff_time)"),
-    Setting("new_hire_days", 60, _as_int, help="a first shift starts more than this many days after start"),
-    Setting("new_engineer_days", 90, _as_int, help="started within this many days before a round = new"),
-    Setting("min_gap_weeks", 4, _as_int, help="weeks from a last shift of a round to a first of the next"),
+    Setting("new_hire_days", 60, _as_count, help="a first shift starts more than this many days after start"),
+    Setting("new_engineer_days", 90, _as_count, help="started within this many days before a round = new"),
+    Setting("min_gap_weeks", 4, _as_count, help="weeks from a last shift of a round to a first of the next"),
     Setting(
         "pair_same_team",
         "avoid",

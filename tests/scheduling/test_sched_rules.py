@@ -152,3 +152,20 @@ def test_R9_unavailability_is_judged_in_the_engineers_own_dates() -> None:
     # Ending at 17:00 Sunday Berlin time does not.
     assert rules.unavailable_during(e, datetime(2027, 1, 4, 11, tzinfo=Z),
                                     datetime(2027, 1, 10, 11, tzinfo=Z)) is None
+
+
+def test_R7_current_round_is_the_round_before_the_one_running_at_a_moment() -> None:
+    """`rot-a` (2 people) hands over to `rot-a-next` (3) on 2027-03-01: during rot-a-next's first round the
+    current round is rot-a's, from its second round on it is rot-a-next's own (everyone served a turn)."""
+    ny = ZoneInfo("America/New_York")
+    handover = datetime(2027, 3, 1, 11, tzinfo=ny)
+    old = Rotation("rot-a", datetime(2027, 1, 4, 11, tzinfo=ny), ("a@x.io", "b@x.io"), end=handover)
+    new = Rotation("rot-a-next", handover, ("a@x.io", "b@x.io", "c@x.io"))
+    settings = RoundSettings()
+    first_round = datetime(2027, 3, 10, 12, tzinfo=ny)
+    second_round = datetime(2027, 3, 24, 12, tzinfo=ny)
+    assert rules.current_participants([old, new], first_round, settings) == {"a@x.io", "b@x.io"}
+    assert rules.current_participants([old, new], second_round, settings) == {"a@x.io", "b@x.io", "c@x.io"}
+    veteran_joiner = Engineer("c@x.io", "C", "America/New_York", date(2020, 1, 1))
+    newness = rules.Newness([old, new], settings)
+    assert newness(veteran_joiner, first_round) and not newness(veteran_joiner, second_round)

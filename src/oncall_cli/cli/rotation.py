@@ -122,6 +122,14 @@ def add_engineer(
             "and propose a trade instead.",
         ),
     ] = False,
+    allow_imbalance: Annotated[
+        bool,
+        typer.Option(
+            "--allow-imbalance",
+            help="With --rotation: apply even if the seats then differ in size by more than one [R3] "
+            "(refused otherwise, exit 9).",
+        ),
+    ] = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Add a new engineer to a rotation by the playbook, and show whose dates move.
@@ -146,6 +154,7 @@ def add_engineer(
             notify=notify,
             remind=remind,
             move=not no_move,
+            allow_imbalance=allow_imbalance,
         )
     warn_all(out, result.warnings)
     out.result(result.to_json(), lambda console: _render_add(console, result))

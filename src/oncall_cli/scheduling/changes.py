@@ -207,14 +207,21 @@ def seat_preference(
     outside US Eastern time goes to B (or another non-A seat), and to A only when balance leaves no other;
     an Eastern engineer prefers A and may go to another seat (the Eastern surplus), smaller first.
 
-    Sizes are those of the rotations carrying each seat on the engineer's eligibility date (placeholders
-    not counted)."""
+    Sizes are those of each seat's newest round (placeholders not counted): the seat's last regular
+    rotation still giving shifts (`seat_rotations`), else the rotation carrying it on the engineer's
+    eligibility date. Comparing one round with another would mislead during a changeover: with `rot-a`
+    running until March while `rot-b-next` has taken over B, A looks small (9 against 11) though the
+    engineer then lands in `rot-a-next` (12 against 11), which `schedule check` compares with `rot-b-next`."""
     current = current_by_group(rotations, eligibility_instant(engineer, now, settings), settings)
     if not current:
         raise UsageError(
             "the schedule has no running A or B rotation to add to",
             hint="Create the round with `oncall schedule new --apply`, or pass --rotation.",
         )
+    for g in list(current):
+        newest = seat_rotations(g, rotations, now, settings)
+        if newest:
+            current[g] = newest[-1]
     sizes = {g: size(r) for g, r in current.items()}
 
     def spread_after(seat: str) -> int:
@@ -395,11 +402,11 @@ def _new_engineers_during(
     people: Mapping[str, Engineer],
     settings: RoundSettings,
     exclude: Sequence[str],
-    current: frozenset[str] | None = None,
+    current: rules.Newness | None = None,
 ) -> tuple[str, ...]:
     """[R7] The new engineers on call in other seats while `shift` runs: new as `schedule check` judges it
-    (`rules.is_new` at the moment they overlap, `current` the participants of the rotations carrying each
-    seat now), so add-engineer and check never disagree about a pair."""
+    (`rules.Newness`: `rules.is_new` at the moment they overlap, with the round before the one running
+    then as "the current round"), so add-engineer and check never disagree about a pair."""
     tz = settings.timezone
     found: list[str] = []
     for other in timeline(rotations, overrides, shift.start, shift.end, tz):
@@ -407,9 +414,18 @@ def _new_engineers_during(
         if engineer is None or engineer.email in exclude or engineer.email in found:
             continue
         overlap = max(other.start, shift.start, key=_utc)
-        if rules.is_new(engineer, overlap.astimezone(zone(tz)).date(), settings, current):
+        if _is_new_at(engineer, overlap, settings, current):
             found.append(engineer.email)
     return tuple(found)
+
+
+def _is_new_at(
+    engineer: Engineer, at: datetime, settings: RoundSettings, newness: rules.Newness | None
+) -> bool:
+    """[R7] New at `at`: as `schedule check` judges it when `newness` is known, else by the date alone."""
+    if newness is not None:
+        return newness(engineer, at)
+    return rules.is_new(engineer, at.astimezone(zone(settings.timezone)).date(), settings)
 
 
 def _other_seats(
@@ -481,7 +497,7 @@ def place_engineer(
         raise UsageError(f"rotation {rotation.name!r} has no participants to place {email} among")
     others = _other_seats(rotation, rotations, settings)
     everyone = {**people, email: engineer}
-    current = rules.current_participants(rotations, now, settings)  # [R7] the one definition
+    current = rules.Newness(rotations, settings)  # [R7] the one definition, judged at each overlap
     tried: list[SlotTry] = []
     candidates: list[tuple[SlotTry, Rotation, bool]] = []
 
@@ -663,7 +679,7 @@ def _insertions(
     email = engineer.email
     n = len(rotation.participants)
     others = _other_seats(rotation, rotations, settings)
-    current = rules.current_participants(rotations, now, settings)
+    current = rules.Newness(rotations, settings)
     round_index, round_begin = current_round_start(rotation, now, tz)
     reanchored = _utc(round_begin) != _utc(rotation.start)
     first_open = max(_first_upcoming(rotation, now, tz) - round_index, 0)
@@ -705,16 +721,15 @@ def _moved_into_trouble(
     overrides: Sequence[Override],
     people: Mapping[str, Engineer],
     settings: RoundSettings,
-    current: frozenset[str] | None,
+    current: rules.Newness | None,
 ) -> str | None:
     """Why moving these people breaks a rule they kept before: a new engineer now next to a new engineer
     of another seat [R7], or anyone now on call during their unavailability [R9]; None when nobody does."""
-    tz = settings.timezone
     for m in moves:
         engineer = people.get(m.user)
         if engineer is None or m.new is None:
             continue
-        if rules.is_new(engineer, m.new.start.astimezone(zone(tz)).date(), settings, current):
+        if _is_new_at(engineer, m.new.start, settings, current):
             now_clash = _new_engineers_during(m.new, others, overrides, people, settings, (m.user,), current)
             was = (
                 _new_engineers_during(m.old, others, overrides, people, settings, (m.user,), current)
@@ -893,13 +908,11 @@ def propose_trade(
     assert first is not None
     engineer = people[email]
     others = _other_seats(after, rotations, settings)
-    current = rules.current_participants(rotations, now, settings)  # [R7] the one definition
+    current = rules.Newness(rotations, settings)  # [R7] the one definition, judged at each overlap
     options: list[tuple[timedelta, datetime, str, Shift]] = []
     for user in dict.fromkeys(p for p in after.participants if p is not None and p != email):
         partner = people.get(user)
-        if partner is None or rules.is_new(
-            partner, first.start.astimezone(zone(tz)).date(), settings, current
-        ):
+        if partner is None or _is_new_at(partner, first.start, settings, current):
             continue
         shifts = [
             s

@@ -61,8 +61,7 @@ def check_schedule(
     out.extend(_round_gaps(rotations, overrides, settings, now, end))
     if people is not None:
         out.extend(_new_hires(shifts, people, settings))
-        current = rules.current_participants(rotations, now, settings)
-        out.extend(_new_pairs(grouped, people, settings, current))
+        out.extend(_new_pairs(grouped, people, settings, rotations))
         out.extend(_pto(shifts, people))
         if settings.avoid_same_team:
             out.extend(_team_pairs(grouped, people))
@@ -307,23 +306,15 @@ def _balance(
 def _eastern(
     active: Sequence[tuple[str, Rotation]], people: dict[str, Engineer], at: datetime
 ) -> list[Violation]:
-    a_side = [p for g, r in active if g == "A" for p in r.participants if p in people]
-    others = [p for g, r in active if g != "A" for p in r.participants if p in people]
-    outside = [p for p in a_side if p is not None and not rules.is_eastern(people[p].timezone)]
-    eastern_elsewhere = [p for p in others if p is not None and rules.is_eastern(people[p].timezone)]
-    if outside and eastern_elsewhere:
-        return [
-            Violation(
-                "R3",
-                f"A holds engineers outside Eastern time ({', '.join(sorted(outside))}) "
-                "while Eastern engineers sit in other rotations "
-                f"({', '.join(sorted(eastern_elsewhere))})",
-                tuple(sorted(outside + eastern_elsewhere)),
-                at,
-                None,
-            )
-        ]
-    return []
+    """[R3] Eastern coverage of A, judged by `rules.eastern_misplaced` (the one test)."""
+    def held(a_seat: bool) -> list[Engineer]:
+        return [people[p] for g, r in active if (g == "A") == a_seat for p in r.participants if p in people]
+
+    outside, elsewhere = rules.eastern_misplaced(held(True), held(False))
+    if not outside:
+        return []
+    subjects = tuple(sorted(outside + elsewhere))
+    return [Violation("R3", rules.describe_eastern(outside, elsewhere), subjects, at, None)]
 
 
 def _new_hires(
@@ -353,37 +344,32 @@ def _new_pairs(
     grouped: Sequence[tuple[str | None, Shift]],
     people: dict[str, Engineer],
     settings: RoundSettings,
-    current: frozenset[str] | None = None,
+    rotations: Sequence[Rotation] = (),
 ) -> list[Violation]:
     """[R7] Two engineers who are both new (at the time they overlap) on call together in different seats.
 
-    New is `rules.is_new`, as `schedule new` and `add-engineer` judge it: `current` are the participants of
-    the rotations carrying each seat now (`rules.current_participants`), so nobody disagrees about a pair.
+    New is `rules.is_new`, as `schedule new` and `add-engineer` judge it, at the moment the two overlap:
+    the date clause at that date, and "not in the current round" from `rules.current_participants` at that
+    moment (the round before the one then running), so someone who has served a whole round of a
+    rotation that repeats is not new in its next cycle, and nobody disagrees about a pair.
     """
-    tz = zone(settings.timezone)
-    new_shifts = []
-    for g, s in grouped:
-        e = people.get(s.user or "")
-        if (
-            g is not None
-            and e is not None
-            and rules.is_new(e, s.end.astimezone(tz).date(), settings, current)
-        ):
-            new_shifts.append((g, s))
-    new_shifts.sort(key=lambda x: x[1].start)
+    newness = rules.Newness(rotations, settings)
+
+    def new_at(email: str, at: datetime) -> bool:
+        return newness(people[email], at)
+
+    candidates = [(g, s) for g, s in grouped if g is not None and s.user in people]
+    candidates.sort(key=lambda x: _utc(x[1].start))
     out = []
-    for i, (g, s) in enumerate(new_shifts):
-        for h, t in new_shifts[i + 1 :]:
-            if t.start >= s.end:
+    for i, (g, s) in enumerate(candidates):
+        for h, t in candidates[i + 1 :]:
+            if _utc(t.start) >= _utc(s.end):
                 break
             if g == h or s.user == t.user:
                 continue
-            lo, hi = max(s.start, t.start), min(s.end, t.end)
+            lo, hi = max(s.start, t.start, key=_utc), min(s.end, t.end, key=_utc)
             first, second = sorted([(g, s), (h, t)], key=lambda x: x[0])
-            if not (
-                rules.is_new(people[first[1].user or ""], lo.astimezone(tz).date(), settings, current)
-                and rules.is_new(people[second[1].user or ""], lo.astimezone(tz).date(), settings, current)
-            ):
+            if not (new_at(first[1].user or "", lo) and new_at(second[1].user or "", lo)):
                 continue
             out.append(
                 Violation(
@@ -446,6 +432,43 @@ def _pto(shifts: Sequence[Shift], people: dict[str, Engineer]) -> list[Violation
     return out
 
 
+HARD_RULES: frozenset[str] = frozenset({"R1", "R3", "R6"})
+"""The rules a reshaping command never breaks (the gate refuses a plan that introduces one: exit 9): two
+seats held by one engineer each [R1], the split's balance and Eastern coverage [R3], the 60 days [R6]. The
+others are best effort in the playbook ("whenever some order avoids it", "best effort ... reported"): a
+plan that introduces one is applied with a warning naming the finding `schedule check` will report."""
+
+
+def introduced_violations(
+    before: tuple[Sequence[Rotation], Sequence[Override]],
+    after: tuple[Sequence[Rotation], Sequence[Override]],
+    engineers: Sequence[Engineer] | None,
+    settings: RoundSettings,
+    now: datetime,
+    horizon: timedelta = DEFAULT_HORIZON,
+    groups: Sequence[str] | None = None,
+) -> list[Violation]:
+    """Every finding `check_schedule` makes on the schedule after a change that it does not make before:
+    what the change introduces. A finding whose words change (a longer list of names, another size) is a
+    new one."""
+
+    def found(state: tuple[Sequence[Rotation], Sequence[Override]]) -> list[Violation]:
+        return check_schedule(state[0], state[1], engineers, settings, now, horizon, groups)
+
+    known = {(v.rule, v.message, v.subjects) for v in found(before)}
+    return [v for v in found(after) if (v.rule, v.message, v.subjects) not in known]
+
+
+def hard(found: Sequence[Violation]) -> list[Violation]:
+    """The findings the gate refuses a plan for (`HARD_RULES`)."""
+    return [v for v in found if v.rule in HARD_RULES]
+
+
+def soft(found: Sequence[Violation]) -> list[Violation]:
+    """The findings a plan is applied with, each warned (best-effort rules)."""
+    return [v for v in found if v.rule not in HARD_RULES]
+
+
 def introduced_coverage(
     before: tuple[Sequence[Rotation], Sequence[Override]],
     after: tuple[Sequence[Rotation], Sequence[Override]],
@@ -455,11 +478,6 @@ def introduced_coverage(
     groups: Sequence[str] | None = None,
 ) -> list[Violation]:
     """[R1] The gaps and double bookings (a seat held twice, or one engineer in two seats) a change would
-    leave that the schedule does not have already: what makes a plan's own check reject it."""
-
-    def found(state: tuple[Sequence[Rotation], Sequence[Override]]) -> list[Violation]:
-        checked = check_schedule(state[0], state[1], None, settings, now, horizon, groups)
-        return [v for v in checked if v.rule == "R1"]
-
-    known = {(v.message, v.subjects) for v in found(before)}
-    return [v for v in found(after) if (v.message, v.subjects) not in known]
+    leave that the schedule does not have already."""
+    found = introduced_violations(before, after, None, settings, now, horizon, groups)
+    return [v for v in found if v.rule == "R1"]

@@ -136,6 +136,22 @@ def split_engineers(ordered: Sequence[Engineer], groups: int) -> list[list[Engin
     return result
 
 
+def eastern_misplaced(a_side: Sequence[Engineer], others: Sequence[Engineer]) -> tuple[list[str], list[str]]:
+    """[R3] "A always keeps as many Eastern engineers as its size allows": the engineers outside Eastern time
+    in A and the Eastern engineers in other seats, when there are both (each pair could trade seats without
+    changing any size); two empty lists otherwise. The one test of Eastern coverage: `schedule check`
+    reports it, and `add-engineer` warns with the same words when balance made it place someone so."""
+    outside = sorted(e.email for e in a_side if not is_eastern(e.timezone))
+    elsewhere = sorted(e.email for e in others if is_eastern(e.timezone))
+    return (outside, elsewhere) if outside and elsewhere else ([], [])
+
+
+def describe_eastern(outside: Sequence[str], elsewhere: Sequence[str]) -> str:
+    """[R3] The Eastern-coverage finding, the same words in `schedule check` and `add-engineer`."""
+    return (f"A holds engineers outside Eastern time ({', '.join(outside)}) while Eastern engineers sit in "
+            f"other rotations ({', '.join(elsewhere)})")
+
+
 # [R4] ---------------------------------------------------------------------------------------------------
 
 
@@ -204,12 +220,50 @@ def carrying_rotations(rotations: Sequence[Rotation], now: datetime,
 
 def current_participants(rotations: Sequence[Rotation], now: datetime,
                          settings: RoundSettings) -> frozenset[str] | None:
-    """[R7] "Not a participant of the current round's rotations": the people of the rotations carrying a
-    seat now (`carrying_rotations`); None when no rotation carries one (nothing to judge by)."""
+    """[R7] "Not a participant of the current round's rotations", as seen from `now` (the moment a round is
+    planned, or the moment a pair is on call): per seat, the participants of the round *before* the one
+    running then. For a rotation carrying its seat (`carrying_rotations`) that has completed a whole round
+    by `now`, that is its own participants (everyone has served a turn); in its first round, those of the
+    seat's previous regular rotation (`rot-a` for `rot-a-next`), or its own when it has none. So
+    `schedule new` (judging at now, the current round still running) and `schedule check` (judging each
+    overlap when it happens, so that a rotation repeating past its first round has no new engineers by
+    membership) agree at any date. None when no rotation carries a seat (nothing to judge by)."""
     carrying = carrying_rotations(rotations, now, settings)
     if not carrying:
         return None
-    return frozenset(p for r in carrying.values() for p in r.participants if p)
+    at = now.astimezone(UTC)
+    found: set[str] = set()
+    for group, rotation in carrying.items():
+        chosen = rotation
+        if shift_start(rotation, len(rotation.participants), settings.timezone).astimezone(UTC) > at:
+            earlier = [r for r in rotations if group_of(r.name, settings) == group
+                       and not is_holiday(r.name, settings) and r.participants
+                       and r.start.astimezone(UTC) < rotation.start.astimezone(UTC)]
+            if earlier:
+                chosen = max(earlier, key=lambda r: r.start.astimezone(UTC))
+        found.update(p for p in chosen.participants if p)
+    return frozenset(found)
+
+
+class Newness:
+    """[R7] `is_new` judged at a moment, with "the current round" seen from that moment
+    (`current_participants(rotations, at)`, memoised per moment): what `schedule check` and `add-engineer`
+    ask of each overlap, so they agree at any date (the planner asks the same at the round's planning)."""
+
+    def __init__(self, rotations: Sequence[Rotation], settings: RoundSettings) -> None:
+        self._rotations = tuple(rotations)
+        self._settings = settings
+        self._memo: dict[datetime, frozenset[str] | None] = {}
+
+    def current(self, at: datetime) -> frozenset[str] | None:
+        key = at.astimezone(UTC)
+        if key not in self._memo:
+            self._memo[key] = current_participants(self._rotations, at, self._settings)
+        return self._memo[key]
+
+    def __call__(self, engineer: Engineer, at: datetime) -> bool:
+        day = at.astimezone(zone(self._settings.timezone)).date()
+        return is_new(engineer, day, self._settings, self.current(at))
 
 
 # [R11] --------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 from oncall_cli.errors import NotFoundError, OncallError, PartialError, RejectedError, UsageError
 from oncall_cli.scheduling import changes, rules
 from oncall_cli.scheduling.changes import Move, Placement, Removal
-from oncall_cli.scheduling.check import introduced_coverage
+from oncall_cli.scheduling.check import HARD_RULES, introduced_violations
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift, Violation, zone
 from oncall_cli.services.context import Context
 from oncall_cli.services.gate import refuse_rejected_plan, violation_json
@@ -259,6 +259,7 @@ def add_engineer(
     notify: bool = False,
     remind: bool = False,
     move: bool = True,
+    allow_imbalance: bool = False,
 ) -> AddEngineerResult:
     """Place a new engineer by the playbook; with `apply`, create the user, join the team, edit the rotation,
     tell whose dates moved (`notify`) or schedule the reminder to add them later (`remind`). With `move`
@@ -356,34 +357,53 @@ def add_engineer(
         old_start_date=old_start_date,
         role="user" if directory.creates_accounts else None,
     )
+    refused, found = placement_findings(schedule, placement, engineer, allow_imbalance=allow_imbalance)
+    result.gate = refused
+    result.warnings.extend(found)
     if apply:
-        _refuse_rejected_placement(schedule, placement)
+        _refuse_rejected_placement(schedule, refused, allow_imbalance=allow_imbalance)
         _apply_add(context, schedule, result)
     else:
-        result.gate = placement_gate(schedule, placement)
-        result.warnings.extend(
-            f"--apply would be refused (exit 9): {v.rule} {v.message}" for v in result.gate
-        )
+        result.warnings.extend(f"--apply would be refused (exit 9): {v.rule} {v.message}" for v in refused)
     return result
 
 
-def _refuse_rejected_placement(schedule: Schedule, placement: Placement) -> None:
-    """[R1] A placement whose own check finds a gap or a double booking (the engineer on call in two seats
-    at once, through an override they already hold) is never applied: exit 9, before any write."""
-    refuse_rejected_plan(
-        "add-engineer",
-        placement_gate(schedule, placement),
-        schedule.tz,
+def _refuse_rejected_placement(
+    schedule: Schedule, refused: Sequence[Violation], *, allow_imbalance: bool
+) -> None:
+    """A placement whose own check finds what a hard rule forbids is never applied: exit 9, before any
+    write. [R1] a gap or a double booking (the engineer on call in two seats at once, through an override
+    they already hold); [R3] seats differing by more than one (a named --rotation), or Eastern coverage
+    given up where balance did not ask for it; [R6]."""
+    hint = (
         "Delete or move the override that double-books the engineer, or choose --rotation; "
-        "run it without --apply to see the placement.",
+        "run it without --apply to see the placement."
     )
+    if any(v.rule == "R3" for v in refused):
+        hint = (
+            "Leave out --rotation to let the playbook pick the seat"
+            + ("" if allow_imbalance else ", or pass --allow-imbalance to accept unbalanced seats")
+            + "; run it without --apply to see the placement."
+        )
+    refuse_rejected_plan("add-engineer", refused, schedule.tz, hint)
 
 
-def placement_gate(schedule: Schedule, placement: Placement) -> list[Violation]:
-    """[R1] What the gate finds in a placement: the gaps and double bookings it would introduce (shown in
-    the dry run; `--apply` refuses the placement when there are any)."""
+def _is_imbalance(v: Violation) -> bool:
+    return v.rule == "R3" and v.message.startswith("rotations differ in size")
+
+
+def placement_findings(
+    schedule: Schedule, placement: Placement, engineer: Engineer, *, allow_imbalance: bool = False
+) -> tuple[list[Violation], list[str]]:
+    """What `schedule check` would find after the placement that it does not find now: those the gate
+    refuses the placement for (shown in the dry run; `--apply` exits 9), and warnings for the rest.
+
+    Hard: [R1], [R6], [R3] seats differing by more than one (unless `allow_imbalance`; only a named
+    --rotation can do it) and [R3] Eastern coverage lost in a seat the playbook's seat rule
+    (`changes.seat_preference`, balance first) would not have chosen. Warned: [R3] Eastern coverage lost
+    where balance chose the seat ("balance beats Eastern coverage"), and the best-effort rules."""
     if placement.after is None or placement.outcome not in ("placeholder", "append", "insert"):
-        return []
+        return [], []
     after = [placement.after if r.name == placement.rotation else r for r in schedule.rotations]
     horizon = timedelta(weeks=12)
     first = placement.first_shift
@@ -391,13 +411,46 @@ def placement_gate(schedule: Schedule, placement: Placement) -> list[Violation]:
         # At least a whole round past the first shift: an append moves everyone after it.
         length = len(placement.after.participants)
         horizon = max(horizon, first.end - schedule.now + timedelta(weeks=length))
-    return introduced_coverage(
+    people = {**schedule.people, engineer.email: engineer}
+    found = introduced_violations(
         (schedule.rotations, schedule.overrides),
         (after, schedule.overrides),
+        list(people.values()),
         schedule.settings,
         schedule.now,
         horizon,
     )
+    seat = rules.group_of(placement.rotation, schedule.settings)
+    try:
+        preferred = changes.seat_preference(engineer, schedule.rotations, schedule.now, schedule.settings)
+    except UsageError:
+        preferred = []
+    balance_chose = bool(preferred) and preferred[0][0] == seat
+
+    def spread(rotations: Sequence[Rotation], names: Sequence[str]) -> int:
+        sizes = [changes.size(r) for r in rotations if r.name in names]
+        return max(sizes) - min(sizes) if sizes else 0
+
+    refused: list[Violation] = []
+    warnings: list[str] = []
+    for v in found:
+        if _is_imbalance(v) and (
+            allow_imbalance or spread(after, v.subjects) <= spread(schedule.rotations, v.subjects)
+        ):
+            # Accepted with the flag, or no worse than before (the smallest seat grew): the placement
+            # already warns "[R3] the rotations differ in size ..." in that case.
+            if not any(w.startswith("[R3] the rotations differ") for w in placement.warnings):
+                warnings.append(f"[R3] {v.message}; schedule check reports it")
+        elif v.rule == "R3" and not _is_imbalance(v) and balance_chose:
+            warnings.append(
+                f"[R3] {v.message}: balance beats Eastern coverage, so {placement.rotation} takes "
+                f"{engineer.email}; schedule check reports it until a seat trade or the next round"
+            )
+        elif v.rule in HARD_RULES:
+            refused.append(v)
+        else:
+            warnings.append(f"[{v.rule}] {v.message} (schedule check will report it)")
+    return refused, warnings
 
 
 def _describe_start_date(service: str, email: str, new: date, old: date) -> str:
@@ -566,10 +619,13 @@ class RemoveEngineerResult:
     notifications: list[Notification] = field(default_factory=list)
     """The DM asking the manager to cover the shifts (with --apply): sent, or why not."""
     warnings: list[str] = field(default_factory=list)
+    gate: list[Violation] = field(default_factory=list)
+    """In a dry run, what `--apply` would be refused for (exit 9): the hard rules the change breaks."""
 
     def to_json(self) -> dict[str, Any]:
         r, tz = self.removal, self.timezone
         return {
+            "gate": [violation_json(v, tz) for v in self.gate],
             "dry_run": self.dry_run,
             "engineer": r.engineer,
             "manager": r.manager,
@@ -637,6 +693,67 @@ def _ask_manager(context: Context, removal: Removal, tz: str) -> Notification:
     ]
     _dm(context, user_id, changes.manager_message(f"<@{user_id}>", removal.engineer, lines))
     return Notification(manager, True)
+
+
+def removal_findings(
+    context: Context, schedule: Schedule, removal: Removal, to_create: Sequence[Override]
+) -> tuple[list[Violation], list[str]]:
+    """What `schedule check` would find after the removal that it does not find now, over the leaver's
+    planned rounds and one more round of each open-ended rotation they leave: the hard rules' findings
+    (the gate refuses the removal: [R1], [R6] for a manager too new to cover a shift, ...) and a warning for
+    each best-effort one ([R11]/[R12] for the manager's cover, [R10] for a placeholder turn past the
+    rounds the overrides cover) and for [R3] (the leaver's seat is one smaller: balance is the next
+    round's business)."""
+    email, settings, now = removal.engineer, schedule.settings, schedule.now
+    after = list(schedule.rotations)
+    for change in removal.changes:
+        after = [change.after if r.name == change.name else r for r in after]
+    until = changes.planned_until(email, schedule.rotations, now, settings)
+    longest = max((len(c.after.participants) for c in removal.changes if c.after.end is None), default=0)
+    horizon = until - now + timedelta(weeks=longest + 1 if longest else 0)
+    people = read_people(context, schedule, [p for p in (removal.manager,) if p])
+    found = introduced_violations(
+        (schedule.rotations, schedule.overrides),
+        (after, [*schedule.overrides, *to_create]),
+        list(people.values()),
+        settings,
+        now,
+        horizon,
+    )
+    # [R3] A leaver's seat shrinks by one whatever we do (the playbook puts a placeholder there): warned.
+    refused = [v for v in found if v.rule in HARD_RULES and v.rule != "R3"]
+    warnings = []
+    for v in found:
+        if v in refused:
+            continue
+        if v.rule == "R10" and v.start is not None:
+            day = v.start.astimezone(zone(schedule.tz)).date().isoformat()
+            again = next(
+                (f" and every {len(c.after.participants)} weeks after"
+                 for c in removal.changes if c.after.end is None and v.message.startswith(f"{c.name}:")),
+                "",
+            )
+            warnings.append(
+                f"[R10] {v.message}: {email}'s turn on {day}{again}, past the planned rounds the manager's "
+                "overrides cover; put someone there (override add, or add-engineer) before then"
+            )
+        else:
+            warnings.append(f"[{v.rule}] {v.message} (schedule check will report it)")
+    return refused, warnings
+
+
+def read_people(context: Context, schedule: Schedule, also: Sequence[str]) -> dict[str, Engineer]:
+    """The records of the team, of every participant and of `also` (a manager), as `read_schedule` reads
+    them with `people=True`."""
+    from oncall_cli.services.gather import gather
+
+    team = schedule.people or {e.email: e for e in schedule.directory.team()}
+    records = dict(team)
+    wanted = {p for r in schedule.rotations for p in r.participants if p is not None} | set(also)
+    others = sorted(wanted - set(records))
+    found = gather(*[lambda email=email: schedule.directory.find(email) for email in others])
+    records.update({email: record for email, record in zip(others, found, strict=True) if record})
+    return records
 
 
 def remove_engineer(
@@ -714,21 +831,21 @@ def remove_engineer(
     if delete_user and record is not None:
         actions.append(f"{directory.delete_action(email)} (after confirmation)")
     result = RemoveEngineerResult(removal, tz, not apply, source, delete_user, actions, existing=existing)
+    refused, warned = removal_findings(context, schedule, removal, to_create)
+    result.warnings.extend(warned)
     if not apply:
+        result.gate = refused
+        result.warnings.extend(f"--apply would be refused (exit 9): {v.rule} {v.message}" for v in refused)
         return result
-    after = list(schedule.rotations)
-    for change in removal.changes:
-        after = [change.after if r.name == change.name else r for r in after]
-    horizon = changes.planned_until(email, schedule.rotations, schedule.now, schedule.settings) - schedule.now
-    rejected = introduced_coverage(
-        (schedule.rotations, schedule.overrides),
-        (after, [*schedule.overrides, *to_create]),
-        schedule.settings,
-        schedule.now,
-        horizon,
-    )
-    if rejected:
-        refuse_rejected_plan("remove-engineer", rejected, tz, "Name another manager with --manager.")
+    if refused:
+        first = refused[0]
+        refuse_rejected_plan(
+            f"remove-engineer with manager {removal.manager} ({source})",
+            refused,
+            tz,
+            f"--manager {removal.manager} cannot cover the shifts ({first.rule}: {first.message}); "
+            "name another manager with --manager.",
+        )
     done = result.applied
 
     def fail(step: str, exc: OncallError) -> PartialError:

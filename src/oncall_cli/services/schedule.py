@@ -317,8 +317,9 @@ def rotations_after(current: Sequence[Rotation], diff: RoundDiff) -> list[Rotati
 
 
 def _refuse_rejected_round(context: Context, inputs: RoundInputs, diff: RoundDiff) -> None:
-    """[R1] A round whose own check finds a gap or a double booking (in the seats the round keeps) that the
-    schedule does not have already is never applied: exit 9, nothing changed."""
+    """A round whose own check finds what a hard rule forbids (`check.HARD_RULES`: a gap or a double
+    booking in the seats the round keeps [R1], the split [R3], the 60 days [R6]) that the schedule does not
+    have already is never applied: exit 9, nothing changed."""
     from oncall_cli.services.gate import refuse_rejected_plan
 
     refuse_rejected_plan(
@@ -331,9 +332,9 @@ def _refuse_rejected_round(context: Context, inputs: RoundInputs, diff: RoundDif
 
 
 def round_gate(context: Context, inputs: RoundInputs, diff: RoundDiff) -> list[Violation]:
-    """[R1] The gaps and double bookings (in the seats the round keeps) that applying the round would
-    introduce: what the gate refuses it for."""
-    from oncall_cli.scheduling.check import introduced_coverage
+    """The hard rules' findings (`check.HARD_RULES`) that applying the round would introduce: what the gate
+    refuses it for. The best-effort ones the planner has warned about already."""
+    from oncall_cli.scheduling.check import hard, introduced_violations
 
     if not diff.actions:
         return []
@@ -343,13 +344,16 @@ def round_gate(context: Context, inputs: RoundInputs, diff: RoundDiff) -> list[V
     horizon = max(last - now, timedelta(0)) + timedelta(weeks=12)
     # [R4] A smaller --split deliberately drops seats: only the seats the new round holds must stay held.
     groups = sorted({r.group for r in inputs.plan.rotations})
-    return introduced_coverage(
-        (inputs.current, inputs.overrides),
-        (rotations_after(inputs.current, diff), inputs.overrides),
-        settings,
-        now,
-        horizon,
-        groups,
+    return hard(
+        introduced_violations(
+            (inputs.current, inputs.overrides),
+            (rotations_after(inputs.current, diff), inputs.overrides),
+            inputs.engineers,
+            settings,
+            now,
+            horizon,
+            groups,
+        )
     )
 
 
