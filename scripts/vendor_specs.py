@@ -1049,6 +1049,15 @@ PAGERDUTY_OPERATIONS: tuple[str, ...] = (
     "DELETE /schedules/{id}/overrides/{override_id}",
     "GET /oncalls",
     "GET /escalation_policies",
+    "GET /v3/schedules",
+    "GET /v3/schedules/{id}",
+    "POST /v3/schedules/{id}/rotations",
+    "DELETE /v3/schedules/{id}/rotations/{rotation_id}",
+    "POST /v3/schedules/{id}/rotations/{rotation_id}/events",
+    "PUT /v3/schedules/{id}/rotations/{rotation_id}/events/{event_id}",
+    "GET /v3/schedules/{id}/overrides",
+    "POST /v3/schedules/{id}/overrides",
+    "DELETE /v3/schedules/{id}/overrides/{override_id}",
 )
 PAGERDUTY_INCIDENT_OPERATIONS: tuple[str, ...] = (
     "GET /services",
