@@ -1,10 +1,10 @@
 """Network benchmark: the installed `oncall`, as a user runs it, against `oncall sandbox serve --latency-ms`.
 
-For each backend (opsgenie, jsm, pagerduty) and each round, a fresh sandbox (its own temporary data, state and config
-folders) is served in a subprocess with N ms (default 100) added to every request; a recording proxy in
-this process sits between the CLI and the server and notes when each request started and when its answer
-came back. A profile in a temporary config file points every service at the proxy. Then the workflows run
-in order, each as its own `oncall` process:
+For each backend (opsgenie, jsm, pagerduty) and each round, a fresh sandbox (its own temporary data, state
+and config folders) is served in a subprocess with N ms (default 100) added to every request; a recording
+proxy in this process sits between the CLI and the server and notes when each request started and when its
+answer came back. A profile in a temporary config file points every service at the proxy. Then the workflows
+run in order, each as its own `oncall` process:
 
     raise         incident raise "..." -p P2 --component API     (Statuspage, Slack, the tracker)
     resolve       incident resolve <that incident> --note ...
