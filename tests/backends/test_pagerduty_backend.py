@@ -48,8 +48,11 @@ def test_whoisoncall_across_both_seats_is_one_read_of_the_final_schedule(sandbox
 @pytest.mark.backends("pagerduty")
 def test_who_is_on_call_now_is_one_request_to_oncalls_for_both_seats(sandbox_cli: SandboxCli) -> None:
     store = sandbox_cli.context().schedule_store()
-    expected = {s.user for s in store.timeline(sandbox_cli.clock.now(), sandbox_cli.clock.now() + timedelta(
-        seconds=1)) if s.user}
+    expected = {
+        s.user
+        for s in store.timeline(sandbox_cli.clock.now(), sandbox_cli.clock.now() + timedelta(seconds=1))
+        if s.user
+    }
     sandbox_cli.emulator.calls.clear()
     assert set(store.on_call()) == expected and len(expected) == 2
     calls = [c.operation for c in sandbox_cli.emulator.calls if c.service == "pagerduty"]
@@ -178,8 +181,9 @@ def test_a_placeholder_is_an_empty_member_and_an_override_covers_it(sandbox_cli:
     participants = [None if p == leaver else p for p in rot_a.participants]
     store.update_rotation("rot-a", participants=participants)
     fresh = sandbox_cli.context().schedule_store()
-    assert next(r for r in fresh.rotations() if r.name == "rot-a") == replace(rot_a, participants=tuple(
-        participants))
+    assert next(r for r in fresh.rotations() if r.name == "rot-a") == replace(
+        rot_a, participants=tuple(participants)
+    )
     empty = turns[1]
     held = [s for s in fresh.timeline(empty.start, empty.end) if s.rotation == "rot-a"]
     assert [(s.user, s.index, s.override) for s in held] == [(None, empty.index, False)]

@@ -1,5 +1,6 @@
-"""Typed client of the PagerDuty REST API v2: users, teams, schedules (layers), overrides, on-calls and
-escalation policies, one method per vendor operation over the shared HTTP seam.
+"""Typed client of the PagerDuty REST API: users, teams, on-calls and escalation policies (v2), and
+shift-based schedules with their rotations, events and overrides (`/v3/schedules`), one method per vendor
+operation over the shared HTTP seam.
 
 Built from `specs/pagerduty/openapiv3.json` (vendored subset: `sandbox/specs/pagerduty.json`) and the facts
 in `specs/pagerduty/SOURCE.md`. Base `https://api.pagerduty.com` (setting `pagerduty.url`); every request
@@ -26,21 +27,16 @@ from oncall_cli.clients._http import HttpService, Runtime, paginate_offset
 from oncall_cli.clients.pagerduty_models import (
     EscalationPolicy,
     Event,
-    LayerUser,
     Oncall,
-    Override,
-    OverrideResult,
     OverrideShift,
     Reference,
-    Schedule,
-    ScheduleLayer,
     ScheduleRotation,
     ScheduleV3,
     Team,
     TeamMember,
     User,
 )
-from oncall_cli.errors import RejectedError, UnexpectedError, UsageError
+from oncall_cli.errors import UnexpectedError, UsageError
 from oncall_cli.redaction import register_secret
 
 M = TypeVar("M", bound=BaseModel)
@@ -225,114 +221,6 @@ class PagerDutyClient:
             json={"role": role},
         )
 
-    # --- schedules -----------------------------------------------------------------------------------
-
-    def list_schedules(self, *, query: str | None = None, include_layers: bool = False) -> list[Schedule]:
-        """GET /schedules (`query` matches names; `include[]=schedule_layers` adds each one's layers), every
-        page."""
-        params: list[tuple[str, Any]] = [("query", query)] if query else []
-        if include_layers:
-            params.append(("include[]", "schedule_layers"))
-        return list(self._list("/schedules", "schedules", Schedule, params))
-
-    def get_schedule(
-        self,
-        *,
-        schedule_id: str,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        time_zone: str | None = None,
-    ) -> Schedule:
-        """GET /schedules/{id}: its layers, and with `since`/`until` the rendered final schedule."""
-        params: list[tuple[str, Any]] = []
-        if since is not None:
-            params.append(("since", _iso(since, "since")))
-        if until is not None:
-            params.append(("until", _iso(until, "until")))
-        if time_zone:
-            params.append(("time_zone", time_zone))
-        body = self._request("GET", f"/schedules/{_segment(schedule_id, 'schedule')}", params=params)
-        return self._parse(Schedule, (body or {}).get("schedule"), "schedule")
-
-    def update_schedule(
-        self, *, schedule_id: str, name: str, time_zone: str, layers: Sequence[ScheduleLayer]
-    ) -> Schedule:
-        """PUT /schedules/{id} with the whole list of layers (a layer without `id` is created; one left out
-        is removed)."""
-        wire_layers = []
-        for layer in layers:
-            item: dict[str, Any] = {
-                "start": _iso(layer.start, "start"),
-                "rotation_virtual_start": _iso(layer.rotation_virtual_start, "rotation_virtual_start"),
-                "rotation_turn_length_seconds": layer.rotation_turn_length_seconds,
-                "users": [u.to_wire() for u in layer.users],
-            }
-            if layer.end is not None:
-                if layer.end <= layer.start:
-                    raise UsageError(
-                        f"end {layer.end.isoformat()} must be after start {layer.start.isoformat()}."
-                    )
-                item["end"] = _iso(layer.end, "end")
-            if layer.id:
-                item["id"] = layer.id
-            if layer.name:
-                item["name"] = layer.name
-            wire_layers.append(item)
-        schedule = {"type": "schedule", "name": name, "time_zone": time_zone, "schedule_layers": wire_layers}
-        body = self._request(
-            "PUT", f"/schedules/{_segment(schedule_id, 'schedule')}", json={"schedule": schedule}
-        )
-        return self._parse(Schedule, (body or {}).get("schedule"), "schedule")
-
-    def list_overrides(self, *, schedule_id: str, since: datetime, until: datetime) -> list[Override]:
-        """GET /schedules/{id}/overrides between `since` and `until` (both required)."""
-        body = self._request(
-            "GET",
-            f"/schedules/{_segment(schedule_id, 'schedule')}/overrides",
-            params=[("since", _iso(since, "since")), ("until", _iso(until, "until"))],
-        )
-        items = (body or {}).get("overrides")
-        return [self._parse(Override, item, "override") for item in items or []]
-
-    def create_overrides(
-        self, *, schedule_id: str, overrides: Sequence[tuple[str, datetime, datetime]], time_zone: str
-    ) -> list[Override]:
-        """POST /schedules/{id}/overrides, the list form (`{"overrides": [...]}`; the single `override` form
-        is
-        deprecated): `(user id, start, end)` each. The answer has a status per override: one that failed
-        raises RejectedError with PagerDuty's reasons."""
-        payload = {
-            "overrides": [
-                {
-                    "start": _iso(start, "start"),
-                    "end": _iso(end, "end"),
-                    "user": Reference.user(user).to_wire(),
-                    "time_zone": time_zone,
-                }
-                for user, start, end in overrides
-            ]
-        }
-        body = self._request(
-            "POST", f"/schedules/{_segment(schedule_id, 'schedule')}/overrides", json=payload
-        )
-        results = [self._parse(OverrideResult, item, "override result") for item in body or []]
-        created: list[Override] = []
-        for result in results:
-            if result.status >= 300 or result.override is None:
-                raise RejectedError(
-                    f"PagerDuty refused an override (HTTP {result.status}): " + "; ".join(result.errors),
-                    details={"service": SERVICE, "status": result.status},
-                )
-            created.append(result.override)
-        return created
-
-    def delete_override(self, *, schedule_id: str, override_id: str) -> None:
-        """DELETE /schedules/{id}/overrides/{override_id}."""
-        self._request(
-            "DELETE",
-            f"/schedules/{_segment(schedule_id, 'schedule')}/overrides/{_segment(override_id, 'override')}",
-        )
-
     # --- v3 (shift-based) schedules ------------------------------------------------------------------
 
     def list_schedules_v3(self, *, query: str | None = None) -> list[Reference]:
@@ -495,4 +383,4 @@ class PagerDutyClient:
         )
 
 
-__all__ = ["DOCS", "LayerUser", "PagerDutyClient", "pagerduty_error_text"]
+__all__ = ["DOCS", "PagerDutyClient", "pagerduty_error_text"]

@@ -1,15 +1,14 @@
-"""PagerDuty REST API v2 wire models: the vendor's JSON shapes, from `specs/pagerduty/openapiv3.json`
-(vendored subset: `sandbox/specs/pagerduty.json`).
+"""PagerDuty REST API wire models (v2, and v3 schedules): the vendor's JSON shapes, from
+`specs/pagerduty/openapiv3.json` (vendored subset: `sandbox/specs/pagerduty.json`).
 
 Field names are PagerDuty's own (snake_case on the wire too); unknown fields are ignored so new vendor fields
 never break us. These are not our `--json` output contract (that lives in `services/`). The schema name from
 the spec is given in each docstring.
 
-What matters for `oncall`: one person is on call per schedule (the seats are two schedules), a schedule is a
-stack of layers (`ScheduleLayer`: `start`, optional `end`, `rotation_virtual_start`,
-`rotation_turn_length_seconds`, `users` in order; a later layer wins where it has someone), and the final
-schedule's rendered entries leave a gap out (nobody on call then). References are `{id, type}` with
-`*_reference` types.
+What matters for `oncall`: the team's schedule is a v3 (shift-based) schedule (`ScheduleV3`) whose rotations
+are on call at once (the two seats); a rotation's events (`Event`) say when (an RRULE in a time zone) and
+who (`ShiftMember`s in turn, `empty_member` for an empty turn); overrides (`OverrideShift`) replace one
+rotation's member. References are `{id, type}` with `*_reference` types.
 """
 
 from __future__ import annotations
@@ -68,70 +67,6 @@ class TeamMember(WireModel):
 
     user: Reference
     role: str | None = None
-
-
-class LayerUser(WireModel):
-    """`ScheduleLayerUser`: `{"user": UserReference}`."""
-
-    user: Reference
-
-
-class ScheduleEntry(WireModel):
-    """`ScheduleLayerEntry`: one rendered stretch of a layer or of the final schedule; no `user` is nobody."""
-
-    start: datetime
-    end: datetime
-    user: Reference | None = None
-
-
-class ScheduleLayer(WireModel):
-    """`ScheduleLayer`: a rotation. `rotation_virtual_start` fixes the hand-off phase; `start`/`end` bound
-    when
-    the layer is in effect; `users` take turns of `rotation_turn_length_seconds` in order."""
-
-    id: str | None = None
-    name: str | None = None
-    start: datetime
-    end: datetime | None = None
-    rotation_virtual_start: datetime
-    rotation_turn_length_seconds: int
-    users: list[LayerUser]
-    rendered_schedule_entries: list[ScheduleEntry] = Field(default_factory=list)
-
-
-class SubSchedule(WireModel):
-    """`SubSchedule`: the final schedule (layers and overrides applied) or the overrides alone."""
-
-    name: str
-    rendered_schedule_entries: list[ScheduleEntry] = Field(default_factory=list)
-
-
-class Schedule(WireModel):
-    """`Schedule`: layers, time zone, and (with `since`/`until`) the rendered final schedule."""
-
-    id: str
-    name: str | None = None
-    time_zone: str
-    schedule_layers: list[ScheduleLayer] = Field(default_factory=list)
-    final_schedule: SubSchedule | None = None
-    escalation_policies: list[Reference] = Field(default_factory=list)
-
-
-class Override(WireModel):
-    """`Override`: `user` replaces whoever the schedule has from `start` to `end`."""
-
-    id: str | None = None
-    start: datetime
-    end: datetime
-    user: Reference
-
-
-class OverrideResult(WireModel):
-    """One item of `POST /schedules/{id}/overrides`' answer: a status per override asked for."""
-
-    status: int
-    errors: list[str] = Field(default_factory=list)
-    override: Override | None = None
 
 
 class Oncall(WireModel):

@@ -1,29 +1,30 @@
-"""The PagerDuty emulator (prefix `pagerduty` = `https://api.pagerduty.com`, REST API v2).
+"""The PagerDuty emulator (prefix `pagerduty` = `https://api.pagerduty.com`, REST API v2 and v3 schedules).
 
 Serves what `specs/pagerduty.json` (the vendored subset) holds: users (list with `query` and `team_ids[]`,
-get, create, delete), teams (list, members, add a user), schedules with layers (list, get with the rendered
-final schedule, update), overrides (list, create in the list form, delete), on-calls and escalation
-policies.
+get, create, delete), teams (list, members, add a user), v3 (shift-based) schedules (list, get with the
+final schedule), their rotations (create, delete) and events (create, update), their overrides (list,
+create, delete), on-calls and escalation policies.
 
 - Auth is `Authorization: Token token=<key>` (any key is accepted); errors are PagerDuty's
   `{"error": {"message", "code", "errors"}}`: 400 (code 2001) for a value it refuses, 404 (2100) for an
-  unknown id. `POST /users` needs a `From` header naming a user of the account.
+  unknown id (`errors` a list on v2 paths, `{field: [reasons]}` on `/v3/` ones). `POST /users` needs a
+  `From` header naming a user of the account.
 - Lists page with `offset` + `limit` (default 25, at most 100) and answer `offset`, `limit`, `more`, `total`
   (null unless `total=true`).
-- A schedule is a stack of layers; one person is on call per schedule: a later layer wins where it has
-  someone, an override wins over the layers, and where no layer has anyone nobody is on call (a gap). The
-  final schedule and the on-calls are computed by the CLI's own scheduling core
-  (`oncall_cli.scheduling.timeline`), as the Opsgenie emulator does, so the services agree.
+- A v3 schedule holds rotations; every rotation's shifts are on call at once, an `empty_member` turn is
+  nobody, an override replaces one rotation's member. An event's `effective_since` in the past is clamped
+  to now; an event already producing shifts may change only its `effective_until`; a rotation holds at
+  most 5 events, none overlapping. The final schedule and the on-calls are computed by the CLI's own
+  scheduling core (`oncall_cli.scheduling.timeline`), as the Opsgenie emulator does, so the services agree.
 
 Seed: the users of the seed world (ids `P` + 6 characters), the team "Engineering" with every one of them,
-and the schedules of the seed's seats, each holding one layer that copies the Opsgenie seed rotation of its
-seat (same name, start, hand-off and participants in order), both on the first rule of the escalation
-policy "Engineering_schedule". Tables `pagerduty_*`.
+and one v3 schedule "Engineering_schedule" holding a rotation per seat, each with one event that copies the
+Opsgenie seed rotation of its seat (same name, first hand-off, weekly turn and participants in order), on
+the first rule of the escalation policy "Engineering_schedule". Tables `pagerduty_*`.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -51,7 +52,6 @@ from oncall_cli.sandbox.base import (
     vendor_error,
 )
 from oncall_cli.sandbox.seed import SCHEDULE_NAME, SCHEDULE_TZ, TEAM_NAME, opsgenie_plan
-from oncall_cli.scheduling.layers import stacked_shifts
 from oncall_cli.scheduling.model import Override, Rotation, Shift
 from oncall_cli.scheduling.timeline import shift_start
 from oncall_cli.scheduling.timeline import timeline as core_timeline
@@ -67,10 +67,6 @@ CREATE TABLE IF NOT EXISTS pagerduty_users (id TEXT PRIMARY KEY, email TEXT NOT 
 CREATE TABLE IF NOT EXISTS pagerduty_teams (id TEXT PRIMARY KEY, name TEXT NOT NULL, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pagerduty_team_members (team_id TEXT NOT NULL, user_id TEXT NOT NULL,
     role TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (team_id, user_id));
-CREATE TABLE IF NOT EXISTS pagerduty_schedules (id TEXT PRIMARY KEY, name TEXT NOT NULL, seq INTEGER NOT NULL,
-    data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pagerduty_overrides (id TEXT PRIMARY KEY, schedule_id TEXT NOT NULL,
-    seq INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pagerduty_v3_schedules (id TEXT PRIMARY KEY, name TEXT NOT NULL,
     seq INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pagerduty_v3_overrides (id TEXT PRIMARY KEY, schedule_id TEXT NOT NULL,
@@ -143,12 +139,6 @@ _ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/teams", "list_teams"),
     ("GET", "/teams/{id}/members", "list_team_members"),
     ("PUT", "/teams/{id}/users/{user_id}", "add_team_user"),
-    ("GET", "/schedules", "list_schedules"),
-    ("GET", "/schedules/{id}", "get_schedule"),
-    ("PUT", "/schedules/{id}", "update_schedule"),
-    ("GET", "/schedules/{id}/overrides", "list_overrides"),
-    ("POST", "/schedules/{id}/overrides", "create_overrides"),
-    ("DELETE", "/schedules/{id}/overrides/{override_id}", "delete_override"),
     ("GET", "/oncalls", "list_oncalls"),
     ("GET", "/escalation_policies", "list_escalation_policies"),
     ("GET", "/v3/schedules", "list_schedules_v3"),
@@ -226,7 +216,8 @@ class PagerDutyEmulator:
         def count(table: str) -> int:
             return int(db.execute(f"SELECT COUNT(*) FROM pagerduty_{table}").fetchone()[0])
 
-        counts = {name: count(name) for name in ("users", "teams", "schedules", "overrides")}
+        counts = {name: count(name) for name in ("users", "teams")}
+        counts |= {name: count(f"v3_{name}") for name in ("schedules", "overrides")}
         return counts | incidents.counts(db)
 
     # ---- seed ---------------------------------------------------------------------------------------
@@ -503,16 +494,7 @@ class PagerDutyEmulator:
             )
         return httpx.Response(204)
 
-    # ---- schedules ----------------------------------------------------------------------------------
-
-    @staticmethod
-    def _schedule_row(db: sqlite3.Connection, schedule_id: str) -> sqlite3.Row:
-        row: sqlite3.Row | None = db.execute(
-            "SELECT * FROM pagerduty_schedules WHERE id = ?", (schedule_id,)
-        ).fetchone()
-        if row is None:
-            raise _Error(404, "Not Found")
-        return row
+    # ---- escalation policies and on-calls ---------------------------------------------------------
 
     @staticmethod
     def _policies(db: sqlite3.Connection) -> list[tuple[str, str, list[dict[str, Any]], list[str]]]:
@@ -523,290 +505,6 @@ class PagerDutyEmulator:
             out.append((row["id"], row["name"], data["rules"], data.get("teams", [])))
         return out
 
-    def _schedule_json(
-        self,
-        db: sqlite3.Connection,
-        row: sqlite3.Row,
-        rendered: list[dict[str, Any]] | None,
-        overrides: list[dict[str, Any]] | None,
-    ) -> dict[str, Any]:
-        data = from_json_col(row["data"])
-        layers = []
-        users: list[str] = []
-        for layer in data["layers"]:
-            item = {
-                key: layer[key]
-                for key in ("id", "name", "start", "rotation_virtual_start", "rotation_turn_length_seconds")
-                if key in layer
-            }
-            if layer.get("end"):
-                item["end"] = layer["end"]
-            item["users"] = [{"user": self._user_summary(db, u)} for u in layer["users"]]
-            item["rendered_schedule_entries"] = []
-            layers.append(item)
-            users += [u for u in layer["users"] if u not in users]
-        policies = [
-            _ref("escalation_policy", pid, name)
-            for pid, name, rules, _ in self._policies(db)
-            if any(row["id"] in rule["schedules"] for rule in rules)
-        ]
-        names = {r["id"]: r["name"] for r in db.execute("SELECT id, name FROM pagerduty_teams")}
-        teams = [_ref("team", t, names.get(t)) for t in data.get("teams", [])]
-        out: dict[str, Any] = {
-            "id": row["id"],
-            "type": "schedule",
-            "summary": row["name"],
-            "name": row["name"],
-            "time_zone": data["time_zone"],
-            "schedule_layers": layers,
-            "escalation_policies": policies,
-            "users": [self._user_summary(db, u) for u in users],
-            "teams": teams,
-            "self": f"https://api.pagerduty.com/schedules/{row['id']}",
-            "html_url": None,
-        }
-        if rendered is not None:
-            out["final_schedule"] = {"name": "Final Schedule", "rendered_schedule_entries": rendered}
-        if overrides is not None:
-            out["overrides_subschedule"] = {"name": "Overrides", "rendered_schedule_entries": overrides}
-        return out
-
-    @staticmethod
-    def _layer_rotation(layer: dict[str, Any]) -> tuple[Rotation, datetime]:
-        seconds = int(layer["rotation_turn_length_seconds"])
-        for unit, size in (("weekly", WEEK), ("daily", 86400), ("hourly", 3600)):
-            if seconds % size == 0:
-                kind, length = unit, seconds // size
-                break
-        else:
-            raise _invalid("rotation_turn_length_seconds", "The sandbox supports whole hours only")
-        rotation = Rotation(
-            name=str(layer.get("name") or layer["id"]),
-            start=parse_iso(layer["rotation_virtual_start"]),
-            participants=tuple(layer["users"]),
-            type=kind,
-            length=length,
-            end=parse_iso(layer["end"]) if layer.get("end") else None,
-        )
-        return rotation, parse_iso(layer["start"])
-
-    def _override_rows(self, db: sqlite3.Connection, schedule_id: str) -> list[sqlite3.Row]:
-        return list(
-            db.execute("SELECT * FROM pagerduty_overrides WHERE schedule_id = ? ORDER BY seq", (schedule_id,))
-        )
-
-    def _final(
-        self, db: sqlite3.Connection, row: sqlite3.Row, since: datetime, until: datetime
-    ) -> list[tuple[datetime, datetime, str]]:
-        """The final schedule in [since, until): the layers stacked (a later one wins), overrides on top (a
-        later one wins), adjacent stretches of one person joined; nobody on call is left out."""
-        data = from_json_col(row["data"])
-        tz = data["time_zone"]
-        layers = [self._layer_rotation(layer) for layer in data["layers"]]
-        base = [(s.start, s.end, s.user) for s in stacked_shifts(layers, since, until, tz) if s.user]
-        overrides = []
-        for o in self._override_rows(db, row["id"]):
-            od = from_json_col(o["data"])
-            start, end = max(parse_iso(od["start"]), since), min(parse_iso(od["end"]), until)
-            if start < end:
-                overrides.append((start, end, str(od["user"])))
-        edges = sorted({t for a, b, _ in base + overrides for t in (a, b)})
-        out: list[tuple[datetime, datetime, str]] = []
-        for a, b in itertools.pairwise(edges):
-            who = next((u for s, e, u in reversed(overrides) if s <= a and b <= e), None)
-            if who is None:
-                who = next((u for s, e, u in base if s <= a and b <= e), None)
-            if who is None:
-                continue
-            if out and out[-1][1] == a and out[-1][2] == who:
-                out[-1] = (out[-1][0], b, who)
-            else:
-                out.append((a, b, who))
-        return out
-
-    def _entries(
-        self, db: sqlite3.Connection, items: list[tuple[datetime, datetime, str]], tz: str
-    ) -> list[dict[str, Any]]:
-        z = ZoneInfo(tz)
-        return [
-            {
-                "start": a.astimezone(z).isoformat(),
-                "end": b.astimezone(z).isoformat(),
-                "user": self._user_summary(db, u),
-            }
-            for a, b, u in items
-        ]
-
-    def _window(self, req: _Req) -> tuple[datetime, datetime] | None:
-        since, until = req.time_param("since"), req.time_param("until")
-        if since is None and until is None:
-            return None
-        since = since or req.ctx.now
-        until = until or since + timedelta(days=7)
-        if until < since:
-            raise _invalid("until", "until must not be before since")
-        return since, until
-
-    def _h_list_schedules(self, req: _Req) -> httpx.Response:
-        rows = list(req.db.execute("SELECT * FROM pagerduty_schedules ORDER BY name COLLATE NOCASE, seq"))
-        query = (req.param("query") or "").strip().lower()
-        if query:
-            rows = [r for r in rows if query in r["name"].lower()]
-        items = [self._schedule_json(req.db, r, None, None) for r in rows]
-        if "schedule_layers" not in req.params("include[]"):
-            for item in items:
-                item.pop("schedule_layers")
-        return self._page(req, "schedules", items)
-
-    def _h_get_schedule(self, req: _Req) -> httpx.Response:
-        row = self._schedule_row(req.db, req.match["id"])
-        window = self._window(req)
-        rendered = overrides = None
-        if window is not None:
-            tz = req.param("time_zone") or from_json_col(row["data"])["time_zone"]
-            rendered = self._entries(req.db, self._final(req.db, row, *window), tz)
-            overrides = self._entries(
-                req.db,
-                [
-                    (max(parse_iso(d["start"]), window[0]), min(parse_iso(d["end"]), window[1]), d["user"])
-                    for d in (from_json_col(o["data"]) for o in self._override_rows(req.db, row["id"]))
-                    if parse_iso(d["start"]) < window[1] and parse_iso(d["end"]) > window[0]
-                ],
-                tz,
-            )
-        return json_response(200, {"schedule": self._schedule_json(req.db, row, rendered, overrides)})
-
-    def _h_update_schedule(self, req: _Req) -> httpx.Response:
-        row = self._schedule_row(req.db, req.match["id"])
-        schedule = (req.body or {}).get("schedule") or {}
-        current = from_json_col(row["data"])
-        tz = str(schedule.get("time_zone") or current["time_zone"])
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise _invalid("time_zone", f"{tz} is not a time zone") from None
-        known = {layer["id"] for layer in current["layers"]}
-        layers = []
-        for n, raw in enumerate(schedule.get("schedule_layers") or []):
-            field = f"schedule_layers[{n}]"
-            users = [self._user_ref(req.db, u.get("user"), f"{field}.users") for u in raw.get("users") or []]
-            if not users:
-                raise _invalid(f"{field}.users", "A layer needs at least one user")
-            try:
-                start = parse_iso(str(raw["start"]))
-                parse_iso(str(raw["rotation_virtual_start"]))
-                end = parse_iso(str(raw["end"])) if raw.get("end") else None
-            except (KeyError, ValueError):
-                raise _invalid(field, "start and rotation_virtual_start must be date-times") from None
-            if end is not None and end <= start:
-                raise _invalid(f"{field}.end", "A layer must end after its start")
-            if int(raw.get("rotation_turn_length_seconds") or 0) <= 0:
-                raise _invalid(f"{field}.rotation_turn_length_seconds", "must be positive")
-            layer = {
-                "id": raw["id"] if raw.get("id") in known else pd_id(req.ctx.rng),
-                "name": str(raw.get("name") or f"Layer {n + 1}"),
-                "start": iso_z(start),
-                "rotation_virtual_start": iso_z(parse_iso(str(raw["rotation_virtual_start"]))),
-                "rotation_turn_length_seconds": int(raw["rotation_turn_length_seconds"]),
-                "users": users,
-            }
-            if end is not None:
-                layer["end"] = iso_z(end)
-            self._layer_rotation(layer)
-            layers.append(layer)
-        name = str(schedule.get("name") or row["name"])
-        req.db.execute(
-            "UPDATE pagerduty_schedules SET name = ?, data = ? WHERE id = ?",
-            (name, json_col({**current, "time_zone": tz, "layers": layers}), row["id"]),
-        )
-        updated = self._schedule_row(req.db, row["id"])
-        return json_response(200, {"schedule": self._schedule_json(req.db, updated, None, None)})
-
-    # ---- overrides ----------------------------------------------------------------------------------
-
-    def _override_json(self, db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
-        data = from_json_col(row["data"])
-        return {
-            "id": row["id"],
-            "type": "override",
-            "start": data["start"],
-            "end": data["end"],
-            "user": self._user_summary(db, data["user"]),
-        }
-
-    def _h_list_overrides(self, req: _Req) -> httpx.Response:
-        row = self._schedule_row(req.db, req.match["id"])
-        window = self._window(req)
-        assert window is not None  # the spec makes since and until required
-        items = [
-            self._override_json(req.db, o)
-            for o in self._override_rows(req.db, row["id"])
-            if parse_iso(from_json_col(o["data"])["start"]) < window[1]
-            and parse_iso(from_json_col(o["data"])["end"]) > window[0]
-        ]
-        return json_response(200, {"overrides": items})
-
-    def _h_create_overrides(self, req: _Req) -> httpx.Response:
-        row = self._schedule_row(req.db, req.match["id"])
-        wanted = (req.body or {}).get("overrides") or []
-        if not wanted:
-            raise _invalid("overrides", "At least one override is required")
-        results: list[dict[str, Any]] = []
-        for raw in wanted:
-            try:
-                user = self._user_ref(req.db, raw.get("user"), "user")
-                start, end = parse_iso(str(raw["start"])), parse_iso(str(raw["end"]))
-            except _Error as exc:
-                results.append(
-                    {"status": 400, "errors": [f"{k}: {v}" for k, v in (exc.errors or {}).items()]}
-                )
-                continue
-            except (KeyError, ValueError):
-                results.append({"status": 400, "errors": ["start and end must be date-times"]})
-                continue
-            if end <= start:
-                results.append({"status": 400, "errors": ["Override must end after its start"]})
-                continue
-            override_id = pd_id(req.ctx.rng)
-            req.db.execute(
-                "INSERT INTO pagerduty_overrides (id, schedule_id, seq, data) VALUES (?, ?, ?, ?)",
-                (
-                    override_id,
-                    row["id"],
-                    next_seq(req.db, "pagerduty_override"),
-                    json_col({"start": iso_z(start), "end": iso_z(end), "user": user}),
-                ),
-            )
-            created = self._override_json(req.db, self._override_row(req.db, row["id"], override_id))
-            results.append({"status": 201, "override": created})
-        return json_response(201, results)
-
-    @staticmethod
-    def _override_row(db: sqlite3.Connection, schedule_id: str, override_id: str) -> sqlite3.Row:
-        found: sqlite3.Row | None = db.execute(
-            "SELECT * FROM pagerduty_overrides WHERE schedule_id = ? AND id = ?", (schedule_id, override_id)
-        ).fetchone()
-        if found is None:
-            raise _Error(404, "Not Found")
-        return found
-
-    def _h_delete_override(self, req: _Req) -> httpx.Response:
-        row = self._schedule_row(req.db, req.match["id"])
-        override = self._override_row(req.db, row["id"], req.match["override_id"])
-        data = from_json_col(override["data"])
-        now = req.ctx.now
-        if parse_iso(data["start"]) < now < parse_iso(data["end"]):
-            # In progress: PagerDuty ends it now (200) rather than deleting it (204).
-            req.db.execute(
-                "UPDATE pagerduty_overrides SET data = ? WHERE id = ?",
-                (json_col({**data, "end": iso_z(now)}), override["id"]),
-            )
-            return httpx.Response(200)
-        req.db.execute("DELETE FROM pagerduty_overrides WHERE id = ?", (override["id"],))
-        return httpx.Response(204)
-
-    # ---- on-calls and escalation policies -----------------------------------------------------------
-
     def _h_list_oncalls(self, req: _Req) -> httpx.Response:
         since = req.time_param("since") or req.ctx.now
         until = req.time_param("until") or since
@@ -815,8 +513,6 @@ class PagerDutyEmulator:
         wanted_schedules = set(req.params("schedule_ids[]"))
         wanted_policies = set(req.params("escalation_policy_ids[]"))
         earliest = (req.param("earliest") or "").lower() == "true"
-        # Whole on-call stretches that meet [since, until] (an instant when they are equal), not clipped.
-        reach = timedelta(weeks=8)
         oncalls: list[dict[str, Any]] = []
         for pid, name, rules, _ in self._policies(req.db):
             if wanted_policies and pid not in wanted_policies:
@@ -828,26 +524,6 @@ class PagerDutyEmulator:
                     if self._is_v3(req.db, schedule_id):
                         oncalls += self._v3_oncalls(
                             req, schedule_id, (pid, name, level), since, until, earliest
-                        )
-                        continue
-                    row = self._schedule_row(req.db, schedule_id)
-                    stretches = [
-                        (a, b, u)
-                        for a, b, u in self._final(req.db, row, since - reach, until + reach)
-                        if a <= until and b > since and (a < until or since == until)
-                    ]
-                    if earliest:
-                        stretches = stretches[:1]
-                    for a, b, u in stretches:
-                        oncalls.append(
-                            {
-                                "escalation_policy": _ref("escalation_policy", pid, name),
-                                "escalation_level": level,
-                                "schedule": _ref("schedule", schedule_id, row["name"]),
-                                "user": self._user_summary(req.db, u),
-                                "start": iso_z(a),
-                                "end": iso_z(b),
-                            }
                         )
         return self._page(req, "oncalls", oncalls)
 
@@ -887,10 +563,8 @@ class PagerDutyEmulator:
         return found is not None
 
     def _target(self, db: sqlite3.Connection, schedule_id: str) -> dict[str, Any]:
-        """An escalation rule's schedule target: `schedule_v3_reference` for a v3 schedule."""
-        if self._is_v3(db, schedule_id):
-            return self._v3_ref(self._v3_row(db, schedule_id))
-        return _ref("schedule", schedule_id, None)
+        """An escalation rule's schedule target: a `schedule_v3_reference`."""
+        return self._v3_ref(self._v3_row(db, schedule_id))
 
     def _v3_oncalls(
         self,
@@ -1026,7 +700,13 @@ class PagerDutyEmulator:
         ]
 
     def _v3_final(
-        self, db: sqlite3.Connection, row: sqlite3.Row, since: datetime, until: datetime
+        self,
+        db: sqlite3.Connection,
+        row: sqlite3.Row,
+        since: datetime,
+        until: datetime,
+        *,
+        with_overrides: bool = True,
     ) -> list[tuple[Shift, str, str | None]]:
         """The final schedule in [since, until): (shift, rotation id, override id) per stretch, every rotation
         at once, overrides applied (a later one wins); an empty turn is a shift whose user is None."""
@@ -1045,7 +725,7 @@ class PagerDutyEmulator:
                 rotations=tuple(names.get(o["rotation_id"], [])),
                 alias=oid,
             )
-            for oid, o in self._v3_overrides(db, row["id"])
+            for oid, o in (self._v3_overrides(db, row["id"]) if with_overrides else [])
         ]
         out: list[tuple[Shift, str, str | None]] = []
         for core, effective, rotation_id, _ in events:
@@ -1324,10 +1004,12 @@ class PagerDutyEmulator:
                 elif m.get("type") != "empty_member":
                     raise _invalid(f"{field}.{key}", "user_member or empty_member")
                 members.append(self._member(m.get("user_id") if m.get("type") == "user_member" else None))
-            # The overridden member must be who the rotation has when the override starts.
+            # The overridden member must be whom the rotation itself has when the override starts.
             held = [
                 s.user
-                for s, rid, _ in self._v3_final(req.db, row, start, start + timedelta(seconds=1))
+                for s, rid, _ in self._v3_final(
+                    req.db, row, start, start + timedelta(seconds=1), with_overrides=False
+                )
                 if rid == raw["rotation_id"]
             ]
             if not held:
