@@ -3,23 +3,21 @@
 With the incident adapter, the only modules above the client that import it or its wire models. PagerDuty's
 specifics stop here:
 
-- One person is on call per PagerDuty schedule, so the seats are two schedules, named like the seats' base
-  rotations (settings `rotation_a`, `rotation_b`), both on one escalation policy. The store shows them as one
-  schedule: a rotation named X is the layer named X of the schedule of X's seat (`rules.group_of`: `rot-a`,
-  `rot-a-next` and `Holiday-a` are layers of the schedule `rot-a`).
-- A round is a layer: `start` and `rotation_virtual_start` at the round's first hand-off,
-  `rotation_turn_length_seconds` one turn (604800 for a week), `users` in order; ending a round sets `end`.
-  A later layer wins where it has someone; where no layer is in effect nobody is on call (a layer gap).
-- The `none` placeholder: a layer cannot leave a turn empty (every item of `users` is a user, and a layer
-  covers all of its time), so a recurring empty turn has no faithful form in a v2 schedule; writing one is
-  refused with a clear error. An uncovered stretch PagerDuty does have, a gap between layers, is read as no
-  shift at all, exactly as the other services show a stretch no rotation covers, so `schedule check` and
-  `whoisoncall` report it the same way on every backend.
-- Overrides belong to a seat's schedule, not a layer: an override is shown on the layer in effect when it
-  starts; its key is PagerDuty's override id.
-- Who is on call is `GET /oncalls` for both seats' schedules at once; people are ids, mapped to emails
-  with one paged `GET /users` per run. Start dates and managers have no place in PagerDuty: they come from
-  the roster (`--roster`).
+- The team's schedule is one shift-based (v3) schedule named like it (`opsgenie.schedule`); all its
+  rotations are on call at once, so the two seats are two of them, as on Opsgenie. A rotation is a v3
+  rotation named by its event: `start_time` the first hand-off (turns count from it, in the schedule's
+  zone, so hand-offs keep their wall-clock time across DST), one RRULE (`FREQ=WEEKLY|DAILY|HOURLY`,
+  `INTERVAL` the length), rotating members in order, `effective_until` the end.
+- The `none` placeholder is an `empty_member`: PagerDuty's own unassigned turn, nobody paged. It reads back
+  as `none` (a shift whose user is None), so `schedule check` and `whoisoncall` report it as on every
+  backend, and an override whose `overridden_member` is the empty member covers it.
+- PagerDuty keeps the past: an event producing shifts may change only its `effective_until`, so any other
+  change ends it now and continues in a new event with the same `start_time`.
+- Overrides name their rotation and the member they replace (worked out from the events); the key is
+  PagerDuty's override id.
+- The timeline is PagerDuty's final schedule in one request (rotation, member, override per shift); who is
+  on call now is one `GET /oncalls`. People are ids, mapped to emails with one paged `GET /users` per run.
+  Start dates and managers have no place in PagerDuty: they come from the roster (`--roster`).
 """
 
 from __future__ import annotations
