@@ -86,6 +86,12 @@ def _month_of_commands(cli: SandboxCli, me: str, other: str) -> None:
         ("holiday", "plan", "--year", "2027"),
         ("rotation", "add-engineer", "new.person@example.com", "--start-date", "2026-06-01", "--apply"),
         ("handoff",),
+        # The `none` placeholder: holiday turns nobody holds yet, one taken; a leaver's turns, covered.
+        ("holiday", "plan", "--year", "2027", "--apply"),
+        ("holiday", "volunteer", "2027-12-24", "--me"),
+        ("rotation", "remove-engineer", other, "--manager", me, "--apply"),
+        ("schedule", "check"),
+        ("whoisoncall", "--at", "2027-12-24T12:00:00-05:00"),
     ]
     for step in steps:
         result = cli(*step, "--json")
@@ -105,6 +111,16 @@ def test_a_month_of_schedule_commands_sends_only_requests_the_spec_accepts(sandb
     checked = {(s, o) for s, o, kind in emulator.validated if kind == "request"}
     assert used <= checked, "every PagerDuty operation used was validated"
     operations = {o for _, o in used}
+    members = [
+        m["type"]
+        for row in emulator.query("SELECT data FROM pagerduty_v3_schedules")
+        for r in json.loads(row["data"])["rotations"]
+        for e in r["events"]
+        for m in e["assignment_strategy"]["members"]
+    ]
+    assert "empty_member" in members
+    covers = [json.loads(r["data"]) for r in emulator.query("SELECT data FROM pagerduty_v3_overrides")]
+    assert {"type": "empty_member"} in [o["overridden_member"] for o in covers]
     for expected in (
         "GET /v3/schedules",
         "GET /v3/schedules/{id}",
