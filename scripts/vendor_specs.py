@@ -35,11 +35,11 @@ Where the vendors' specs are silent or wrong, this script adds or patches, and m
   jsm-ops/SOURCE.md, not in the platform spec) is added; per-operation security and `x-atlassian-*`
   annotations are dropped. The issue search is the enhanced `/rest/api/3/search/jql` (the spec marks
   `/rest/api/3/search` deprecated); both priority lists are vendored (the spec marks both deprecated).
-- PagerDuty (pagerduty/openapiv3.json, REST API v2): the generic error body, which the spec writes once inside
-  `components.responses.Conflict` and references by a JSON pointer into that response
+- PagerDuty (pagerduty/openapiv3.json, REST API v2 and v3 schedules): the generic error body, which the spec
+  writes once inside `components.responses.Conflict` and references by a JSON pointer into that response
   (`#/components/responses/Conflict/content/application~1json/schema`), becomes the schema `Error`; a
-  schema referenced by a pointer into another (`#/components/schemas/Tag/allOf/0`) is kept whole; `GET
-  /schedules/{id}/overrides` documents its answer as 201, the API answers 200: both are kept. An incident
+  schema referenced by a pointer into another (`#/components/schemas/Tag/allOf/0`) is kept whole. The
+  schedules are the v3 (shift-based) ones (`/v3/schedules`, rotations, events, overrides). An incident
   body's `details` is a string or an object (the schema says object; its own `POST /incidents` example
   sends a string).
 - JSM service desk (jira/jsm-servicedesk.v3.json): vendored as is into jsm-servicedesk.json, which the
@@ -1041,14 +1041,17 @@ PAGERDUTY_OPERATIONS: tuple[str, ...] = (
     "GET /teams",
     "GET /teams/{id}/members",
     "PUT /teams/{id}/users/{user_id}",
-    "GET /schedules",
-    "GET /schedules/{id}",
-    "PUT /schedules/{id}",
-    "GET /schedules/{id}/overrides",
-    "POST /schedules/{id}/overrides",
-    "DELETE /schedules/{id}/overrides/{override_id}",
     "GET /oncalls",
     "GET /escalation_policies",
+    "GET /v3/schedules",
+    "GET /v3/schedules/{id}",
+    "POST /v3/schedules/{id}/rotations",
+    "DELETE /v3/schedules/{id}/rotations/{rotation_id}",
+    "POST /v3/schedules/{id}/rotations/{rotation_id}/events",
+    "PUT /v3/schedules/{id}/rotations/{rotation_id}/events/{event_id}",
+    "GET /v3/schedules/{id}/overrides",
+    "POST /v3/schedules/{id}/overrides",
+    "DELETE /v3/schedules/{id}/overrides/{override_id}",
 )
 PAGERDUTY_INCIDENT_OPERATIONS: tuple[str, ...] = (
     "GET /services",
@@ -1103,9 +1106,6 @@ def extract_pagerduty(specs: Path) -> dict[str, Any]:
     error["x-oncall-patched"] = ("moved here from components.responses.Conflict, where the spec defines the "
                                  "generic error body that every error response points into")
     chosen = _pd_refs(_choose_oas3(full["paths"], PAGERDUTY_OPERATIONS + PAGERDUTY_INCIDENT_OPERATIONS))
-    overrides = chosen["/schedules/{id}/overrides"]["get"]["responses"]
-    overrides["200"] = {**copy.deepcopy(overrides["201"]),
-                        "x-oncall-patched": "the API answers 200; the spec documents only 201"}
     components = _pd_closure(full, chosen)
     components.setdefault("schemas", {})["Error"] = error
     body = components["schemas"]["IncidentBody"]["properties"]

@@ -38,9 +38,13 @@ ALL_BACKENDS = ("opsgenie", "jsm", "pagerduty")
 """`pytestmark = pytest.mark.backends(*ALL_BACKENDS)`: a module's end-to-end tests on every backend."""
 INCIDENT_BACKENDS = ALL_BACKENDS
 """The backends with an incident tracker, where the incident suites run: every one."""
-PLACEHOLDER_BACKENDS = ("opsgenie", "jsm")
-"""The backends whose rotations can hold the `none` placeholder (an empty turn). A PagerDuty layer cannot:
-writing one is refused (docs/backends.md), so tests that write placeholders run on these."""
+PLACEHOLDER_BACKENDS = ("opsgenie", "jsm", "pagerduty")
+"""The backends whose rotations can hold the `none` placeholder (an empty turn; on PagerDuty a v3 event's
+`empty_member`, docs/backends.md): every one."""
+PAST_BACKENDS = ("opsgenie", "jsm")
+"""The backends that can write a rotation's past (a rotation that started and ended before now). PagerDuty
+cannot: a v3 event produces shifts from no earlier than when it is written (`effective_since` is clamped to
+now), so tests that create history through the store run on these."""
 ALERT_BACKENDS = ("opsgenie", "jsm")
 """The backends with an alert API of their own (`oncall alert`): PagerDuty's alerts belong to its incidents
 and are not a list to acknowledge, so `oncall alert` exits 3 there, naming `backend`."""
@@ -62,9 +66,9 @@ SCHEDULE_OPERATIONS: dict[str, dict[str, tuple[str, str]]] = {
         "create_rotation": ("atlassian", f"POST {_JSM_SCHEDULE}/rotations"),
     },
     "pagerduty": {
-        "create_override": ("pagerduty", "POST /schedules/{id}/overrides"),
-        "update_rotation": ("pagerduty", "PUT /schedules/{id}"),
-        "create_rotation": ("pagerduty", "PUT /schedules/{id}"),
+        "create_override": ("pagerduty", "POST /v3/schedules/{id}/overrides"),
+        "update_rotation": ("pagerduty", "PUT /v3/schedules/{id}/rotations/{rotation_id}/events/{event_id}"),
+        "create_rotation": ("pagerduty", "POST /v3/schedules/{id}/rotations"),
     },
 }
 """The emulator's (service, operation) of each schedule write, per backend, for injecting faults."""

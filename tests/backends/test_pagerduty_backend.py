@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,15 +35,32 @@ def test_whoisoncall_documents_are_equal_on_opsgenie_and_pagerduty(sandbox_cli: 
 
 
 @pytest.mark.backends("pagerduty")
-def test_whoisoncall_across_both_seats_is_one_request_to_oncalls(sandbox_cli: SandboxCli) -> None:
+def test_whoisoncall_across_both_seats_is_one_read_of_the_final_schedule(sandbox_cli: SandboxCli) -> None:
+    """Both seats are rotations of one v3 schedule: their shifts (with the rotation each comes from, and
+    empty turns) come in ONE `GET /v3/schedules/{id}?include[]=final_schedule`, after the look-up by name."""
     sandbox_cli.json("whoisoncall", "--next")
     calls = [c.operation for c in sandbox_cli.emulator.calls if c.service == "pagerduty"]
+    assert calls.count("GET /v3/schedules/{id}") == 1, calls
+    assert calls.count("GET /v3/schedules") == 1, calls
+    assert not any(c.startswith(("GET /schedules", "GET /escalation_policies")) for c in calls), calls
+
+
+@pytest.mark.backends("pagerduty")
+def test_who_is_on_call_now_is_one_request_to_oncalls_for_both_seats(sandbox_cli: SandboxCli) -> None:
+    store = sandbox_cli.context().schedule_store()
+    expected = {
+        s.user
+        for s in store.timeline(sandbox_cli.clock.now(), sandbox_cli.clock.now() + timedelta(seconds=1))
+        if s.user
+    }
+    sandbox_cli.emulator.calls.clear()
+    assert set(store.on_call()) == expected and len(expected) == 2
+    calls = [c.operation for c in sandbox_cli.emulator.calls if c.service == "pagerduty"]
     assert calls.count("GET /oncalls") == 1, calls
-    assert "GET /schedules/{id}" not in calls  # the seats' layers come with the one schedule list
 
 
 def _month_of_commands(cli: SandboxCli, me: str, other: str) -> None:
-    """What a team does with its schedule in a month, day by day (no placeholders: see docs/backends.md)."""
+    """What a team does with its schedule in a month, day by day."""
     steps: list[tuple[str, ...]] = [
         ("schedule", "new", "--split", "2", "--seed", "7", "--apply"),
         ("whoisoncall", "--next", "--update-topic"),
@@ -68,6 +86,12 @@ def _month_of_commands(cli: SandboxCli, me: str, other: str) -> None:
         ("holiday", "plan", "--year", "2027"),
         ("rotation", "add-engineer", "new.person@example.com", "--start-date", "2026-06-01", "--apply"),
         ("handoff",),
+        # The `none` placeholder: holiday turns nobody holds yet, one taken; a leaver's turns, covered.
+        ("holiday", "plan", "--year", "2027", "--apply"),
+        ("holiday", "volunteer", "2027-12-24", "--me"),
+        ("rotation", "remove-engineer", other, "--manager", me, "--apply"),
+        ("schedule", "check"),
+        ("whoisoncall", "--at", "2027-12-24T12:00:00-05:00"),
     ]
     for step in steps:
         result = cli(*step, "--json")
@@ -87,11 +111,24 @@ def test_a_month_of_schedule_commands_sends_only_requests_the_spec_accepts(sandb
     checked = {(s, o) for s, o, kind in emulator.validated if kind == "request"}
     assert used <= checked, "every PagerDuty operation used was validated"
     operations = {o for _, o in used}
+    members = [
+        m["type"]
+        for row in emulator.query("SELECT data FROM pagerduty_v3_schedules")
+        for r in json.loads(row["data"])["rotations"]
+        for e in r["events"]
+        for m in e["assignment_strategy"]["members"]
+    ]
+    assert "empty_member" in members
+    covers = [json.loads(r["data"]) for r in emulator.query("SELECT data FROM pagerduty_v3_overrides")]
+    assert {"type": "empty_member"} in [o["overridden_member"] for o in covers]
     for expected in (
-        "PUT /schedules/{id}",
-        "POST /schedules/{id}/overrides",
-        "GET /oncalls",
-        "GET /schedules",
+        "GET /v3/schedules",
+        "GET /v3/schedules/{id}",
+        "POST /v3/schedules/{id}/rotations",
+        "POST /v3/schedules/{id}/rotations/{rotation_id}/events",
+        "PUT /v3/schedules/{id}/rotations/{rotation_id}/events/{event_id}",
+        "POST /v3/schedules/{id}/overrides",
+        "GET /v3/schedules/{id}/overrides",
         "GET /users",
         "POST /users",
         "PUT /teams/{id}/users/{user_id}",
@@ -134,7 +171,7 @@ def test_handoffs_stay_at_11_local_in_the_weeks_around_a_dst_change(
 
 
 @pytest.mark.backends("pagerduty")
-def test_overrides_are_created_listed_and_deleted_per_seat(sandbox_cli: SandboxCli) -> None:
+def test_overrides_are_created_listed_and_deleted_on_their_rotation(sandbox_cli: SandboxCli) -> None:
     store = sandbox_cli.context().schedule_store()
     rot_b = next(r for r in store.rotations() if r.name == "rot-b")
     who = rot_b.participants[0]
@@ -148,13 +185,47 @@ def test_overrides_are_created_listed_and_deleted_per_seat(sandbox_cli: SandboxC
 
 
 @pytest.mark.backends("pagerduty")
-def test_a_placeholder_is_refused_with_one_clear_line(sandbox_cli: SandboxCli) -> None:
+def test_a_placeholder_is_an_empty_member_and_an_override_covers_it(sandbox_cli: SandboxCli) -> None:
+    """`none` in a running rotation: the event in effect ends now and a new one (same first hand-off, so the
+    turns keep their order) holds an `empty_member`; its turn reads as nobody on every read, and an override
+    onto that turn (overridden member: the empty one) puts the volunteer there."""
     store = sandbox_cli.context().schedule_store()
-    rotation = store.rotations()[0]
+    rot_a = next(r for r in store.rotations() if r.name == "rot-a")
+    now = sandbox_cli.clock.now()
+    turns = rotation_shifts(rot_a, now, now + timedelta(weeks=len(rot_a.participants)), "America/New_York")
+    leaver = turns[1].user
+    participants = [None if p == leaver else p for p in rot_a.participants]
+    store.update_rotation("rot-a", participants=participants)
+    fresh = sandbox_cli.context().schedule_store()
+    assert next(r for r in fresh.rotations() if r.name == "rot-a") == replace(
+        rot_a, participants=tuple(participants)
+    )
+    empty = turns[1]
+    held = [s for s in fresh.timeline(empty.start, empty.end) if s.rotation == "rot-a"]
+    assert [(s.user, s.index, s.override) for s in held] == [(None, empty.index, False)]
+    assert leaver not in fresh.on_call(empty.start + timedelta(hours=1))
+    volunteer = next(p for p in rot_a.participants if p not in (leaver, turns[0].user))
+    key = fresh.create_override(Override(volunteer, empty.start, empty.end, ("rot-a",)))
+    again = sandbox_cli.context().schedule_store()
+    held = [s for s in again.timeline(empty.start, empty.end) if s.rotation == "rot-a"]
+    assert [(s.user, s.override) for s in held] == [(volunteer, True)]
+    assert volunteer in again.on_call(empty.start + timedelta(hours=1))
+    (listed,) = [o for o in again.overrides() if o.alias == key]
+    assert (listed.user, listed.rotations) == (volunteer, ("rot-a",))
+    (row,) = sandbox_cli.emulator.query("SELECT data FROM pagerduty_v3_overrides WHERE id = ?", (key,))
+    assert json.loads(row["data"])["overridden_member"] == {"type": "empty_member"}
+    assert sandbox_cli.emulator.rejected == [] and sandbox_cli.emulator.invalid_responses == []
+
+
+@pytest.mark.backends("pagerduty")
+def test_a_rotation_of_more_than_20_people_is_refused_before_any_write(sandbox_cli: SandboxCli) -> None:
+    store = sandbox_cli.context().schedule_store()
+    team = [e.email for e in sandbox_cli.context().directory.team()]
     from oncall_cli.errors import RejectedError
 
-    with pytest.raises(RejectedError, match="cannot leave a turn empty"):
-        store.update_rotation(rotation.name, participants=[None, *rotation.participants[1:]])
+    with pytest.raises(RejectedError, match="at most 20 members"):
+        store.create_rotation(Rotation("rot-a-next", datetime(2027, 3, 1, 11, tzinfo=NY), tuple(team[:21])))
+    assert not [c for c in sandbox_cli.emulator.calls if c.method != "GET"]
 
 
 # ---- a real (non-sandbox) profile pointed at the emulator ------------------------------------------------
@@ -239,8 +310,8 @@ def test_a_from_email_that_is_no_user_names_pagerduty_from(emulator: Emulator, t
 
 
 def test_an_uncovered_stretch_is_reported_the_same_way_on_every_backend(sandbox_cli: SandboxCli) -> None:
-    """A round that ends with no successor leaves its seat uncovered (a layer gap on PagerDuty): `schedule
-    check` and `whoisoncall` say so identically on Opsgenie, JSM and PagerDuty."""
+    """A round that ends with no successor leaves its seat uncovered (no event in effect on PagerDuty):
+    `schedule check` and `whoisoncall` say so identically on Opsgenie, JSM and PagerDuty."""
     answers = []
     for backend in ("opsgenie", "jsm", "pagerduty"):
         sandbox_cli.backend = backend

@@ -114,49 +114,193 @@ def test_create_user_without_a_from_email_names_the_setting(
     assert "pagerduty.from" in caught.value.hint
 
 
-def test_overrides_are_created_in_the_list_form(router: respx.MockRouter, clock: FakeClock) -> None:
-    start = datetime(2025, 3, 10, 11, tzinfo=NY)
-    end = datetime(2025, 3, 17, 11, tzinfo=NY)
-    answer = [
-        {
-            "status": 201,
-            "override": {
-                "id": "PO1",
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "user": {"id": "PU1", "type": "user_reference"},
-            },
-        }
-    ]
-    route = router.post(f"{BASE}/schedules/PS1/overrides", headers=HEADERS).respond(201, json=answer)
-    created = _client(router, clock).create_overrides(
-        schedule_id="PS1", overrides=[("PU1", start, end)], time_zone="America/New_York"
+def _event(members: list[str | None], **extra: object) -> object:
+    from oncall_cli.clients.pagerduty_models import AssignmentStrategy, Event, ShiftMember, ZonedDateTime
+
+    start = datetime(2027, 3, 1, 11, tzinfo=NY)
+    return Event(
+        name="rot-a-next",
+        start_time=ZonedDateTime(date_time=start, time_zone="America/New_York"),
+        end_time=ZonedDateTime(date_time=datetime(2027, 3, 8, 11, tzinfo=NY), time_zone="America/New_York"),
+        effective_since=start,
+        recurrence=["RRULE:FREQ=WEEKLY"],
+        assignment_strategy=AssignmentStrategy(
+            shifts_per_member=1, members=[ShiftMember.of(m) for m in members]
+        ),
+        **extra,
     )
-    assert [o.id for o in created] == ["PO1"]
-    assert json.loads(route.calls[0].request.content) == {
-        "overrides": [
-            {
-                "start": "2025-03-10T11:00:00-04:00",
-                "end": "2025-03-17T11:00:00-04:00",
-                "user": {"id": "PU1", "type": "user_reference"},
-                "time_zone": "America/New_York",
+
+
+EVENT_WIRE = {
+    "name": "rot-a-next",
+    "start_time": {"date_time": "2027-03-01T11:00:00-05:00", "time_zone": "America/New_York"},
+    "end_time": {"date_time": "2027-03-08T11:00:00-05:00", "time_zone": "America/New_York"},
+    "effective_since": "2027-03-01T11:00:00-05:00",
+    "recurrence": ["RRULE:FREQ=WEEKLY"],
+    "assignment_strategy": {
+        "type": "rotating_member_assignment_strategy",
+        "shifts_per_member": 1,
+        "members": [
+            {"type": "user_member", "user_id": "PU1"},
+            {"type": "empty_member"},
+            {"type": "user_member", "user_id": "PU2"},
+        ],
+    },
+}
+
+
+def test_a_rotation_is_created_empty_then_its_event_holds_an_empty_member(
+    router: respx.MockRouter, clock: FakeClock
+) -> None:
+    rotation = router.post(f"{BASE}/v3/schedules/PS1/rotations", headers=HEADERS).respond(
+        201, json={"rotation": {"id": "PR1", "type": "schedule_rotation", "events": []}}
+    )
+    event = router.post(f"{BASE}/v3/schedules/PS1/rotations/PR1/events", headers=HEADERS).respond(
+        201, json={"event": {**EVENT_WIRE, "id": "PE1", "type": "schedule_event"}}
+    )
+    client = _client(router, clock)
+    created = client.create_rotation_v3(schedule_id="PS1")
+    made = client.create_event(schedule_id="PS1", rotation_id=created.id, event=_event(["PU1", None, "PU2"]))
+    assert json.loads(rotation.calls[0].request.content) == {}
+    assert json.loads(event.calls[0].request.content) == {"event": EVENT_WIRE}
+    assert [m.user for m in made.assignment_strategy.members] == ["PU1", None, "PU2"]
+
+
+def test_a_running_event_is_ended_with_effective_until_only(
+    router: respx.MockRouter, clock: FakeClock
+) -> None:
+    until = datetime(2027, 2, 3, 10, tzinfo=NY)
+    route = router.put(f"{BASE}/v3/schedules/PS1/rotations/PR1/events/PE1", headers=HEADERS).respond(
+        200,
+        json={
+            "event": {
+                **EVENT_WIRE,
+                "id": "PE1",
+                "type": "schedule_event",
+                "effective_until": "2027-02-03T15:00:00Z",
             }
-        ]
-    }
-
-
-def test_a_refused_override_in_a_201_answer_raises(router: respx.MockRouter, clock: FakeClock) -> None:
-    start = datetime(2025, 3, 10, 11, tzinfo=NY)
-    router.post(f"{BASE}/schedules/PS1/overrides").respond(
-        201, json=[{"status": 400, "errors": ["Override must end after its start"]}]
+        },
     )
-    with pytest.raises(RejectedError, match="must end after its start"):
-        _client(router, clock).create_overrides(
-            schedule_id="PS1", overrides=[("PU1", start, start)], time_zone="America/New_York"
-        )
+    ended = _client(router, clock).update_event(
+        schedule_id="PS1", rotation_id="PR1", event_id="PE1", effective_until=until
+    )
+    assert json.loads(route.calls[0].request.content) == {
+        "event": {"effective_until": "2027-02-03T10:00:00-05:00"}
+    }
+    assert ended.effective_until == until
 
 
-def test_oncalls_for_both_schedules_is_one_request(router: respx.MockRouter, clock: FakeClock) -> None:
+def test_the_schedule_is_found_by_name_and_read_with_its_final_schedule(
+    router: respx.MockRouter, clock: FakeClock
+) -> None:
+    listed = router.get(f"{BASE}/v3/schedules", headers=HEADERS).respond(
+        200,
+        json={
+            "schedules": [{"id": "PS1", "type": "schedule_v3_reference", "summary": "Engineering_schedule"}],
+            "more": False,
+        },
+    )
+    since, until = datetime(2027, 3, 1, 11, tzinfo=NY), datetime(2027, 3, 8, 11, tzinfo=NY)
+    shift = {
+        "type": "computed_shift_assignment",
+        "start_time": "2027-03-01T16:00:00Z",
+        "end_time": "2027-03-08T16:00:00Z",
+        "member": {"type": "empty_member"},
+        "source": {"type": "schedule_rotation", "rotation_id": "PR1"},
+    }
+    read = router.get(f"{BASE}/v3/schedules/PS1", headers=HEADERS).respond(
+        200,
+        json={
+            "schedule": {
+                "id": "PS1",
+                "type": "schedule_v3",
+                "name": "Engineering_schedule",
+                "time_zone": "America/New_York",
+                "rotations": [
+                    {
+                        "id": "PR1",
+                        "type": "schedule_rotation",
+                        "events": [{**EVENT_WIRE, "id": "PE1", "type": "schedule_event"}],
+                    }
+                ],
+                "final_schedule": {
+                    "type": "final_schedule",
+                    "rendered_coverage_percentage": 0,
+                    "computed_shift_assignments": [shift],
+                },
+            }
+        },
+    )
+    client = _client(router, clock)
+    (ref,) = client.list_schedules_v3(query="Engineering_schedule")
+    schedule = client.get_schedule_v3(schedule_id=ref.id, since=since, until=until)
+    assert listed.calls[0].request.url.params["query"] == "Engineering_schedule"
+    params = read.calls[0].request.url.params
+    assert (params["include[]"], params["since"], params["until"]) == (
+        "final_schedule",
+        "2027-03-01T11:00:00-05:00",
+        "2027-03-08T11:00:00-05:00",
+    )
+    assert schedule.final_schedule is not None
+    (computed,) = schedule.final_schedule.computed_shift_assignments
+    assert computed.member.user is None and computed.source.rotation_id == "PR1"
+    assert schedule.rotations[0].events[0].assignment_strategy.members[1].type == "empty_member"
+
+
+def test_an_override_names_its_rotation_and_the_member_it_replaces(
+    router: respx.MockRouter, clock: FakeClock
+) -> None:
+    from oncall_cli.clients.pagerduty_models import OverrideShift, ShiftMember
+
+    start = datetime(2027, 3, 10, 11, tzinfo=NY)
+    end = datetime(2027, 3, 12, 11, tzinfo=NY)
+    wire = {
+        "type": "override_shift",
+        "rotation_id": "PR1",
+        "start_time": "2027-03-10T11:00:00-05:00",
+        "end_time": "2027-03-12T11:00:00-05:00",
+        "overridden_member": {"type": "empty_member"},
+        "overriding_member": {"type": "user_member", "user_id": "PU9"},
+    }
+    route = router.post(f"{BASE}/v3/schedules/PS1/overrides", headers=HEADERS).respond(
+        201, json={"overrides": [{**wire, "id": "PO1"}]}
+    )
+    deleted = router.delete(f"{BASE}/v3/schedules/PS1/overrides/PO1", headers=HEADERS).respond(204)
+    client = _client(router, clock)
+    (created,) = client.create_overrides_v3(
+        schedule_id="PS1",
+        overrides=[
+            OverrideShift(
+                rotation_id="PR1",
+                start_time=start,
+                end_time=end,
+                overridden_member=ShiftMember.of(None),
+                overriding_member=ShiftMember.of("PU9"),
+            )
+        ],
+    )
+    assert json.loads(route.calls[0].request.content) == {"overrides": [wire]}
+    assert created.id == "PO1" and created.overriding_member.user == "PU9"
+    client.delete_override_v3(schedule_id="PS1", override_id="PO1")
+    assert deleted.call_count == 1
+
+
+def test_a_v3_error_names_each_field_and_its_reasons(router: respx.MockRouter, clock: FakeClock) -> None:
+    router.post(f"{BASE}/v3/schedules/PS1/rotations/PR1/events").respond(
+        400,
+        json={
+            "error": {
+                "message": "Invalid Input Provided",
+                "code": 2001,
+                "errors": {"effective_since": ["Events within a rotation cannot overlap"]},
+            }
+        },
+    )
+    with pytest.raises(RejectedError, match="effective_since: Events within a rotation cannot overlap"):
+        _client(router, clock).create_event(schedule_id="PS1", rotation_id="PR1", event=_event(["PU1"]))
+
+
+def test_oncalls_for_the_schedules_is_one_request(router: respx.MockRouter, clock: FakeClock) -> None:
     at = datetime(2025, 3, 10, 12, tzinfo=NY)
     route = router.get(f"{BASE}/oncalls").respond(
         200,
@@ -164,7 +308,11 @@ def test_oncalls_for_both_schedules_is_one_request(router: respx.MockRouter, clo
             "oncalls": [
                 {
                     "user": {"id": "PU1", "type": "user_reference", "summary": "User 1"},
-                    "schedule": {"id": "PSA", "type": "schedule_reference"},
+                    "schedule": {
+                        "id": "PSA",
+                        "type": "schedule_v3_reference",
+                        "summary": "Engineering_schedule",
+                    },
                     "escalation_level": 1,
                 },
             ],
@@ -177,47 +325,3 @@ def test_oncalls_for_both_schedules_is_one_request(router: respx.MockRouter, clo
     params = route.calls[0].request.url.params
     assert params.get_list("schedule_ids[]") == ["PSA", "PSB"]
     assert params["since"] == params["until"] == "2025-03-10T12:00:00-04:00"
-
-
-def test_update_schedule_puts_every_layer_with_its_turn_and_users(
-    router: respx.MockRouter, clock: FakeClock
-) -> None:
-    from oncall_cli.clients.pagerduty_models import LayerUser, Reference, ScheduleLayer
-
-    start = datetime(2027, 3, 1, 11, tzinfo=NY)
-    answer = {"schedule": {"id": "PSA", "type": "schedule", "name": "rot-a", "time_zone": "America/New_York"}}
-    route = router.put(f"{BASE}/schedules/PSA", headers=HEADERS).respond(200, json=answer)
-    layer = ScheduleLayer(
-        id="PL1",
-        name="rot-a",
-        start=start,
-        end=datetime(2027, 3, 29, 11, tzinfo=NY),
-        rotation_virtual_start=start,
-        rotation_turn_length_seconds=604800,
-        users=[LayerUser(user=Reference.user("PU1")), LayerUser(user=Reference.user("PU2"))],
-    )
-    _client(router, clock).update_schedule(
-        schedule_id="PSA", name="rot-a", time_zone="America/New_York", layers=[layer]
-    )
-    assert json.loads(route.calls[0].request.content) == {
-        "schedule": {
-            "type": "schedule",
-            "name": "rot-a",
-            "time_zone": "America/New_York",
-            "schedule_layers": [
-                {
-                    "id": "PL1",
-                    "name": "rot-a",
-                    "start": "2027-03-01T11:00:00-05:00",
-                    "end": "2027-03-29T11:00:00-04:00",
-                    "rotation_virtual_start": "2027-03-01T11:00:00-05:00",
-                    "rotation_turn_length_seconds": 604800,
-                    "users": [
-                        {"user": {"id": "PU1", "type": "user_reference"}},
-                        {"user": {"id": "PU2", "type": "user_reference"}},
-                    ],
-                }
-            ],
-        }
-    }
-    assert route.calls[0].request.headers["Content-Type"] == "application/json"

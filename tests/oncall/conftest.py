@@ -162,12 +162,20 @@ def clone_schedule(emulator: Emulator, name: str, source: str = "Engineering_sch
                     f"INSERT INTO {table}_rotations (id, schedule_id, seq, data) VALUES (?, ?, ?, ?)",
                     (new_uuid(rng), schedule_id, next_seq(db, f"{table}_rotation"), rotation["data"]),
                 )
-        # PagerDuty: the team's schedule is an escalation policy over the seats' schedules; the copy names
-        # the same seats.
-        policy = db.execute(
-            "SELECT * FROM pagerduty_escalation_policies WHERE name = ?", (source,)
-        ).fetchone()
+        # PagerDuty: the team's schedule is a v3 schedule (both seats' rotations), on an escalation policy
+        # (so that /oncalls answers for it).
+        row = db.execute("SELECT * FROM pagerduty_v3_schedules WHERE name = ?", (source,)).fetchone()
+        schedule_id = new_uuid(rng)
+        db.execute(
+            "INSERT INTO pagerduty_v3_schedules (id, name, seq, data) VALUES (?, ?, ?, ?)",
+            (schedule_id, name, next_seq(db, "pagerduty_schedule"), row["data"]),
+        )
         db.execute(
             "INSERT INTO pagerduty_escalation_policies (id, name, seq, data) VALUES (?, ?, ?, ?)",
-            (new_uuid(rng), name, next_seq(db, "pagerduty_policy"), policy["data"]),
+            (
+                new_uuid(rng),
+                name,
+                next_seq(db, "pagerduty_policy"),
+                json.dumps({"rules": [{"delay": 30, "schedules": [schedule_id]}], "teams": []}),
+            ),
         )

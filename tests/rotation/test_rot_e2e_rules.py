@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from conftest import ALL_BACKENDS, PLACEHOLDER_BACKENDS
+from conftest import ALL_BACKENDS, FACTS_BACKENDS, PLACEHOLDER_BACKENDS
 from oncall_cli.scheduling.model import Override, Rotation
 
 from .conftest import World, explain, ny
@@ -58,7 +58,7 @@ def test_notify_reports_per_person_who_was_sent_a_dm_and_why_not(world: World) -
     assert text.exit_code == 0, explain(text)
 
 
-@pytest.mark.backends(*PLACEHOLDER_BACKENDS)
+@pytest.mark.backends(*FACTS_BACKENDS)  # a placeholder, and start dates from the service (world.hires)
 def test_remove_engineer_covers_every_planned_shift_and_asks_the_manager_in_slack(world: World) -> None:
     """Defect 10: the leaver's shift in the next round (May 24, beyond 12 weeks) is covered too, and the
     manager gets a DM listing the shifts; an unknown email exits 5."""

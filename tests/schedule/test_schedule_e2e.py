@@ -279,6 +279,12 @@ def test_apply_refuses_a_start_in_the_past(sandbox_cli: SandboxCli) -> None:
 
 
 def test_R4_split_1_ends_the_seat_the_new_round_drops(sandbox_cli: SandboxCli) -> None:
+    if sandbox_cli.backend == "pagerduty":
+        # One seat of all 24 people: a PagerDuty rotation takes at most 20 members; refused before any write.
+        result = sandbox_cli("schedule", "new", "--split", "1", "--seed", "1", "--apply", "--no-announce")
+        assert result.exit_code == 10 and "at most 20 members" in result.stderr, explain(result)
+        assert [r.name for r in _rotations(sandbox_cli)] == ["rot-a", "rot-b"]
+        return
     plan = sandbox_cli.json("schedule", "new", "--split", "1", "--seed", "1", "--apply", "--no-announce")
     start = datetime.fromisoformat(plan["rotations"][0]["start"])
     by_name = {r.name: r for r in _rotations(sandbox_cli)}

@@ -1,5 +1,6 @@
-"""Typed client of the PagerDuty REST API v2: users, teams, schedules (layers), overrides, on-calls and
-escalation policies, one method per vendor operation over the shared HTTP seam.
+"""Typed client of the PagerDuty REST API: users, teams, on-calls and escalation policies (v2), and
+shift-based schedules with their rotations, events and overrides (`/v3/schedules`), one method per vendor
+operation over the shared HTTP seam.
 
 Built from `specs/pagerduty/openapiv3.json` (vendored subset: `sandbox/specs/pagerduty.json`) and the facts
 in `specs/pagerduty/SOURCE.md`. Base `https://api.pagerduty.com` (setting `pagerduty.url`); every request
@@ -25,18 +26,17 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from oncall_cli.clients._http import HttpService, Runtime, paginate_offset
 from oncall_cli.clients.pagerduty_models import (
     EscalationPolicy,
-    LayerUser,
+    Event,
     Oncall,
-    Override,
-    OverrideResult,
+    OverrideShift,
     Reference,
-    Schedule,
-    ScheduleLayer,
+    ScheduleRotation,
+    ScheduleV3,
     Team,
     TeamMember,
     User,
 )
-from oncall_cli.errors import RejectedError, UnexpectedError, UsageError
+from oncall_cli.errors import UnexpectedError, UsageError
 from oncall_cli.redaction import register_secret
 
 M = TypeVar("M", bound=BaseModel)
@@ -63,6 +63,10 @@ def pagerduty_error_text(response: httpx.Response) -> str:
     details = error.get("errors")
     if isinstance(details, list) and details:
         text += ": " + "; ".join(str(d) for d in details)
+    elif isinstance(details, dict) and details:  # the v3 form: field -> reasons
+        text += ": " + "; ".join(
+            f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in details.items()
+        )
     return text.strip()
 
 
@@ -217,112 +221,134 @@ class PagerDutyClient:
             json={"role": role},
         )
 
-    # --- schedules -----------------------------------------------------------------------------------
+    # --- v3 (shift-based) schedules ------------------------------------------------------------------
 
-    def list_schedules(self, *, query: str | None = None, include_layers: bool = False) -> list[Schedule]:
-        """GET /schedules (`query` matches names; `include[]=schedule_layers` adds each one's layers), every
-        page."""
-        params: list[tuple[str, Any]] = [("query", query)] if query else []
-        if include_layers:
-            params.append(("include[]", "schedule_layers"))
-        return list(self._list("/schedules", "schedules", Schedule, params))
+    def list_schedules_v3(self, *, query: str | None = None) -> list[Reference]:
+        """GET /v3/schedules (`query` matches names), every page: references (`schedule_v3_reference`)."""
+        return list(self._list("/v3/schedules", "schedules", Reference, [("query", query)] if query else []))
 
-    def get_schedule(
+    def get_schedule_v3(
+        self, *, schedule_id: str, since: datetime | None = None, until: datetime | None = None
+    ) -> ScheduleV3:
+        """GET /v3/schedules/{id}: its rotations with their events, and with `since`/`until` the final
+        schedule (`include[]=final_schedule`)."""
+        params: list[tuple[str, Any]] = []
+        if since is not None and until is not None:
+            params = [
+                ("include[]", "final_schedule"),
+                ("since", _iso(since, "since")),
+                ("until", _iso(until, "until")),
+            ]
+        body = self._request("GET", f"/v3/schedules/{_segment(schedule_id, 'schedule')}", params=params)
+        return self._parse(ScheduleV3, (body or {}).get("schedule"), "schedule")
+
+    def create_rotation_v3(self, *, schedule_id: str) -> ScheduleRotation:
+        """POST /v3/schedules/{id}/rotations with an empty body (its events say everything)."""
+        body = self._request("POST", f"/v3/schedules/{_segment(schedule_id, 'schedule')}/rotations", json={})
+        return self._parse(ScheduleRotation, (body or {}).get("rotation"), "rotation")
+
+    def delete_rotation_v3(self, *, schedule_id: str, rotation_id: str) -> None:
+        """DELETE /v3/schedules/{id}/rotations/{rotation_id}."""
+        self._request(
+            "DELETE",
+            f"/v3/schedules/{_segment(schedule_id, 'schedule')}/rotations/"
+            f"{_segment(rotation_id, 'rotation')}",
+        )
+
+    @staticmethod
+    def _event_wire(event: Event) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "name": event.name,
+            "start_time": {
+                "date_time": _iso(event.start_time.date_time, "start_time"),
+                "time_zone": event.start_time.time_zone,
+            },
+            "end_time": {
+                "date_time": _iso(event.end_time.date_time, "end_time"),
+                "time_zone": event.end_time.time_zone,
+            },
+            "effective_since": _iso(event.effective_since, "effective_since"),
+            "recurrence": list(event.recurrence),
+            "assignment_strategy": event.assignment_strategy.to_wire(),
+        }
+        if event.effective_until is not None:
+            item["effective_until"] = _iso(event.effective_until, "effective_until")
+        return item
+
+    def create_event(self, *, schedule_id: str, rotation_id: str, event: Event) -> Event:
+        """POST /v3/schedules/{id}/rotations/{rotation_id}/events (at most 5 per rotation, none overlapping;
+        an `effective_since` in the past is clamped to now)."""
+        body = self._request(
+            "POST",
+            f"/v3/schedules/{_segment(schedule_id, 'schedule')}/rotations/"
+            f"{_segment(rotation_id, 'rotation')}/events",
+            json={"event": self._event_wire(event)},
+        )
+        return self._parse(Event, (body or {}).get("event"), "event")
+
+    def update_event(
         self,
         *,
         schedule_id: str,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        time_zone: str | None = None,
-    ) -> Schedule:
-        """GET /schedules/{id}: its layers, and with `since`/`until` the rendered final schedule."""
-        params: list[tuple[str, Any]] = []
-        if since is not None:
-            params.append(("since", _iso(since, "since")))
-        if until is not None:
-            params.append(("until", _iso(until, "until")))
-        if time_zone:
-            params.append(("time_zone", time_zone))
-        body = self._request("GET", f"/schedules/{_segment(schedule_id, 'schedule')}", params=params)
-        return self._parse(Schedule, (body or {}).get("schedule"), "schedule")
-
-    def update_schedule(
-        self, *, schedule_id: str, name: str, time_zone: str, layers: Sequence[ScheduleLayer]
-    ) -> Schedule:
-        """PUT /schedules/{id} with the whole list of layers (a layer without `id` is created; one left out
-        is removed)."""
-        wire_layers = []
-        for layer in layers:
-            item: dict[str, Any] = {
-                "start": _iso(layer.start, "start"),
-                "rotation_virtual_start": _iso(layer.rotation_virtual_start, "rotation_virtual_start"),
-                "rotation_turn_length_seconds": layer.rotation_turn_length_seconds,
-                "users": [u.to_wire() for u in layer.users],
-            }
-            if layer.end is not None:
-                if layer.end <= layer.start:
-                    raise UsageError(
-                        f"end {layer.end.isoformat()} must be after start {layer.start.isoformat()}."
-                    )
-                item["end"] = _iso(layer.end, "end")
-            if layer.id:
-                item["id"] = layer.id
-            if layer.name:
-                item["name"] = layer.name
-            wire_layers.append(item)
-        schedule = {"type": "schedule", "name": name, "time_zone": time_zone, "schedule_layers": wire_layers}
+        rotation_id: str,
+        event_id: str,
+        event: Event | None = None,
+        effective_until: datetime | None = None,
+    ) -> Event:
+        """PUT /v3/schedules/{id}/rotations/{rotation_id}/events/{event_id}: every field of a future event
+        (`event`), or only `effective_until` (an event already producing shifts)."""
+        wire = self._event_wire(event) if event is not None else {}
+        if effective_until is not None:
+            wire["effective_until"] = _iso(effective_until, "effective_until")
         body = self._request(
-            "PUT", f"/schedules/{_segment(schedule_id, 'schedule')}", json={"schedule": schedule}
+            "PUT",
+            f"/v3/schedules/{_segment(schedule_id, 'schedule')}/rotations/"
+            f"{_segment(rotation_id, 'rotation')}/events/{_segment(event_id, 'event')}",
+            json={"event": wire},
         )
-        return self._parse(Schedule, (body or {}).get("schedule"), "schedule")
+        return self._parse(Event, (body or {}).get("event"), "event")
 
-    def list_overrides(self, *, schedule_id: str, since: datetime, until: datetime) -> list[Override]:
-        """GET /schedules/{id}/overrides between `since` and `until` (both required)."""
-        body = self._request(
-            "GET",
-            f"/schedules/{_segment(schedule_id, 'schedule')}/overrides",
-            params=[("since", _iso(since, "since")), ("until", _iso(until, "until"))],
+    def list_overrides_v3(self, *, schedule_id: str, since: datetime, until: datetime) -> list[OverrideShift]:
+        """GET /v3/schedules/{id}/overrides between `since` and `until` (both required), every page."""
+        return list(
+            self._list(
+                f"/v3/schedules/{_segment(schedule_id, 'schedule')}/overrides",
+                "overrides",
+                OverrideShift,
+                [("since", _iso(since, "since")), ("until", _iso(until, "until"))],
+            )
         )
-        items = (body or {}).get("overrides")
-        return [self._parse(Override, item, "override") for item in items or []]
 
-    def create_overrides(
-        self, *, schedule_id: str, overrides: Sequence[tuple[str, datetime, datetime]], time_zone: str
-    ) -> list[Override]:
-        """POST /schedules/{id}/overrides, the list form (`{"overrides": [...]}`; the single `override` form
-        is
-        deprecated): `(user id, start, end)` each. The answer has a status per override: one that failed
-        raises RejectedError with PagerDuty's reasons."""
+    def create_overrides_v3(
+        self, *, schedule_id: str, overrides: Sequence[OverrideShift]
+    ) -> list[OverrideShift]:
+        """POST /v3/schedules/{id}/overrides: each on a rotation (`rotation_id`), naming the member it
+        replaces (`overridden_member`, an empty member on an empty turn) and who takes it."""
         payload = {
             "overrides": [
                 {
-                    "start": _iso(start, "start"),
-                    "end": _iso(end, "end"),
-                    "user": Reference.user(user).to_wire(),
-                    "time_zone": time_zone,
+                    "type": "override_shift",
+                    "rotation_id": o.rotation_id,
+                    "start_time": _iso(o.start_time, "start_time"),
+                    "end_time": _iso(o.end_time, "end_time"),
+                    "overridden_member": o.overridden_member.to_wire(),
+                    "overriding_member": o.overriding_member.to_wire(),
                 }
-                for user, start, end in overrides
+                for o in overrides
             ]
         }
         body = self._request(
-            "POST", f"/schedules/{_segment(schedule_id, 'schedule')}/overrides", json=payload
+            "POST", f"/v3/schedules/{_segment(schedule_id, 'schedule')}/overrides", json=payload
         )
-        results = [self._parse(OverrideResult, item, "override result") for item in body or []]
-        created: list[Override] = []
-        for result in results:
-            if result.status >= 300 or result.override is None:
-                raise RejectedError(
-                    f"PagerDuty refused an override (HTTP {result.status}): " + "; ".join(result.errors),
-                    details={"service": SERVICE, "status": result.status},
-                )
-            created.append(result.override)
-        return created
+        items = (body or {}).get("overrides")
+        return [self._parse(OverrideShift, item, "override") for item in items or []]
 
-    def delete_override(self, *, schedule_id: str, override_id: str) -> None:
-        """DELETE /schedules/{id}/overrides/{override_id}."""
+    def delete_override_v3(self, *, schedule_id: str, override_id: str) -> None:
+        """DELETE /v3/schedules/{id}/overrides/{override_id}."""
         self._request(
             "DELETE",
-            f"/schedules/{_segment(schedule_id, 'schedule')}/overrides/{_segment(override_id, 'override')}",
+            f"/v3/schedules/{_segment(schedule_id, 'schedule')}/overrides/"
+            f"{_segment(override_id, 'override')}",
         )
 
     # --- on-calls and escalation policies ------------------------------------------------------------
@@ -357,4 +383,4 @@ class PagerDutyClient:
         )
 
 
-__all__ = ["DOCS", "LayerUser", "PagerDutyClient", "pagerduty_error_text"]
+__all__ = ["DOCS", "PagerDutyClient", "pagerduty_error_text"]

@@ -1,15 +1,14 @@
-"""PagerDuty REST API v2 wire models: the vendor's JSON shapes, from `specs/pagerduty/openapiv3.json`
-(vendored subset: `sandbox/specs/pagerduty.json`).
+"""PagerDuty REST API wire models (v2, and v3 schedules): the vendor's JSON shapes, from
+`specs/pagerduty/openapiv3.json` (vendored subset: `sandbox/specs/pagerduty.json`).
 
 Field names are PagerDuty's own (snake_case on the wire too); unknown fields are ignored so new vendor fields
 never break us. These are not our `--json` output contract (that lives in `services/`). The schema name from
 the spec is given in each docstring.
 
-What matters for `oncall`: one person is on call per schedule (the seats are two schedules), a schedule is a
-stack of layers (`ScheduleLayer`: `start`, optional `end`, `rotation_virtual_start`,
-`rotation_turn_length_seconds`, `users` in order; a later layer wins where it has someone), and the final
-schedule's rendered entries leave a gap out (nobody on call then). References are `{id, type}` with
-`*_reference` types.
+What matters for `oncall`: the team's schedule is a v3 (shift-based) schedule (`ScheduleV3`) whose rotations
+are on call at once (the two seats); a rotation's events (`Event`) say when (an RRULE in a time zone) and
+who (`ShiftMember`s in turn, `empty_member` for an empty turn); overrides (`OverrideShift`) replace one
+rotation's member. References are `{id, type}` with `*_reference` types.
 """
 
 from __future__ import annotations
@@ -70,70 +69,6 @@ class TeamMember(WireModel):
     role: str | None = None
 
 
-class LayerUser(WireModel):
-    """`ScheduleLayerUser`: `{"user": UserReference}`."""
-
-    user: Reference
-
-
-class ScheduleEntry(WireModel):
-    """`ScheduleLayerEntry`: one rendered stretch of a layer or of the final schedule; no `user` is nobody."""
-
-    start: datetime
-    end: datetime
-    user: Reference | None = None
-
-
-class ScheduleLayer(WireModel):
-    """`ScheduleLayer`: a rotation. `rotation_virtual_start` fixes the hand-off phase; `start`/`end` bound
-    when
-    the layer is in effect; `users` take turns of `rotation_turn_length_seconds` in order."""
-
-    id: str | None = None
-    name: str | None = None
-    start: datetime
-    end: datetime | None = None
-    rotation_virtual_start: datetime
-    rotation_turn_length_seconds: int
-    users: list[LayerUser]
-    rendered_schedule_entries: list[ScheduleEntry] = Field(default_factory=list)
-
-
-class SubSchedule(WireModel):
-    """`SubSchedule`: the final schedule (layers and overrides applied) or the overrides alone."""
-
-    name: str
-    rendered_schedule_entries: list[ScheduleEntry] = Field(default_factory=list)
-
-
-class Schedule(WireModel):
-    """`Schedule`: layers, time zone, and (with `since`/`until`) the rendered final schedule."""
-
-    id: str
-    name: str | None = None
-    time_zone: str
-    schedule_layers: list[ScheduleLayer] = Field(default_factory=list)
-    final_schedule: SubSchedule | None = None
-    escalation_policies: list[Reference] = Field(default_factory=list)
-
-
-class Override(WireModel):
-    """`Override`: `user` replaces whoever the schedule has from `start` to `end`."""
-
-    id: str | None = None
-    start: datetime
-    end: datetime
-    user: Reference
-
-
-class OverrideResult(WireModel):
-    """One item of `POST /schedules/{id}/overrides`' answer: a status per override asked for."""
-
-    status: int
-    errors: list[str] = Field(default_factory=list)
-    override: Override | None = None
-
-
 class Oncall(WireModel):
     """`Oncall`: who is on call for a schedule (and an escalation level) from `start` to `end`."""
 
@@ -158,3 +93,110 @@ class EscalationPolicy(WireModel):
     id: str
     name: str
     escalation_rules: list[EscalationRule] = Field(default_factory=list)
+
+
+# ---- v3 (shift-based) schedules -------------------------------------------------------------------------
+
+
+class ShiftMember(WireModel):
+    """`ShiftMember`: `user_member` (with `user_id`) or `empty_member`, a slot intentionally unassigned: the
+    `none` placeholder's faithful form."""
+
+    type: str
+    user_id: str | None = None
+
+    @classmethod
+    def of(cls, user_id: str | None) -> ShiftMember:
+        """A user's member, or the empty member for None."""
+        return cls(type="empty_member") if user_id is None else cls(type="user_member", user_id=user_id)
+
+    @property
+    def user(self) -> str | None:
+        """The user id, None for an empty member."""
+        return self.user_id if self.type == "user_member" else None
+
+
+class ZonedDateTime(WireModel):
+    """`ZonedDateTime`: a date-time and the IANA zone its recurrence is counted in (hand-offs at wall-clock
+    time across DST)."""
+
+    date_time: datetime
+    time_zone: str
+
+
+class AssignmentStrategy(WireModel):
+    """`EventAssignmentStrategy`: `rotating_member_assignment_strategy` takes `members` in turn, each for
+    `shifts_per_member` consecutive occurrences."""
+
+    type: str = "rotating_member_assignment_strategy"
+    shifts_per_member: int | None = None
+    members: list[ShiftMember]
+
+
+class Event(WireModel):
+    """`Event`: a recurring window (`start_time`..`end_time`, repeated by `recurrence`, an RFC 5545 RRULE)
+    with its members, producing shifts from `effective_since` to `effective_until` (None: for ever)."""
+
+    id: str | None = None
+    name: str
+    start_time: ZonedDateTime
+    end_time: ZonedDateTime
+    effective_since: datetime
+    effective_until: datetime | None = None
+    recurrence: list[str]
+    assignment_strategy: AssignmentStrategy
+
+
+class ScheduleRotation(WireModel):
+    """`Rotation` (v3): only an id; its name, recurrence and members are its events'."""
+
+    id: str
+    events: list[Event] = Field(default_factory=list)
+
+
+class ShiftSource(WireModel):
+    """`ShiftSource`: where a computed shift comes from (`schedule_rotation`, or
+    `schedule_rotation_override` with its `override_id`)."""
+
+    type: str
+    rotation_id: str | None = None
+    override_id: str | None = None
+
+
+class ComputedShift(WireModel):
+    """`ComputedShiftAssignment`: one stretch of the final schedule; an `empty_member` is nobody."""
+
+    start_time: datetime
+    end_time: datetime
+    member: ShiftMember
+    source: ShiftSource
+
+
+class FinalScheduleV3(WireModel):
+    """`FinalSchedule` (v3): the computed shifts in the window asked for."""
+
+    computed_shift_assignments: list[ComputedShift] = Field(default_factory=list)
+
+
+class ScheduleV3(WireModel):
+    """`ScheduleResponse.schedule`: a v3 schedule, its rotations (with events) and, on request, the final
+    schedule."""
+
+    id: str
+    name: str
+    time_zone: str
+    rotations: list[ScheduleRotation] = Field(default_factory=list)
+    final_schedule: FinalScheduleV3 | None = None
+    escalation_policies: list[Reference] = Field(default_factory=list)
+
+
+class OverrideShift(WireModel):
+    """`OverrideShift`: `overriding_member` replaces `overridden_member` on the rotation's shift from
+    `start_time` to `end_time`."""
+
+    id: str | None = None
+    rotation_id: str | None = None
+    start_time: datetime
+    end_time: datetime
+    overridden_member: ShiftMember
+    overriding_member: ShiftMember

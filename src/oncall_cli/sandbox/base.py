@@ -251,7 +251,8 @@ def vendor_error(service: str, status: int, message: str, *, errors: Mapping[str
       one with `message`); `code` is the status's name (NOT_FOUND, UNPROCESSABLE_ENTITY...). The gateway's
       own answers are `gateway_error`.
     - PagerDuty: `{"error": {"message", "code", "errors": ["field: message", ...]}}` (the code is PagerDuty's
-      own: 2001 invalid input, 2100 not found, 2006 bad credentials, 2020 rate limited, 2000 other).
+      own: 2001 invalid input, 2100 not found, 2006 bad credentials, 2020 rate limited, 2000 other); a v3
+      `operation` (`/v3/...`) has `errors: {field: [message]}`.
     - Jira ("jira"): `{"errorMessages": [message], "errors": {field: message}}` (ErrorCollection); on a
       service desk `operation` (`is_servicedesk`), the service desk API's `servicedesk_error` instead.
     """
@@ -270,7 +271,9 @@ def vendor_error(service: str, status: int, message: str, *, errors: Mapping[str
         return json_response(status, {"errors": [{"title": t, "code": code} for t in titles]}, headers)
     if service == "pagerduty":
         error: dict[str, Any] = {"message": message, "code": PAGERDUTY_CODES.get(status, 2000)}
-        if errors:
+        if errors and operation is not None and " /v3/" in operation:
+            error["errors"] = {k: [v] for k, v in errors.items()}  # v3: field -> reasons
+        elif errors:
             error["errors"] = [f"{k}: {v}" if not v.startswith(k) else v for k, v in errors.items()]
         return json_response(status, {"error": error}, headers)
     if service == "jira":

@@ -1,34 +1,35 @@
-"""The PagerDuty emulator (prefix `pagerduty` = `https://api.pagerduty.com`, REST API v2).
+"""The PagerDuty emulator (prefix `pagerduty` = `https://api.pagerduty.com`, REST API v2 and v3 schedules).
 
 Serves what `specs/pagerduty.json` (the vendored subset) holds: users (list with `query` and `team_ids[]`,
-get, create, delete), teams (list, members, add a user), schedules with layers (list, get with the rendered
-final schedule, update), overrides (list, create in the list form, delete), on-calls and escalation
-policies.
+get, create, delete), teams (list, members, add a user), v3 (shift-based) schedules (list, get with the
+final schedule), their rotations (create, delete) and events (create, update), their overrides (list,
+create, delete), on-calls and escalation policies.
 
 - Auth is `Authorization: Token token=<key>` (any key is accepted); errors are PagerDuty's
   `{"error": {"message", "code", "errors"}}`: 400 (code 2001) for a value it refuses, 404 (2100) for an
-  unknown id. `POST /users` needs a `From` header naming a user of the account.
+  unknown id (`errors` a list on v2 paths, `{field: [reasons]}` on `/v3/` ones). `POST /users` needs a
+  `From` header naming a user of the account.
 - Lists page with `offset` + `limit` (default 25, at most 100) and answer `offset`, `limit`, `more`, `total`
   (null unless `total=true`).
-- A schedule is a stack of layers; one person is on call per schedule: a later layer wins where it has
-  someone, an override wins over the layers, and where no layer has anyone nobody is on call (a gap). The
-  final schedule and the on-calls are computed by the CLI's own scheduling core
-  (`oncall_cli.scheduling.timeline`), as the Opsgenie emulator does, so the services agree.
+- A v3 schedule holds rotations; every rotation's shifts are on call at once, an `empty_member` turn is
+  nobody, an override replaces one rotation's member. An event's `effective_since` in the past is clamped
+  to now; an event already producing shifts may change only its `effective_until`; a rotation holds at
+  most 5 events, none overlapping. The final schedule and the on-calls are computed by the CLI's own
+  scheduling core (`oncall_cli.scheduling.timeline`), as the Opsgenie emulator does, so the services agree.
 
 Seed: the users of the seed world (ids `P` + 6 characters), the team "Engineering" with every one of them,
-and the schedules of the seed's seats, each holding one layer that copies the Opsgenie seed rotation of its
-seat (same name, start, hand-off and participants in order), both on the first rule of the escalation
-policy "Engineering_schedule". Tables `pagerduty_*`.
+and one v3 schedule "Engineering_schedule" holding a rotation per seat, each with one event that copies the
+Opsgenie seed rotation of its seat (same name, first hand-off, weekly turn and participants in order), on
+the first rule of the escalation policy "Engineering_schedule". Tables `pagerduty_*`.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,6 +37,7 @@ import httpx
 
 from oncall_cli.sandbox import pagerduty_incidents as incidents
 from oncall_cli.sandbox.base import (
+    PAGERDUTY_CODES,
     Ctx,
     Routes,
     SeedPerson,
@@ -50,8 +52,9 @@ from oncall_cli.sandbox.base import (
     vendor_error,
 )
 from oncall_cli.sandbox.seed import SCHEDULE_NAME, SCHEDULE_TZ, TEAM_NAME, opsgenie_plan
-from oncall_cli.scheduling.layers import stacked_shifts
-from oncall_cli.scheduling.model import Rotation
+from oncall_cli.scheduling.model import Override, Rotation, Shift
+from oncall_cli.scheduling.timeline import shift_start
+from oncall_cli.scheduling.timeline import timeline as core_timeline
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -64,10 +67,10 @@ CREATE TABLE IF NOT EXISTS pagerduty_users (id TEXT PRIMARY KEY, email TEXT NOT 
 CREATE TABLE IF NOT EXISTS pagerduty_teams (id TEXT PRIMARY KEY, name TEXT NOT NULL, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pagerduty_team_members (team_id TEXT NOT NULL, user_id TEXT NOT NULL,
     role TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (team_id, user_id));
-CREATE TABLE IF NOT EXISTS pagerduty_schedules (id TEXT PRIMARY KEY, name TEXT NOT NULL, seq INTEGER NOT NULL,
-    data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pagerduty_overrides (id TEXT PRIMARY KEY, schedule_id TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS pagerduty_v3_schedules (id TEXT PRIMARY KEY, name TEXT NOT NULL,
     seq INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pagerduty_v3_overrides (id TEXT PRIMARY KEY, schedule_id TEXT NOT NULL,
+    rotation_id TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pagerduty_escalation_policies (id TEXT PRIMARY KEY, name TEXT NOT NULL,
     seq INTEGER NOT NULL, data TEXT NOT NULL);
 """
@@ -136,14 +139,17 @@ _ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/teams", "list_teams"),
     ("GET", "/teams/{id}/members", "list_team_members"),
     ("PUT", "/teams/{id}/users/{user_id}", "add_team_user"),
-    ("GET", "/schedules", "list_schedules"),
-    ("GET", "/schedules/{id}", "get_schedule"),
-    ("PUT", "/schedules/{id}", "update_schedule"),
-    ("GET", "/schedules/{id}/overrides", "list_overrides"),
-    ("POST", "/schedules/{id}/overrides", "create_overrides"),
-    ("DELETE", "/schedules/{id}/overrides/{override_id}", "delete_override"),
     ("GET", "/oncalls", "list_oncalls"),
     ("GET", "/escalation_policies", "list_escalation_policies"),
+    ("GET", "/v3/schedules", "list_schedules_v3"),
+    ("GET", "/v3/schedules/{id}", "get_schedule_v3"),
+    ("POST", "/v3/schedules/{id}/rotations", "create_rotation_v3"),
+    ("DELETE", "/v3/schedules/{id}/rotations/{rotation_id}", "delete_rotation_v3"),
+    ("POST", "/v3/schedules/{id}/rotations/{rotation_id}/events", "create_event"),
+    ("PUT", "/v3/schedules/{id}/rotations/{rotation_id}/events/{event_id}", "update_event"),
+    ("GET", "/v3/schedules/{id}/overrides", "list_overrides_v3"),
+    ("POST", "/v3/schedules/{id}/overrides", "create_overrides_v3"),
+    ("DELETE", "/v3/schedules/{id}/overrides/{override_id}", "delete_override_v3"),
 ]
 _ROUTER = Routes(_ROUTES)
 OPERATIONS: tuple[str, ...] = (*(f"{m} {t}" for m, t, _ in _ROUTES), *incidents.OPERATIONS)
@@ -195,13 +201,23 @@ class PagerDutyEmulator:
             handler: Handler = getattr(type(self), "_h_" + name.handler)
             return handler(self, _Req(ctx, request, found.groupdict(), body))
         except _Error as exc:
+            if path.startswith("/v3/"):
+                # v3's error body: `errors` maps each field to its reasons (V3ErrorResponse).
+                error: dict[str, Any] = {
+                    "message": exc.message,
+                    "code": PAGERDUTY_CODES.get(exc.status, 2000),
+                }
+                if exc.errors:
+                    error["errors"] = {k: [v] for k, v in exc.errors.items()}
+                return json_response(exc.status, {"error": error})
             return vendor_error("pagerduty", exc.status, exc.message, errors=exc.errors)
 
     def status(self, db: sqlite3.Connection) -> dict[str, Any]:
         def count(table: str) -> int:
             return int(db.execute(f"SELECT COUNT(*) FROM pagerduty_{table}").fetchone()[0])
 
-        counts = {name: count(name) for name in ("users", "teams", "schedules", "overrides")}
+        counts = {name: count(name) for name in ("users", "teams")}
+        counts |= {name: count(f"v3_{name}") for name in ("schedules", "overrides")}
         return counts | incidents.counts(db)
 
     # ---- seed ---------------------------------------------------------------------------------------
@@ -225,34 +241,57 @@ class PagerDutyEmulator:
                 "INSERT INTO pagerduty_team_members (team_id, user_id, role, seq) VALUES (?, ?, ?, ?)",
                 (team_id, user_ids[person.email], "responder", next_seq(db, "pagerduty_member")),
             )
-        schedule_ids: list[str] = []
+        # One v3 (shift-based) schedule holds both seats: a rotation per seat, one event each, copying the
+        # Opsgenie seed rotation (its name, first hand-off, weekly turn and participants in order).
+        rotations = []
         for rotation in plan.rotations:
-            layer = {
-                "id": pd_id(rng),
-                "name": rotation.name,
-                "start": iso_z(rotation.start),
-                "rotation_virtual_start": iso_z(rotation.start),
-                "rotation_turn_length_seconds": WEEK * rotation.length,
-                "users": [user_ids[p.email] for p in rotation.participants if p is not None],
-            }
-            schedule_id = pd_id(rng)
-            schedule_ids.append(schedule_id)
-            db.execute(
-                "INSERT INTO pagerduty_schedules (id, name, seq, data) VALUES (?, ?, ?, ?)",
-                (
-                    schedule_id,
-                    rotation.name,
-                    next_seq(db, "pagerduty_schedule"),
-                    json_col({"time_zone": SCHEDULE_TZ, "layers": [layer], "teams": [team_id]}),
-                ),
+            start = iso_z(rotation.start)
+            turn = Rotation(rotation.name, rotation.start, ("x",), rotation.type, rotation.length)
+            end = iso_z(shift_start(turn, 1, SCHEDULE_TZ))
+            interval = "" if rotation.length == 1 else f";INTERVAL={rotation.length}"
+            freq = {"weekly": "WEEKLY", "daily": "DAILY", "hourly": "HOURLY"}[rotation.type]
+            rotations.append(
+                {
+                    "id": pd_id(rng),
+                    "events": [
+                        {
+                            "id": pd_id(rng),
+                            "type": "schedule_event",
+                            "name": rotation.name,
+                            "start_time": {"date_time": start, "time_zone": SCHEDULE_TZ},
+                            "end_time": {"date_time": end, "time_zone": SCHEDULE_TZ},
+                            "effective_since": start,
+                            "effective_until": None,
+                            "recurrence": [f"RRULE:FREQ={freq}{interval}"],
+                            "assignment_strategy": {
+                                "type": "rotating_member_assignment_strategy",
+                                "shifts_per_member": 1,
+                                "members": [
+                                    self._member(None if p is None else user_ids[p.email])
+                                    for p in rotation.participants
+                                ],
+                            },
+                        }
+                    ],
+                }
             )
+        schedule_id = pd_id(rng)
+        db.execute(
+            "INSERT INTO pagerduty_v3_schedules (id, name, seq, data) VALUES (?, ?, ?, ?)",
+            (
+                schedule_id,
+                SCHEDULE_NAME,
+                next_seq(db, "pagerduty_schedule"),
+                json_col({"time_zone": SCHEDULE_TZ, "rotations": rotations, "teams": [team_id]}),
+            ),
+        )
         db.execute(
             "INSERT INTO pagerduty_escalation_policies (id, name, seq, data) VALUES (?, ?, ?, ?)",
             (
                 pd_id(rng),
                 SCHEDULE_NAME,
                 next_seq(db, "pagerduty_policy"),
-                json_col({"rules": [{"delay": 30, "schedules": schedule_ids}], "teams": [team_id]}),
+                json_col({"rules": [{"delay": 30, "schedules": [schedule_id]}], "teams": [team_id]}),
             ),
         )
 
@@ -455,16 +494,7 @@ class PagerDutyEmulator:
             )
         return httpx.Response(204)
 
-    # ---- schedules ----------------------------------------------------------------------------------
-
-    @staticmethod
-    def _schedule_row(db: sqlite3.Connection, schedule_id: str) -> sqlite3.Row:
-        row: sqlite3.Row | None = db.execute(
-            "SELECT * FROM pagerduty_schedules WHERE id = ?", (schedule_id,)
-        ).fetchone()
-        if row is None:
-            raise _Error(404, "Not Found")
-        return row
+    # ---- escalation policies and on-calls ---------------------------------------------------------
 
     @staticmethod
     def _policies(db: sqlite3.Connection) -> list[tuple[str, str, list[dict[str, Any]], list[str]]]:
@@ -475,290 +505,6 @@ class PagerDutyEmulator:
             out.append((row["id"], row["name"], data["rules"], data.get("teams", [])))
         return out
 
-    def _schedule_json(
-        self,
-        db: sqlite3.Connection,
-        row: sqlite3.Row,
-        rendered: list[dict[str, Any]] | None,
-        overrides: list[dict[str, Any]] | None,
-    ) -> dict[str, Any]:
-        data = from_json_col(row["data"])
-        layers = []
-        users: list[str] = []
-        for layer in data["layers"]:
-            item = {
-                key: layer[key]
-                for key in ("id", "name", "start", "rotation_virtual_start", "rotation_turn_length_seconds")
-                if key in layer
-            }
-            if layer.get("end"):
-                item["end"] = layer["end"]
-            item["users"] = [{"user": self._user_summary(db, u)} for u in layer["users"]]
-            item["rendered_schedule_entries"] = []
-            layers.append(item)
-            users += [u for u in layer["users"] if u not in users]
-        policies = [
-            _ref("escalation_policy", pid, name)
-            for pid, name, rules, _ in self._policies(db)
-            if any(row["id"] in rule["schedules"] for rule in rules)
-        ]
-        names = {r["id"]: r["name"] for r in db.execute("SELECT id, name FROM pagerduty_teams")}
-        teams = [_ref("team", t, names.get(t)) for t in data.get("teams", [])]
-        out: dict[str, Any] = {
-            "id": row["id"],
-            "type": "schedule",
-            "summary": row["name"],
-            "name": row["name"],
-            "time_zone": data["time_zone"],
-            "schedule_layers": layers,
-            "escalation_policies": policies,
-            "users": [self._user_summary(db, u) for u in users],
-            "teams": teams,
-            "self": f"https://api.pagerduty.com/schedules/{row['id']}",
-            "html_url": None,
-        }
-        if rendered is not None:
-            out["final_schedule"] = {"name": "Final Schedule", "rendered_schedule_entries": rendered}
-        if overrides is not None:
-            out["overrides_subschedule"] = {"name": "Overrides", "rendered_schedule_entries": overrides}
-        return out
-
-    @staticmethod
-    def _layer_rotation(layer: dict[str, Any]) -> tuple[Rotation, datetime]:
-        seconds = int(layer["rotation_turn_length_seconds"])
-        for unit, size in (("weekly", WEEK), ("daily", 86400), ("hourly", 3600)):
-            if seconds % size == 0:
-                kind, length = unit, seconds // size
-                break
-        else:
-            raise _invalid("rotation_turn_length_seconds", "The sandbox supports whole hours only")
-        rotation = Rotation(
-            name=str(layer.get("name") or layer["id"]),
-            start=parse_iso(layer["rotation_virtual_start"]),
-            participants=tuple(layer["users"]),
-            type=kind,
-            length=length,
-            end=parse_iso(layer["end"]) if layer.get("end") else None,
-        )
-        return rotation, parse_iso(layer["start"])
-
-    def _override_rows(self, db: sqlite3.Connection, schedule_id: str) -> list[sqlite3.Row]:
-        return list(
-            db.execute("SELECT * FROM pagerduty_overrides WHERE schedule_id = ? ORDER BY seq", (schedule_id,))
-        )
-
-    def _final(
-        self, db: sqlite3.Connection, row: sqlite3.Row, since: datetime, until: datetime
-    ) -> list[tuple[datetime, datetime, str]]:
-        """The final schedule in [since, until): the layers stacked (a later one wins), overrides on top (a
-        later one wins), adjacent stretches of one person joined; nobody on call is left out."""
-        data = from_json_col(row["data"])
-        tz = data["time_zone"]
-        layers = [self._layer_rotation(layer) for layer in data["layers"]]
-        base = [(s.start, s.end, s.user) for s in stacked_shifts(layers, since, until, tz) if s.user]
-        overrides = []
-        for o in self._override_rows(db, row["id"]):
-            od = from_json_col(o["data"])
-            start, end = max(parse_iso(od["start"]), since), min(parse_iso(od["end"]), until)
-            if start < end:
-                overrides.append((start, end, str(od["user"])))
-        edges = sorted({t for a, b, _ in base + overrides for t in (a, b)})
-        out: list[tuple[datetime, datetime, str]] = []
-        for a, b in itertools.pairwise(edges):
-            who = next((u for s, e, u in reversed(overrides) if s <= a and b <= e), None)
-            if who is None:
-                who = next((u for s, e, u in base if s <= a and b <= e), None)
-            if who is None:
-                continue
-            if out and out[-1][1] == a and out[-1][2] == who:
-                out[-1] = (out[-1][0], b, who)
-            else:
-                out.append((a, b, who))
-        return out
-
-    def _entries(
-        self, db: sqlite3.Connection, items: list[tuple[datetime, datetime, str]], tz: str
-    ) -> list[dict[str, Any]]:
-        z = ZoneInfo(tz)
-        return [
-            {
-                "start": a.astimezone(z).isoformat(),
-                "end": b.astimezone(z).isoformat(),
-                "user": self._user_summary(db, u),
-            }
-            for a, b, u in items
-        ]
-
-    def _window(self, req: _Req) -> tuple[datetime, datetime] | None:
-        since, until = req.time_param("since"), req.time_param("until")
-        if since is None and until is None:
-            return None
-        since = since or req.ctx.now
-        until = until or since + timedelta(days=7)
-        if until < since:
-            raise _invalid("until", "until must not be before since")
-        return since, until
-
-    def _h_list_schedules(self, req: _Req) -> httpx.Response:
-        rows = list(req.db.execute("SELECT * FROM pagerduty_schedules ORDER BY name COLLATE NOCASE, seq"))
-        query = (req.param("query") or "").strip().lower()
-        if query:
-            rows = [r for r in rows if query in r["name"].lower()]
-        items = [self._schedule_json(req.db, r, None, None) for r in rows]
-        if "schedule_layers" not in req.params("include[]"):
-            for item in items:
-                item.pop("schedule_layers")
-        return self._page(req, "schedules", items)
-
-    def _h_get_schedule(self, req: _Req) -> httpx.Response:
-        row = self._schedule_row(req.db, req.match["id"])
-        window = self._window(req)
-        rendered = overrides = None
-        if window is not None:
-            tz = req.param("time_zone") or from_json_col(row["data"])["time_zone"]
-            rendered = self._entries(req.db, self._final(req.db, row, *window), tz)
-            overrides = self._entries(
-                req.db,
-                [
-                    (max(parse_iso(d["start"]), window[0]), min(parse_iso(d["end"]), window[1]), d["user"])
-                    for d in (from_json_col(o["data"]) for o in self._override_rows(req.db, row["id"]))
-                    if parse_iso(d["start"]) < window[1] and parse_iso(d["end"]) > window[0]
-                ],
-                tz,
-            )
-        return json_response(200, {"schedule": self._schedule_json(req.db, row, rendered, overrides)})
-
-    def _h_update_schedule(self, req: _Req) -> httpx.Response:
-        row = self._schedule_row(req.db, req.match["id"])
-        schedule = (req.body or {}).get("schedule") or {}
-        current = from_json_col(row["data"])
-        tz = str(schedule.get("time_zone") or current["time_zone"])
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise _invalid("time_zone", f"{tz} is not a time zone") from None
-        known = {layer["id"] for layer in current["layers"]}
-        layers = []
-        for n, raw in enumerate(schedule.get("schedule_layers") or []):
-            field = f"schedule_layers[{n}]"
-            users = [self._user_ref(req.db, u.get("user"), f"{field}.users") for u in raw.get("users") or []]
-            if not users:
-                raise _invalid(f"{field}.users", "A layer needs at least one user")
-            try:
-                start = parse_iso(str(raw["start"]))
-                parse_iso(str(raw["rotation_virtual_start"]))
-                end = parse_iso(str(raw["end"])) if raw.get("end") else None
-            except (KeyError, ValueError):
-                raise _invalid(field, "start and rotation_virtual_start must be date-times") from None
-            if end is not None and end <= start:
-                raise _invalid(f"{field}.end", "A layer must end after its start")
-            if int(raw.get("rotation_turn_length_seconds") or 0) <= 0:
-                raise _invalid(f"{field}.rotation_turn_length_seconds", "must be positive")
-            layer = {
-                "id": raw["id"] if raw.get("id") in known else pd_id(req.ctx.rng),
-                "name": str(raw.get("name") or f"Layer {n + 1}"),
-                "start": iso_z(start),
-                "rotation_virtual_start": iso_z(parse_iso(str(raw["rotation_virtual_start"]))),
-                "rotation_turn_length_seconds": int(raw["rotation_turn_length_seconds"]),
-                "users": users,
-            }
-            if end is not None:
-                layer["end"] = iso_z(end)
-            self._layer_rotation(layer)
-            layers.append(layer)
-        name = str(schedule.get("name") or row["name"])
-        req.db.execute(
-            "UPDATE pagerduty_schedules SET name = ?, data = ? WHERE id = ?",
-            (name, json_col({**current, "time_zone": tz, "layers": layers}), row["id"]),
-        )
-        updated = self._schedule_row(req.db, row["id"])
-        return json_response(200, {"schedule": self._schedule_json(req.db, updated, None, None)})
-
-    # ---- overrides ----------------------------------------------------------------------------------
-
-    def _override_json(self, db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
-        data = from_json_col(row["data"])
-        return {
-            "id": row["id"],
-            "type": "override",
-            "start": data["start"],
-            "end": data["end"],
-            "user": self._user_summary(db, data["user"]),
-        }
-
-    def _h_list_overrides(self, req: _Req) -> httpx.Response:
-        row = self._schedule_row(req.db, req.match["id"])
-        window = self._window(req)
-        assert window is not None  # the spec makes since and until required
-        items = [
-            self._override_json(req.db, o)
-            for o in self._override_rows(req.db, row["id"])
-            if parse_iso(from_json_col(o["data"])["start"]) < window[1]
-            and parse_iso(from_json_col(o["data"])["end"]) > window[0]
-        ]
-        return json_response(200, {"overrides": items})
-
-    def _h_create_overrides(self, req: _Req) -> httpx.Response:
-        row = self._schedule_row(req.db, req.match["id"])
-        wanted = (req.body or {}).get("overrides") or []
-        if not wanted:
-            raise _invalid("overrides", "At least one override is required")
-        results: list[dict[str, Any]] = []
-        for raw in wanted:
-            try:
-                user = self._user_ref(req.db, raw.get("user"), "user")
-                start, end = parse_iso(str(raw["start"])), parse_iso(str(raw["end"]))
-            except _Error as exc:
-                results.append(
-                    {"status": 400, "errors": [f"{k}: {v}" for k, v in (exc.errors or {}).items()]}
-                )
-                continue
-            except (KeyError, ValueError):
-                results.append({"status": 400, "errors": ["start and end must be date-times"]})
-                continue
-            if end <= start:
-                results.append({"status": 400, "errors": ["Override must end after its start"]})
-                continue
-            override_id = pd_id(req.ctx.rng)
-            req.db.execute(
-                "INSERT INTO pagerduty_overrides (id, schedule_id, seq, data) VALUES (?, ?, ?, ?)",
-                (
-                    override_id,
-                    row["id"],
-                    next_seq(req.db, "pagerduty_override"),
-                    json_col({"start": iso_z(start), "end": iso_z(end), "user": user}),
-                ),
-            )
-            created = self._override_json(req.db, self._override_row(req.db, row["id"], override_id))
-            results.append({"status": 201, "override": created})
-        return json_response(201, results)
-
-    @staticmethod
-    def _override_row(db: sqlite3.Connection, schedule_id: str, override_id: str) -> sqlite3.Row:
-        found: sqlite3.Row | None = db.execute(
-            "SELECT * FROM pagerduty_overrides WHERE schedule_id = ? AND id = ?", (schedule_id, override_id)
-        ).fetchone()
-        if found is None:
-            raise _Error(404, "Not Found")
-        return found
-
-    def _h_delete_override(self, req: _Req) -> httpx.Response:
-        row = self._schedule_row(req.db, req.match["id"])
-        override = self._override_row(req.db, row["id"], req.match["override_id"])
-        data = from_json_col(override["data"])
-        now = req.ctx.now
-        if parse_iso(data["start"]) < now < parse_iso(data["end"]):
-            # In progress: PagerDuty ends it now (200) rather than deleting it (204).
-            req.db.execute(
-                "UPDATE pagerduty_overrides SET data = ? WHERE id = ?",
-                (json_col({**data, "end": iso_z(now)}), override["id"]),
-            )
-            return httpx.Response(200)
-        req.db.execute("DELETE FROM pagerduty_overrides WHERE id = ?", (override["id"],))
-        return httpx.Response(204)
-
-    # ---- on-calls and escalation policies -----------------------------------------------------------
-
     def _h_list_oncalls(self, req: _Req) -> httpx.Response:
         since = req.time_param("since") or req.ctx.now
         until = req.time_param("until") or since
@@ -767,8 +513,6 @@ class PagerDutyEmulator:
         wanted_schedules = set(req.params("schedule_ids[]"))
         wanted_policies = set(req.params("escalation_policy_ids[]"))
         earliest = (req.param("earliest") or "").lower() == "true"
-        # Whole on-call stretches that meet [since, until] (an instant when they are equal), not clipped.
-        reach = timedelta(weeks=8)
         oncalls: list[dict[str, Any]] = []
         for pid, name, rules, _ in self._policies(req.db):
             if wanted_policies and pid not in wanted_policies:
@@ -777,24 +521,9 @@ class PagerDutyEmulator:
                 for schedule_id in rule["schedules"]:
                     if wanted_schedules and schedule_id not in wanted_schedules:
                         continue
-                    row = self._schedule_row(req.db, schedule_id)
-                    stretches = [
-                        (a, b, u)
-                        for a, b, u in self._final(req.db, row, since - reach, until + reach)
-                        if a <= until and b > since and (a < until or since == until)
-                    ]
-                    if earliest:
-                        stretches = stretches[:1]
-                    for a, b, u in stretches:
-                        oncalls.append(
-                            {
-                                "escalation_policy": _ref("escalation_policy", pid, name),
-                                "escalation_level": level,
-                                "schedule": _ref("schedule", schedule_id, row["name"]),
-                                "user": self._user_summary(req.db, u),
-                                "start": iso_z(a),
-                                "end": iso_z(b),
-                            }
+                    if self._is_v3(req.db, schedule_id):
+                        oncalls += self._v3_oncalls(
+                            req, schedule_id, (pid, name, level), since, until, earliest
                         )
         return self._page(req, "oncalls", oncalls)
 
@@ -815,7 +544,7 @@ class PagerDutyEmulator:
                         {
                             "id": f"{pid}R{n}",
                             "escalation_delay_in_minutes": rule["delay"],
-                            "targets": [_ref("schedule", s, None) for s in rule["schedules"]],
+                            "targets": [self._target(req.db, s) for s in rule["schedules"]],
                         }
                         for n, rule in enumerate(rules, start=1)
                     ],
@@ -825,3 +554,506 @@ class PagerDutyEmulator:
                 }
             )
         return self._page(req, "escalation_policies", items)
+
+    # ---- v3 (shift-based) schedules -----------------------------------------------------------------
+
+    @staticmethod
+    def _is_v3(db: sqlite3.Connection, schedule_id: str) -> bool:
+        found = db.execute("SELECT 1 FROM pagerduty_v3_schedules WHERE id = ?", (schedule_id,)).fetchone()
+        return found is not None
+
+    def _target(self, db: sqlite3.Connection, schedule_id: str) -> dict[str, Any]:
+        """An escalation rule's schedule target: a `schedule_v3_reference`."""
+        return self._v3_ref(self._v3_row(db, schedule_id))
+
+    def _v3_oncalls(
+        self,
+        req: _Req,
+        schedule_id: str,
+        policy: tuple[str, str, int],
+        since: datetime,
+        until: datetime,
+        earliest: bool,
+    ) -> list[dict[str, Any]]:
+        """The on-calls of a v3 schedule: each user's stretches (every rotation at once, an empty turn is
+        nobody), adjacent ones joined, whole stretches that meet [since, until] (an instant when equal)."""
+        row = self._v3_row(req.db, schedule_id)
+        reach = timedelta(weeks=8)
+        per_user: dict[str, list[tuple[datetime, datetime]]] = {}
+        for shift, _, _ in self._v3_final(req.db, row, since - reach, until + reach):
+            if shift.user is None:
+                continue
+            spans = per_user.setdefault(shift.user, [])
+            a, b = shift.start.astimezone(UTC), shift.end.astimezone(UTC)
+            spans.append((a, b))
+        out: list[tuple[datetime, datetime, str]] = []
+        for user, spans in per_user.items():
+            merged: list[tuple[datetime, datetime]] = []
+            for a, b in sorted(spans):
+                if merged and a <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+                else:
+                    merged.append((a, b))
+            hits = [
+                (a, b, user) for a, b in merged if a <= until and b > since and (a < until or since == until)
+            ]
+            out += hits[:1] if earliest else hits
+        pid, name, level = policy
+        return [
+            {
+                "escalation_policy": _ref("escalation_policy", pid, name),
+                "escalation_level": level,
+                "schedule": self._v3_ref(row),
+                "user": self._user_summary(req.db, u),
+                "start": iso_z(a),
+                "end": iso_z(b),
+            }
+            for a, b, u in sorted(out)
+        ]
+
+    # A v3 schedule holds rotations; a rotation is only an id and its events; an event is a recurring window
+    # (`start_time`..`end_time` repeated by one RRULE in `start_time`'s zone) whose members take turns
+    # (`shifts_per_member` occurrences each, counted from `start_time`, the RRULE's DTSTART), producing shifts
+    # from `effective_since` to `effective_until`. Every rotation's shifts are on call at once (two seats in
+    # one schedule); an `empty_member` turn is nobody. The final schedule is computed by the CLI's own core.
+
+    @staticmethod
+    def _v3_row(db: sqlite3.Connection, schedule_id: str) -> sqlite3.Row:
+        row: sqlite3.Row | None = db.execute(
+            "SELECT * FROM pagerduty_v3_schedules WHERE id = ?", (schedule_id,)
+        ).fetchone()
+        if row is None:
+            raise _Error(404, "Not Found")
+        return row
+
+    @staticmethod
+    def _v3_save(db: sqlite3.Connection, schedule_id: str, data: dict[str, Any]) -> None:
+        db.execute("UPDATE pagerduty_v3_schedules SET data = ? WHERE id = ?", (json_col(data), schedule_id))
+
+    @staticmethod
+    def _v3_rotation(data: dict[str, Any], rotation_id: str) -> dict[str, Any]:
+        found: dict[str, Any] | None = next((r for r in data["rotations"] if r["id"] == rotation_id), None)
+        if found is None:
+            raise _Error(404, "Not Found")
+        return found
+
+    @staticmethod
+    def _v3_ref(row: sqlite3.Row) -> dict[str, Any]:
+        return {
+            "id": row["id"],
+            "type": "schedule_v3_reference",
+            "summary": row["name"],
+            "self": f"https://api.pagerduty.com/v3/schedules/{row['id']}",
+        }
+
+    @staticmethod
+    def _rrule(recurrence: Any) -> tuple[str, int]:
+        """The core's (rotation type, length) of an event's recurrence; 400 for what the sandbox cannot
+        render (PagerDuty takes any RFC 5545 rule; oncall writes only
+        `FREQ=WEEKLY|DAILY|HOURLY;INTERVAL=n`)."""
+        rules = (
+            [r for r in recurrence if isinstance(r, str) and r.startswith("RRULE:")]
+            if isinstance(recurrence, list)
+            else []
+        )
+        if len(rules) != 1 or len(recurrence) != 1:
+            raise _invalid("recurrence", "must hold exactly one RRULE (the sandbox renders no EXDATE/RDATE)")
+        parts = dict(p.split("=", 1) for p in rules[0][len("RRULE:") :].split(";") if "=" in p)
+        kind = {"WEEKLY": "weekly", "DAILY": "daily", "HOURLY": "hourly"}.get(parts.pop("FREQ", ""))
+        try:
+            interval = int(parts.pop("INTERVAL", "1"))
+        except ValueError:
+            raise _invalid("recurrence", "INTERVAL must be a number") from None
+        if kind is None or parts or interval < 1:
+            raise _invalid("recurrence", "the sandbox renders FREQ=WEEKLY|DAILY|HOURLY with INTERVAL only")
+        return kind, interval
+
+    def _event_rotations(self, data: dict[str, Any]) -> list[tuple[Rotation, datetime, str, str]]:
+        """Each event as a core rotation (named `rotation id/event id`, members repeated `shifts_per_member`
+        times so that turn k is member k // spm), with its effective start, rotation id and event id."""
+        out = []
+        for rotation in data["rotations"]:
+            for event in rotation["events"]:
+                kind, length = self._rrule(event["recurrence"])
+                strategy = event["assignment_strategy"]
+                per = int(strategy.get("shifts_per_member") or 1)
+                members = [
+                    m.get("user_id") if m["type"] == "user_member" else None for m in strategy["members"]
+                ]
+                core = Rotation(
+                    name=f"{rotation['id']}/{event['id']}",
+                    start=parse_iso(event["start_time"]["date_time"]),
+                    participants=tuple(m for m in members for _ in range(per)),
+                    type=kind,
+                    length=length,
+                    end=parse_iso(event["effective_until"]) if event.get("effective_until") else None,
+                )
+                out.append((core, parse_iso(event["effective_since"]), rotation["id"], event["id"]))
+        return out
+
+    def _v3_overrides(self, db: sqlite3.Connection, schedule_id: str) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (r["id"], from_json_col(r["data"]))
+            for r in db.execute(
+                "SELECT * FROM pagerduty_v3_overrides WHERE schedule_id = ? ORDER BY seq", (schedule_id,)
+            )
+        ]
+
+    def _v3_final(
+        self,
+        db: sqlite3.Connection,
+        row: sqlite3.Row,
+        since: datetime,
+        until: datetime,
+        *,
+        with_overrides: bool = True,
+    ) -> list[tuple[Shift, str, str | None]]:
+        """The final schedule in [since, until): (shift, rotation id, override id) per stretch, every rotation
+        at once, overrides applied (a later one wins); an empty turn is a shift whose user is None."""
+        data = from_json_col(row["data"])
+        events = self._event_rotations(data)
+        names: dict[str, list[str]] = {}
+        for core, _, rotation_id, _ in events:
+            names.setdefault(rotation_id, []).append(core.name)
+        overrides = [
+            Override(
+                user=o["overriding_member"].get("user_id")
+                if o["overriding_member"]["type"] == "user_member"
+                else None,
+                start=parse_iso(o["start_time"]),
+                end=parse_iso(o["end_time"]),
+                rotations=tuple(names.get(o["rotation_id"], [])),
+                alias=oid,
+            )
+            for oid, o in (self._v3_overrides(db, row["id"]) if with_overrides else [])
+        ]
+        out: list[tuple[Shift, str, str | None]] = []
+        for core, effective, rotation_id, _ in events:
+            for shift in core_timeline([core], overrides, max(since, effective), until, data["time_zone"]):
+                if shift.start >= shift.end:
+                    continue
+                alias = None
+                if shift.override:
+                    alias = next(
+                        (
+                            o.alias
+                            for o in reversed(overrides)
+                            if core.name in o.rotations and o.start <= shift.start and shift.end <= o.end
+                        ),
+                        None,
+                    )
+                out.append((shift, rotation_id, alias))
+        return sorted(out, key=lambda x: (x[0].start, x[1]))
+
+    @staticmethod
+    def _member(user_id: str | None) -> dict[str, Any]:
+        return {"type": "empty_member"} if user_id is None else {"type": "user_member", "user_id": user_id}
+
+    def _v3_json(
+        self, db: sqlite3.Connection, row: sqlite3.Row, window: tuple[datetime, datetime] | None
+    ) -> dict[str, Any]:
+        data = from_json_col(row["data"])
+        out: dict[str, Any] = {
+            "id": row["id"],
+            "type": "schedule_v3",
+            "name": row["name"],
+            "time_zone": data["time_zone"],
+            "escalation_policies": [
+                {k: v for k, v in _ref("escalation_policy", pid, name).items() if v is not None}
+                for pid, name, rules, _ in self._policies(db)
+                if any(row["id"] in rule["schedules"] for rule in rules)
+            ],
+            "rotations": [
+                {
+                    "id": r["id"],
+                    "type": "schedule_rotation",
+                    "events": r["events"],
+                    "self": f"https://api.pagerduty.com/v3/schedules/{row['id']}/rotations/{r['id']}",
+                }
+                for r in data["rotations"]
+            ],
+            "self": f"https://api.pagerduty.com/v3/schedules/{row['id']}",
+        }
+        if window is not None:
+            shifts = self._v3_final(db, row, *window)
+            span = (window[1] - window[0]).total_seconds()
+            covered = sum((s.end - s.start).total_seconds() for s, _, _ in shifts if s.user is not None)
+            out["final_schedule"] = {
+                "type": "final_schedule",
+                "rendered_coverage_percentage": min(100.0, 100.0 * covered / span) if span > 0 else 0.0,
+                "computed_shift_assignments": [
+                    {
+                        "type": "computed_shift_assignment",
+                        "start_time": iso_z(s.start),
+                        "end_time": iso_z(s.end),
+                        "member": self._member(s.user),
+                        "source": {
+                            "type": "schedule_rotation_override",
+                            "rotation_id": rid,
+                            "override_id": alias,
+                        }
+                        if alias is not None
+                        else {"type": "schedule_rotation", "rotation_id": rid},
+                    }
+                    for s, rid, alias in shifts
+                ],
+            }
+        return out
+
+    def _h_list_schedules_v3(self, req: _Req) -> httpx.Response:
+        rows = list(req.db.execute("SELECT * FROM pagerduty_v3_schedules ORDER BY name COLLATE NOCASE, seq"))
+        query = (req.param("query") or "").strip().lower()
+        if query:
+            rows = [r for r in rows if query in r["name"].lower()]
+        return self._page(req, "schedules", [self._v3_ref(r) for r in rows])
+
+    def _h_get_schedule_v3(self, req: _Req) -> httpx.Response:
+        row = self._v3_row(req.db, req.match["id"])
+        window = None
+        if "final_schedule" in req.params("include[]"):
+            since, until = req.time_param("since"), req.time_param("until")
+            if since is None or until is None:
+                raise _invalid("since", "include[]=final_schedule needs since and until")
+            if until < since:
+                raise _invalid("until", "until must not be before since")
+            window = (since, until)
+        return json_response(200, {"schedule": self._v3_json(req.db, row, window)})
+
+    def _h_create_rotation_v3(self, req: _Req) -> httpx.Response:
+        row = self._v3_row(req.db, req.match["id"])
+        if req.body not in (None, {}):
+            raise _invalid("rotation", "A rotation is created empty: its events carry its configuration")
+        data = from_json_col(row["data"])
+        rotation = {"id": pd_id(req.ctx.rng), "events": []}
+        data["rotations"].append(rotation)
+        self._v3_save(req.db, row["id"], data)
+        return json_response(
+            201, {"rotation": {"id": rotation["id"], "type": "schedule_rotation", "events": []}}
+        )
+
+    def _h_delete_rotation_v3(self, req: _Req) -> httpx.Response:
+        row = self._v3_row(req.db, req.match["id"])
+        data = from_json_col(row["data"])
+        self._v3_rotation(data, req.match["rotation_id"])
+        data["rotations"] = [r for r in data["rotations"] if r["id"] != req.match["rotation_id"]]
+        self._v3_save(req.db, row["id"], data)
+        req.db.execute(
+            "DELETE FROM pagerduty_v3_overrides WHERE rotation_id = ?", (req.match["rotation_id"],)
+        )
+        return httpx.Response(204)
+
+    def _zoned(self, raw: Any, field: str) -> dict[str, str]:
+        if not isinstance(raw, dict):
+            raise _invalid(field, "must be a date_time and a time_zone")
+        try:
+            when = parse_iso(str(raw["date_time"]))
+            ZoneInfo(str(raw["time_zone"]))
+        except (KeyError, ValueError, ZoneInfoNotFoundError):
+            raise _invalid(field, "must be a date_time and an IANA time_zone") from None
+        return {"date_time": iso_z(when), "time_zone": str(raw["time_zone"])}
+
+    def _event(
+        self, req: _Req, raw: dict[str, Any], event_id: str, rotation: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A whole event checked as PagerDuty does (members exist, one RRULE, at most 5 events per rotation,
+        none overlapping); an `effective_since` in the past is clamped to now."""
+        start = self._zoned(raw.get("start_time"), "start_time")
+        end = self._zoned(raw.get("end_time"), "end_time")
+        if parse_iso(end["date_time"]) <= parse_iso(start["date_time"]):
+            raise _invalid("end_time", "end_time must be after start_time")
+        kind, length = self._rrule(raw.get("recurrence"))
+        strategy = raw.get("assignment_strategy") or {}
+        members = strategy.get("members") or []
+        if strategy.get("type") != "rotating_member_assignment_strategy":
+            raise _invalid("assignment_strategy.type", "the sandbox renders rotating members only")
+        if not 1 <= len(members) <= 20:
+            raise _invalid("assignment_strategy.members", "between 1 and 20 members")
+        for m in members:
+            if m.get("type") == "user_member":
+                self._user_ref(req.db, {"id": m.get("user_id")}, "assignment_strategy.members")
+        try:
+            since = max(parse_iso(str(raw["effective_since"])), req.ctx.now)
+            until = parse_iso(str(raw["effective_until"])) if raw.get("effective_until") else None
+        except (KeyError, ValueError):
+            raise _invalid("effective_since", "must be a date-time") from None
+        if until is not None and until <= since:
+            raise _invalid("effective_until", "must be after effective_since")
+        # One shift (start_time..end_time) per occurrence, continuous: the sandbox renders turns that hand
+        # over at each occurrence (the window is one interval long).
+        probe = Rotation(
+            name="probe", start=parse_iso(start["date_time"]), participants=("x",), type=kind, length=length
+        )
+        if shift_start(probe, 1, start["time_zone"]) != parse_iso(end["date_time"]):
+            raise _invalid("end_time", "the sandbox renders windows exactly one recurrence interval long")
+        others = [e for e in rotation["events"] if e["id"] != event_id]
+        if len(others) >= 5:
+            raise _invalid("event", "A rotation holds at most 5 events")
+        for other in others:
+            o_since = parse_iso(other["effective_since"])
+            o_until = parse_iso(other["effective_until"]) if other.get("effective_until") else None
+            if (until is None or o_since < until) and (o_until is None or since < o_until):
+                raise _invalid("effective_since", "Events within a rotation cannot overlap")
+        event: dict[str, Any] = {
+            "id": event_id,
+            "type": "schedule_event",
+            "name": str(raw.get("name") or ""),
+            "start_time": start,
+            "end_time": end,
+            "effective_since": iso_z(since),
+            "effective_until": iso_z(until) if until is not None else None,
+            "recurrence": list(raw["recurrence"]),
+            "assignment_strategy": {
+                "type": "rotating_member_assignment_strategy",
+                "shifts_per_member": int(strategy.get("shifts_per_member") or 1),
+                "members": [
+                    self._member(m.get("user_id") if m.get("type") == "user_member" else None)
+                    for m in members
+                ],
+            },
+        }
+        if not event["name"]:
+            raise _invalid("name", "An event needs a name")
+        return event
+
+    def _h_create_event(self, req: _Req) -> httpx.Response:
+        row = self._v3_row(req.db, req.match["id"])
+        data = from_json_col(row["data"])
+        rotation = self._v3_rotation(data, req.match["rotation_id"])
+        raw = (req.body or {}).get("event") or {}
+        event = self._event(req, raw, pd_id(req.ctx.rng), rotation)
+        rotation["events"].append(event)
+        rotation["events"].sort(key=lambda e: e["effective_since"])
+        self._v3_save(req.db, row["id"], data)
+        return json_response(201, {"event": event})
+
+    def _h_update_event(self, req: _Req) -> httpx.Response:
+        row = self._v3_row(req.db, req.match["id"])
+        data = from_json_col(row["data"])
+        rotation = self._v3_rotation(data, req.match["rotation_id"])
+        index = next((n for n, e in enumerate(rotation["events"]) if e["id"] == req.match["event_id"]), None)
+        if index is None:
+            raise _Error(404, "Not Found")
+        current = rotation["events"][index]
+        raw = (req.body or {}).get("event") or {}
+        now = req.ctx.now
+        since = parse_iso(current["effective_since"])
+        until = parse_iso(current["effective_until"]) if current.get("effective_until") else None
+        if until is not None and until <= now:
+            raise _invalid("event", "A past event cannot be modified")
+        if since < now:
+            # Active (producing shifts already): only effective_until may change.
+            if set(raw) - {"effective_until"}:
+                raise _invalid("event", "An active event can only change effective_until")
+            new_until = parse_iso(str(raw["effective_until"])) if raw.get("effective_until") else None
+            if new_until is not None and new_until <= since:
+                raise _invalid("effective_until", "must be after effective_since")
+            updated = {**current, "effective_until": iso_z(new_until) if new_until is not None else None}
+            others = [e for e in rotation["events"] if e["id"] != current["id"]]
+            for other in others:
+                o_since = parse_iso(other["effective_since"])
+                if o_since >= since and (new_until is None or o_since < new_until):
+                    raise _invalid("effective_until", "Events within a rotation cannot overlap")
+        else:
+            merged = {**current, **raw}
+            updated = self._event(req, merged, current["id"], rotation)
+        rotation["events"][index] = updated
+        rotation["events"].sort(key=lambda e: e["effective_since"])
+        self._v3_save(req.db, row["id"], data)
+        return json_response(200, {"event": updated})
+
+    def _override_shift_json(self, row_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {"id": row_id, "type": "override_shift", **data}
+
+    def _h_list_overrides_v3(self, req: _Req) -> httpx.Response:
+        row = self._v3_row(req.db, req.match["id"])
+        since, until = req.time_param("since"), req.time_param("until")
+        if since is None or until is None:
+            raise _invalid("since", "since and until are required")
+        items = [
+            self._override_shift_json(oid, o)
+            for oid, o in self._v3_overrides(req.db, row["id"])
+            if parse_iso(o["start_time"]) < until and parse_iso(o["end_time"]) > since
+        ]
+        return self._page(req, "overrides", items)
+
+    def _h_create_overrides_v3(self, req: _Req) -> httpx.Response:
+        row = self._v3_row(req.db, req.match["id"])
+        data = from_json_col(row["data"])
+        wanted = (req.body or {}).get("overrides") or []
+        if not wanted:
+            raise _invalid("overrides", "At least one override is required")
+        created: list[tuple[str, dict[str, Any]]] = []
+        for n, raw in enumerate(wanted):
+            field = f"overrides[{n}]"
+            if raw.get("custom_shift_id") or not raw.get("rotation_id"):
+                raise _invalid(
+                    f"{field}.rotation_id", "An override names a rotation (custom shifts: not here)"
+                )
+            self._v3_rotation(data, str(raw["rotation_id"]))
+            try:
+                start, end = parse_iso(str(raw["start_time"])), parse_iso(str(raw["end_time"]))
+            except (KeyError, ValueError):
+                raise _invalid(field, "start_time and end_time must be date-times") from None
+            if end <= start:
+                raise _invalid(f"{field}.end_time", "An override must end after its start")
+            members = []
+            for key in ("overridden_member", "overriding_member"):
+                m = raw.get(key) or {}
+                if m.get("type") == "user_member":
+                    self._user_ref(req.db, {"id": m.get("user_id")}, f"{field}.{key}")
+                elif m.get("type") != "empty_member":
+                    raise _invalid(f"{field}.{key}", "user_member or empty_member")
+                members.append(self._member(m.get("user_id") if m.get("type") == "user_member" else None))
+            # The overridden member must be whom the rotation itself has when the override starts.
+            held = [
+                s.user
+                for s, rid, _ in self._v3_final(
+                    req.db, row, start, start + timedelta(seconds=1), with_overrides=False
+                )
+                if rid == raw["rotation_id"]
+            ]
+            if not held:
+                raise _invalid(f"{field}.start_time", "The rotation has no shift when the override starts")
+            if self._member(held[0]) != members[0]:
+                raise _invalid(f"{field}.overridden_member", "is not the member on shift at start_time")
+            override = {
+                "rotation_id": str(raw["rotation_id"]),
+                "start_time": iso_z(start),
+                "end_time": iso_z(end),
+                "overridden_member": members[0],
+                "overriding_member": members[1],
+            }
+            oid = pd_id(req.ctx.rng)
+            req.db.execute(
+                "INSERT INTO pagerduty_v3_overrides (id, schedule_id, rotation_id, seq, data) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    oid,
+                    row["id"],
+                    override["rotation_id"],
+                    next_seq(req.db, "pagerduty_override"),
+                    json_col(override),
+                ),
+            )
+            created.append((oid, override))
+        return json_response(201, {"overrides": [self._override_shift_json(i, o) for i, o in created]})
+
+    def _h_delete_override_v3(self, req: _Req) -> httpx.Response:
+        row = self._v3_row(req.db, req.match["id"])
+        found = req.db.execute(
+            "SELECT * FROM pagerduty_v3_overrides WHERE schedule_id = ? AND id = ?",
+            (row["id"], req.match["override_id"]),
+        ).fetchone()
+        if found is None:
+            raise _Error(404, "Not Found")
+        data = from_json_col(found["data"])
+        now = req.ctx.now
+        if parse_iso(data["start_time"]) < now < parse_iso(data["end_time"]):
+            # In progress: ended now, as PagerDuty ends a running override rather than rewriting the past.
+            req.db.execute(
+                "UPDATE pagerduty_v3_overrides SET data = ? WHERE id = ?",
+                (json_col({**data, "end_time": iso_z(now)}), found["id"]),
+            )
+        else:
+            req.db.execute("DELETE FROM pagerduty_v3_overrides WHERE id = ?", (found["id"],))
+        return httpx.Response(204)

@@ -515,7 +515,9 @@ def rejection_response(service: str, exc: RequestRejected, request_id: str = "",
         return vendor_error("atlassian", exc.status, exc.message, errors=exc.errors or None)
     detail = "; ".join(f"{k} {v}" if not v.startswith(k) else v for k, v in exc.errors.items())
     if service == "pagerduty":
-        return vendor_error("pagerduty", exc.status, exc.message, errors=exc.errors or None)
+        return vendor_error(
+            "pagerduty", exc.status, exc.message, errors=exc.errors or None, operation=operation
+        )
     if service == "jira":
         if operation is not None and operation.startswith(_TEAMS_PREFIX):
             return json_response(exc.status, {"code": "BAD_REQUEST", "message": detail or exc.message})

@@ -3,23 +3,21 @@
 With the incident adapter, the only modules above the client that import it or its wire models. PagerDuty's
 specifics stop here:
 
-- One person is on call per PagerDuty schedule, so the seats are two schedules, named like the seats' base
-  rotations (settings `rotation_a`, `rotation_b`), both on one escalation policy. The store shows them as one
-  schedule: a rotation named X is the layer named X of the schedule of X's seat (`rules.group_of`: `rot-a`,
-  `rot-a-next` and `Holiday-a` are layers of the schedule `rot-a`).
-- A round is a layer: `start` and `rotation_virtual_start` at the round's first hand-off,
-  `rotation_turn_length_seconds` one turn (604800 for a week), `users` in order; ending a round sets `end`.
-  A later layer wins where it has someone; where no layer is in effect nobody is on call (a layer gap).
-- The `none` placeholder: a layer cannot leave a turn empty (every item of `users` is a user, and a layer
-  covers all of its time), so a recurring empty turn has no faithful form in a v2 schedule; writing one is
-  refused with a clear error. An uncovered stretch PagerDuty does have, a gap between layers, is read as no
-  shift at all, exactly as the other services show a stretch no rotation covers, so `schedule check` and
-  `whoisoncall` report it the same way on every backend.
-- Overrides belong to a seat's schedule, not a layer: an override is shown on the layer in effect when it
-  starts; its key is PagerDuty's override id.
-- Who is on call is `GET /oncalls` for both seats' schedules at once; people are ids, mapped to emails
-  with one paged `GET /users` per run. Start dates and managers have no place in PagerDuty: they come from
-  the roster (`--roster`).
+- The team's schedule is one shift-based (v3) schedule named like it (`opsgenie.schedule`); all its
+  rotations are on call at once, so the two seats are two of them, as on Opsgenie. A rotation is a v3
+  rotation named by its event: `start_time` the first hand-off (turns count from it, in the schedule's
+  zone, so hand-offs keep their wall-clock time across DST), one RRULE (`FREQ=WEEKLY|DAILY|HOURLY`,
+  `INTERVAL` the length), rotating members in order, `effective_until` the end.
+- The `none` placeholder is an `empty_member`: PagerDuty's own unassigned turn, nobody paged. It reads back
+  as `none` (a shift whose user is None), so `schedule check` and `whoisoncall` report it as on every
+  backend, and an override whose `overridden_member` is the empty member covers it.
+- PagerDuty keeps the past: an event producing shifts may change only its `effective_until`, so any other
+  change ends it now and continues in a new event with the same `start_time`.
+- Overrides name their rotation and the member they replace (worked out from the events); the key is
+  PagerDuty's override id.
+- The timeline is PagerDuty's final schedule in one request (rotation, member, override per shift); who is
+  on call now is one `GET /oncalls`. People are ids, mapped to emails with one paged `GET /users` per run.
+  Start dates and managers have no place in PagerDuty: they come from the roster (`--roster`).
 """
 
 from __future__ import annotations
@@ -32,17 +30,19 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from oncall_cli.errors import ConfigError, NotFoundError, RejectedError, UnavailableError, UsageError
-from oncall_cli.scheduling.layers import stacked_shifts
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift
 from oncall_cli.scheduling.rules import group_of
+from oncall_cli.scheduling.timeline import rotation_shifts, shift_start
 from oncall_cli.services.ports import UNKNOWN_START
 
 if TYPE_CHECKING:
     from oncall_cli.clients.pagerduty import PagerDutyClient
-    from oncall_cli.clients.pagerduty_models import LayerUser, Schedule, ScheduleLayer, User
+    from oncall_cli.clients.pagerduty_models import Event, ScheduleRotation, ScheduleV3, User
 
 SERVICE = "PagerDuty"
 TURN_SECONDS = {"weekly": 604800, "daily": 86400, "hourly": 3600}
+MAX_MEMBERS = 20
+"""PagerDuty's limit on an event's rotating members (`EventAssignmentStrategy.members`, maxItems)."""
 OVERRIDES_BACK = timedelta(days=400)
 OVERRIDES_AHEAD = timedelta(days=2 * 366)
 """The window of `overrides()`: PagerDuty lists overrides only between `since` and `until`."""
@@ -67,22 +67,6 @@ def _turn(rotation: Rotation) -> int:
     if rotation.type not in TURN_SECONDS:
         raise UsageError(f"unknown rotation type {rotation.type!r}")
     return TURN_SECONDS[rotation.type] * rotation.length
-
-
-def _kind(seconds: int) -> tuple[str, int]:
-    """A layer's turn as the core's rotation type and length (a week: weekly 1)."""
-    for kind in ("weekly", "daily", "hourly"):
-        if seconds % TURN_SECONDS[kind] == 0:
-            return kind, seconds // TURN_SECONDS[kind]
-    raise RejectedError(f"a PagerDuty layer turns every {seconds} seconds; oncall handles whole hours only")
-
-
-def _refuse_placeholder(name: str, participants: Sequence[str | None]) -> None:
-    if any(p is None for p in participants):
-        raise RejectedError(
-            f"{name}: a PagerDuty schedule layer cannot leave a turn empty (the `none` placeholder)",
-            hint="Name a person for every turn, or end the round (a gap between layers is uncovered time).",
-        )
 
 
 class PagerDutyDirectory:
@@ -214,7 +198,7 @@ class PagerDutyDirectory:
 
 
 class PagerDutySchedule:
-    """The two seats' PagerDuty schedules seen as one schedule whose rotations are their layers."""
+    """The team's PagerDuty v3 (shift-based) schedule: a rotation is a v3 rotation, its events its rounds."""
 
     service = SERVICE
 
@@ -232,241 +216,211 @@ class PagerDutySchedule:
         self.schedule_name = schedule
         self.rounds = rounds
         self.now = now
-        self.seat_names: dict[str, str] = dict(zip(("A", "B"), rounds.rotation_names, strict=False))
-        """Seat letter -> the name of its PagerDuty schedule (the seat's base rotation name)."""
-        self._seats: dict[str, Schedule] | None = None
-        self._override_seats: dict[str, str] = {}
+        self._schedule: ScheduleV3 | None = None
+        self._schedule_id: str | None = None
 
-    # ---- the seats' schedules -----------------------------------------------------------------------
+    # ---- the schedule -------------------------------------------------------------------------------
 
-    def _load(self) -> dict[str, Schedule]:
-        """The seats' schedules: the targets of the first rule of the escalation policy named like the team's
-        schedule (`opsgenie.schedule`), each seat the one named like its base rotation (else in rule order).
-        Two requests, once per run: the policy by name, then the schedules with their layers."""
-        if self._seats is None:
+    def _id(self) -> str:
+        """The v3 schedule named like the team's schedule (`opsgenie.schedule`): `GET /v3/schedules?query=`,
+        exact name, once per run."""
+        if self._schedule_id is None:
             with _reachable(self.client):
-                policies = self.client.list_escalation_policies(query=self.schedule_name)
-            policy = next((p for p in policies if p.name == self.schedule_name), None)
-            if policy is None:
+                found = self.client.list_schedules_v3(query=self.schedule_name)
+            match = next((s for s in found if s.summary == self.schedule_name), None)
+            if match is None:
                 raise NotFoundError(
-                    f"no PagerDuty escalation policy named {self.schedule_name!r} (the team's schedule)",
-                    hint="On PagerDuty the team's schedule is an escalation policy whose first rule targets "
-                    "the two seats' schedules; check --schedule or opsgenie.schedule.",
+                    f"no PagerDuty schedule named {self.schedule_name!r} (a v3, shift-based schedule)",
+                    hint="On PagerDuty the team's schedule is a shift-based (v3) schedule holding both "
+                    "seats' rotations; check --schedule or opsgenie.schedule.",
                 )
-            first = policy.escalation_rules[0].targets if policy.escalation_rules else []
-            targets = [t.id for t in first if t.type in ("schedule_reference", "schedule")]
-            listed = {s.id: s for s in self.client.list_schedules(include_layers=True) if s.id in targets}
-            ordered = [listed[t] for t in targets if t in listed]
-            seats: dict[str, Schedule] = {}
-            for letter, name in self.seat_names.items():
-                found = next((s for s in ordered if s.name == name), None)
-                if found is None:
-                    found = next(
-                        (
-                            s
-                            for s in ordered
-                            if s not in seats.values() and s.name not in self.seat_names.values()
-                        ),
-                        None,
-                    )
-                if found is None:
-                    raise NotFoundError(
-                        f"the PagerDuty escalation policy {self.schedule_name!r} has no schedule for seat "
-                        f"{letter} ({name!r})",
-                        hint="Each seat is a PagerDuty schedule named like its rotation (rotation_a, "
-                        "rotation_b), both targets of the policy's first rule.",
-                    )
-                seats[letter] = found
-            self._seats = seats
-        return self._seats
+            self._schedule_id = match.id
+        return self._schedule_id
 
-    def _seat_of(self, rotation: str) -> str:
-        letter = group_of(rotation, self.rounds)
-        if letter not in self.seat_names:
-            raise UsageError(
-                f"rotation {rotation!r} belongs to no seat: on PagerDuty each seat is a schedule, and a "
-                f"rotation's name says its seat ({', '.join(self.seat_names.values())}, with a suffix)",
-            )
-        return letter
+    def _load(self, window: tuple[datetime, datetime] | None = None) -> ScheduleV3:
+        """The schedule with its rotations and events (`GET /v3/schedules/{id}`), once per run; with a window,
+        read again with the final schedule of that window."""
+        if self._schedule is None or window is not None:
+            schedule_id = self._id()
+            with _reachable(self.client):
+                if window is None:
+                    self._schedule = self.client.get_schedule_v3(schedule_id=schedule_id)
+                else:
+                    self._schedule = self.client.get_schedule_v3(
+                        schedule_id=schedule_id, since=window[0], until=window[1]
+                    )
+        return self._schedule
 
     @property
     def timezone(self) -> str:
-        return self._load()["A"].time_zone
+        return self._load().time_zone
 
-    def _layer_rotation(self, layer: ScheduleLayer, tz: str) -> Rotation:
-        kind, length = _kind(layer.rotation_turn_length_seconds)
+    def _core(self, event: Event, tz: str) -> Rotation:
+        """One event as the core's rotation: its name, its first hand-off (`start_time`, the RRULE's
+        DTSTART, from which turns are counted), its turn and members in order (`empty_member`: `none`)."""
+        kind, length = _recurrence(event.recurrence)
+        per = event.assignment_strategy.shifts_per_member or 1
         z = ZoneInfo(tz)
         return Rotation(
-            name=layer.name or layer.id or "?",
-            start=layer.start.astimezone(z),
-            participants=tuple(self.people.email_of(u.user.id) for u in layer.users),
+            name=event.name,
+            start=event.start_time.date_time.astimezone(z),
+            participants=tuple(
+                None if m.user is None else self.people.email_of(m.user)
+                for m in event.assignment_strategy.members
+            ),
             type=kind,
-            length=length,
-            end=layer.end.astimezone(z) if layer.end else None,
+            length=length * per,
+            end=event.effective_until.astimezone(z) if event.effective_until else None,
         )
 
-    def rotations(self) -> list[Rotation]:
-        return [
-            self._layer_rotation(layer, seat.time_zone)
-            for seat in self._load().values()
-            for layer in seat.schedule_layers
-        ]
+    def _rotations(self) -> list[tuple[ScheduleRotation, Rotation]]:
+        """Each v3 rotation with events, as the core's rotation of its latest event."""
+        schedule = self._load()
+        out = []
+        for rotation in schedule.rotations:
+            if rotation.events:
+                last = max(rotation.events, key=lambda e: e.effective_since)
+                out.append((rotation, self._core(last, schedule.time_zone)))
+        return out
 
-    def _layer_at(self, seat: Schedule, at: datetime) -> str:
-        """The name of the seat's layer in effect at `at` (the top one), else the next to start, else the
-        first."""
-        layers = seat.schedule_layers
-        current = [x for x in layers if x.start <= at and (x.end is None or at < x.end)]
-        later = sorted((x for x in layers if x.start > at), key=lambda x: x.start)
-        chosen = current[-1] if current else (later[0] if later else (layers[0] if layers else None))
-        return (chosen.name or chosen.id or "") if chosen is not None else self.seat_names.get("A", "")
+    def rotations(self) -> list[Rotation]:
+        return [core for _, core in self._rotations()]
+
+    def _rotation(self, name: str) -> tuple[ScheduleRotation, Event]:
+        """The v3 rotation named `name` (its latest event's name) and that event."""
+        for rotation, core in self._rotations():
+            if core.name == name:
+                return rotation, max(rotation.events, key=lambda e: e.effective_since)
+        raise NotFoundError(
+            f"no rotation {name!r} in schedule {self.schedule_name!r}",
+            hint="List them with `oncall rotation list`.",
+        )
+
+    def _names(self) -> dict[str, str]:
+        return {rotation.id: core.name for rotation, core in self._rotations()}
+
+    def _turns(self, rotation_id: str, start: datetime, end: datetime) -> list[Shift]:
+        """The turns of a v3 rotation in [start, end): each event's, from its `effective_since`."""
+        schedule = self._load()
+        found = next((r for r in schedule.rotations if r.id == rotation_id), None)
+        out: list[Shift] = []
+        for event in found.events if found is not None else []:
+            since = max(start, event.effective_since)
+            if since < end:
+                out += rotation_shifts(self._core(event, schedule.time_zone), since, end, schedule.time_zone)
+        return out
+
+    # ---- reads --------------------------------------------------------------------------------------
 
     def overrides(self) -> list[Override]:
+        """`GET /v3/schedules/{id}/overrides` (400 days back, two years ahead): each on its rotation, the
+        person who takes it (None: an `empty_member`, nobody), its key PagerDuty's override id."""
         now = self.now()
+        schedule = self._load()
+        names = self._names()
+        z = ZoneInfo(schedule.time_zone)
         out: list[Override] = []
-        for seat in self._load().values():
-            z = ZoneInfo(seat.time_zone)
-            for o in self.client.list_overrides(
-                schedule_id=seat.id, since=now - OVERRIDES_BACK, until=now + OVERRIDES_AHEAD
-            ):
-                if o.id:
-                    self._override_seats[o.id] = seat.id
-                out.append(
-                    Override(
-                        user=self.people.email_of(o.user.id),
-                        start=o.start.astimezone(z),
-                        end=o.end.astimezone(z),
-                        rotations=(self._layer_at(seat, o.start),),
-                        alias=o.id,
-                    )
+        for o in self.client.list_overrides_v3(
+            schedule_id=schedule.id, since=now - OVERRIDES_BACK, until=now + OVERRIDES_AHEAD
+        ):
+            user = o.overriding_member.user
+            out.append(
+                Override(
+                    user=None if user is None else self.people.email_of(user),
+                    start=o.start_time.astimezone(z),
+                    end=o.end_time.astimezone(z),
+                    rotations=(names.get(o.rotation_id or "", o.rotation_id or "?"),),
+                    alias=o.id,
                 )
+            )
         return out
 
     def timeline(self, start: datetime, end: datetime) -> list[Shift]:
-        """PagerDuty's own on-calls of both seats (overrides applied) in ONE `GET /oncalls`, each cut at the
-        turns of the layer that holds the seat then (its name and turn number; `override` where the person
-        on call is not the layer's)."""
-        seats = self._load()
-        oncalls = self.client.list_oncalls(
-            schedule_ids=[s.id for s in seats.values()], since=start, until=end
-        )
+        """PagerDuty's own final schedule (`GET /v3/schedules/{id}?include[]=final_schedule`, one request):
+        every computed shift with its rotation, cut at the rotation's turns (their numbers); an
+        `empty_member` is an uncovered turn (user None), as the `none` placeholder reads on every backend;
+        `override` where an override put the member there."""
+        schedule = self._load((start, end))
+        names = self._names()
+        z = ZoneInfo(schedule.time_zone)
         shifts: list[Shift] = []
-        for seat in seats.values():
-            tz = seat.time_zone
-            z = ZoneInfo(tz)
-            base = stacked_shifts(
-                [
-                    (
-                        replace(self._layer_rotation(x, tz), start=x.rotation_virtual_start.astimezone(z)),
-                        x.start,
-                    )
-                    for x in seat.schedule_layers
-                ],
-                start,
-                end,
-                tz,
-            )
-            stretches = sorted(
-                {
-                    (max(o.start, start), min(o.end, end), o.user.id)
-                    for o in oncalls
-                    if o.schedule is not None and o.schedule.id == seat.id and o.start and o.end
-                }
-            )
-            for a, b, user_id in stretches:
-                if a >= b:
+        final = schedule.final_schedule.computed_shift_assignments if schedule.final_schedule else []
+        for item in final:
+            a, b = max(item.start_time, start), min(item.end_time, end)
+            if a >= b or item.source.rotation_id is None:
+                continue
+            name = names.get(item.source.rotation_id, item.source.rotation_id)
+            user = item.member.user
+            email = None if user is None else self.people.email_of(user)
+            is_override = item.source.type.endswith("_override")
+            cut = a
+            for turn in self._turns(item.source.rotation_id, a, b):
+                lo, hi = max(a, turn.start), min(b, turn.end)
+                if lo >= hi:
                     continue
-                email = self.people.email_of(user_id)
-                covered = a
-                for piece in base:
-                    lo, hi = max(a, piece.start), min(b, piece.end)
-                    if lo >= hi:
-                        continue
-                    if covered < lo:
-                        shifts.append(
-                            Shift(
-                                self._layer_at(seat, covered),
-                                email,
-                                covered.astimezone(z),
-                                lo.astimezone(z),
-                                0,
-                                True,
-                            )
-                        )
-                    shifts.append(
-                        Shift(
-                            piece.rotation,
-                            email,
-                            lo.astimezone(z),
-                            hi.astimezone(z),
-                            piece.index,
-                            email != piece.user,
-                        )
-                    )
-                    covered = hi
-                if covered < b:
-                    shifts.append(
-                        Shift(
-                            self._layer_at(seat, covered),
-                            email,
-                            covered.astimezone(z),
-                            b.astimezone(z),
-                            0,
-                            True,
-                        )
-                    )
+                if cut < lo:
+                    shifts.append(Shift(name, email, cut.astimezone(z), lo.astimezone(z), 0, is_override))
+                shifts.append(
+                    Shift(name, email, lo.astimezone(z), hi.astimezone(z), turn.index, is_override)
+                )
+                cut = hi
+            if cut < b:
+                shifts.append(Shift(name, email, cut.astimezone(z), b.astimezone(z), 0, is_override))
         return sorted(shifts, key=lambda s: (s.start, s.rotation))
 
     def on_call(self, at: datetime | None = None) -> list[str]:
-        """The emails PagerDuty puts on call in either seat at `at` (now): one `GET /oncalls`."""
-        seats = self._load()
+        """The emails PagerDuty puts on call in the schedule (both seats) at `at` (now): one `GET
+        /oncalls`."""
         when = at or self.now()
-        oncalls = self.client.list_oncalls(
-            schedule_ids=[s.id for s in seats.values()], since=when, until=when
-        )
+        oncalls = self.client.list_oncalls(schedule_ids=[self._id()], since=when, until=when)
         return list(dict.fromkeys(self.people.email_of(o.user.id) for o in oncalls))
 
     # ---- writes -------------------------------------------------------------------------------------
 
-    def _put(self, letter: str, layers: Sequence[ScheduleLayer]) -> None:
-        seat = self._load()[letter]
-        updated = self.client.update_schedule(
-            schedule_id=seat.id,
-            name=seat.name or self.seat_names[letter],
-            time_zone=seat.time_zone,
-            layers=layers,
-        )
-        self._load()[letter] = updated.model_copy(update={"escalation_policies": seat.escalation_policies})
-
-    def _layer(self, name: str) -> tuple[str, int]:
-        letter = self._seat_of(name)
-        for index, layer in enumerate(self._load()[letter].schedule_layers):
-            if layer.name == name:
-                return letter, index
-        raise NotFoundError(
-            f"no rotation {name!r} in schedule {self.seat_names[letter]!r}",
-            hint="List them with `oncall rotation list`.",
+    def _event(self, rotation: Rotation, since: datetime) -> Event:
+        from oncall_cli.clients.pagerduty_models import (
+            AssignmentStrategy,
+            Event,
+            ShiftMember,
+            ZonedDateTime,
         )
 
-    def _users(self, participants: Sequence[str | None]) -> list[LayerUser]:
-        from oncall_cli.clients.pagerduty_models import LayerUser, Reference
-
-        return [LayerUser(user=Reference.user(self.people.id_of(p))) for p in participants if p is not None]
+        if len(rotation.participants) > MAX_MEMBERS:
+            raise RejectedError(
+                f"{rotation.name}: a PagerDuty rotation takes at most {MAX_MEMBERS} members (an event's "
+                f"`assignment_strategy.members`); this one has {len(rotation.participants)}",
+                hint="Split the team into two seats (`schedule new --split 2`), each a rotation of its own.",
+            )
+        tz = self._load().time_zone
+        turn = _turn(rotation)  # checks the type
+        freq = {"weekly": "WEEKLY", "daily": "DAILY", "hourly": "HOURLY"}[rotation.type]
+        interval = "" if rotation.length == 1 else f";INTERVAL={rotation.length}"
+        first_end = shift_start(rotation, 1, tz) if turn else rotation.start
+        return Event(
+            name=rotation.name,
+            start_time=ZonedDateTime(date_time=rotation.start, time_zone=tz),
+            end_time=ZonedDateTime(date_time=first_end.astimezone(ZoneInfo(tz)), time_zone=tz),
+            effective_since=since,
+            effective_until=rotation.end,
+            recurrence=[f"RRULE:FREQ={freq}{interval}"],
+            assignment_strategy=AssignmentStrategy(
+                shifts_per_member=1,
+                members=[
+                    ShiftMember.of(None if p is None else self.people.id_of(p))
+                    for p in rotation.participants
+                ],
+            ),
+        )
 
     def create_rotation(self, rotation: Rotation) -> None:
-        from oncall_cli.clients.pagerduty_models import ScheduleLayer
-
-        _refuse_placeholder(rotation.name, rotation.participants)
-        letter = self._seat_of(rotation.name)
-        layer = ScheduleLayer(
-            name=rotation.name,
-            start=rotation.start,
-            end=rotation.end,
-            rotation_virtual_start=rotation.start,
-            rotation_turn_length_seconds=_turn(rotation),
-            users=self._users(rotation.participants),
-        )
-        self._put(letter, [*self._load()[letter].schedule_layers, layer])
+        """`POST /v3/schedules/{id}/rotations`, then its event (`POST .../events`): a `none` turn is an
+        `empty_member`. PagerDuty starts an event no earlier than now (a past `effective_since` is clamped);
+        turns still count from `start_time`."""
+        schedule = self._load()
+        wanted = self._event(rotation, rotation.start)  # checked (members, type) before any write
+        created = self.client.create_rotation_v3(schedule_id=schedule.id)
+        event = self.client.create_event(schedule_id=schedule.id, rotation_id=created.id, event=wanted)
+        schedule.rotations.append(created.model_copy(update={"events": [event]}))
 
     def update_rotation(
         self,
@@ -476,49 +430,134 @@ class PagerDutySchedule:
         start: datetime | None = None,
         end: datetime | None = None,
     ) -> None:
-        letter, index = self._layer(name)
-        layers = list(self._load()[letter].schedule_layers)
-        changes: dict[str, object] = {}
-        if participants is not None:
-            _refuse_placeholder(name, participants)
-            changes["users"] = self._users(participants)
-        if start is not None:
-            changes["start"] = start
-            changes["rotation_virtual_start"] = start
-        if end is not None:
-            changes["end"] = end
-        layers[index] = layers[index].model_copy(update=changes)
-        self._put(letter, layers)
+        """An event not started yet is rewritten (`PUT .../events/{id}`). One already producing shifts may
+        only change its `effective_until`: a new end is just that; other changes end it now and continue in a
+        new event (`POST .../events`) from now (or the new start), whose `start_time` is the rotation's first
+        hand-off, so turns keep their order and the past stays as it was."""
+        schedule = self._load()
+        rotation, event = self._rotation(name)
+        current = self._core(event, schedule.time_zone)
+        wanted = replace(
+            current,
+            participants=tuple(participants) if participants is not None else current.participants,
+            start=start if start is not None else current.start,
+            end=end if end is not None else current.end,
+        )
+        now = self.now()
+        assert event.id is not None
+        if event.effective_since >= now:
+            since = start if start is not None else event.effective_since
+            updated = self.client.update_event(
+                schedule_id=schedule.id,
+                rotation_id=rotation.id,
+                event_id=event.id,
+                event=self._event(wanted, since),
+            )
+            events = [updated if e.id == event.id else e for e in rotation.events]
+        elif participants is None and start is None:
+            updated = self.client.update_event(
+                schedule_id=schedule.id, rotation_id=rotation.id, event_id=event.id, effective_until=end
+            )
+            events = [updated if e.id == event.id else e for e in rotation.events]
+        else:
+            ended = self.client.update_event(
+                schedule_id=schedule.id, rotation_id=rotation.id, event_id=event.id, effective_until=now
+            )
+            events = [ended if e.id == event.id else e for e in rotation.events]
+            since = max(now, wanted.start)
+            if wanted.end is None or wanted.end > since:
+                events.append(
+                    self.client.create_event(
+                        schedule_id=schedule.id, rotation_id=rotation.id, event=self._event(wanted, since)
+                    )
+                )
+        index = schedule.rotations.index(rotation)
+        schedule.rotations[index] = rotation.model_copy(update={"events": events})
 
     def delete_rotation(self, name: str) -> None:
-        letter, index = self._layer(name)
-        layers = list(self._load()[letter].schedule_layers)
-        del layers[index]
-        self._put(letter, layers)
+        schedule = self._load()
+        rotation, _ = self._rotation(name)
+        self.client.delete_rotation_v3(schedule_id=schedule.id, rotation_id=rotation.id)
+        schedule.rotations.remove(rotation)
 
     def create_override(self, override: Override) -> str:
-        if override.user is None:
-            raise RejectedError(
-                "a PagerDuty override needs a person: it cannot put nobody on call",
-                hint="Name who takes the shift.",
+        """`POST /v3/schedules/{id}/overrides`: one override per rotation (all running ones when none is
+        named), each naming the member the rotation has when it starts (`empty_member` on a `none` turn:
+        that is how a volunteer or a manager covers it) and who takes it (`empty_member` for nobody). The key
+        is PagerDuty's override id (ids joined by commas when several rotations are named; each lists on
+        its own)."""
+        from oncall_cli.clients.pagerduty_models import OverrideShift, ShiftMember
+
+        schedule = self._load()
+        wanted = list(override.rotations) or [core.name for _, core in self._rotations()]
+        items: list[OverrideShift] = []
+        for name in wanted:
+            rotation, _ = self._rotation(name)
+            held = self._turns(rotation.id, override.start, override.start + timedelta(seconds=1))
+            if not held and override.rotations:
+                # A round that ended: the seat's rotation running then takes the override (as a seat's
+                # override always did on PagerDuty: `rot-b` names seat B, whose `rot-b-next` runs now).
+                rotation, held = self._seat_rotation(name, override.start, rotation)
+            if not held:
+                if override.rotations:
+                    raise RejectedError(
+                        f"{name} has no turn at {override.start.isoformat()}: a PagerDuty override replaces "
+                        "the member of a rotation's turn",
+                        hint="Start the override while the rotation runs.",
+                    )
+                continue
+            overridden = held[0].user
+            items.append(
+                OverrideShift(
+                    rotation_id=rotation.id,
+                    start_time=override.start,
+                    end_time=override.end,
+                    overridden_member=ShiftMember.of(
+                        None if overridden is None else self.people.id_of(overridden)
+                    ),
+                    overriding_member=ShiftMember.of(
+                        None if override.user is None else self.people.id_of(override.user)
+                    ),
+                )
             )
-        letters = list(dict.fromkeys(self._seat_of(r) for r in override.rotations))
-        if len(letters) != 1:
-            raise UsageError("a PagerDuty override belongs to one seat's schedule: name one rotation")
-        seat = self._load()[letters[0]]
-        (created,) = self.client.create_overrides(
-            schedule_id=seat.id,
-            overrides=[(self.people.id_of(override.user), override.start, override.end)],
-            time_zone=seat.time_zone,
-        )
-        assert created.id is not None
-        self._override_seats[created.id] = seat.id
-        return created.id
+        if not items:
+            raise RejectedError(
+                f"no rotation of {self.schedule_name!r} runs at {override.start.isoformat()}",
+                hint="Name the rotation with --rotation.",
+            )
+        created = self.client.create_overrides_v3(schedule_id=schedule.id, overrides=items)
+        return ",".join(o.id or "" for o in created)
+
+    def _seat_rotation(
+        self, name: str, at: datetime, fallback: ScheduleRotation
+    ) -> tuple[ScheduleRotation, list[Shift]]:
+        """The rotation of `name`'s seat (`rules.group_of`) that has a turn at `at`, with that turn."""
+        seat = group_of(name, self.rounds)
+        for rotation, core in self._rotations():
+            if group_of(core.name, self.rounds) == seat:
+                held = self._turns(rotation.id, at, at + timedelta(seconds=1))
+                if held:
+                    return rotation, held
+        return fallback, []
 
     def delete_override(self, key: str) -> None:
-        if key not in self._override_seats:
-            self.overrides()
-        schedule_id = self._override_seats.get(key)
-        if schedule_id is None:
-            raise NotFoundError(f"no override {key!r} in the PagerDuty schedules of {self.schedule_name!r}")
-        self.client.delete_override(schedule_id=schedule_id, override_id=key)
+        """`DELETE /v3/schedules/{id}/overrides/{override_id}` for each id of the key (one in progress is
+        ended now)."""
+        schedule_id = self._id()
+        for override_id in key.split(","):
+            self.client.delete_override_v3(schedule_id=schedule_id, override_id=override_id)
+
+
+def _recurrence(recurrence: Sequence[str]) -> tuple[str, int]:
+    """An event's `RRULE:FREQ=WEEKLY|DAILY|HOURLY[;INTERVAL=n]` as the core's rotation type and length."""
+    rules = [r for r in recurrence if r.startswith("RRULE:")]
+    if len(rules) == 1 and len(recurrence) == 1:
+        parts = dict(p.split("=", 1) for p in rules[0].removeprefix("RRULE:").split(";") if "=" in p)
+        kind = {"WEEKLY": "weekly", "DAILY": "daily", "HOURLY": "hourly"}.get(parts.pop("FREQ", ""))
+        interval = parts.pop("INTERVAL", "1")
+        if kind is not None and not parts and interval.isdigit() and int(interval) > 0:
+            return kind, int(interval)
+    raise RejectedError(
+        f"a PagerDuty event recurs as {'; '.join(recurrence)}; oncall handles one weekly, daily or hourly "
+        "RRULE with an INTERVAL only"
+    )
