@@ -18,8 +18,10 @@ from oncall_cli.cli.main import app, load_command
 
 def _option(group: str, command: str, flag: str) -> Any:
     root = load_command(group)
-    cmd = root.get_command(typer.Context(root), command) if command else root
-    return next(p for p in cmd.params if flag in p.opts)
+    cmd: Any = root
+    for word in command.split():
+        cmd = cmd.get_command(typer.Context(cmd), word)
+    return next(p for p in cmd.params if flag in p.opts or p.name == flag)
 
 
 def _complete(param: Any, incomplete: str, ctx: Any = None) -> list[str]:
@@ -37,6 +39,8 @@ def _complete(param: Any, incomplete: str, ctx: Any = None) -> list[str]:
         ("schedule", "export", "--format", "c", ["csv"]),
         ("auth", "login", "--provider", "s", ["statuspage", "slack"]),
         ("config", "init", "--backend", "", ["opsgenie", "jsm", "pagerduty"]),
+        ("alert", "list", "--status", "", ["open", "closed", "all"]),
+        ("incident", "priority", "value", "P", ["P1", "P2", "P3", "P4", "P5"]),
     ],
 )
 def test_fixed_choices_complete_without_any_network(
@@ -45,9 +49,12 @@ def test_fixed_choices_complete_without_any_network(
     assert _complete(_option(group, command, flag), incomplete) == expected
 
 
-def _ctx_with(sandbox_cli: SandboxCli) -> Any:
+def _ctx_with(sandbox_cli: SandboxCli, **params: Any) -> Any:
+    """The context TAB sees for `oncall --sandbox ...` (or the global options given)."""
     root = typer.main.get_command(app)
-    return typer.Context(root, obj=sandbox_cli.deps())
+    ctx = typer.Context(root, obj=sandbox_cli.deps())
+    ctx.params.update(params or {"sandbox": True})
+    return ctx
 
 
 def test_read_commands_fill_a_private_cache_that_completes_rotations_emails_and_incidents(
@@ -70,7 +77,44 @@ def test_read_commands_fill_a_private_cache_that_completes_rotations_emails_and_
     cache = sandbox_cli.tmp / "state" / "completion.json"
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
     assert stat.S_IMODE(cache.parent.stat().st_mode) == 0o700
-    assert set(json.loads(cache.read_text())) == {"incidents", "rotations", "emails"}
+    assert set(json.loads(cache.read_text())["profiles"]["sandbox"]) == {"incidents", "rotations", "emails"}
+
+
+@pytest.mark.parametrize(
+    ("group", "command", "param"),
+    [
+        ("override", "swap", "email_a"),
+        ("override", "swap", "email_b"),
+        ("incident", "responder add", "email"),
+        ("incident", "stakeholder add", "email"),
+        ("incident", "review", "--speaker"),
+        ("incident", "assign", "--commander"),
+        ("incident", "assign", "--comms"),
+    ],
+)
+def test_email_parameters_complete_from_the_cache(
+    sandbox_cli: SandboxCli, group: str, command: str, param: str
+) -> None:
+    ctx = _ctx_with(sandbox_cli)
+    sandbox_cli.json("whoisoncall")
+    offered = _complete(_option(group, command, param), "", ctx)
+    assert offered and all("@" in e for e in offered)
+
+
+def test_the_cache_is_kept_per_profile_so_sandbox_incidents_never_reach_a_real_profile(
+    sandbox_cli: SandboxCli,
+) -> None:
+    sandbox_cli.json("incident", "raise", "Checkout API returns 500s", "-p", "P3")
+    sandbox_cli.json("incident", "list")
+    root = load_command("incident")
+    show = root.get_command(typer.Context(root), "show")
+    id_arg = next(p for p in show.params if p.name == "ref")
+    assert _complete(id_arg, "", _ctx_with(sandbox_cli)) == ["1"]
+    assert _complete(id_arg, "", _ctx_with(sandbox_cli, profile="sandbox")) == ["1"]
+    assert _complete(id_arg, "", _ctx_with(sandbox_cli, sandbox=False)) == []
+    assert _complete(id_arg, "", _ctx_with(sandbox_cli, profile="prod")) == []
+    cache = sandbox_cli.tmp / "state" / "completion.json"
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
 
 
 def test_a_broken_cache_offers_nothing_and_the_next_read_repairs_it(sandbox_cli: SandboxCli) -> None:

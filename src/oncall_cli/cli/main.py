@@ -440,6 +440,9 @@ def load_command(name: str) -> Any:
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name
+    from oncall_cli.cli.completion import attach
+
+    attach(command, name)
     return command
 
 
