@@ -197,3 +197,38 @@ def test_options_typer_coerces_without_pydantic_get_exactly_what_typer_would_giv
         typers = outcome(build_runtime_param(param.type_descriptor)._coerce_value, value)
         assert ours == typers, f"--{option} {value!r}"
         assert type(ours[1]) is type(typers[1])
+
+
+@pytest.mark.parametrize("words", [["incident", "raise"], ["sandbox"], []])
+def test_help_cmd_serves_the_same_page_as_cmd_help_without_typer_httpx_pydantic_or_rich(
+    words: list[str],
+) -> None:
+    env = {**os.environ, "COLUMNS": "100"}
+    code, heavy, stdout = _run_entry_point("help", *words, env=env)
+    assert (code, heavy) == (0, []), f"`oncall help {' '.join(words)}` imported {heavy}"
+    code, _, page = _run_entry_point(*words, "--help", env=env)
+    assert code == 0 and stdout == page
+
+
+def test_help_cmd_json_wraps_the_page() -> None:
+    code, heavy, stdout = _run_entry_point("help", "incident", "raise", "--json")
+    pages = json.loads(HELP_PAGES.read_text(encoding="utf-8"))
+    assert (code, heavy) == (0, [])
+    assert json.loads(stdout) == {"command": "oncall incident raise", "help": pages["incident raise"]}
+    full = CliRunner().invoke(app, ["--no-pager", "help", "incident", "raise", "--json"])
+    assert full.exit_code == 0 and json.loads(full.stdout)["help"] == pages["incident raise"]
+
+
+def test_the_full_app_help_cmd_prints_the_pre_rendered_page_and_suggests_on_a_typo() -> None:
+    pages = json.loads(HELP_PAGES.read_text(encoding="utf-8"))
+    result = CliRunner().invoke(app, ["--no-pager", "help", "incident", "raise"], env={"COLUMNS": "100"})
+    assert (result.exit_code, result.stdout) == (0, pages["incident raise"])
+    wrong = CliRunner().invoke(app, ["help", "incident", "riase"])
+    assert wrong.exit_code == 2 and "Did you mean 'raise'?" in wrong.stderr
+
+
+def test_no_option_name_is_cut_in_a_help_page() -> None:
+    pages = json.loads(HELP_PAGES.read_text(encoding="utf-8"))
+    cut = {words: line for words, text in pages.items() for line in text.splitlines() if "…" in line}
+    assert cut == {}
+    assert "--no-notify-subscribers " in pages["incident raise"]

@@ -5,7 +5,8 @@ Importing Typer alone costs several times the interpreter's own start-up, so the
 without it: the top-level help is pre-rendered into `help.txt`, every command's and group's into
 `help_pages.json` (tests fail when either drifts from what Typer renders; `make help-text` rewrites
 them). They are plain text at a fixed width, as in docs/cli.md. Everything else goes to the Typer
-application (`oncall --sandbox schedule new --help`, `oncall help schedule new`, ...), and so does shell
+application (`oncall --sandbox schedule new --help`, ...) except `oncall help WORD...`, which prints the same
+page as `oncall WORD... --help` (the app answers only a word that names no command). So does shell
 completion: the shell calls `oncall` with no arguments and `_ONCALL_COMPLETE` set, which only Typer can
 answer.
 """
@@ -66,13 +67,46 @@ def help_page(args: list[str]) -> str | None:
     return pages.get(" ".join(words))
 
 
+def help_command_text(words: list[str]) -> str | None:
+    """The pre-rendered page `oncall help WORD...` prints (the top-level help for no words); None when the
+    words name no command (the full app then answers with "did you mean")."""
+    if not words:
+        return _read("help.txt")
+    if any(not word or word.startswith("-") for word in words):
+        return None
+    import json
+
+    pages: dict[str, str] = json.loads(_read("help_pages.json"))
+    return pages.get(" ".join(words))
+
+
+def help_json(words: list[str], text: str) -> str:
+    """`oncall help WORD... --json`: the command's words and its help page."""
+    import json
+
+    return json.dumps({"command": " ".join(["oncall", *words]), "help": text}, ensure_ascii=False) + "\n"
+
+
+def _help_command(args: list[str]) -> str | None:
+    """`oncall help WORD... [--json]`, served from the same pages as `oncall WORD... --help`."""
+    if not args or args[0] != "help":
+        return None
+    words = args[1:]
+    json_mode = "--json" in words
+    words = [w for w in words if w != "--json"]
+    text = help_command_text(words)
+    if text is None:
+        return None
+    return help_json(words, text) if json_mode else text
+
+
 def run() -> None:
     args = sys.argv[1:]
     if not _completing():
         if args in (["--help"], ["-h"]) or not args:
             _write(_read("help.txt"))
             sys.exit(0 if args else 2)
-        page = help_page(args)
+        page = help_page(args) or _help_command(args)
         if page is not None:
             _write(page)
             sys.exit(0)

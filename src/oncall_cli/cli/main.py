@@ -24,11 +24,18 @@ from oncall_cli.redaction import RedactingFilter
 
 # Plain help at a fixed width: the same text on every terminal, so `oncall --help` can be served
 # pre-rendered without importing Typer (see cli/fast.py and cli/reference.py).
+HELP_WIDTH = 100
 CONTEXT_SETTINGS: dict[str, Any] = {
     "help_option_names": ["-h", "--help"],
-    "terminal_width": 100,
-    "max_content_width": 100,
+    "terminal_width": HELP_WIDTH,
+    "max_content_width": HELP_WIDTH,
 }
+# Typer draws help with rich, whose console ignores Click's terminal_width and reads TERMINAL_WIDTH
+# (once, when typer.rich_utils is imported). Fixed here so the pages are HELP_WIDTH wide on any terminal,
+# as pre-rendered; at 80 the option column cut `--no-notify-subscribers` to `--no-notify-subs…`.
+os.environ["TERMINAL_WIDTH"] = str(HELP_WIDTH)
+if "typer.rich_utils" in sys.modules:
+    sys.modules["typer.rich_utils"].MAX_WIDTH = HELP_WIDTH
 
 
 def _defer_typer_coercion() -> None:
@@ -401,6 +408,7 @@ def help_command(
     words: Annotated[
         list[str] | None, typer.Argument(metavar="[COMMAND]...", help="The command, e.g. incident raise.")
     ] = None,
+    json_mode: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     """Show the help of a command, as `oncall COMMAND --help` does.
 
@@ -410,18 +418,26 @@ def help_command(
 
     import typer.core
 
-    current: Any = ctx.find_root()
-    command: Any = current.command
-    for word in words or []:
-        sub = command.get_command(current, word) if isinstance(command, typer.core.TyperGroup) else None
-        if sub is None:
-            names = command.list_commands(current) if isinstance(command, typer.core.TyperGroup) else []
-            close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
-            guess = f" Did you mean {close[0]!r}?" if close else ""
-            raise UsageError(f"help: no such command {' '.join(words or [])!r}.{guess}")
-        current = typer.Context(sub, info_name=word, parent=current)
-        command = sub
-    typer.echo(command.get_help(current))
+    from oncall_cli.cli.fast import help_command_text, help_json
+
+    # The same pre-rendered page as `oncall COMMAND --help` (cli/fast.py serves it without Typer).
+    text = help_command_text(list(words or []))
+    if text is None:
+        current: Any = ctx.find_root()
+        command: Any = current.command
+        for word in words or []:
+            group = isinstance(command, typer.core.TyperGroup)
+            sub = command.get_command(current, word) if group else None
+            if sub is None:
+                names = command.list_commands(current) if group else []
+                close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+                guess = f" Did you mean {close[0]!r}?" if close else ""
+                raise UsageError(f"help: no such command {' '.join(words or [])!r}.{guess}")
+            current = typer.Context(sub, info_name=word, parent=current)
+            command = sub
+        text = command.get_help(current)
+    text = text if text.endswith("\n") else text + "\n"
+    typer.echo(help_json(list(words or []), text) if json_mode else text, nl=False)
 
 
 def load_command(name: str) -> Any:
