@@ -35,7 +35,7 @@ CONTEXT_SETTINGS: dict[str, Any] = {
 # as pre-rendered; at 80 the option column cut `--no-notify-subscribers` to `--no-notify-subs…`.
 os.environ["TERMINAL_WIDTH"] = str(HELP_WIDTH)
 if "typer.rich_utils" in sys.modules:
-    sys.modules["typer.rich_utils"].MAX_WIDTH = HELP_WIDTH
+    setattr(sys.modules["typer.rich_utils"], "MAX_WIDTH", HELP_WIDTH)  # noqa: B010
 
 
 def _defer_typer_coercion() -> None:
