@@ -36,6 +36,17 @@ def test_sandbox_reset_with_a_seed_reseeds_the_world_and_status_reports_it(sandb
     assert status == reset
 
 
+@pytest.mark.parametrize("command", [["status"], ["reset", "--seed", "2"]])
+def test_sandbox_status_and_reset_print_a_short_summary_without_json(
+    sandbox_cli: SandboxCli, command: list[str]
+) -> None:
+    result = sandbox_cli("sandbox", *command)
+    assert result.exit_code == 0, explain(result)
+    assert not result.stdout.lstrip().startswith("{")
+    assert "24 users" in result.stdout and "5 components" in result.stdout
+    assert len(result.stdout.splitlines()) <= 8
+
+
 def test_sandbox_status_json_is_one_document_with_every_service(sandbox_cli: SandboxCli) -> None:
     result = sandbox_cli("sandbox", "status", "--json")
     assert result.exit_code == 0, explain(result)

@@ -21,10 +21,35 @@ def _sandbox_context(ctx: typer.Context) -> Any:
     return services(ctx)
 
 
-def _render_status(console: Console, data: dict[str, Any]) -> None:
-    from oncall_cli.cli.output import to_json
+def summary_lines(data: dict[str, Any], heading: str) -> list[str]:
+    """A few readable lines from the status document (`--json` prints the document itself)."""
+    services: dict[str, Any] = data.get("services", {})
+    og, slack, sp = (services.get(k, {}) for k in ("opsgenie", "slack", "statuspage"))
+    components = sp.get("components", {})
+    broken = sorted(name for name, state in components.items() if state != "operational")
+    lines = [
+        f"{heading} (seed {data.get('seed')}, seeded {str(data.get('seeded_at', '?'))[:19]}), "
+        f"in {data.get('db')}",
+        f"  people: {og.get('users', 0)} users, {og.get('rotations', 0)} rotations, "
+        f"{og.get('overrides', 0)} overrides",
+        f"  incidents: {og.get('incidents', 0)} ({og.get('open_incidents', 0)} open)",
+        f"  Slack: {slack.get('channels', 0)} channels, {len(slack.get('incident_channels', []))} incident "
+        f"channels, #incidents thread {slack.get('incidents_thread', '-')}",
+        f"  Statuspage: {len(components)} components"
+        + (f" ({', '.join(broken)} not operational)" if broken else ", all operational")
+        + f", {len(sp.get('open_incidents', []))} open incidents",
+    ]
+    if data.get("faults"):
+        lines.append(f"  faults: {', '.join(map(str, data['faults']))}")
+    lines.append("Everything, per service: --json.")
+    return lines
 
-    console.print(to_json(data))
+
+def _render_status(console: Console, data: dict[str, Any], heading: str) -> None:
+    from rich.markup import escape
+
+    for line in summary_lines(data, heading):
+        console.print(escape(line), soft_wrap=True)
 
 
 @app.command("reset")
@@ -41,7 +66,7 @@ def reset(
 
     out = output(ctx, json_mode)
     data = reset_world(_sandbox_context(ctx), seed)
-    out.result(data, lambda console: _render_status(console, data))
+    out.result(data, lambda console: _render_status(console, data, "Sandbox reset"))
 
 
 @app.command("status")
@@ -54,7 +79,7 @@ def status(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
 
     out = output(ctx, json_mode)
     data = world_status(_sandbox_context(ctx))
-    out.result(data, lambda console: _render_status(console, data))
+    out.result(data, lambda console: _render_status(console, data, "Sandbox"))
 
 
 def serving_message(url: str) -> str:
