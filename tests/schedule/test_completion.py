@@ -145,3 +145,18 @@ def test_install_completion_takes_the_shell_name_and_refuses_an_unknown_one() ->
     shown = CliRunner().invoke(app, ["--show-completion", "zsh"])
     assert shown.exit_code == 0, explain(shown)
     assert "_ONCALL_COMPLETE=complete_zsh" in shown.stdout
+
+
+def test_every_entry_of_the_completion_table_names_a_real_parameter() -> None:
+    from oncall_cli.cli.completion import VALUES
+
+    def params(command: Any, path: str) -> set[tuple[str, str]]:
+        found = {(path, p.name) for p in command.params}
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            found |= params(sub, f"{path} {name}")
+        return found
+
+    every = set().union(*(params(load_command(name), name) for name in ("alert", "auth", "holiday",
+                          "incident", "override", "rotation", "schedule", "shifts", "status")))
+    for path, name in VALUES:
+        assert any(p == path or p.startswith(path + " ") for p, n in every if n == name), (path, name)

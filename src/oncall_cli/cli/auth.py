@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from oncall_cli.cli import common
-from oncall_cli.cli import completion as complete
 from oncall_cli.cli.common import JsonOpt, output, services, settings
 
 if TYPE_CHECKING:
@@ -20,7 +19,6 @@ ProviderOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--provider",
-        autocompletion=complete.providers,
         help="opsgenie, jsm, pagerduty, statuspage or slack (repeatable; default: those the profile uses).",
     ),
 ]

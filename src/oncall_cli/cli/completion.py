@@ -135,7 +135,8 @@ def remember(ctx: typer.Context, **seen: Iterable[str | None]) -> None:
 
 # Which parameter completes from which source, in one place: (command path, parameter name) -> source.
 # A path names a command or a whole group ("incident" covers every incident command's `ref`); the longest
-# matching path wins. A parameter that carries its own `autocompletion=` keeps it.
+# matching path wins. A parameter that carries its own `autocompletion=` keeps it (config init --backend,
+# in cli/config_cmd.py, and the global --install-completion/--show-completion).
 _FIXED: dict[str, Callable[[str], list[str]]] = {
     "priorities": priorities,
     "alert_statuses": alert_statuses,
@@ -150,8 +151,13 @@ _FIXED: dict[str, Callable[[str], list[str]]] = {
 _CACHED = {"incidents": incidents, "rotations": rotations, "emails": emails}
 VALUES: dict[tuple[str, str], str] = {
     ("alert list", "status"): "alert_statuses",
+    ("auth", "provider"): "providers",
+    ("holiday volunteer", "user"): "emails",
     ("incident", "ref"): "incidents",
+    ("incident raise", "priority"): "priorities",
+    ("incident raise", "responder"): "emails",
     ("incident priority", "value"): "priorities",
+    ("incident list", "status"): "incident_statuses",
     ("incident assign", "commander"): "emails",
     ("incident assign", "comms"): "emails",
     ("incident responder add", "email"): "emails",
@@ -159,7 +165,17 @@ VALUES: dict[tuple[str, str], str] = {
     ("incident review", "speakers"): "emails",
     ("override swap", "email_a"): "emails",
     ("override swap", "email_b"): "emails",
+    ("override", "user"): "emails",
+    ("override", "rotation"): "rotations",
+    ("rotation", "rotation"): "rotations",
+    ("rotation remove-engineer", "email"): "emails",
+    ("rotation show", "name"): "rotations",
+    ("schedule check", "format"): "check_formats",
+    ("schedule export", "format"): "export_formats",
+    ("schedule export", "user"): "emails",
+    ("shifts", "user"): "emails",
     ("status", "ref"): "incidents",
+    ("status update", "status"): "public_statuses",
 }
 
 

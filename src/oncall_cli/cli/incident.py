@@ -54,7 +54,6 @@ IdArg = Annotated[
     typer.Argument(
         metavar="ID",
         help="The incident number (e.g. 42) or its Opsgenie id.",
-        autocompletion=complete.incidents,
     ),
 ]
 
@@ -182,7 +181,6 @@ def raise_(
             "--priority",
             "-p",
             help="P1..P5 or Critical, High, Moderate, Low, Informational.",
-            autocompletion=complete.priorities,
         )
     ],
     description: Annotated[
@@ -196,7 +194,7 @@ def raise_(
     ] = None,
     responder: Annotated[
         list[str] | None,
-        typer.Option("--responder", help="Responder email (repeatable).", autocompletion=complete.emails),
+        typer.Option("--responder", help="Responder email (repeatable)."),
     ] = None,
     statuspage: Annotated[
         bool | None,
@@ -364,11 +362,11 @@ def assign(
     ctx: typer.Context,
     ref: IdArg,
     commander: Annotated[
-        str, typer.Option("--commander", help="Incident commander's email.", autocompletion=complete.emails)
+        str, typer.Option("--commander", help="Incident commander's email.")
     ],
     comms: Annotated[
         str | None,
-        typer.Option("--comms", help="Communications lead's email.", autocompletion=complete.emails),
+        typer.Option("--comms", help="Communications lead's email."),
     ] = None,
     dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
@@ -595,7 +593,7 @@ def list_(
     ctx: typer.Context,
     status: Annotated[
         str | None,
-        typer.Option("--status", help="open, resolved or closed.", autocompletion=complete.incident_statuses),
+        typer.Option("--status", help="open, resolved or closed."),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Created on or after this date (YYYY-MM-DD or ISO 8601).")

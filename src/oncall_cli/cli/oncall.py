@@ -96,7 +96,6 @@ def shifts(
             "--user",
             metavar="EMAIL",
             help="Whose shifts (their username, an email).",
-            autocompletion=complete.emails,
         ),
     ] = None,
     me: Annotated[bool, typer.Option("--me", help="My shifts (the `me` setting); the default.")] = False,

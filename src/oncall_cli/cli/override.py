@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from oncall_cli.cli import completion as complete
 from oncall_cli.cli.common import DryRunOpt, JsonOpt, QuietOpt, output, print_ids, quiet_conflict, services
 from oncall_cli.cli.rotation import span, warn_all, when
 
@@ -20,7 +19,7 @@ app = typer.Typer(no_args_is_help=True, help="Overrides: cover a shift, take one
 
 UserOpt = Annotated[
     str | None,
-    typer.Option("--user", help="Who covers (email); default: me.", autocompletion=complete.emails),
+    typer.Option("--user", help="Who covers (email); default: me."),
 ]
 MeOpt = Annotated[bool, typer.Option("--me", help="Me (the `me` setting); the default.")]
 
@@ -42,7 +41,6 @@ def add(
         typer.Option(
             "--rotation",
             help="Rotation to override (default: the one the user rotates in).",
-            autocompletion=complete.rotations,
         ),
     ] = None,
     dry_run: DryRunOpt = False,

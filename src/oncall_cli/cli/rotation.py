@@ -91,7 +91,6 @@ def add_engineer(
         str | None,
         typer.Option(
             "--rotation",
-            autocompletion=complete.rotations,
             help="The rotation to join (default: B outside US Eastern time, else the smaller)."
         ),
     ] = None,
@@ -227,7 +226,7 @@ def _confirm(ctx: typer.Context, yes: bool) -> Any:
 def remove_engineer(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(
-            metavar="EMAIL", help="The leaver's email (their username).", autocompletion=complete.emails
+            metavar="EMAIL", help="The leaver's email (their username)."
         )],
     manager: Annotated[
         str | None,
@@ -315,7 +314,7 @@ def show(
     ctx: typer.Context,
     name: Annotated[
         str,
-        typer.Argument(metavar="NAME", help="Rotation name, e.g. rot-a.", autocompletion=complete.rotations),
+        typer.Argument(metavar="NAME", help="Rotation name, e.g. rot-a."),
     ],
     json_mode: JsonOpt = False,
 ) -> None:

@@ -283,7 +283,6 @@ def check(
         str,
         typer.Option(
             "--format",
-            autocompletion=complete.check_formats,
             help="text; github (GitHub Actions ::error annotations on stdout); junit (JUnit XML, one "
             "test case per rule).",
         ),
@@ -420,11 +419,11 @@ def _render_stats(console: Console, result: StatsResult, wide: bool) -> None:
 def export(
     ctx: typer.Context,
     format: Annotated[
-        str, typer.Option("--format", help="ics or csv.", autocompletion=complete.export_formats)
+        str, typer.Option("--format", help="ics or csv.")
     ] = "ics",
     user: Annotated[
         str | None,
-        typer.Option("--user", help="Only this engineer's shifts.", autocompletion=complete.emails),
+        typer.Option("--user", help="Only this engineer's shifts."),
     ] = None,
     weeks: WeeksOpt = 12,
     json_mode: JsonOpt = False,

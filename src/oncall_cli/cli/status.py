@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from oncall_cli.cli import completion as complete
 from oncall_cli.cli.common import DryRunOpt, JsonOpt, output, services, state
 
 app = typer.Typer(no_args_is_help=True, help="Post public Statuspage updates for an incident.")
@@ -22,7 +21,6 @@ def update(
         str, typer.Option(
             "--status",
             help="investigating, identified, monitoring or resolved.",
-            autocompletion=complete.public_statuses,
         )
     ],
     message: Annotated[str, typer.Option("--message", help="The public text (short, non-technical).")],
