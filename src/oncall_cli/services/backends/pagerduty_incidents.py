@@ -457,7 +457,14 @@ class PagerDutyIncidents:
             self.client.update_incident(incident_id=incident.id, status="resolved", resolution=note)
 
     def close(self, incident: TrackedIncident, note: str) -> None:
-        """Not an incident: the `closed_as` link, then resolved with the note (the reason) as `resolution`."""
+        """Not an incident: the `closed_as` link, then resolved with the note (the reason) as `resolution`.
+        An incident resolved already keeps its resolution: the reason is written as a note (once), before
+        the link that makes it read as closed, so a repeat after a crash neither loses nor doubles it."""
+        if self.client.get_incident(incident_id=incident.id).status == "resolved":
+            if note not in (item.text for item in self.timeline(incident)):
+                self.add_entry(incident, note)
+            self.set_links(incident, {CLOSED_LINK: "not an incident"})
+            return
         self.set_links(incident, {CLOSED_LINK: "not an incident"})
         self.resolve(incident, note)
 
