@@ -280,6 +280,29 @@ def test_an_unreachable_url_names_pagerduty_url(emulator: Emulator, tmp_path: Pa
     assert "pagerduty.url" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("service", "args"),
+    [
+        ("Artsy", ("incident", "list")),
+        ("", ("incident", "list")),
+        ("Artsy", ("incident", "show", "1")),
+        ("Artsy", ("incident", "raise", "DB down", "--priority", "P2", "--no-statuspage")),
+        ("Artsy", ("handoff",)),
+        ("Artsy", ("slo", "report")),
+    ],
+)
+def test_an_unreachable_url_names_pagerduty_url_for_incidents_too(
+    emulator: Emulator, tmp_path: Path, service: str, args: tuple[str, ...]
+) -> None:
+    """The incident adapter says what the schedule adapter says: the setting, exit 3, not a ConnectError."""
+    emulator.faults.add(Fault(service="pagerduty", kind="drop", sent=False, calls=range(1, 50)))
+    config = _profile(tmp_path, me="ada.ritchie@example.com", **{"pagerduty.service": service})
+    result = _run(emulator, config, *args)
+    assert result.exit_code == 3, explain(result)
+    assert "pagerduty.url: cannot reach PagerDuty" in result.stderr, explain(result)
+    assert "ConnectError" not in result.stderr.split("(")[0] and "Traceback" not in result.stderr
+
+
 def test_a_url_without_pagerduty_behind_it_is_one_line(emulator: Emulator, tmp_path: Path) -> None:
     result = _run(emulator, _profile(tmp_path, **{"pagerduty.url": f"{SANDBOX_BASE}/nothing"}), "whoisoncall")
     assert result.exit_code != 0 and result.exit_code != 1, explain(result)

@@ -211,8 +211,8 @@ def test_sandbox_serve_on_a_taken_port_fails_before_saying_it_serves(sandbox_cli
 
 def test_the_serving_message_names_the_bound_url() -> None:
     assert serving_message("http://127.0.0.1:40123") == (
-        "sandbox serving on http://127.0.0.1:40123 (/opsgenie, /atlassian, /jira, /statuspage, /slack); "
-        "Ctrl-C to stop"
+        "sandbox serving on http://127.0.0.1:40123 "
+        "(/opsgenie, /atlassian, /jira, /pagerduty, /statuspage, /slack); Ctrl-C to stop"
     )
 
 

@@ -196,6 +196,34 @@ def test_config_init_asks_again_after_a_bad_answer_and_keeps_the_others(cli: Cli
     assert 'me = "ada@example.com"' in written
 
 
+@pytest.mark.usefixtures("terminal")
+def test_config_init_on_pagerduty_asks_no_opsgenie_region_and_sets_its_own_service(
+    cli: Cli, config_path: Path
+) -> None:
+    # On PagerDuty: backend, team, schedule, service, page id, three channels, me, timezone (no region).
+    answers = ["pagerduty", "Engineering", "Engineering_schedule", "Artsy", *[""] * 4, "ada@example.com", ""]
+    result = cli("config", "init", input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, explain(result)
+    assert "opsgenie.region" not in result.stderr
+    written = config_path.read_text()
+    assert "[profiles.default.pagerduty]" in written and 'service = "Artsy"' in written, written
+    assert "region" not in written
+
+
+@pytest.mark.parametrize(
+    ("chosen", "setting"),
+    [("opsgenie", "opsgenie.service"), ("pagerduty", "pagerduty.service"), ("jsm", "jsm.service_desk")],
+)
+def test_config_init_service_sets_the_backends_own_setting(
+    cli: Cli, config_path: Path, chosen: str, setting: str
+) -> None:
+    result = cli("config", "init", "--backend", chosen, "--service", "Artsy", "--me", "ada@example.com",
+                 "--yes", "--json")
+    assert result.exit_code == 0, explain(result)
+    written = json.loads(result.stdout)["written"]
+    assert written == {"backend": chosen, setting: "Artsy", "me": "ada@example.com"}
+
+
 def test_config_init_names_the_flag_of_a_bad_value(cli: Cli, config_path: Path) -> None:
     result = cli("config", "init", "--team", "Platform", "--timezone", "Mars/Olympus", "--yes")
     assert result.exit_code == 3, explain(result)

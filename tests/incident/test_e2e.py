@@ -646,6 +646,20 @@ def test_close_a_report_that_is_not_an_incident_with_the_friendly_reply_once(san
     )
 
 
+@pytest.mark.backends("opsgenie", "pagerduty")  # JSM: a resolved work item stays resolved (not canceled)
+def test_closing_a_resolved_incident_keeps_the_reason_once(sandbox: Sandbox) -> None:
+    """`close` after `resolve` records why, as every tracker does (on PagerDuty, whose resolution is already
+    written, a note); closing again writes nothing more."""
+    number = sandbox.json("incident", "raise", "Please add CSV export", "-p", "P5")["incident"]["number"]
+    sandbox.json("incident", "resolve", number, "--note", "ok")
+    close = ("incident", "close", number, "--reason", "feature request")
+    assert sandbox.json(*close)["done"] == ["tracker.close"]
+    assert sandbox.json(*close)["done"] == []
+    shown = sandbox.json("incident", "show", number)
+    assert json.dumps(shown).count("Not an incident: feature request") == 1, shown
+    assert shown["incident"]["status"] == "closed", shown
+
+
 def _close_replies(sandbox: Sandbox) -> list[str]:
     _, incidents_channel, parent_ts = sandbox.thread_url()
     texts = _bot_texts(sandbox.messages(incidents_channel, thread_ts=parent_ts))

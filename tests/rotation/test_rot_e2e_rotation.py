@@ -252,6 +252,31 @@ def test_add_engineer_skips_a_slot_next_to_another_new_engineer(world: World) ->
     assert world.rotations()["rot-a"].participants == (a[0], None, a[2], "pair.hire@example.com")
 
 
+@pytest.mark.backends("pagerduty")
+def test_add_engineer_roster_gives_start_dates_where_the_service_keeps_none(world: World) -> None:
+    """PagerDuty keeps no start dates: every user reads as a veteran, unless `--roster` says otherwise.
+    The roster's recent hire holds rot-b Feb 10 - 17, so the new engineer passes over that slot [R7]."""
+    a, b = emails(world, 4), emails(world, 4, 4)
+    hire = b[1]
+    world.build([a[0], None, a[2], None], [b[0], hire, b[2], b[3]])
+    world.invite("pair.hire@example.com")
+    roster = world.tmp / "roster.toml"
+    roster.write_text(
+        f'[[engineers]]\nemail = "{hire}"\nname = "Recent Hire"\ntimezone = "America/New_York"\n'
+        f'start_date = {NOW.date() - timedelta(days=30)}\nmanager = "{a[0]}"\n',
+        encoding="utf-8",
+    )
+    args = ("rotation", "add-engineer", "pair.hire@example.com", "--start-date", "2026-11-01",
+            "--rotation", "rot-a")
+    assert world.json(*args)["position"] == 2  # without the roster, the hire is a veteran
+    data = world.json(*args, "--roster", str(roster), "--apply")
+    assert data["outcome"] == "placeholder" and data["position"] == 4
+    assert data["tried"][0]["position"] == 2 and data["tried"][0]["conflicts"] == [hire]
+    assert world.rotations()["rot-a"].participants == (a[0], None, a[2], "pair.hire@example.com")
+    leaving = world.json("rotation", "remove-engineer", hire, "--roster", str(roster))
+    assert leaving["manager"] == a[0], leaving
+
+
 @pytest.mark.backends(*FACTS_BACKENDS)
 def test_add_engineer_no_move_proposes_a_trade_when_every_slot_meets_a_new_engineer(world: World) -> None:
     a, b = emails(world, 4), emails(world, 4, 4)

@@ -32,6 +32,13 @@ INIT_KEYS = (
     ("me", "me"),
     ("timezone", "timezone"),
 )
+SERVICE_KEYS = {"opsgenie": "opsgenie.service", "jsm": "jsm.service_desk", "pagerduty": "pagerduty.service"}
+"""`--service` is where incidents are raised: a setting of each backend's own."""
+
+
+def _init_key(key: str, backend: str) -> str:
+    """The setting an INIT_KEYS key writes on `backend` (`--service` writes that backend's own)."""
+    return SERVICE_KEYS.get(backend, key) if key == "opsgenie.service" else key
 
 
 def _answer_checker(key: str) -> Any:
@@ -70,7 +77,10 @@ def init(
     ] = None,
     team: Annotated[str | None, typer.Option(help="Team name (Atlassian team on JSM).")] = None,
     schedule: Annotated[str | None, typer.Option(help="Schedule name.")] = None,
-    service: Annotated[str | None, typer.Option(help="Impacted service for incidents.")] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(help="Where incidents go: the Opsgenie or PagerDuty service, the JSM service desk."),
+    ] = None,
     page_id: Annotated[str | None, typer.Option("--page-id", help="Statuspage page id.")] = None,
     incidents_channel: Annotated[str | None, typer.Option(help="Slack incidents channel.")] = None,
     announce_channel: Annotated[str | None, typer.Option(help="Slack announce channel.")] = None,
@@ -111,13 +121,17 @@ def init(
     # Each flag is checked before anything is asked, naming the flag (not "flag for timezone").
     for flag, key in INIT_KEYS:
         if given[key] is not None:
-            given[key] = check_value(key, given[key], f"--{flag}", hint=f"Fix the value of --{flag}.")
+            target = _init_key(key, str(given["backend"] or current.backend))
+            given[key] = check_value(target, given[key], f"--{flag}", hint=f"Fix the value of --{flag}.")
     chosen: dict[str, Any] = {}
-    for _flag, key in INIT_KEYS:
-        value = given[key]
+    for _flag, given_key in INIT_KEYS:
+        value = given[given_key]
         # Ask only about the chosen backend: the region is Opsgenie's, the site and account JSM's.
-        on_jsm = str(chosen.get("backend", current.backend)).strip().lower() == "jsm"
-        other_backend = key.startswith(("jira.", "jsm.")) if not on_jsm else key == "opsgenie.region"
+        on = str(chosen.get("backend", current.backend)).strip().lower()
+        key = _init_key(given_key, on)
+        other_backend = (key == "opsgenie.region" and on != "opsgenie") or (
+            key.startswith(("jira.", "jsm.")) and on != "jsm"
+        )
         if value is None and interactive and not other_backend and not (
             current.sandbox and key in SANDBOX_FIXED
         ):

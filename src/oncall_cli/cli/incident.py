@@ -1,4 +1,4 @@
-"""`oncall incident`: raise, coordinate and close incidents across Opsgenie, Slack and Statuspage.
+"""`oncall incident`: raise, coordinate and close incidents across the on-call service, Slack and Statuspage.
 
 Each command parses its flags, calls one function of `services/incident/` and prints the result. The
 JSON keys are documented in docs/incident.md.
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Raise, coordinate, resolve and close incidents (Opsgenie + Slack + Statuspage).",
+    help="Raise, coordinate, resolve and close incidents (on-call service + Slack + Statuspage).",
 )
 responder_app = typer.Typer(no_args_is_help=True, help="Add subject-matter experts to an incident.")
 stakeholder_app = typer.Typer(no_args_is_help=True, help="Add stakeholders to an incident.")
@@ -53,7 +53,7 @@ IdArg = Annotated[
     str,
     typer.Argument(
         metavar="ID",
-        help="The incident number (e.g. 42) or its Opsgenie id.",
+        help="The incident number (e.g. 42, ITSM-42 on JSM) or its id.",
     ),
 ]
 
@@ -184,13 +184,13 @@ def raise_(
         )
     ],
     description: Annotated[
-        str | None, typer.Option("--description", help="More detail for Opsgenie.")
+        str | None, typer.Option("--description", help="More detail for responders.")
     ] = None,
     thread: Annotated[
         str | None, typer.Option("--thread", help="Link to the #incidents thread that reported it.")
     ] = None,
     service: Annotated[
-        str | None, typer.Option("--service", help="Impacted Opsgenie service (default: the profile's).")
+        str | None, typer.Option("--service", help="Opsgenie or PagerDuty service (default: the profile's).")
     ] = None,
     responder: Annotated[
         list[str] | None,
@@ -230,7 +230,7 @@ def raise_(
     quiet: QuietOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
-    """Raise an incident: Opsgenie incident, Slack channel, thread reply and (public) Statuspage incident.
+    """Raise an incident: on-call service incident, Slack channel, thread reply, (public) Statuspage incident.
 
     Example: oncall incident raise "Checkout API returns 500s" -p P1 --component API --thread URL
     """
@@ -391,7 +391,7 @@ def responder_add(
     dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
-    """Add a subject-matter expert: Opsgenie responder (notified) and invited to the channel.
+    """Add a subject-matter expert: incident responder (notified) and invited to the channel.
 
     Example: oncall incident responder add 42 linus@example.com --note "database expert"
     """
@@ -410,7 +410,7 @@ def stakeholder_add(
     dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
-    """Add a stakeholder: recorded on the Opsgenie incident (not paged) and invited to the channel.
+    """Add a stakeholder: recorded on the incident (not paged) and invited to the channel.
 
     Example: oncall incident stakeholder add 42 cto@example.com
     """
@@ -505,7 +505,7 @@ def resolve(
     dry_run: DryRunOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
-    """Resolve: timeline entry, Opsgenie, Statuspage (components operational), channel and thread.
+    """Resolve: timeline entry, on-call service, Statuspage (components operational), channel and thread.
 
     Example: oncall incident resolve 42 --note "Rolled back; error rate normal" --close-alerts
     """
@@ -729,7 +729,7 @@ def followup(
     quiet: QuietOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
-    """File a follow-up ticket in Jira and link it to the incident (on Opsgenie too: needs jira.url).
+    """File a follow-up ticket in Jira and link it to the incident (on every backend: needs jira.url).
 
     Running it again with the same summary creates no second ticket.
 

@@ -181,8 +181,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,  # ours below take the shell's name (`--install-completion zsh`)
     context_settings=CONTEXT_SETTINGS,
-    help="Run the team's on-call: rotations in Opsgenie or JSM, who is on call, incidents across Opsgenie, "
-    "Slack and Statuspage.",
+    help="Run the team's on-call: rotations in Opsgenie, JSM or PagerDuty, who is on call, incidents across "
+    "the on-call service, Slack and Statuspage.",
 )
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Compare and copy the on-call schedule between two backends (Opsgenie, JSM).",
+    help="Compare and copy the on-call schedule between two backends (Opsgenie, JSM, PagerDuty).",
 )
 
 FromOpt = Annotated[

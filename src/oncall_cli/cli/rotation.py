@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -129,6 +130,14 @@ def add_engineer(
             "(refused otherwise, exit 9).",
         ),
     ] = False,
+    roster: Annotated[
+        Path | None,
+        typer.Option(
+            "--roster",
+            help="Roster TOML: start dates, managers and teams where the on-call service keeps none "
+            "(PagerDuty).",
+        ),
+    ] = None,
     json_mode: JsonOpt = False,
 ) -> None:
     """Add a new engineer to a rotation by the playbook, and show whose dates move.
@@ -154,6 +163,7 @@ def add_engineer(
             remind=remind,
             move=not no_move,
             allow_imbalance=allow_imbalance,
+            roster=roster,
         )
     warn_all(out, result.warnings)
     out.result(result.to_json(), lambda console: _render_add(console, result))
@@ -245,6 +255,10 @@ def remove_engineer(
         ),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting the user.")] = False,
+    roster: Annotated[
+        Path | None,
+        typer.Option("--roster", help="Roster TOML: the leaver's manager where the service keeps none."),
+    ] = None,
     json_mode: JsonOpt = False,
 ) -> None:
     """Replace a leaver with a no-one placeholder everywhere and put their manager on their shifts.
@@ -263,6 +277,7 @@ def remove_engineer(
             apply=apply and not dry_run,
             delete_user=delete_user,
             confirm=_confirm(ctx, yes),
+            roster=roster,
         )
     warn_all(out, [*result.removal.warnings, *result.warnings])
     out.result(result.to_json(), lambda console: _render_remove(console, result))

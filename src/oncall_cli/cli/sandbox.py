@@ -1,4 +1,5 @@
-"""`oncall sandbox`: the built-in emulator of Opsgenie, Statuspage and Slack, for practice and demos."""
+"""`oncall sandbox`: the built-in emulator of Opsgenie, JSM, PagerDuty, Statuspage and Slack, for practice and
+demos."""
 
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ def status(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
 def serving_message(url: str) -> str:
     """What `sandbox serve` says once it is listening (never before: the host or port may be refused)."""
     return (
-        f"sandbox serving on {url} (/opsgenie, /atlassian, /jira, /statuspage, /slack); Ctrl-C to stop"
+        f"sandbox serving on {url} (/opsgenie, /atlassian, /jira, /pagerduty, /statuspage, /slack); "
+        "Ctrl-C to stop"
     )
 
 

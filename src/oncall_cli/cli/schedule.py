@@ -46,7 +46,9 @@ def _new(
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for a reproducible order.")] = None,
     randomize: Annotated[bool, typer.Option("--randomize/--no-randomize", help="Shuffle the order.")] = True,
-    apply: Annotated[bool, typer.Option("--apply", help="Create the rotations in Opsgenie.")] = False,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Create the rotations on the on-call service.")
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="With --apply: show the changes, make none.")
     ] = False,
@@ -55,7 +57,7 @@ def _new(
     wide: WideOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
-    """Plan the next on-call round; with --apply create it in Opsgenie and announce it.
+    """Plan the next on-call round; with --apply create it on the on-call service and announce it.
 
     Example: oncall schedule new --split 2 --seed 7 --apply
     """
@@ -73,7 +75,7 @@ def _new(
     data: dict[str, Any] = plan_to_json(inputs.plan)
     result = None
     if apply or dry_run:
-        with out.step("Creating the round in Opsgenie"):
+        with out.step("Creating the round on the on-call service"):
             result = apply_round(context, inputs, announce=not no_announce, dry_run=dry_run or not apply)
         assert result.diff is not None
         data["apply"] = {
@@ -190,7 +192,7 @@ def _render_plan(
 def show(
     ctx: typer.Context, weeks: WeeksOpt = 4, wide: WideOpt = False, json_mode: JsonOpt = False
 ) -> None:
-    """Show the on-call timeline per rotation (overrides applied), from Opsgenie's schedule timeline.
+    """Show the on-call timeline per rotation (overrides applied), from the on-call service's timeline.
 
     Example: oncall schedule show --weeks 6
     """

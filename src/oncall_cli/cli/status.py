@@ -1,4 +1,4 @@
-"""`oncall status`: public updates on the Statuspage incident linked to an Opsgenie incident."""
+"""`oncall status`: public updates on the Statuspage incident linked to an incident of the on-call service."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ app = typer.Typer(no_args_is_help=True, help="Post public Statuspage updates for
 def update(
     ctx: typer.Context,
     ref: Annotated[
-        str, typer.Argument(metavar="ID", help="The incident number (e.g. 42) or its Opsgenie id.")
+        str, typer.Argument(metavar="ID", help="The incident number (e.g. 42) or its id.")
     ],
     status: Annotated[
         str, typer.Option(

@@ -9,9 +9,10 @@ what was not, and running the same command again finishes the job without doing 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from oncall_cli.errors import NotFoundError, OncallError, PartialError, RejectedError, UsageError
@@ -97,6 +98,31 @@ def read_schedule(context: Context, *, people: bool = True) -> Schedule:
         records.update({email: record for email, record in zip(others, found, strict=True) if record})
     settings = replace(settings, timezone=backend.timezone)
     return Schedule(backend, directory, settings, context.now(), rotations, overrides, records)
+
+
+def roster_facts(record: Engineer, roster: Mapping[str, Engineer]) -> Engineer:
+    """The record with the roster's facts where the service keeps none (PagerDuty keeps no start date or
+    manager): an unknown start date, no manager, team, `new` flag or PTO."""
+    entry = roster.get(record.email.casefold())
+    if entry is None:
+        return record
+    return replace(
+        record,
+        start_date=entry.start_date if record.start_date == UNKNOWN_START else record.start_date,
+        new=entry.new if record.new is None else record.new,
+        team=record.team or entry.team,
+        manager=record.manager or entry.manager,
+        unavailable=record.unavailable or entry.unavailable,
+    )
+
+
+def _read_roster(path: Path | None) -> dict[str, Engineer]:
+    """`--roster FILE` by email (casefolded); {} without one."""
+    if path is None:
+        return {}
+    from oncall_cli.services.schedule import load_roster
+
+    return {e.email.casefold(): e for e in load_roster(path)}
 
 
 # --- add-engineer ----------------------------------------------------------------------------------------
@@ -260,11 +286,13 @@ def add_engineer(
     remind: bool = False,
     move: bool = True,
     allow_imbalance: bool = False,
+    roster: Path | None = None,
 ) -> AddEngineerResult:
     """Place a new engineer by the playbook; with `apply`, create the user, join the team, edit the rotation,
     tell whose dates moved (`notify`) or schedule the reminder to add them later (`remind`). With `move`
     (the default), a slot pairing them with another new engineer gives way to the earliest one that does
-    not, an insertion into the order included (moving the people after it) [R7]."""
+    not, an insertion into the order included (moving the people after it) [R7]. A `roster` gives the
+    people's start dates, managers and teams where the service keeps none (`roster_facts`)."""
     email = check_email(email, "EMAIL")
     if timezone is not None:
         zone(timezone)  # a typo must not become the schedule's zone
@@ -274,7 +302,10 @@ def add_engineer(
             "--remind sends the reminder to `me`, which is not set",
             hint=f"Set it with `{context.settings.command('config set me you@example.com')}`.",
         )
+    facts = _read_roster(roster)
     schedule = read_schedule(context)
+    if facts:
+        schedule.people = {e: roster_facts(record, facts) for e, record in schedule.people.items()}
     directory, settings, now = schedule.directory, schedule.settings, schedule.now
     service = directory.service
     existing = directory.find(email)
@@ -288,6 +319,7 @@ def add_engineer(
         engineer = replace(existing, start_date=start_date)
     else:
         engineer = Engineer(email, name or _derived_name(email), timezone or settings.timezone, start_date)
+    engineer = roster_facts(engineer, facts)
     members = directory.team_members()
     in_team = email in members
     if rotation is not None:
@@ -764,15 +796,20 @@ def remove_engineer(
     apply: bool = False,
     delete_user: bool = False,
     confirm: Callable[[str], bool] | None = None,
+    roster: Path | None = None,
 ) -> RemoveEngineerResult:
     """Replace the leaver with `none` in every running rotation, put their manager on their upcoming shifts,
-    and (with `delete_user`, after `confirm`) delete their account (JSM: take them off the team)."""
+    and (with `delete_user`, after `confirm`) delete their account (JSM: take them off the team). Without
+    --manager, the manager is the service's, else the `roster`'s (`roster_facts`)."""
     email = check_email(email, "EMAIL")
+    known = _read_roster(roster)
     schedule = read_schedule(context, people=False)
     backend, directory = schedule.backend, schedule.directory
     service, facts = directory.service, directory.facts_source
     source = "--manager"
     record = directory.find(email)
+    if record is not None:
+        record = roster_facts(record, known)
     named = any(email in r.participants for r in schedule.rotations) or any(
         o.user == email for o in schedule.overrides
     )

@@ -8,10 +8,11 @@ identifier types, and the schedule addressed by name where that saves a round tr
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -117,7 +118,10 @@ class OpsgenieSchedule(RotationIds):
         """Opsgenie's own effective timeline (overrides applied) between two instants, in ONE round trip:
         the schedule is addressed by name (no schedule look-up) and shifts are given in the schedule's zone
         when it is known already, else the profile's."""
-        days = max(1, -(-int((end - start).total_seconds()) // 86400))
+        # In UTC: two times in one zone subtract by the wall clock, an hour short across the DST end.
+        # Rounded up, so the days asked for cover the whole window.
+        span = end.astimezone(UTC) - start.astimezone(UTC)
+        days = max(1, math.ceil(span.total_seconds() / 86400))
         timeline = self.client.get_schedule_timeline(
             identifier=self._schedule_id or self.schedule_name,
             identifier_type="id" if self._schedule_id else "name",

@@ -22,17 +22,17 @@ specifics stop here:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from oncall_cli.errors import ConfigError, NotFoundError, RejectedError, UnavailableError, UsageError
+from oncall_cli.errors import NotFoundError, RejectedError, UsageError
 from oncall_cli.scheduling.model import Engineer, Override, Rotation, RoundSettings, Shift
 from oncall_cli.scheduling.rules import group_of
 from oncall_cli.scheduling.timeline import rotation_shifts, shift_start
+from oncall_cli.services.backends._pagerduty_reach import reachable
 from oncall_cli.services.ports import UNKNOWN_START
 
 if TYPE_CHECKING:
@@ -46,21 +46,6 @@ MAX_MEMBERS = 20
 OVERRIDES_BACK = timedelta(days=400)
 OVERRIDES_AHEAD = timedelta(days=2 * 366)
 """The window of `overrides()`: PagerDuty lists overrides only between `since` and `until`."""
-
-
-@contextmanager
-def _reachable(client: PagerDutyClient) -> Iterator[None]:
-    """An unreachable API (no answer at all) is a bad `pagerduty.url`: exit 3 naming the setting."""
-    try:
-        yield
-    except UnavailableError as exc:
-        if "status" in exc.details:
-            raise
-        raise ConfigError(
-            f"pagerduty.url: cannot reach PagerDuty at {client.base_url} ({exc.message})",
-            hint="Check pagerduty.url (https://api.pagerduty.com, or ONCALL_PAGERDUTY_URL) and the network.",
-            details=exc.details,
-        ) from exc
 
 
 def _turn(rotation: Rotation) -> int:
@@ -89,7 +74,7 @@ class PagerDutyDirectory:
     def _all(self) -> dict[str, User]:
         """Every user by id: one paged `GET /users` per run."""
         if self._users is None:
-            with _reachable(self.client):
+            with reachable(self.client):
                 self._users = {u.id: u for u in self.client.list_users()}
         return self._users
 
@@ -111,7 +96,7 @@ class PagerDutyDirectory:
         wanted = email.lower()
         if self._users is not None:
             return next((u for u in self._users.values() if u.email.lower() == wanted), None)
-        with _reachable(self.client):
+        with reachable(self.client):
             found = self.client.list_users(query=email)
         return next((u for u in found if u.email.lower() == wanted), None)
 
@@ -127,7 +112,7 @@ class PagerDutyDirectory:
     @property
     def team_id(self) -> str:
         if self._team_id is None:
-            with _reachable(self.client):
+            with reachable(self.client):
                 teams = self.client.list_teams(query=self.team_name)
             found = next((t for t in teams if t.name.lower() == self.team_name.lower()), None)
             if found is None:
@@ -225,7 +210,7 @@ class PagerDutySchedule:
         """The v3 schedule named like the team's schedule (`opsgenie.schedule`): `GET /v3/schedules?query=`,
         exact name, once per run."""
         if self._schedule_id is None:
-            with _reachable(self.client):
+            with reachable(self.client):
                 found = self.client.list_schedules_v3(query=self.schedule_name)
             match = next((s for s in found if s.summary == self.schedule_name), None)
             if match is None:
@@ -242,7 +227,7 @@ class PagerDutySchedule:
         read again with the final schedule of that window."""
         if self._schedule is None or window is not None:
             schedule_id = self._id()
-            with _reachable(self.client):
+            with reachable(self.client):
                 if window is None:
                     self._schedule = self.client.get_schedule_v3(schedule_id=schedule_id)
                 else:

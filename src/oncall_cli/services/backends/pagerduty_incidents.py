@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from oncall_cli.errors import ConfigError, NotFoundError, RejectedError, UsageError
 from oncall_cli.services.backends._backdated import backdated, stated_time, strip_time
 from oncall_cli.services.backends._followups import link_followup_by_note
+from oncall_cli.services.backends._pagerduty_reach import reachable
 from oncall_cli.services.ports import Ticket, TimelineItem, TrackedIncident
 
 if TYPE_CHECKING:
@@ -103,7 +104,8 @@ class PagerDutyIncidents:
     # ---- checks before anything is written -------------------------------------------------------------
 
     def _service_named(self, wanted: str, flag: str) -> tuple[str, str]:
-        services = self.client.list_services(query=wanted)
+        with reachable(self.client):  # the first request of a raise or a search
+            services = self.client.list_services(query=wanted)
         found = [s for s in services if s.name.casefold() == wanted.casefold()]
         if not found:
             known = sorted(s.name for s in self.client.list_services())
@@ -117,7 +119,8 @@ class PagerDutyIncidents:
         """P1-P5 -> the account's priority ids, by name; a ConfigError naming the priorities when the
         account has none, or lacks one of the five."""
         if self._priority_ids is None:
-            found = {p.name: p.id for p in self.client.list_priorities()}
+            with reachable(self.client):
+                found = {p.name: p.id for p in self.client.list_priorities()}
             if not found:
                 raise ConfigError(
                     "PagerDuty priorities: the account has no priorities configured; incidents need P1-P5",
@@ -137,7 +140,8 @@ class PagerDutyIncidents:
     def _user_id(self, email: str) -> str | None:
         key = email.casefold()
         if key not in self._user_ids:
-            users = self.client.list_users(query=email)
+            with reachable(self.client):
+                users = self.client.list_users(query=email)
             match = next((u for u in users if u.email.casefold() == key), None)
             if match is None:
                 return None
@@ -230,7 +234,8 @@ class PagerDutyIncidents:
         if not key:
             raise UsageError("ID: give the incident number (e.g. 42) or its PagerDuty id")
         try:
-            return self._read(self.client.get_incident(incident_id=key))
+            with reachable(self.client):  # the first request of every command on one incident
+                return self._read(self.client.get_incident(incident_id=key))
         except NotFoundError:
             raise NotFoundError(
                 f"No PagerDuty incident {ref!r}",
@@ -251,22 +256,23 @@ class PagerDutyIncidents:
         statuses = {"open": ("triggered", "acknowledged"), "resolved": ("resolved",), "closed": ("resolved",)}
         until = end or self.now() + timedelta(minutes=1)
         window = start is not None and until - start <= MAX_WINDOW
-        found = self.client.iter_incidents(
-            since=start if window else None,
-            until=until if window else None,
-            service_ids=self._team_service_ids(),
-            statuses=statuses.get(status or "", ()),
-            sort_by=f"created_at:{order}",
-        )
-        for inc in found:
-            created = inc.created_at
-            if created is not None and (
-                (start is not None and created < start) or (end is not None and created >= end)
-            ):
-                continue
-            tracked = self._read(inc)
-            if status is None or tracked.status == status:
-                yield tracked
+        with reachable(self.client):  # the first request of `incident list`, `handoff`, `slo report`
+            found = self.client.iter_incidents(
+                since=start if window else None,
+                until=until if window else None,
+                service_ids=self._team_service_ids(),
+                statuses=statuses.get(status or "", ()),
+                sort_by=f"created_at:{order}",
+            )
+            for inc in found:
+                created = inc.created_at
+                if created is not None and (
+                    (start is not None and created < start) or (end is not None and created >= end)
+                ):
+                    continue
+                tracked = self._read(inc)
+                if status is None or tracked.status == status:
+                    yield tracked
 
     def since(self, start: datetime | None, status: str | None = None) -> Iterator[TrackedIncident]:
         """GET /incidents newest first (`sort_by=created_at:desc`), every page."""
@@ -279,8 +285,9 @@ class PagerDutyIncidents:
         return list(self._search(start, end, status, "asc"))
 
     def _by_key(self, run_id: str) -> Incident | None:
-        found = self.client.iter_incidents(incident_key=run_id, sort_by="created_at:desc")
-        return next((i for i in found if i.incident_key == run_id), None)
+        with reachable(self.client):
+            found = self.client.iter_incidents(incident_key=run_id, sort_by="created_at:desc")
+            return next((i for i in found if i.incident_key == run_id), None)
 
     def find_by_run(self, run_id: str, since: datetime, message: str | None = None) -> TrackedIncident | None:
         """GET /incidents?incident_key=<run id>: the create request set the key atomically."""
@@ -450,7 +457,14 @@ class PagerDutyIncidents:
             self.client.update_incident(incident_id=incident.id, status="resolved", resolution=note)
 
     def close(self, incident: TrackedIncident, note: str) -> None:
-        """Not an incident: the `closed_as` link, then resolved with the note (the reason) as `resolution`."""
+        """Not an incident: the `closed_as` link, then resolved with the note (the reason) as `resolution`.
+        An incident resolved already keeps its resolution: the reason is written as a note (once), before
+        the link that makes it read as closed, so a repeat after a crash neither loses nor doubles it."""
+        if self.client.get_incident(incident_id=incident.id).status == "resolved":
+            if note not in (item.text for item in self.timeline(incident)):
+                self.add_entry(incident, note)
+            self.set_links(incident, {CLOSED_LINK: "not an incident"})
+            return
         self.set_links(incident, {CLOSED_LINK: "not an incident"})
         self.resolve(incident, note)
 
