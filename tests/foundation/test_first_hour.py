@@ -234,3 +234,28 @@ def test_config_init_names_the_flag_of_a_bad_value(cli: Cli, config_path: Path) 
     assert result.exit_code == 3, explain(result)
     line = _one_error_line(result.stderr)
     assert "--timezone" in line and "Mars/Olympus" in line and "flag for" not in line
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [("--me", "notanemail", "not an email address"), ("--team", "", "must not be empty"),
+     ("--team", "  ", "must not be empty")],
+)
+def test_config_init_refuses_a_me_that_is_not_an_email_and_an_empty_team_naming_the_flag(
+    cli: Cli, config_path: Path, flag: str, value: str, says: str
+) -> None:
+    result = cli("config", "init", flag, value, "--yes")
+    assert result.exit_code == 3, explain(result)
+    line = _one_error_line(result.stderr)
+    assert line.startswith(f"error: {flag}:") and says in line
+    assert config_path.read_text() == ""  # nothing written
+
+
+@pytest.mark.usefixtures("terminal")
+def test_config_init_asks_again_for_me_until_it_is_an_email(cli: Cli, config_path: Path) -> None:
+    # On Opsgenie: backend, region, team, schedule, service, page id, three channels, me, timezone.
+    answers = ["opsgenie", "", "Platform", *[""] * 6, "ada", "ada@example.com", ""]
+    result = cli("config", "init", input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, explain(result)
+    assert "'ada' is not an email address" in result.stderr
+    assert 'me = "ada@example.com"' in config_path.read_text()
