@@ -39,6 +39,26 @@ def _as_str(value: Any) -> str:
     return value
 
 
+# The same shape the incident commands accept for a person (services/incident/common.py).
+_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+
+
+def _as_optional_email(value: Any) -> str:
+    """An email address, or empty for "not set yet" (`me` until `config init`)."""
+    text = _as_str(value).strip()
+    if text and not _EMAIL.match(text):
+        raise ValueError(f"{text!r} is not an email address")
+    return text
+
+
+def _as_name(value: Any) -> str:
+    """A name that must not be empty (the team: every schedule and rotation is found through it)."""
+    text = _as_str(value).strip()
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
 def _as_url(value: Any) -> str:
     """An http(s) URL with a host, e.g. https://api.eu.opsgenie.com or http://127.0.0.1:8765/slack."""
     from urllib.parse import urlsplit
@@ -205,7 +225,7 @@ SETTINGS: tuple[Setting, ...] = (
         "ONCALL_OPSGENIE_URL",
         "Opsgenie API base URL (default: from region)",
     ),
-    Setting("opsgenie.team", "Engineering", help="the team whose on-call this is"),
+    Setting("opsgenie.team", "Engineering", _as_name, help="the team whose on-call this is"),
     Setting("opsgenie.schedule", "", help="the team's schedule name (default: <team>_schedule)"),
     Setting("opsgenie.service", "", help="the impacted service for incidents"),
     Setting(
@@ -260,7 +280,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "slack.review_channel", "", help="where incident reviews are posted (default: the announce channel)"
     ),
-    Setting("me", "", help="my Opsgenie username (email), for --me and reminders"),
+    Setting("me", "", _as_optional_email, help="my Opsgenie username (email), for --me and reminders"),
     Setting("timezone", "America/New_York", _as_timezone, help="the schedule's time zone"),
     Setting("handoff_time", "11:00", _as_time, help="local time of every handoff"),
     Setting("rotation_a", "rot-a"),

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import SecretStr
-
 from oncall_cli.config import PROVIDERS, SANDBOX_PROFILE, SECRET_ENV
 from oncall_cli.errors import AuthError, ConfigError, UsageError
 from oncall_cli.redaction import register_secret
@@ -22,10 +20,38 @@ KEYRING_SERVICE = "oncall-cli"
 CredentialSource = Literal["env", "keyring", "sandbox", "missing"]
 
 
+class Secret:
+    """A secret that never shows itself in a repr, a str or a traceback's locals (as pydantic's SecretStr),
+    without importing pydantic: `config show` and other commands that only look at credentials stay light."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********" if self._value else ""
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
 @dataclass(frozen=True, slots=True)
 class Credential:
     provider: str
-    secret: SecretStr | None
+    secret: Secret | None
     source: CredentialSource
 
 
@@ -83,11 +109,11 @@ def read(
     _check_provider(provider)
     env = os.environ if env is None else env
     if sandbox or profile == SANDBOX_PROFILE:
-        return Credential(provider, SecretStr(f"sandbox-{provider}-key"), "sandbox")
+        return Credential(provider, Secret(f"sandbox-{provider}-key"), "sandbox")
     value = env.get(SECRET_ENV[provider])
     if value:
         register_secret(value)
-        return Credential(provider, SecretStr(value), "env")
+        return Credential(provider, Secret(value), "env")
     import keyring
     from keyring.errors import KeyringError
 
@@ -98,13 +124,13 @@ def read(
         stored = None
     if stored:
         register_secret(stored)
-        return Credential(provider, SecretStr(stored), "keyring")
+        return Credential(provider, Secret(stored), "keyring")
     return Credential(provider, None, "missing")
 
 
 def require(
     profile: str, provider: str, env: Mapping[str, str] | None = None, *, sandbox: bool = False
-) -> SecretStr:
+) -> Secret:
     """The secret, or an AuthError that says how to provide it."""
     credential = read(profile, provider, env, sandbox=sandbox)
     if credential.secret is None:

@@ -29,6 +29,11 @@ def private_file(path: Path) -> None:
     _tighten(path, 0o600)
 
 
+def tighten_file(path: Path) -> None:
+    """Make an existing file 0600 (one an older version made 0644); a file that is not ours is left as is."""
+    _tighten(path, 0o600)
+
+
 def _tighten(path: Path, mode: int) -> None:
     try:
         if path.stat().st_mode & 0o777 != mode:

@@ -122,7 +122,7 @@ def test_a_sandbox_db_that_is_a_directory_is_exit_3_and_sandbox_reset_repairs_it
     isolated_dirs: SimpleNamespace, tmp_path: Path
 ) -> None:
     path = default_db_path()
-    (path / "junk").mkdir(parents=True)
+    path.mkdir(parents=True)
     result, deps = _run_on_the_default_db(tmp_path, "sandbox", "status", "--json")
     _close(deps)
     assert result.exit_code == 3, explain(result)
@@ -133,6 +133,24 @@ def test_a_sandbox_db_that_is_a_directory_is_exit_3_and_sandbox_reset_repairs_it
     _close(deps)
     assert result.exit_code == 0, explain(result)
     assert path.is_file()
+
+
+def test_sandbox_reset_refuses_to_delete_a_sandbox_db_directory_with_files_in_it(
+    isolated_dirs: SimpleNamespace, tmp_path: Path
+) -> None:
+    path = default_db_path()
+    path.mkdir(parents=True)
+    (path / "notes.txt").write_text("someone's", encoding="utf-8")
+    result, deps = _run_on_the_default_db(tmp_path, "sandbox", "status", "--json")
+    _close(deps)
+    assert result.exit_code == 3, explain(result)
+    assert "remove it" in json.loads(result.stdout)["error"]["message"]  # not just "run sandbox reset"
+    result, deps = _run_on_the_default_db(tmp_path, "sandbox", "reset", "--json")
+    _close(deps)
+    assert result.exit_code == 3, explain(result)
+    message = json.loads(result.stdout)["error"]["message"]
+    assert str(path) in message and "remove it" in message
+    assert (path / "notes.txt").read_text(encoding="utf-8") == "someone's"
 
 
 def _mode(path: Path) -> int:

@@ -175,9 +175,9 @@ RULES: dict[str, tuple[tuple[str, ...], Callable[[Import], bool]]] = {
         ("scheduling",),
         _only(_ours("errors", "scheduling"), frozenset({"icalendar"})),
     ),
-    "clients import only oncall_cli.errors/redaction/clients, httpx and pydantic (+ stdlib)": (
+    "clients import only oncall_cli.errors/redaction/private_files/clients, httpx and pydantic (+ stdlib)": (
         ("clients",),
-        _only(_ours("errors", "redaction", "clients"), frozenset({"httpx", "pydantic"})),
+        _only(_ours("errors", "redaction", "private_files", "clients"), frozenset({"httpx", "pydantic"})),
     ),
     "sandbox imports only oncall_cli.errors/redaction/scheduling/sandbox, httpx, jsonschema, platformdirs": (
         ("sandbox",),

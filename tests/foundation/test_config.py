@@ -617,7 +617,7 @@ def test_the_line_is_found_in_a_sub_table_and_for_a_dotted_key(config_path: Path
     with pytest.raises(ConfigError, match="line 3") as caught:
         load_settings(path=config_path, env={})
     assert caught.value.hint == f"Edit {config_path} line 3."
-    _write(config_path, '[profiles.default]\nme = "x"\nopsgenie.region = "mars"\n')
+    _write(config_path, '[profiles.default]\nme = "x@example.com"\nopsgenie.region = "mars"\n')
     with pytest.raises(ConfigError, match="line 3"):
         load_settings(path=config_path, env={})
 

@@ -86,6 +86,39 @@ def test_config_flag_naming_a_missing_file_exits_3_naming_the_file_and_the_flag(
     assert str(missing) in line and "--config" in line
 
 
+@pytest.mark.parametrize("args", [("config", "profiles"), ("config", "use", "default")])
+def test_config_profiles_and_use_refuse_a_missing_file_named_by_the_flag(
+    cli: Cli, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "nope.toml"
+    result = cli("--config", str(missing), *args, with_config=False)
+    assert result.exit_code == 3, explain(result)
+    line = _one_error_line(result.stderr)
+    assert str(missing) in line and "--config" in line
+    assert not missing.exists()
+
+
+def test_config_profiles_lists_only_profiles_config_use_accepts(cli: Cli, config_path: Path) -> None:
+    config_path.write_text('[profiles.sandbox]\nme = "ada@example.com"\n[profiles.jsm]\n', encoding="utf-8")
+    listed = json.loads(cli("config", "profiles", "--json").stdout)
+    names = [p["name"] for p in listed["profiles"]]
+    assert names == ["default", "jsm"]
+    for name in names:
+        assert cli("config", "use", name).exit_code == 0
+
+
+def test_config_profiles_under_sandbox_marks_the_sandbox_as_in_use(cli: Cli, config_path: Path) -> None:
+    config_path.write_text("[profiles.jsm]\n", encoding="utf-8")
+    listed = json.loads(cli("--sandbox", "config", "profiles", "--json").stdout)
+    assert [(p["name"], p["current"]) for p in listed["profiles"]] == [
+        ("default", False),
+        ("jsm", False),
+        ("sandbox", True),
+    ]
+    shown = cli("--sandbox", "config", "profiles")
+    assert "* sandbox (--sandbox)" in shown.stdout, explain(shown)
+
+
 def test_oncall_config_naming_a_missing_file_exits_3_naming_the_variable(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -229,3 +262,28 @@ def test_config_init_names_the_flag_of_a_bad_value(cli: Cli, config_path: Path) 
     assert result.exit_code == 3, explain(result)
     line = _one_error_line(result.stderr)
     assert "--timezone" in line and "Mars/Olympus" in line and "flag for" not in line
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [("--me", "notanemail", "not an email address"), ("--team", "", "must not be empty"),
+     ("--team", "  ", "must not be empty")],
+)
+def test_config_init_refuses_a_me_that_is_not_an_email_and_an_empty_team_naming_the_flag(
+    cli: Cli, config_path: Path, flag: str, value: str, says: str
+) -> None:
+    result = cli("config", "init", flag, value, "--yes")
+    assert result.exit_code == 3, explain(result)
+    line = _one_error_line(result.stderr)
+    assert line.startswith(f"error: {flag}:") and says in line
+    assert config_path.read_text() == ""  # nothing written
+
+
+@pytest.mark.usefixtures("terminal")
+def test_config_init_asks_again_for_me_until_it_is_an_email(cli: Cli, config_path: Path) -> None:
+    # On Opsgenie: backend, region, team, schedule, service, page id, three channels, me, timezone.
+    answers = ["opsgenie", "", "Platform", *[""] * 6, "ada", "ada@example.com", ""]
+    result = cli("config", "init", input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, explain(result)
+    assert "'ada' is not an email address" in result.stderr
+    assert 'me = "ada@example.com"' in config_path.read_text()

@@ -415,6 +415,34 @@ def test_a_request_in_flight_in_another_process_reserves_an_interval_from_its_st
     assert round(second_sent - started, 9) == 1.05
 
 
+@pytest.mark.parametrize("ahead", [120.0, 3600.0])
+def test_a_pacing_time_implausibly_far_ahead_in_the_file_is_ignored_and_rewritten(
+    clock: FakeClock, tmp_path: Path, ahead: float
+) -> None:
+    shared = tmp_path / "statuspage-pacer"
+    shared.write_text(f"{clock.now + ahead:.6f}")
+    limiter = RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05, shared=shared)
+    sent = _paced(limiter, clock)
+    assert clock.sleeps == []
+    assert float(shared.read_text()) == pytest.approx(sent + 1.05)
+
+
+def test_the_wait_for_a_turn_is_capped_even_when_the_clock_steps_back(clock: FakeClock) -> None:
+    limiter = RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05)
+    _paced(limiter, clock)
+    clock.now -= 3600.0  # NTP stepped the clock back an hour
+    _paced(limiter, clock)
+    assert sum(clock.sleeps) <= limiter.max_wait == pytest.approx(2.0)
+
+
+def test_an_existing_pacing_file_is_made_private(clock: FakeClock, tmp_path: Path) -> None:
+    shared = tmp_path / "statuspage-pacer"
+    shared.write_text("0")
+    shared.chmod(0o644)
+    _paced(RateLimiter(1.0, clock=clock, sleep=clock.sleep, margin=0.05, shared=shared), clock)
+    assert shared.stat().st_mode & 0o777 == 0o600
+
+
 def test_a_garbled_or_unusable_pacing_file_falls_back_to_pacing_in_this_process(
     clock: FakeClock, tmp_path: Path
 ) -> None:

@@ -143,6 +143,25 @@ def test_planning_from_a_roster_file_imports_no_service_client_pydantic_httpx_or
     assert heavy == [], f"`oncall schedule new --roster ...` imported {heavy}"
 
 
+@pytest.mark.parametrize("sandbox", [(), ("--sandbox",)])
+def test_config_show_imports_no_pydantic_httpx_client_or_emulator(
+    tmp_path: Path, sandbox: tuple[str, ...]
+) -> None:
+    # It reads the credentials' sources (the keyring too), so those may load; pydantic and the rest may not.
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_")}
+    env |= {"ONCALL_SLACK_TOKEN": "xoxb-test-123456"}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"  # never the real keyring
+    heavy_names = tuple(m for m in SERVICE_ONLY if m not in ("keyring", "oncall_cli.credentials"))
+    code, heavy, stdout = _run_entry_point(
+        *sandbox, "--config", str(config), "config", "show", "--json", heavy=heavy_names, env=env
+    )
+    assert code == 0, stdout
+    assert {c["provider"]: c["value"] for c in json.loads(stdout)["credentials"]}["slack"] == "***"
+    assert heavy == [], f"`oncall config show` imported {heavy}"
+
+
 def test_an_option_value_typer_cannot_take_still_fails_with_typer_message() -> None:
     # Values past the quick coercion (here an int that is not a plain decimal) go to Typer's own rules.
     result = CliRunner().invoke(app, ["schedule", "new", "--split", "two", "--json"])

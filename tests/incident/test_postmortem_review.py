@@ -138,7 +138,7 @@ def test_postmortem_record_that_fails_is_finished_by_running_it_again_without_a_
 
 # ---- incident review ---------------------------------------------------------------------------------
 
-SPEAKERS = ("ada@example.com", "grace@example.com")
+SPEAKERS = ("ada.ritchie@example.com", "grace.mendes@example.com")
 
 
 def _review(sandbox: Sandbox, *extra: str, code: int = 0, settings: tuple[str, ...] = ()) -> Any:
@@ -192,6 +192,19 @@ def test_review_goes_to_the_review_channel_at_a_time_and_dry_run_changes_nothing
     bad = sandbox("incident", "review", "1", "--on", "17/12/2026", "--speaker", SPEAKERS[0], "--json")
     assert bad.exit_code == 2, explain(bad)
     assert json.loads(bad.stdout)["error"]["message"].startswith("--on")
+
+
+def test_review_with_an_unknown_speaker_exits_5_naming_the_flag_and_writes_nothing(sandbox: Sandbox) -> None:
+    _resolved_with_story(sandbox)
+    result = sandbox(
+        "incident", "review", "1", "--on", "2027-02-10", "--speaker", SPEAKERS[0],
+        "--speaker", "ghost@example.com", "--json",
+    )
+    assert result.exit_code == 5, explain(result)
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "--speaker" in message and "ghost@example.com" in message
+    assert "review" not in sandbox.tracked()[0].links
+    assert _posts(sandbox, "dev") == []
 
 
 @pytest.mark.parametrize("kind", ["5xx", "drop"])

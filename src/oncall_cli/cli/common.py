@@ -172,14 +172,20 @@ def output(ctx: typer.Context, json_mode: bool = False) -> Output:
 
 
 def settings(
-    ctx: typer.Context, flags: dict[str, Any] | None = None, *, new_profile: bool = False
+    ctx: typer.Context,
+    flags: dict[str, Any] | None = None,
+    *,
+    new_profile: bool = False,
+    creates_file: bool = False,
 ) -> Settings:
+    """The effective settings. `new_profile` allows a profile the file lacks; `creates_file` (only `config
+    init`, which writes it) allows a --config/ONCALL_CONFIG file that does not exist yet."""
     from oncall_cli.config import SANDBOX_PROFILE, load_settings
 
     st = state(ctx)
     env = st.deps.env if st.deps is not None else None
     profile = SANDBOX_PROFILE if st.sandbox else st.profile
-    if st.config_path is not None and st.config_given_by and not new_profile:
+    if st.config_path is not None and st.config_given_by and not creates_file:
         _require_file(st.config_path, st.config_given_by)
     merged: dict[str, Any] = {**st.sets, **{k: v for k, v in (flags or {}).items() if v is not None}}
     found = load_settings(

@@ -100,7 +100,7 @@ def init(
     from oncall_cli.config import SANDBOX_FIXED, SETTINGS_BY_KEY, check_value, read_file, write_file
 
     out = output(ctx, json_mode)
-    current = settings(ctx, new_profile=True)
+    current = settings(ctx, new_profile=True, creates_file=True)
     given: dict[str, Any] = {
         "backend": backend,
         "jira.url": jira_url,
@@ -146,7 +146,7 @@ def init(
         if value is not None:
             chosen[key] = value
     # Validate everything before writing anything.
-    checked = settings(ctx, flags=chosen, new_profile=True)
+    checked = settings(ctx, flags=chosen, new_profile=True, creates_file=True)
     data = read_file(current.path)
     table = data.setdefault("profiles", {}).setdefault(current.profile, {})
     for key in chosen:
@@ -222,7 +222,11 @@ def profiles(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
     out = output(ctx, json_mode)
     found = settings(ctx, new_profile=True)
     data = read_file(found.path)
-    names = sorted(set(data.get("profiles", {})) | {"default"} - {SANDBOX_PROFILE})
+    # The sandbox's table is not a profile `config use` can choose; it is listed (and marked in use) only
+    # under --sandbox, which is how it is chosen.
+    names = sorted((set(data.get("profiles", {})) | {"default"}) - {SANDBOX_PROFILE})
+    if found.profile == SANDBOX_PROFILE:
+        names.append(SANDBOX_PROFILE)
     chosen = data.get(CURRENT_PROFILE_KEY) or "default"
     rows = [{"name": n, "current": n == found.profile, "default": n == chosen} for n in names]
     result = {"path": str(found.path), "current": found.profile, "profiles": rows}
@@ -233,6 +237,8 @@ def profiles(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
         for row in rows:
             mark = "*" if row["current"] else " "
             note = " (chosen by `config use`)" if row["default"] and chosen != "default" else ""
+            if row["name"] == SANDBOX_PROFILE:
+                note = " (--sandbox)"
             console.print(f"{mark} {escape(str(row['name']))}{note}")
 
     out.result(result, render)

@@ -29,6 +29,7 @@ from oncall_cli.errors import (
     RejectedError,
     UnavailableError,
 )
+from oncall_cli.private_files import tighten_file
 from oncall_cli.redaction import redact
 
 log = logging.getLogger("oncall.http")
@@ -138,6 +139,9 @@ class RateLimiter:
     limit: it then needs a wall clock (`clock` comparable between processes). While a request is in flight
     the file reserves `interval` + `margin` from its start, and its answer pushes that to the answer's time.
     Where the file cannot be used (no `fcntl`, a read-only folder) the pacing is this process's only.
+    A wait never exceeds `max_wait` (`interval` + `margin` + `slack`): a time in the file further ahead than
+    that (a clock stepped back by NTP, a bad file) is treated as absent and overwritten, and a clock that
+    jumps back cannot make this process wait longer either.
     A 429 is not the limiter's business: HttpService still waits its `Retry-After` before the retry.
     """
 
@@ -148,10 +152,12 @@ class RateLimiter:
         clock: Callable[[], float],
         sleep: Callable[[float], None],
         margin: float = 0.05,
+        slack: float = 0.95,
         shared: Path | None = None,
     ):
         self.interval = interval
         self.margin = margin
+        self.max_wait = interval + margin + slack
         self.shared = shared
         self._clock = clock
         self._sleep = sleep
@@ -171,11 +177,15 @@ class RateLimiter:
 
     def _acquire(self) -> None:
         waited_until = float("-inf")
+        deadline: float | None = None
         while True:
             with _locked_file(self.shared) as file:
                 # After a sleep it is at least the time we slept until (whatever a frozen test clock says).
                 now = max(self._clock(), waited_until)
-                target = max(self._next_at, _read_time(file))
+                if deadline is None:
+                    # Whatever the clock (stepped back) or the file say, the wait ends by then.
+                    deadline = now + self.max_wait
+                target = min(max(self._next_at, self._shared_time(file, now)), deadline)
                 if target <= now:
                     self._sent_at = now
                     self._next_at = now + self.interval + self.margin
@@ -187,8 +197,17 @@ class RateLimiter:
 
     def _release(self) -> None:
         with _locked_file(self.shared) as file:
-            self._next_at = max(self._clock(), self._sent_at) + self.interval + self.margin
-            _write_time(file, max(self._next_at, _read_time(file)))
+            now = self._clock()
+            self._next_at = max(now, self._sent_at) + self.interval + self.margin
+            _write_time(file, max(self._next_at, self._shared_time(file, now)))
+
+    def _shared_time(self, file: int | None, now: float) -> float:
+        """The time in the file, or 0 (absent) when it is further ahead than a turn can be: implausible."""
+        shared = _read_time(file)
+        if shared - now > self.max_wait:
+            log.debug("ignoring a pacing time %.1f s ahead in %s", shared - now, self.shared)
+            return 0.0
+        return shared
 
 
 @contextmanager
@@ -200,6 +219,7 @@ def _locked_file(path: Path | None) -> Iterator[int | None]:
             import fcntl
 
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            tighten_file(path)  # one an older version made 0644
             fcntl.flock(fd, fcntl.LOCK_EX)
         except (ImportError, OSError) as exc:
             log.debug("pacing in this process only: %s", exc)

@@ -166,6 +166,23 @@ class _LazyServices(Mapping[str, ServiceEmulator]):
         return len(_DEFAULT_SERVICES)
 
 
+
+def _a_directory(path: Path) -> ConfigError:
+    """The sandbox database path is a directory: `sandbox reset` replaces an empty one, never a full one."""
+    if any(path.iterdir()):
+        return ConfigError(
+            f"{path}: the sandbox database is a directory with files in it; remove it (or move it away) "
+            "yourself, `oncall sandbox reset` will not delete it",
+            hint=f"Check what is in {path}, remove it, then run `oncall sandbox reset`.",
+            details={"path": str(path)},
+        )
+    return ConfigError(
+        f"{path}: the sandbox database is a directory, not a file",
+        hint="Run `oncall sandbox reset` (it recreates the file).",
+        details={"path": str(path)},
+    )
+
+
 class Emulator:
     """The services over one SQLite database; thread-safe; state persists in `db_path`."""
 
@@ -217,11 +234,7 @@ class Emulator:
             else _LazyServices(self._lock, self._service_ready)
         )
         if Path(self.db_path).is_dir():
-            raise ConfigError(
-                f"{self.db_path}: the sandbox database is a directory, not a file",
-                hint="Run `oncall sandbox reset` (it recreates the file).",
-                details={"path": self.db_path},
-            )
+            raise _a_directory(Path(self.db_path))
         self.db = sqlite3.connect(self.db_path, check_same_thread=False, timeout=30.0)
         try:
             self.db.row_factory = sqlite3.Row
@@ -253,9 +266,10 @@ class Emulator:
         path = str(db_path)
         if path != ":memory:":
             if Path(path).is_dir():
-                import shutil
-
-                shutil.rmtree(path)  # named sandbox.db in oncall's own data folder: nobody else's
+                # An empty one is a leftover; one with files in it may be someone's: never delete those.
+                if any(Path(path).iterdir()):
+                    raise _a_directory(Path(path))
+                Path(path).rmdir()
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(path + suffix).unlink(missing_ok=True)
         return cls(path, **kwargs)

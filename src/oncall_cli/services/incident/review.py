@@ -14,6 +14,7 @@ from oncall_cli.services.context import Context
 from oncall_cli.services.incident.common import (
     _add_entry_once,
     _check_email,
+    _check_person,
     _links,
     _posted,
     _ref,
@@ -80,6 +81,10 @@ def review(
         raise UsageError("--speaker: name at least one speaker (repeat --speaker for more)")
     people = list(dict.fromkeys(_check_email(s, "--speaker") for s in speakers))
     inc = find_incident(ctx, ref)
+    # A typo must not be announced and invited as a speaker: each is a person the tracker knows, as the
+    # commander and responders are, checked before anything is written.
+    for person in people:
+        _check_person(ctx, person, "--speaker")
     ref_ = _ref(inc)
     details = _links(inc)
     warnings: list[str] = []
