@@ -415,8 +415,8 @@ class Incident(WireModel):
     impacted_services: list[str] = Field(default_factory=list)
 
 
-class IncidentRequestStatus(WireModel):
-    """`IncidentRequestStatus`: the outcome of an asynchronous incident request (202 + requestId)."""
+class RequestStatus(WireModel):
+    """What the request-status answers share: the outcome of an asynchronous write (202 + requestId)."""
 
     success: bool | None = None
     action: str | None = None
@@ -424,11 +424,16 @@ class IncidentRequestStatus(WireModel):
     integration_id: str | None = None
     is_success: bool | None = None
     status: str | None = None
-    incident_id: str | None = None
 
     @property
     def succeeded(self) -> bool:
         return bool(self.is_success if self.is_success is not None else self.success)
+
+
+class IncidentRequestStatus(RequestStatus):
+    """`IncidentRequestStatus`: the outcome of an asynchronous incident request (202 + requestId)."""
+
+    incident_id: str | None = None
 
 
 class IncidentNote(WireModel):
@@ -508,18 +513,8 @@ class Alert(WireModel):
     description: str | None = None
 
 
-class AlertRequestStatus(WireModel):
+class AlertRequestStatus(RequestStatus):
     """`AlertRequestStatus`: the outcome of an asynchronous alert request (202 + requestId)."""
 
-    action: str | None = None
-    processed_at: datetime | None = None
-    integration_id: str | None = None
-    is_success: bool | None = None
-    success: bool | None = None
-    status: str | None = None
     alert_id: str | None = None
     alias: str | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return bool(self.is_success if self.is_success is not None else self.success)
