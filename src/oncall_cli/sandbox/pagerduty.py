@@ -28,7 +28,6 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,21 +44,25 @@ from oncall_cli.sandbox.base import (
     iso_z,
     json_col,
     json_response,
-    new_id,
     next_seq,
     parse_body,
     parse_iso,
     vendor_error,
+)
+from oncall_cli.sandbox.pagerduty_wire import (
+    PagerDutyError,
+    Request,
+    invalid,
+    page,
+    pd_id,
+    ref,
 )
 from oncall_cli.sandbox.seed import SCHEDULE_NAME, SCHEDULE_TZ, TEAM_NAME, opsgenie_plan
 from oncall_cli.scheduling.model import Override, Rotation, Shift
 from oncall_cli.scheduling.timeline import shift_start
 from oncall_cli.scheduling.timeline import timeline as core_timeline
 
-DEFAULT_LIMIT = 25
-MAX_LIMIT = 100
 WEEK = 604800
-_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pagerduty_users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -76,60 +79,7 @@ CREATE TABLE IF NOT EXISTS pagerduty_escalation_policies (id TEXT PRIMARY KEY, n
 """
 
 
-class _Error(Exception):
-    """A PagerDuty error answer."""
-
-    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors
-
-
-def _invalid(field: str, message: str) -> _Error:
-    return _Error(400, "Invalid Input Provided", {field: message})
-
-
-@dataclass
-class _Req:
-    """One request, parsed once for the handlers."""
-
-    ctx: Ctx
-    request: httpx.Request
-    match: dict[str, str]
-    body: Any
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        return self.ctx.db
-
-    def param(self, name: str) -> str | None:
-        value = self.request.url.params.get(name)
-        return None if value is None else str(value)
-
-    def params(self, name: str) -> list[str]:
-        return [str(v) for v in self.request.url.params.get_list(name)]
-
-    def int_param(self, name: str, default: int) -> int:
-        raw = self.param(name)
-        if raw is None or raw.strip() == "":
-            return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise _invalid(name, f"{name} must be an integer") from None
-
-    def time_param(self, name: str) -> datetime | None:
-        raw = self.param(name)
-        if not raw:
-            return None
-        try:
-            return parse_iso(raw)
-        except ValueError:
-            raise _invalid(name, f"{name} is not a valid date-time") from None
-
-
-Handler = Callable[["PagerDutyEmulator", _Req], httpx.Response]
+Handler = Callable[["PagerDutyEmulator", Request], httpx.Response]
 
 _ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/users", "list_users"),
@@ -157,21 +107,6 @@ OPERATIONS: tuple[str, ...] = (*(f"{m} {t}" for m, t, _ in _ROUTES), *incidents.
 pagerduty_incidents.py's."""
 
 
-def pd_id(rng: random.Random) -> str:
-    """A PagerDuty-shaped id: `P` and six upper-case letters or digits."""
-    return new_id(rng, "P", 6, _ID_ALPHABET)
-
-
-def _ref(kind: str, item_id: str, summary: str | None) -> dict[str, Any]:
-    return {
-        "id": item_id,
-        "type": f"{kind}_reference",
-        "summary": summary,
-        "self": f"https://api.pagerduty.com/{kind}s/{item_id}",
-        "html_url": None,
-    }
-
-
 class PagerDutyEmulator:
     """PagerDuty users, teams, schedules, overrides and on-calls over SQLite (tables `pagerduty_*`)."""
 
@@ -197,10 +132,10 @@ class PagerDutyEmulator:
             try:
                 body = parse_body(request)
             except (ValueError, UnicodeDecodeError):
-                raise _Error(400, "Invalid Input Provided", {"body": "not valid JSON"}) from None
+                raise PagerDutyError(400, "Invalid Input Provided", {"body": "not valid JSON"}) from None
             handler: Handler = getattr(type(self), "_h_" + name.handler)
-            return handler(self, _Req(ctx, request, found.groupdict(), body))
-        except _Error as exc:
+            return handler(self, Request(ctx, request, found.groupdict(), body))
+        except PagerDutyError as exc:
             if path.startswith("/v3/"):
                 # v3's error body: `errors` maps each field to its reasons (V3ErrorResponse).
                 error: dict[str, Any] = {
@@ -319,30 +254,10 @@ class PagerDutyEmulator:
     # ---- shapes and lookups -------------------------------------------------------------------------
 
     @staticmethod
-    def _page(req: _Req, key: str, items: list[Any]) -> httpx.Response:
-        offset = req.int_param("offset", 0)
-        limit = req.int_param("limit", DEFAULT_LIMIT)
-        if offset < 0:
-            raise _invalid("offset", "offset must be 0 or more")
-        if limit < 1 or limit > MAX_LIMIT:
-            raise _invalid("limit", f"limit must be between 1 and {MAX_LIMIT}")
-        total = len(items) if (req.param("total") or "").lower() == "true" else None
-        return json_response(
-            200,
-            {
-                key: items[offset : offset + limit],
-                "offset": offset,
-                "limit": limit,
-                "more": offset + limit < len(items),
-                "total": total,
-            },
-        )
-
-    @staticmethod
     def _user_json(db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
         data = from_json_col(row["data"])
         teams = [
-            _ref("team", r["id"], r["name"])
+            ref("team", r["id"], r["name"])
             for r in db.execute(
                 "SELECT t.id, t.name FROM pagerduty_team_members m "
                 "JOIN pagerduty_teams t ON t.id = m.team_id "
@@ -369,7 +284,7 @@ class PagerDutyEmulator:
             "SELECT * FROM pagerduty_users WHERE id = ?", (user_id,)
         ).fetchone()
         if row is None:
-            raise _Error(404, "Not Found")
+            raise PagerDutyError(404, "Not Found")
         return row
 
     @staticmethod
@@ -378,7 +293,7 @@ class PagerDutyEmulator:
             "SELECT * FROM pagerduty_teams WHERE id = ?", (team_id,)
         ).fetchone()
         if row is None:
-            raise _Error(404, "Not Found")
+            raise PagerDutyError(404, "Not Found")
         return row
 
     def _user_ref(self, db: sqlite3.Connection, raw: Any, field: str) -> str:
@@ -388,16 +303,16 @@ class PagerDutyEmulator:
             not user_id
             or db.execute("SELECT 1 FROM pagerduty_users WHERE id = ?", (user_id,)).fetchone() is None
         ):
-            raise _invalid(field, f"User {user_id} not found")
+            raise invalid(field, f"User {user_id} not found")
         return str(user_id)
 
     def _user_summary(self, db: sqlite3.Connection, user_id: str) -> dict[str, Any]:
         row = db.execute("SELECT data FROM pagerduty_users WHERE id = ?", (user_id,)).fetchone()
-        return _ref("user", user_id, from_json_col(row["data"])["name"] if row else None)
+        return ref("user", user_id, from_json_col(row["data"])["name"] if row else None)
 
     # ---- users and teams ----------------------------------------------------------------------------
 
-    def _h_list_users(self, req: _Req) -> httpx.Response:
+    def _h_list_users(self, req: Request) -> httpx.Response:
         rows = list(req.db.execute("SELECT * FROM pagerduty_users ORDER BY seq"))
         query = (req.param("query") or "").strip().lower()
         if query:
@@ -417,22 +332,22 @@ class PagerDutyEmulator:
                 )
             }
             rows = [r for r in rows if r["id"] in members]
-        return self._page(req, "users", [self._user_json(req.db, r) for r in rows])
+        return page(req, "users", [self._user_json(req.db, r) for r in rows])
 
-    def _h_get_user(self, req: _Req) -> httpx.Response:
+    def _h_get_user(self, req: Request) -> httpx.Response:
         return json_response(200, {"user": self._user_json(req.db, self._user_row(req.db, req.match["id"]))})
 
-    def _h_create_user(self, req: _Req) -> httpx.Response:
+    def _h_create_user(self, req: Request) -> httpx.Response:
         author = req.request.headers.get("from", "")
         if (
             not author
             or req.db.execute("SELECT 1 FROM pagerduty_users WHERE email = ?", (author,)).fetchone() is None
         ):
-            raise _invalid("From", "The From header must be the email of a user of this account")
+            raise invalid("From", "The From header must be the email of a user of this account")
         user = (req.body or {}).get("user") or {}
         email = str(user.get("email") or "")
         if req.db.execute("SELECT 1 FROM pagerduty_users WHERE email = ?", (email,)).fetchone() is not None:
-            raise _invalid("email", "Email has already been taken")
+            raise invalid("email", "Email has already been taken")
         user_id = self._insert_user(
             req.db,
             req.ctx.rng,
@@ -443,13 +358,13 @@ class PagerDutyEmulator:
         )
         return json_response(201, {"user": self._user_json(req.db, self._user_row(req.db, user_id))})
 
-    def _h_delete_user(self, req: _Req) -> httpx.Response:
+    def _h_delete_user(self, req: Request) -> httpx.Response:
         row = self._user_row(req.db, req.match["id"])
         req.db.execute("DELETE FROM pagerduty_users WHERE id = ?", (row["id"],))
         req.db.execute("DELETE FROM pagerduty_team_members WHERE user_id = ?", (row["id"],))
         return httpx.Response(204)
 
-    def _h_list_teams(self, req: _Req) -> httpx.Response:
+    def _h_list_teams(self, req: Request) -> httpx.Response:
         rows = list(req.db.execute("SELECT * FROM pagerduty_teams ORDER BY seq"))
         query = (req.param("query") or "").strip().lower()
         if query:
@@ -465,9 +380,9 @@ class PagerDutyEmulator:
             }
             for r in rows
         ]
-        return self._page(req, "teams", teams)
+        return page(req, "teams", teams)
 
-    def _h_list_team_members(self, req: _Req) -> httpx.Response:
+    def _h_list_team_members(self, req: Request) -> httpx.Response:
         team = self._team_row(req.db, req.match["id"])
         members = [
             {"user": self._user_summary(req.db, r["user_id"]), "role": r["role"]}
@@ -475,9 +390,9 @@ class PagerDutyEmulator:
                 "SELECT * FROM pagerduty_team_members WHERE team_id = ? ORDER BY seq", (team["id"],)
             )
         ]
-        return self._page(req, "members", members)
+        return page(req, "members", members)
 
-    def _h_add_team_user(self, req: _Req) -> httpx.Response:
+    def _h_add_team_user(self, req: Request) -> httpx.Response:
         team = self._team_row(req.db, req.match["id"])
         user = self._user_row(req.db, req.match["user_id"])
         role = str((req.body or {}).get("role") or "responder") if isinstance(req.body, dict) else "responder"
@@ -505,11 +420,11 @@ class PagerDutyEmulator:
             out.append((row["id"], row["name"], data["rules"], data.get("teams", [])))
         return out
 
-    def _h_list_oncalls(self, req: _Req) -> httpx.Response:
+    def _h_list_oncalls(self, req: Request) -> httpx.Response:
         since = req.time_param("since") or req.ctx.now
         until = req.time_param("until") or since
         if until < since:
-            raise _invalid("until", "until must not be before since")
+            raise invalid("until", "until must not be before since")
         wanted_schedules = set(req.params("schedule_ids[]"))
         wanted_policies = set(req.params("escalation_policy_ids[]"))
         earliest = (req.param("earliest") or "").lower() == "true"
@@ -525,9 +440,9 @@ class PagerDutyEmulator:
                         oncalls += self._v3_oncalls(
                             req, schedule_id, (pid, name, level), since, until, earliest
                         )
-        return self._page(req, "oncalls", oncalls)
+        return page(req, "oncalls", oncalls)
 
-    def _h_list_escalation_policies(self, req: _Req) -> httpx.Response:
+    def _h_list_escalation_policies(self, req: Request) -> httpx.Response:
         query = (req.param("query") or "").strip().lower()
         items = []
         for pid, name, rules, teams in self._policies(req.db):
@@ -548,12 +463,12 @@ class PagerDutyEmulator:
                         }
                         for n, rule in enumerate(rules, start=1)
                     ],
-                    "teams": [_ref("team", t, None) for t in teams],
+                    "teams": [ref("team", t, None) for t in teams],
                     "self": f"https://api.pagerduty.com/escalation_policies/{pid}",
                     "html_url": None,
                 }
             )
-        return self._page(req, "escalation_policies", items)
+        return page(req, "escalation_policies", items)
 
     # ---- v3 (shift-based) schedules -----------------------------------------------------------------
 
@@ -568,7 +483,7 @@ class PagerDutyEmulator:
 
     def _v3_oncalls(
         self,
-        req: _Req,
+        req: Request,
         schedule_id: str,
         policy: tuple[str, str, int],
         since: datetime,
@@ -601,7 +516,7 @@ class PagerDutyEmulator:
         pid, name, level = policy
         return [
             {
-                "escalation_policy": _ref("escalation_policy", pid, name),
+                "escalation_policy": ref("escalation_policy", pid, name),
                 "escalation_level": level,
                 "schedule": self._v3_ref(row),
                 "user": self._user_summary(req.db, u),
@@ -623,7 +538,7 @@ class PagerDutyEmulator:
             "SELECT * FROM pagerduty_v3_schedules WHERE id = ?", (schedule_id,)
         ).fetchone()
         if row is None:
-            raise _Error(404, "Not Found")
+            raise PagerDutyError(404, "Not Found")
         return row
 
     @staticmethod
@@ -634,7 +549,7 @@ class PagerDutyEmulator:
     def _v3_rotation(data: dict[str, Any], rotation_id: str) -> dict[str, Any]:
         found: dict[str, Any] | None = next((r for r in data["rotations"] if r["id"] == rotation_id), None)
         if found is None:
-            raise _Error(404, "Not Found")
+            raise PagerDutyError(404, "Not Found")
         return found
 
     @staticmethod
@@ -657,15 +572,15 @@ class PagerDutyEmulator:
             else []
         )
         if len(rules) != 1 or len(recurrence) != 1:
-            raise _invalid("recurrence", "must hold exactly one RRULE (the sandbox renders no EXDATE/RDATE)")
+            raise invalid("recurrence", "must hold exactly one RRULE (the sandbox renders no EXDATE/RDATE)")
         parts = dict(p.split("=", 1) for p in rules[0][len("RRULE:") :].split(";") if "=" in p)
         kind = {"WEEKLY": "weekly", "DAILY": "daily", "HOURLY": "hourly"}.get(parts.pop("FREQ", ""))
         try:
             interval = int(parts.pop("INTERVAL", "1"))
         except ValueError:
-            raise _invalid("recurrence", "INTERVAL must be a number") from None
+            raise invalid("recurrence", "INTERVAL must be a number") from None
         if kind is None or parts or interval < 1:
-            raise _invalid("recurrence", "the sandbox renders FREQ=WEEKLY|DAILY|HOURLY with INTERVAL only")
+            raise invalid("recurrence", "the sandbox renders FREQ=WEEKLY|DAILY|HOURLY with INTERVAL only")
         return kind, interval
 
     def _event_rotations(self, data: dict[str, Any]) -> list[tuple[Rotation, datetime, str, str]]:
@@ -759,7 +674,7 @@ class PagerDutyEmulator:
             "name": row["name"],
             "time_zone": data["time_zone"],
             "escalation_policies": [
-                {k: v for k, v in _ref("escalation_policy", pid, name).items() if v is not None}
+                {k: v for k, v in ref("escalation_policy", pid, name).items() if v is not None}
                 for pid, name, rules, _ in self._policies(db)
                 if any(row["id"] in rule["schedules"] for rule in rules)
             ],
@@ -800,29 +715,29 @@ class PagerDutyEmulator:
             }
         return out
 
-    def _h_list_schedules_v3(self, req: _Req) -> httpx.Response:
+    def _h_list_schedules_v3(self, req: Request) -> httpx.Response:
         rows = list(req.db.execute("SELECT * FROM pagerduty_v3_schedules ORDER BY name COLLATE NOCASE, seq"))
         query = (req.param("query") or "").strip().lower()
         if query:
             rows = [r for r in rows if query in r["name"].lower()]
-        return self._page(req, "schedules", [self._v3_ref(r) for r in rows])
+        return page(req, "schedules", [self._v3_ref(r) for r in rows])
 
-    def _h_get_schedule_v3(self, req: _Req) -> httpx.Response:
+    def _h_get_schedule_v3(self, req: Request) -> httpx.Response:
         row = self._v3_row(req.db, req.match["id"])
         window = None
         if "final_schedule" in req.params("include[]"):
             since, until = req.time_param("since"), req.time_param("until")
             if since is None or until is None:
-                raise _invalid("since", "include[]=final_schedule needs since and until")
+                raise invalid("since", "include[]=final_schedule needs since and until")
             if until < since:
-                raise _invalid("until", "until must not be before since")
+                raise invalid("until", "until must not be before since")
             window = (since, until)
         return json_response(200, {"schedule": self._v3_json(req.db, row, window)})
 
-    def _h_create_rotation_v3(self, req: _Req) -> httpx.Response:
+    def _h_create_rotation_v3(self, req: Request) -> httpx.Response:
         row = self._v3_row(req.db, req.match["id"])
         if req.body not in (None, {}):
-            raise _invalid("rotation", "A rotation is created empty: its events carry its configuration")
+            raise invalid("rotation", "A rotation is created empty: its events carry its configuration")
         data = from_json_col(row["data"])
         rotation = {"id": pd_id(req.ctx.rng), "events": []}
         data["rotations"].append(rotation)
@@ -831,7 +746,7 @@ class PagerDutyEmulator:
             201, {"rotation": {"id": rotation["id"], "type": "schedule_rotation", "events": []}}
         )
 
-    def _h_delete_rotation_v3(self, req: _Req) -> httpx.Response:
+    def _h_delete_rotation_v3(self, req: Request) -> httpx.Response:
         row = self._v3_row(req.db, req.match["id"])
         data = from_json_col(row["data"])
         self._v3_rotation(data, req.match["rotation_id"])
@@ -844,30 +759,30 @@ class PagerDutyEmulator:
 
     def _zoned(self, raw: Any, field: str) -> dict[str, str]:
         if not isinstance(raw, dict):
-            raise _invalid(field, "must be a date_time and a time_zone")
+            raise invalid(field, "must be a date_time and a time_zone")
         try:
             when = parse_iso(str(raw["date_time"]))
             ZoneInfo(str(raw["time_zone"]))
         except (KeyError, ValueError, ZoneInfoNotFoundError):
-            raise _invalid(field, "must be a date_time and an IANA time_zone") from None
+            raise invalid(field, "must be a date_time and an IANA time_zone") from None
         return {"date_time": iso_z(when), "time_zone": str(raw["time_zone"])}
 
     def _event(
-        self, req: _Req, raw: dict[str, Any], event_id: str, rotation: dict[str, Any]
+        self, req: Request, raw: dict[str, Any], event_id: str, rotation: dict[str, Any]
     ) -> dict[str, Any]:
         """A whole event checked as PagerDuty does (members exist, one RRULE, at most 5 events per rotation,
         none overlapping); an `effective_since` in the past is clamped to now."""
         start = self._zoned(raw.get("start_time"), "start_time")
         end = self._zoned(raw.get("end_time"), "end_time")
         if parse_iso(end["date_time"]) <= parse_iso(start["date_time"]):
-            raise _invalid("end_time", "end_time must be after start_time")
+            raise invalid("end_time", "end_time must be after start_time")
         kind, length = self._rrule(raw.get("recurrence"))
         strategy = raw.get("assignment_strategy") or {}
         members = strategy.get("members") or []
         if strategy.get("type") != "rotating_member_assignment_strategy":
-            raise _invalid("assignment_strategy.type", "the sandbox renders rotating members only")
+            raise invalid("assignment_strategy.type", "the sandbox renders rotating members only")
         if not 1 <= len(members) <= 20:
-            raise _invalid("assignment_strategy.members", "between 1 and 20 members")
+            raise invalid("assignment_strategy.members", "between 1 and 20 members")
         for m in members:
             if m.get("type") == "user_member":
                 self._user_ref(req.db, {"id": m.get("user_id")}, "assignment_strategy.members")
@@ -875,24 +790,24 @@ class PagerDutyEmulator:
             since = max(parse_iso(str(raw["effective_since"])), req.ctx.now)
             until = parse_iso(str(raw["effective_until"])) if raw.get("effective_until") else None
         except (KeyError, ValueError):
-            raise _invalid("effective_since", "must be a date-time") from None
+            raise invalid("effective_since", "must be a date-time") from None
         if until is not None and until <= since:
-            raise _invalid("effective_until", "must be after effective_since")
+            raise invalid("effective_until", "must be after effective_since")
         # One shift (start_time..end_time) per occurrence, continuous: the sandbox renders turns that hand
         # over at each occurrence (the window is one interval long).
         probe = Rotation(
             name="probe", start=parse_iso(start["date_time"]), participants=("x",), type=kind, length=length
         )
         if shift_start(probe, 1, start["time_zone"]) != parse_iso(end["date_time"]):
-            raise _invalid("end_time", "the sandbox renders windows exactly one recurrence interval long")
+            raise invalid("end_time", "the sandbox renders windows exactly one recurrence interval long")
         others = [e for e in rotation["events"] if e["id"] != event_id]
         if len(others) >= 5:
-            raise _invalid("event", "A rotation holds at most 5 events")
+            raise invalid("event", "A rotation holds at most 5 events")
         for other in others:
             o_since = parse_iso(other["effective_since"])
             o_until = parse_iso(other["effective_until"]) if other.get("effective_until") else None
             if (until is None or o_since < until) and (o_until is None or since < o_until):
-                raise _invalid("effective_since", "Events within a rotation cannot overlap")
+                raise invalid("effective_since", "Events within a rotation cannot overlap")
         event: dict[str, Any] = {
             "id": event_id,
             "type": "schedule_event",
@@ -912,10 +827,10 @@ class PagerDutyEmulator:
             },
         }
         if not event["name"]:
-            raise _invalid("name", "An event needs a name")
+            raise invalid("name", "An event needs a name")
         return event
 
-    def _h_create_event(self, req: _Req) -> httpx.Response:
+    def _h_create_event(self, req: Request) -> httpx.Response:
         row = self._v3_row(req.db, req.match["id"])
         data = from_json_col(row["data"])
         rotation = self._v3_rotation(data, req.match["rotation_id"])
@@ -926,33 +841,33 @@ class PagerDutyEmulator:
         self._v3_save(req.db, row["id"], data)
         return json_response(201, {"event": event})
 
-    def _h_update_event(self, req: _Req) -> httpx.Response:
+    def _h_update_event(self, req: Request) -> httpx.Response:
         row = self._v3_row(req.db, req.match["id"])
         data = from_json_col(row["data"])
         rotation = self._v3_rotation(data, req.match["rotation_id"])
         index = next((n for n, e in enumerate(rotation["events"]) if e["id"] == req.match["event_id"]), None)
         if index is None:
-            raise _Error(404, "Not Found")
+            raise PagerDutyError(404, "Not Found")
         current = rotation["events"][index]
         raw = (req.body or {}).get("event") or {}
         now = req.ctx.now
         since = parse_iso(current["effective_since"])
         until = parse_iso(current["effective_until"]) if current.get("effective_until") else None
         if until is not None and until <= now:
-            raise _invalid("event", "A past event cannot be modified")
+            raise invalid("event", "A past event cannot be modified")
         if since < now:
             # Active (producing shifts already): only effective_until may change.
             if set(raw) - {"effective_until"}:
-                raise _invalid("event", "An active event can only change effective_until")
+                raise invalid("event", "An active event can only change effective_until")
             new_until = parse_iso(str(raw["effective_until"])) if raw.get("effective_until") else None
             if new_until is not None and new_until <= since:
-                raise _invalid("effective_until", "must be after effective_since")
+                raise invalid("effective_until", "must be after effective_since")
             updated = {**current, "effective_until": iso_z(new_until) if new_until is not None else None}
             others = [e for e in rotation["events"] if e["id"] != current["id"]]
             for other in others:
                 o_since = parse_iso(other["effective_since"])
                 if o_since >= since and (new_until is None or o_since < new_until):
-                    raise _invalid("effective_until", "Events within a rotation cannot overlap")
+                    raise invalid("effective_until", "Events within a rotation cannot overlap")
         else:
             merged = {**current, **raw}
             updated = self._event(req, merged, current["id"], rotation)
@@ -964,45 +879,45 @@ class PagerDutyEmulator:
     def _override_shift_json(self, row_id: str, data: dict[str, Any]) -> dict[str, Any]:
         return {"id": row_id, "type": "override_shift", **data}
 
-    def _h_list_overrides_v3(self, req: _Req) -> httpx.Response:
+    def _h_list_overrides_v3(self, req: Request) -> httpx.Response:
         row = self._v3_row(req.db, req.match["id"])
         since, until = req.time_param("since"), req.time_param("until")
         if since is None or until is None:
-            raise _invalid("since", "since and until are required")
+            raise invalid("since", "since and until are required")
         items = [
             self._override_shift_json(oid, o)
             for oid, o in self._v3_overrides(req.db, row["id"])
             if parse_iso(o["start_time"]) < until and parse_iso(o["end_time"]) > since
         ]
-        return self._page(req, "overrides", items)
+        return page(req, "overrides", items)
 
-    def _h_create_overrides_v3(self, req: _Req) -> httpx.Response:
+    def _h_create_overrides_v3(self, req: Request) -> httpx.Response:
         row = self._v3_row(req.db, req.match["id"])
         data = from_json_col(row["data"])
         wanted = (req.body or {}).get("overrides") or []
         if not wanted:
-            raise _invalid("overrides", "At least one override is required")
+            raise invalid("overrides", "At least one override is required")
         created: list[tuple[str, dict[str, Any]]] = []
         for n, raw in enumerate(wanted):
             field = f"overrides[{n}]"
             if raw.get("custom_shift_id") or not raw.get("rotation_id"):
-                raise _invalid(
+                raise invalid(
                     f"{field}.rotation_id", "An override names a rotation (custom shifts: not here)"
                 )
             self._v3_rotation(data, str(raw["rotation_id"]))
             try:
                 start, end = parse_iso(str(raw["start_time"])), parse_iso(str(raw["end_time"]))
             except (KeyError, ValueError):
-                raise _invalid(field, "start_time and end_time must be date-times") from None
+                raise invalid(field, "start_time and end_time must be date-times") from None
             if end <= start:
-                raise _invalid(f"{field}.end_time", "An override must end after its start")
+                raise invalid(f"{field}.end_time", "An override must end after its start")
             members = []
             for key in ("overridden_member", "overriding_member"):
                 m = raw.get(key) or {}
                 if m.get("type") == "user_member":
                     self._user_ref(req.db, {"id": m.get("user_id")}, f"{field}.{key}")
                 elif m.get("type") != "empty_member":
-                    raise _invalid(f"{field}.{key}", "user_member or empty_member")
+                    raise invalid(f"{field}.{key}", "user_member or empty_member")
                 members.append(self._member(m.get("user_id") if m.get("type") == "user_member" else None))
             # The overridden member must be whom the rotation itself has when the override starts.
             held = [
@@ -1013,9 +928,9 @@ class PagerDutyEmulator:
                 if rid == raw["rotation_id"]
             ]
             if not held:
-                raise _invalid(f"{field}.start_time", "The rotation has no shift when the override starts")
+                raise invalid(f"{field}.start_time", "The rotation has no shift when the override starts")
             if self._member(held[0]) != members[0]:
-                raise _invalid(f"{field}.overridden_member", "is not the member on shift at start_time")
+                raise invalid(f"{field}.overridden_member", "is not the member on shift at start_time")
             override = {
                 "rotation_id": str(raw["rotation_id"]),
                 "start_time": iso_z(start),
@@ -1038,14 +953,14 @@ class PagerDutyEmulator:
             created.append((oid, override))
         return json_response(201, {"overrides": [self._override_shift_json(i, o) for i, o in created]})
 
-    def _h_delete_override_v3(self, req: _Req) -> httpx.Response:
+    def _h_delete_override_v3(self, req: Request) -> httpx.Response:
         row = self._v3_row(req.db, req.match["id"])
         found = req.db.execute(
             "SELECT * FROM pagerduty_v3_overrides WHERE schedule_id = ? AND id = ?",
             (row["id"], req.match["override_id"]),
         ).fetchone()
         if found is None:
-            raise _Error(404, "Not Found")
+            raise PagerDutyError(404, "Not Found")
         data = from_json_col(found["data"])
         now = req.ctx.now
         if parse_iso(data["start_time"]) < now < parse_iso(data["end_time"]):

@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -40,17 +40,22 @@ from oncall_cli.sandbox.base import (
     iso_z,
     json_col,
     json_response,
-    new_id,
     next_seq,
     parse_body,
     parse_iso,
     vendor_error,
 )
+from oncall_cli.sandbox.pagerduty_wire import (
+    API,
+    PagerDutyError,
+    Request,
+    invalid,
+    page,
+    pd_id,
+    ref,
+)
 from oncall_cli.sandbox.seed import OPSGENIE_SERVICES
 
-DEFAULT_LIMIT = 25
-MAX_LIMIT = 100
-API = "https://api.pagerduty.com"
 PRIORITIES = (
     ("P1", "Critical: customers cannot use the product"),
     ("P2", "High: a major feature is down"),
@@ -59,7 +64,6 @@ PRIORITIES = (
     ("P5", "Informational: practice"),
 )
 DEDUP_MESSAGE = "Open incident with matching dedup key already exists on this service"
-_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pagerduty_services (id TEXT PRIMARY KEY, name TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -78,24 +82,6 @@ CREATE TABLE IF NOT EXISTS pagerduty_subscribers (incident_id TEXT NOT NULL, sub
 """
 
 
-class IncidentError(Exception):
-    """A PagerDuty error answer: 400 Invalid Input Provided (with the field errors), 404 Not Found."""
-
-    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors
-
-
-def _invalid(field: str, message: str) -> IncidentError:
-    return IncidentError(400, "Invalid Input Provided", {field: message})
-
-
-def _pd_id(rng: random.Random) -> str:
-    return new_id(rng, "P", 6, _ID_ALPHABET)
-
-
 def create_schema(db: sqlite3.Connection) -> None:
     db.executescript(SCHEMA)
 
@@ -105,12 +91,12 @@ def seed_incidents(db: sqlite3.Connection, rng: random.Random) -> None:
     for name, description in OPSGENIE_SERVICES:
         db.execute(
             "INSERT INTO pagerduty_services (id, name, seq, data) VALUES (?, ?, ?, ?)",
-            (_pd_id(rng), name, next_seq(db, "pagerduty_service"), json_col({"description": description})),
+            (pd_id(rng), name, next_seq(db, "pagerduty_service"), json_col({"description": description})),
         )
     for name, description in PRIORITIES:
         db.execute(
             "INSERT INTO pagerduty_priorities (id, name, seq, description) VALUES (?, ?, ?, ?)",
-            (_pd_id(rng), name, next_seq(db, "pagerduty_priority"), description),
+            (pd_id(rng), name, next_seq(db, "pagerduty_priority"), description),
         )
 
 
@@ -124,80 +110,27 @@ def counts(db: sqlite3.Connection) -> dict[str, int]:
 # ---- requests ---------------------------------------------------------------------------------------------
 
 
-class _Req:
-    def __init__(self, ctx: Ctx, request: httpx.Request, match: dict[str, str], body: Any) -> None:
-        self.ctx = ctx
-        self.db = ctx.db
-        self.request = request
-        self.match = match
-        self.body = body
-
-    def param(self, name: str) -> str | None:
-        value = self.request.url.params.get(name)
-        return None if value is None else str(value)
-
-    def params(self, name: str) -> list[str]:
-        return [str(v) for v in self.request.url.params.get_list(name)]
-
-    def int_param(self, name: str, default: int) -> int:
-        raw = self.param(name)
-        if raw is None or not raw.strip():
-            return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise _invalid(name, f"{name} must be an integer") from None
-
-    def time_param(self, name: str) -> datetime | None:
-        raw = self.param(name)
-        if not raw:
-            return None
-        try:
-            return parse_iso(raw)
-        except ValueError:
-            raise _invalid(name, f"{name} is not a valid date-time") from None
+class _Req(Request):
+    """A request that may act for a person (the `From` header)."""
 
     def author(self) -> str:
         """The user id of the `From` header's email; 400 when it names no user of the account."""
         email = self.request.headers.get("from", "")
         row = self.db.execute("SELECT id FROM pagerduty_users WHERE email = ?", (email,)).fetchone()
         if not email or row is None:
-            raise _invalid("From", "You must specify a From header with the email of a user of this account")
+            raise invalid("From", "You must specify a From header with the email of a user of this account")
         return str(row["id"])
 
     def object(self, key: str) -> dict[str, Any]:
         found = self.body.get(key) if isinstance(self.body, dict) else None
         if not isinstance(found, dict):
-            raise _invalid(key, f"{key} is required")
+            raise invalid(key, f"{key} is required")
         return found
-
-
-def _page(req: _Req, key: str, items: list[Any]) -> httpx.Response:
-    offset = req.int_param("offset", 0)
-    limit = req.int_param("limit", DEFAULT_LIMIT)
-    if offset < 0:
-        raise _invalid("offset", "offset must be 0 or more")
-    if limit < 1 or limit > MAX_LIMIT:
-        raise _invalid("limit", f"limit must be between 1 and {MAX_LIMIT}")
-    total = len(items) if (req.param("total") or "").lower() == "true" else None
-    page = items[offset : offset + limit]
-    more = offset + limit < len(items)
-    return json_response(200, {key: page, "offset": offset, "limit": limit, "more": more, "total": total})
-
-
-def _ref(kind: str, item_id: str, summary: str | None, path: str | None = None) -> dict[str, Any]:
-    return {
-        "id": item_id,
-        "type": f"{kind}_reference",
-        "summary": summary,
-        "self": f"{API}/{path or kind + 's'}/{item_id}",
-        "html_url": None,
-    }
 
 
 def _user_ref(db: sqlite3.Connection, user_id: str) -> dict[str, Any]:
     row = db.execute("SELECT data FROM pagerduty_users WHERE id = ?", (user_id,)).fetchone()
-    return _ref("user", user_id, from_json_col(row["data"])["name"] if row else None)
+    return ref("user", user_id, from_json_col(row["data"])["name"] if row else None)
 
 
 def _service_json(db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
@@ -213,7 +146,7 @@ def _service_json(db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
         "name": row["name"],
         "description": data["description"],
         "status": "active",
-        "escalation_policy": _ref(
+        "escalation_policy": ref(
             "escalation_policy", policy["id"] if policy else "PNOPOLI", policy["name"] if policy else None,
             "escalation_policies",
         ),
@@ -237,7 +170,7 @@ def _incident_row(db: sqlite3.Connection, ref: str) -> sqlite3.Row:
     if row is None and ref.isdigit():
         row = db.execute("SELECT * FROM pagerduty_incidents WHERE number = ?", (int(ref),)).fetchone()
     if row is None:
-        raise IncidentError(404, "Not Found")
+        raise PagerDutyError(404, "Not Found")
     return row
 
 
@@ -256,7 +189,7 @@ def _incident_json(db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
         "updated_at": data["updated_at"],
         "status": row["status"],
         "urgency": data["urgency"],
-        "service": _ref("service", row["service_id"], service["name"] if service else None),
+        "service": ref("service", row["service_id"], service["name"] if service else None),
         "incidents_responders": [
             {"state": r["state"], "user": _user_ref(db, r["user_id"]), "requested_at": r["requested_at"]}
             for r in data["responders"]
@@ -288,7 +221,7 @@ def _priority_id(db: sqlite3.Connection, raw: Any) -> str | None:
     wanted = raw.get("id") if isinstance(raw, dict) else None
     row = db.execute("SELECT id FROM pagerduty_priorities WHERE id = ?", (wanted,)).fetchone()
     if row is None:
-        raise _invalid("priority", f"Priority {wanted} not found")
+        raise invalid("priority", f"Priority {wanted} not found")
     return str(row["id"])
 
 
@@ -296,7 +229,7 @@ def _urgency(raw: Any, default: str) -> str:
     if raw is None:
         return default
     if raw not in ("high", "low"):
-        raise _invalid("urgency", "urgency must be high or low")
+        raise invalid("urgency", "urgency must be high or low")
     return str(raw)
 
 
@@ -308,12 +241,12 @@ def _h_list_services(req: _Req) -> httpx.Response:
     query = (req.param("query") or "").strip().lower()
     if query:
         rows = [r for r in rows if query in r["name"].lower()]
-    return _page(req, "services", [_service_json(req.db, r) for r in rows])
+    return page(req, "services", [_service_json(req.db, r) for r in rows])
 
 
 def _h_list_priorities(req: _Req) -> httpx.Response:
     rows = req.db.execute("SELECT * FROM pagerduty_priorities ORDER BY seq")
-    return _page(req, "priorities", [_priority_json(r) for r in rows])
+    return page(req, "priorities", [_priority_json(r) for r in rows])
 
 
 def _h_create_incident(req: _Req) -> httpx.Response:
@@ -321,19 +254,19 @@ def _h_create_incident(req: _Req) -> httpx.Response:
     incident = req.object("incident")
     title = str(incident.get("title") or "").strip()
     if not title:
-        raise _invalid("title", "title is required")
+        raise invalid("title", "title is required")
     service_id = (incident.get("service") or {}).get("id")
     if req.db.execute("SELECT 1 FROM pagerduty_services WHERE id = ?", (service_id,)).fetchone() is None:
-        raise _invalid("service", f"Service {service_id} not found")
+        raise invalid("service", f"Service {service_id} not found")
     key = incident.get("incident_key")
     if key and req.db.execute(
         "SELECT 1 FROM pagerduty_incidents "
         "WHERE service_id = ? AND incident_key = ? AND status != 'resolved'",
         (service_id, key),
     ).fetchone():
-        raise IncidentError(400, "Invalid Input Provided", {"incident_key": DEDUP_MESSAGE})
+        raise PagerDutyError(400, "Invalid Input Provided", {"incident_key": DEDUP_MESSAGE})
     now = iso_z(req.ctx.now)
-    incident_id = _pd_id(req.ctx.rng)
+    incident_id = pd_id(req.ctx.rng)
     number = next_seq(req.db, "pagerduty_incident_number")
     data: dict[str, Any] = {
         "title": title,
@@ -371,9 +304,9 @@ def _h_list_incidents(req: _Req) -> httpx.Response:
         rows = [r for r in rows if r["status"] in statuses]
     field, _, order = (req.param("sort_by") or "created_at:asc").partition(":")
     if field not in ("created_at", "incident_number"):
-        raise _invalid("sort_by", f"sorting by {field} is not supported by the sandbox")
+        raise invalid("sort_by", f"sorting by {field} is not supported by the sandbox")
     rows.sort(key=lambda r: (parse_iso(r["created_at"]), r["number"]), reverse=order == "desc")
-    return _page(req, "incidents", [_incident_json(req.db, r) for r in rows])
+    return page(req, "incidents", [_incident_json(req.db, r) for r in rows])
 
 
 def _h_get_incident(req: _Req) -> httpx.Response:
@@ -391,7 +324,7 @@ def _h_update_incident(req: _Req) -> httpx.Response:
     wanted = change.get("status")
     if wanted is not None and wanted != status:
         if wanted not in ("triggered", "acknowledged", "resolved"):
-            raise _invalid("status", "status must be triggered, acknowledged or resolved")
+            raise invalid("status", "status must be triggered, acknowledged or resolved")
         status = str(wanted)
         data["last_status_change_at"] = now
         data["last_status_change_by"] = author
@@ -436,8 +369,8 @@ def _h_create_note(req: _Req) -> httpx.Response:
     incident = _incident_row(req.db, req.match["id"])
     content = str(req.object("note").get("content") or "")
     if not content.strip():
-        raise _invalid("content", "content is required")
-    note_id = _pd_id(req.ctx.rng)
+        raise invalid("content", "content is required")
+    note_id = pd_id(req.ctx.rng)
     data = from_json_col(incident["data"])
     data["log"].append({"type": "annotate_log_entry", "at": iso_z(req.ctx.now), "agent": author,
                         "note": content})
@@ -472,12 +405,12 @@ def _h_list_log_entries(req: _Req) -> httpx.Response:
             "html_url": None,
             "created_at": event["at"],
             "agent": _user_ref(req.db, event["agent"]),
-            "incident": _ref("incident", incident["id"], None),
+            "incident": ref("incident", incident["id"], None),
         }
         if event["note"]:
             entry["note"] = event["note"]
         entries.append(entry)
-    return _page(req, "log_entries", entries)
+    return page(req, "log_entries", entries)
 
 
 def _h_create_status_update(req: _Req) -> httpx.Response:
@@ -485,8 +418,8 @@ def _h_create_status_update(req: _Req) -> httpx.Response:
     incident = _incident_row(req.db, req.match["id"])
     message = req.body.get("message") if isinstance(req.body, dict) else None
     if not isinstance(message, str) or not message.strip():
-        raise _invalid("message", "message is required")
-    update = {"id": _pd_id(req.ctx.rng), "message": message, "created_at": iso_z(req.ctx.now),
+        raise invalid("message", "message is required")
+    update = {"id": pd_id(req.ctx.rng), "message": message, "created_at": iso_z(req.ctx.now),
               "sender": _user_ref(req.db, author)}
     req.db.execute(
         "INSERT INTO pagerduty_status_updates (id, incident_id, seq, data) VALUES (?, ?, ?, ?)",
@@ -499,13 +432,13 @@ def _h_add_subscribers(req: _Req) -> httpx.Response:
     incident = _incident_row(req.db, req.match["id"])
     subscribers = req.body.get("subscribers") if isinstance(req.body, dict) else None
     if not isinstance(subscribers, list) or not subscribers:
-        raise _invalid("subscribers", "subscribers is required")
+        raise invalid("subscribers", "subscribers is required")
     results = []
     for item in subscribers:
         sid, kind = str(item.get("subscriber_id")), str(item.get("subscriber_type"))
         table = "pagerduty_users" if kind == "user" else "pagerduty_teams"
         if req.db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (sid,)).fetchone() is None:
-            raise _invalid("subscribers", f"{kind} {sid} not found")
+            raise invalid("subscribers", f"{kind} {sid} not found")
         fresh = req.db.execute(
             "INSERT OR IGNORE INTO pagerduty_subscribers (incident_id, subscriber_id, subscriber_type, seq) "
             "VALUES (?, ?, ?, ?)",
@@ -522,7 +455,7 @@ def _h_create_responder_request(req: _Req) -> httpx.Response:
     body = req.body if isinstance(req.body, dict) else {}
     requester = str(body.get("requester_id") or "")
     if req.db.execute("SELECT 1 FROM pagerduty_users WHERE id = ?", (requester,)).fetchone() is None:
-        raise _invalid("requester_id", f"User {requester} not found")
+        raise invalid("requester_id", f"User {requester} not found")
     targets = []
     for item in body.get("responder_request_targets") or []:
         target = item.get("responder_request_target", item) if isinstance(item, dict) else {}
@@ -530,10 +463,10 @@ def _h_create_responder_request(req: _Req) -> httpx.Response:
         if target.get("type") != "user_reference" or req.db.execute(
             "SELECT 1 FROM pagerduty_users WHERE id = ?", (user_id,)
         ).fetchone() is None:
-            raise _invalid("responder_request_targets", f"User {user_id} not found")
+            raise invalid("responder_request_targets", f"User {user_id} not found")
         targets.append(user_id)
     if not targets:
-        raise _invalid("responder_request_targets", "at least one target is required")
+        raise invalid("responder_request_targets", "at least one target is required")
     data = from_json_col(incident["data"])
     now = iso_z(req.ctx.now)
     known = {r["user_id"] for r in data["responders"]}
@@ -544,8 +477,8 @@ def _h_create_responder_request(req: _Req) -> httpx.Response:
     ]
     _save(req.db, incident, str(incident["status"]), data)
     request = {
-        "id": _pd_id(req.ctx.rng),
-        "incident": _ref("incident", incident["id"], None),
+        "id": pd_id(req.ctx.rng),
+        "incident": ref("incident", incident["id"], None),
         "requester": _user_ref(req.db, requester),
         "requested_at": now,
         "message": str(body.get("message") or ""),
@@ -587,7 +520,7 @@ def handle(ctx: Ctx, request: httpx.Request, path: str) -> httpx.Response | None
         try:
             body = parse_body(request)
         except (ValueError, UnicodeDecodeError):
-            raise _invalid("body", "not valid JSON") from None
+            raise invalid("body", "not valid JSON") from None
         return route.handler(_Req(ctx, request, match.groupdict(), body))
-    except IncidentError as exc:
+    except PagerDutyError as exc:
         return vendor_error("pagerduty", exc.status, exc.message, errors=exc.errors)
